@@ -1,0 +1,69 @@
+"""The `comfy-tui` command: no subcommand opens the TUI; subcommands run the same services.
+
+Exit codes: 0 success, 1 failure, 2 bad usage or invalid input (one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from comfy_tui.cli.context import Context
+from comfy_tui.cli.handlers import handler_for
+from comfy_tui.cli.output import err
+from comfy_tui.cli.parser import build_parser
+from comfy_tui.errors import ComfyTuiError
+from comfy_tui.logs import setup_logging
+from comfy_tui.paths import DataPaths, resolve_data_dir
+from comfy_tui.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def _split_extra(argv: list[str]) -> tuple[list[str], list[str]]:
+    """`launch ... -- --flag` → the part argparse reads, and ComfyUI's extra flags."""
+    if "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1 :]
+    return argv, []
+
+
+def run_tui(settings: Settings) -> int:
+    """Open the full-screen app (Textual is imported only here)."""
+    from comfy_tui.ui.factory import make_app
+
+    app = make_app(settings)
+    result = app.run()
+    return result or 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_in, extra = _split_extra(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser()
+    args = parser.parse_args(args_in)  # exits 2 with usage on a bad flag or unknown command
+    args.extra = extra
+    if extra and args.command != "launch":
+        parser.error("arguments after '--' are only for 'launch'")
+    try:
+        data_dir = resolve_data_dir(args.data_dir, os.environ)
+        settings = load_settings(data_dir, os.environ)
+        paths = DataPaths(data_dir)
+        setup_logging(paths.app_log(), secrets=settings.secrets())
+        if args.command is None:
+            return run_tui(settings)
+        log.info("command: %s", args.command)
+        ctx = Context(settings=settings, paths=paths, json=bool(getattr(args, "json", False)))
+        return handler_for(args.command)(ctx, args)
+    except ComfyTuiError as exc:
+        log.info("command failed: %s", exc)
+        err(f"comfy-tui: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err("comfy-tui: interrupted")
+        return 130
+    except OSError as exc:
+        log.exception("unexpected OS error")
+        err(f"comfy-tui: {exc}")
+        return 1

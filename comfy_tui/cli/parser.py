@@ -1,0 +1,116 @@
+"""The argparse tree: the command-line contract of DESIGN.md, fixed from day one."""
+
+from __future__ import annotations
+
+import argparse
+
+from comfy_tui import __version__
+
+TORCH_CHOICES = "auto|cpu|cuXXX|none"
+
+
+def _json_flag() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser. Each leaf sets `command` (e.g. "models download") for dispatch."""
+    p = argparse.ArgumentParser(
+        prog="comfy-tui",
+        description="Install, launch and watch ComfyUI from the terminal. "
+        "With no subcommand, opens the full-screen app.",
+    )
+    p.add_argument("--version", action="version", version=f"comfy-tui {__version__}")
+    p.add_argument("--data-dir", metavar="DIR", help="where comfy-tui keeps its state")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    js = [_json_flag()]
+
+    def leaf(
+        parent: argparse._SubParsersAction[argparse.ArgumentParser],
+        name: str,
+        help: str,
+        command: str | None = None,
+    ) -> argparse.ArgumentParser:
+        sp = parent.add_parser(name, help=help, description=help, parents=js)
+        sp.set_defaults(command=command or name)
+        return sp
+
+    leaf(sub, "config", "show the effective settings (tokens masked)")
+    r = leaf(sub, "releases", "list ComfyUI releases (cached)")
+    r.add_argument("--refresh", action="store_true", help="ask GitHub now, not the cache")
+    r.add_argument("--all", action="store_true", help="include prereleases")
+    leaf(sub, "versions", "list installed versions")
+    i = leaf(sub, "install", "install a ComfyUI release")
+    i.add_argument("tag", metavar="TAG")
+    i.add_argument("--torch", default="auto", metavar=TORCH_CHOICES, help="torch build")
+    rm = leaf(sub, "remove", "remove an installed version")
+    rm.add_argument("tag", metavar="TAG")
+    rm.add_argument("--yes", action="store_true", help="do not ask")
+    d = leaf(sub, "default", "set the default version")
+    d.add_argument("tag", metavar="TAG")
+
+    la = leaf(sub, "launch", "start a version (extra ComfyUI flags after --)")
+    la.add_argument("tag", metavar="TAG", nargs="?")
+    la.add_argument("--port", type=int)
+    la.add_argument("--gpu", type=int)
+    la.add_argument("--listen", metavar="ADDR")
+    la.add_argument("--no-wait", action="store_true", help="return once started, not when ready")
+    leaf(sub, "ps", "list running instances")
+    st = leaf(sub, "stop", "stop an instance, every instance of a version, or all")
+    st_target = st.add_mutually_exclusive_group(required=True)
+    st_target.add_argument("target", metavar="ID|TAG", nargs="?")
+    st_target.add_argument("--all", action="store_true")
+    rs = leaf(sub, "restart", "restart an instance")
+    rs.add_argument("id", metavar="ID")
+    lg = leaf(sub, "logs", "show an instance's log")
+    lg.add_argument("id", metavar="ID")
+    lg.add_argument("-f", "--follow", action="store_true")
+    lg.add_argument("-n", "--lines", type=int, default=50, metavar="N")
+    s = leaf(sub, "stats", "CPU, RAM, disk and GPU readings")
+    s.add_argument("--watch", action="store_true", help="keep printing samples")
+
+    m = sub.add_parser("models", help="the shared model library")
+    msub = m.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    leaf(msub, "scan", "index the library folders", "models scan")
+    ml = leaf(msub, "list", "list or search models", "models list")
+    ml.add_argument("query", metavar="QUERY", nargs="?")
+    ml.add_argument("--folder", metavar="F")
+    mi = leaf(msub, "import", "bring files into the library", "models import")
+    mi.add_argument("paths", metavar="PATH", nargs="+")
+    mi.add_argument("--folder", metavar="F")
+    how = mi.add_mutually_exclusive_group()
+    for mode in ("copy", "move", "link"):
+        how.add_argument(f"--{mode}", dest="mode", action="store_const", const=mode)
+    leaf(msub, "hash", "hash every model that has no sha256 yet", "models hash")
+    md = leaf(msub, "dedupe", "find (and with --apply, remove) duplicate copies", "models dedupe")
+    md.add_argument("--apply", action="store_true")
+    mr = leaf(msub, "rm", "remove a model from the library", "models rm")
+    mr.add_argument("model", metavar="MODEL")
+    mdl = leaf(msub, "download", "download a model from a URL or Hugging Face", "models download")
+    mdl.add_argument("source", metavar="URL|REPO_ID")
+    mdl.add_argument("file", metavar="FILE", nargs="?")
+    mdl.add_argument("--folder", metavar="F")
+    mdl.add_argument("--sha256", metavar="H")
+    mdl.add_argument("--revision", metavar="R")
+
+    n = sub.add_parser("nodes", help="shared custom nodes")
+    nsub = n.add_subparsers(dest="nodes_command", metavar="ACTION", required=True)
+    leaf(nsub, "list", "list shared nodes", "nodes list")
+    leaf(nsub, "add", "clone a node repository", "nodes add").add_argument("url", metavar="URL")
+    leaf(nsub, "update", "update a node", "nodes update").add_argument("name", metavar="NAME")
+    for action in ("enable", "disable"):
+        sp = leaf(nsub, action, f"{action} a node for a version", f"nodes {action}")
+        sp.add_argument("name", metavar="NAME")
+        sp.add_argument("tag", metavar="TAG")
+    leaf(nsub, "rm", "remove a node", "nodes rm").add_argument("name", metavar="NAME")
+
+    sn = sub.add_parser("snapshot", help="environment snapshots and rollback")
+    snsub = sn.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
+    leaf(snsub, "list", "list snapshots of a version", "snapshot list").add_argument("tag")
+    leaf(snsub, "create", "snapshot a version now", "snapshot create").add_argument("tag")
+    sr = leaf(snsub, "restore", "restore a snapshot", "snapshot restore")
+    sr.add_argument("tag", metavar="TAG")
+    sr.add_argument("id", metavar="ID", nargs="?")
+    return p

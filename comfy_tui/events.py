@@ -1,0 +1,45 @@
+"""Frozen events that long-running services yield; the UI and the CLI both consume them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far a job is. `fraction` is the whole job's progress, from 0.0 to 1.0."""
+
+    step: str
+    fraction: float
+    bytes_done: int | None = None
+    bytes_total: int | None = None
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.fraction <= 1.0:
+            raise ValueError(f"fraction must be within 0..1, got {self.fraction!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line of a child process's output (git, uv, pip, ComfyUI)."""
+
+    text: str
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The job succeeded; `detail` says what it produced."""
+
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The job failed; `reason` is one line for the user. Nothing half-done was kept."""
+
+    reason: str
+
+
+Event = Progress | LogLine | Finished | Failed

@@ -1,0 +1,127 @@
+"""The data-directory layout (see DESIGN.md): one method per place, created on demand."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_NAME = "comfy-tui"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resolve_data_dir(cli_value: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
+    """Pick the data dir: `--data-dir`, else `COMFY_TUI_HOME`, else `$XDG_DATA_HOME/comfy-tui`."""
+    if cli_value:
+        return Path(cli_value).expanduser().absolute()
+    home = env.get("COMFY_TUI_HOME")
+    if home:
+        return Path(home).expanduser().absolute()
+    xdg = env.get("XDG_DATA_HOME")
+    base = (
+        Path(xdg).expanduser() if xdg else Path(env.get("HOME", "~")).expanduser() / ".local/share"
+    )
+    return (base / APP_NAME).absolute()
+
+
+def styles_dir() -> Path:
+    """The `.tcss` folder: in the installed package (wheel) or the repo's `styles/` (editable)."""
+    packaged = _PACKAGE_DIR / "styles"
+    if packaged.is_dir():
+        return packaged
+    return _PACKAGE_DIR.parent / "styles"
+
+
+def _mkdir(path: Path, mode: int = 0o700) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=mode)
+    return path
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """Every place comfy-tui keeps state, under one root. Folders are made when first asked for."""
+
+    root: Path
+
+    def ensure_root(self) -> Path:
+        """Create the root (mode 0700: it holds logs and settings that may carry tokens)."""
+        _mkdir(self.root)
+        os.chmod(self.root, 0o700)
+        return self.root
+
+    def _dir(self, *parts: str) -> Path:
+        self.ensure_root()
+        return _mkdir(self.root.joinpath(*parts))
+
+    # --- files at the root -------------------------------------------------------------
+    @property
+    def settings_file(self) -> Path:
+        return self.root / "settings.toml"
+
+    # --- metadata ------------------------------------------------------------------------
+    def metadata_dir(self) -> Path:
+        return self._dir("metadata")
+
+    def version_records_dir(self) -> Path:
+        return self._dir("metadata", "versions")
+
+    def version_record(self, tag: str) -> Path:
+        return self.version_records_dir() / f"{tag}.json"
+
+    def github_cache(self) -> Path:
+        return self.metadata_dir() / "github_cache.json"
+
+    def downloads_queue(self) -> Path:
+        return self.metadata_dir() / "downloads.json"
+
+    def snapshots_dir(self, tag: str) -> Path:
+        return self._dir("metadata", "snapshots", tag)
+
+    # --- git mirror and versions ---------------------------------------------------------
+    def mirrors_dir(self) -> Path:
+        return self._dir("mirrors")
+
+    def comfyui_mirror(self) -> Path:
+        return self.mirrors_dir() / "ComfyUI.git"
+
+    def versions_dir(self) -> Path:
+        return self._dir("versions")
+
+    def version_dir(self, tag: str) -> Path:
+        return self.versions_dir() / tag
+
+    # --- instances and logs --------------------------------------------------------------
+    def instances_dir(self) -> Path:
+        return self._dir("instances")
+
+    def instance_record(self, instance_id: str) -> Path:
+        return self.instances_dir() / f"{instance_id}.json"
+
+    def logs_dir(self) -> Path:
+        return self._dir("logs")
+
+    def instance_log(self, instance_id: str) -> Path:
+        return self.logs_dir() / f"{instance_id}.log"
+
+    def app_log(self) -> Path:
+        return self.logs_dir() / "comfy-tui.log"
+
+    # --- model library, nodes, caches ----------------------------------------------------
+    def library_dir(self) -> Path:
+        return self._dir("library")
+
+    def library_models(self) -> Path:
+        return self._dir("library", "models")
+
+    def library_db(self) -> Path:
+        return self.library_dir() / "library.db"
+
+    def nodes_dir(self) -> Path:
+        return self._dir("nodes")
+
+    def cache_dir(self) -> Path:
+        return self._dir("cache")
+
+    def uv_cache(self) -> Path:
+        return self._dir("cache", "uv")

@@ -1,0 +1,1 @@
+"""Async services: they act (git, venvs, processes, downloads) and never import Textual."""

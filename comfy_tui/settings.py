@@ -1,0 +1,223 @@
+"""Settings: a frozen dataclass read from `$DATA/settings.toml` and the environment.
+
+Precedence, highest first: environment variable, settings.toml, built-in default. Any bad value
+raises one `SettingsError` whose message names the file (or variable), the key and the
+expected type.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from comfy_tui.errors import SettingsError, ValidationError
+from comfy_tui.validate import validate_listen, validate_port, validate_url
+
+MASK = "***"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration. Build it with `load_settings`, change it with `replace`."""
+
+    data_dir: Path
+    github_api: str = "https://api.github.com"
+    comfyui_repo: str = "https://github.com/comfyanonymous/ComfyUI.git"
+    github_token: str | None = field(default=None, repr=False)
+    hf_endpoint: str = "https://huggingface.co"
+    hf_token: str | None = field(default=None, repr=False)
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    python: str = sys.executable
+    poll_interval: float = 1.0
+    listen: str = "127.0.0.1"
+    base_port: int = 8188
+    keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def secrets(self) -> list[str]:
+        """Every token value that is set: the log filter masks these."""
+        return [s for s in (self.github_token, self.hf_token) if s]
+
+    def to_public_dict(self) -> dict[str, Any]:
+        """A JSON-ready view with tokens masked (`***` when set, null when not)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _SECRET_KEYS:
+                value = MASK if value else None
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            out[f.name] = value
+        return out
+
+
+# --- how each key is parsed ----------------------------------------------------------------
+
+Parser = Callable[[Any, bool], Any]  # (raw value, raw came from the environment) -> value
+
+
+class _Bad(Exception):
+    """Raised by a parser; carries the 'expected ...' phrase."""
+
+    def __init__(self, expected: str, detail: str = "") -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.detail = detail
+
+
+def _type_name(value: Any) -> str:
+    return {
+        str: "string",
+        int: "integer",
+        float: "float",
+        bool: "boolean",
+        list: "array",
+        dict: "table",
+    }.get(type(value), type(value).__name__)
+
+
+def _string(raw: Any, from_env: bool) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise _Bad("a non-empty string")
+    return raw.strip()
+
+
+def _optional_string(raw: Any, from_env: bool) -> str | None:
+    return _string(raw, from_env)
+
+
+def _url(raw: Any, from_env: bool) -> str:
+    text = _string(raw, from_env)
+    try:
+        return validate_url(text, allow_local=True)
+    except ValidationError as exc:
+        raise _Bad(
+            "an https:// URL (file:// or loopback http:// for local mirrors)", str(exc)
+        ) from exc
+
+
+def _optional_url(raw: Any, from_env: bool) -> str | None:
+    return _url(raw, from_env)
+
+
+def _url_list(raw: Any, from_env: bool) -> tuple[str, ...]:
+    items = raw.split() if from_env and isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise _Bad("an array of URL strings")
+    return tuple(_url(i, from_env) for i in items)
+
+
+def _port(raw: Any, from_env: bool) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise _Bad("an integer port (1-65535)")
+    try:
+        return validate_port(raw)
+    except ValidationError as exc:
+        raise _Bad("an integer port (1-65535)", str(exc)) from exc
+
+
+def _positive_float(raw: Any, from_env: bool) -> float:
+    if from_env and isinstance(raw, str):
+        try:
+            raw = float(raw)
+        except ValueError:
+            raise _Bad("a positive number of seconds") from None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 < raw <= 3600:
+        raise _Bad("a positive number of seconds (at most 3600)")
+    return float(raw)
+
+
+def _listen(raw: Any, from_env: bool) -> str:
+    text = _string(raw, from_env)
+    try:
+        return validate_listen(text)
+    except ValidationError as exc:
+        raise _Bad("an IP address or host name", str(exc)) from exc
+
+
+def _keymap(raw: Any, from_env: bool) -> Mapping[str, str]:
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in raw.items()
+    ):
+        raise _Bad('a table of binding id = "key[,key]" strings')
+    return MappingProxyType(dict(raw))
+
+
+@dataclass(frozen=True)
+class _Key:
+    parse: Parser
+    env: tuple[str, ...] = ()
+
+
+_SECRET_KEYS = frozenset({"github_token", "hf_token"})
+
+_KEYS: dict[str, _Key] = {
+    "github_api": _Key(_url, ("COMFY_TUI_GITHUB_API",)),
+    "comfyui_repo": _Key(_url, ("COMFY_TUI_COMFYUI_REPO",)),
+    "github_token": _Key(_optional_string, ("COMFY_TUI_GITHUB_TOKEN", "GITHUB_TOKEN")),
+    "hf_endpoint": _Key(_url, ("HF_ENDPOINT",)),
+    "hf_token": _Key(_optional_string, ("HF_TOKEN",)),
+    "index_url": _Key(_optional_url, ("COMFY_TUI_INDEX_URL",)),
+    "extra_index_urls": _Key(_url_list, ("COMFY_TUI_EXTRA_INDEX_URLS",)),
+    "find_links": _Key(_url_list, ("COMFY_TUI_FIND_LINKS",)),
+    "python": _Key(_string, ("COMFY_TUI_PYTHON",)),
+    "poll_interval": _Key(_positive_float, ("COMFY_TUI_POLL_INTERVAL",)),
+    "listen": _Key(_listen, ("COMFY_TUI_LISTEN",)),
+    "base_port": _Key(_port, ("COMFY_TUI_BASE_PORT",)),
+    "keymap": _Key(_keymap),
+}
+
+ENV_VARS: dict[str, tuple[str, ...]] = {k: spec.env for k, spec in _KEYS.items() if spec.env}
+"""Setting key → the environment variables that set it (first one set wins)."""
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot read settings ({exc})") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: malformed TOML: {exc}") from exc
+
+
+def _parse(key: str, raw: Any, source: str, from_env: bool) -> Any:
+    try:
+        return _KEYS[key].parse(raw, from_env)
+    except _Bad as bad:
+        got = f"{raw!r}" if from_env else f"{_type_name(raw)} {raw!r}"
+        detail = f" ({bad.detail})" if bad.detail else ""
+        raise SettingsError(
+            f"{source}: key '{key}': expected {bad.expected}, got {got}{detail}"
+        ) from None
+
+
+def load_settings(data_dir: Path, env: Mapping[str, str]) -> Settings:
+    """Read `data_dir/settings.toml` (optional) and the environment into a Settings."""
+    path = data_dir / "settings.toml"
+    document = _read_toml(path)
+    values: dict[str, Any] = {}
+    for key, raw in document.items():
+        if key not in _KEYS:
+            known = ", ".join(sorted(_KEYS))
+            raise SettingsError(f"{path}: unknown key '{key}' (known keys: {known})")
+        values[key] = _parse(key, raw, str(path), from_env=False)
+    for key, spec in _KEYS.items():
+        for name in spec.env:
+            if env.get(name, "") != "":  # an empty variable counts as unset
+                values[key] = _parse(key, env[name], f"environment variable {name}", True)
+                break
+    return Settings(data_dir=data_dir, **values)

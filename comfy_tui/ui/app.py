@@ -1,0 +1,113 @@
+"""ComfyTuiApp: the modes, the global keys, the palette, and the jobs that outlive screens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from comfy_tui import __version__
+from comfy_tui.paths import styles_dir
+from comfy_tui.services.container import Services
+from comfy_tui.ui.commands import ComfyCommands
+from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.help import HelpRow, HelpScreen
+from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
+from comfy_tui.ui.screens.models import ModelsScreen
+from comfy_tui.ui.screens.monitor import MonitorScreen
+from comfy_tui.ui.screens.versions import VersionsScreen
+
+JOB_GROUP_PREFIX = "job:"
+"""Workers whose group starts with this are user jobs (installs, downloads): quitting asks first."""
+
+STYLESHEETS = ("app.tcss", "dialogs.tcss", "versions.tcss", "models.tcss", "monitor.tcss")
+
+
+class ComfyTuiApp(App[int]):
+    """The full-screen app. Build it with `comfy_tui.ui.factory.make_app`."""
+
+    TITLE = "comfy-tui"
+    SUB_TITLE = __version__
+    CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        "versions": VersionsScreen,
+        "models": ModelsScreen,
+        "monitor": MonitorScreen,
+    }
+    DEFAULT_MODE: ClassVar[str] = "versions"
+    BINDINGS = bindings(GLOBAL_KEYS)
+    COMMANDS = App.COMMANDS | {ComfyCommands}
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
+        self.summary_text = "GPU n/a · CPU n/a · RAM n/a"
+        if services.settings.keymap:
+            self.set_keymap(dict(services.settings.keymap))
+
+    # --- jobs --------------------------------------------------------------------------
+    def running_jobs(self) -> list[Worker[object]]:
+        """User jobs still pending or running."""
+        return [
+            w
+            for w in self.workers
+            if w.group.startswith(JOB_GROUP_PREFIX)
+            and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        ]
+
+    # --- actions -----------------------------------------------------------------------
+    async def action_request_quit(self) -> None:
+        """Quit at once, unless jobs are running: then ask."""
+        jobs = self.running_jobs()
+        if not jobs:
+            self.exit(0)
+            return
+        names = ", ".join(w.description or w.name for w in jobs[:3])
+        more = f" and {len(jobs) - 3} more" if len(jobs) > 3 else ""
+        question = f"{len(jobs)} job(s) still running ({names}{more}). Quit and cancel them?"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit(0)
+
+        await self.push_screen(ConfirmScreen(question, yes="Quit", no="Stay"), answered)
+
+    def action_help(self) -> None:
+        """Open the help screen for the screen that is showing."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        title = getattr(self.screen, "MODE_TITLE", "") or self.screen.__class__.__name__
+        self.push_screen(HelpScreen(title, self.help_rows()))
+
+    def help_rows(self) -> list[HelpRow]:
+        """Every active key with a help line: the screen's own, then global, then Textual's."""
+        ranked: list[tuple[int, HelpRow]] = []
+        order = [k.id for k in (*getattr(self.screen, "KEYS", ()), *GLOBAL_KEYS)]
+        seen: set[tuple[str, str]] = set()
+        for key, active in self.active_bindings.items():
+            binding = active.binding
+            if key.startswith("super+") or (key, binding.action) in seen:
+                continue
+            description, help_line = _BUILTIN_HELP.get(
+                binding.action, (binding.description, binding.tooltip)
+            )
+            if not description:
+                continue
+            seen.add((key, binding.action))
+            rank = order.index(binding.id) if binding.id in order else len(order)
+            ranked.append((rank, HelpRow(self.get_key_display(binding), description, help_line)))
+        return [row for _, row in sorted(ranked, key=lambda pair: pair[0])]
+
+
+_BUILTIN_HELP: dict[str, tuple[str, str]] = {
+    "command_palette": ("Commands", "Open the command palette: every action by name"),
+    "app.focus_next": ("Next", "Move the focus to the next widget"),
+    "app.focus_previous": ("Previous", "Move the focus to the previous widget"),
+    "focus_next": ("Next", "Move the focus to the next widget"),
+    "focus_previous": ("Previous", "Move the focus to the previous widget"),
+    "screen.copy_text": ("Copy", "Copy the selected text"),
+    "copy_text": ("Copy", "Copy the selected text"),
+}

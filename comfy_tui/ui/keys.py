@@ -1,0 +1,55 @@
+"""Key definitions: one table per scope feeds the bindings, the help screen and the palette."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from textual.binding import Binding, BindingType
+
+
+@dataclass(frozen=True)
+class Key:
+    """One user-facing key: its binding id (for the keymap setting), key, action and help line."""
+
+    id: str
+    key: str
+    action: str
+    description: str
+    help: str
+    show: bool = True
+    priority: bool = False
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.key,
+            self.action,
+            self.description,
+            show=self.show,
+            priority=self.priority,
+            tooltip=self.help,
+            id=self.id,
+        )
+
+
+def bindings(keys: Iterable[Key]) -> list[BindingType]:
+    """Textual bindings for a table of keys."""
+    return [k.binding() for k in keys]
+
+
+GLOBAL_KEYS: tuple[Key, ...] = (
+    Key("mode-versions", "1", "app.switch_mode('versions')", "Versions", "Show installed versions"),
+    Key("mode-models", "2", "app.switch_mode('models')", "Models", "Show the model library"),
+    Key("mode-monitor", "3", "app.switch_mode('monitor')", "Monitor", "Show CPU, RAM, disk, GPUs"),
+    Key("help", "question_mark", "app.help", "Help", "List every key of this screen", True),
+    Key("quit", "q", "app.request_quit", "Quit", "Quit (asks first while jobs run)"),
+    Key(
+        "quit-now",
+        "ctrl+q",
+        "app.request_quit",
+        "Quit",
+        "Quit (asks first while jobs run)",
+        False,
+        True,
+    ),
+)

@@ -1,0 +1,46 @@
+"""The frame every mode screen shares: header strip, body, footer with the bindings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from comfy_tui.ui.keys import Key, bindings
+from comfy_tui.ui.widgets.status_strip import StatusStrip
+
+if TYPE_CHECKING:
+    from comfy_tui.ui.app import ComfyTuiApp
+
+
+class ModeScreen(Screen[None]):
+    """A top-level area (Versions, Models, Monitor). Subclasses fill `compose_body`."""
+
+    MODE_TITLE: ClassVar[str] = ""
+    KEYS: ClassVar[tuple[Key, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        cls.BINDINGS = bindings(cls.KEYS)  # before Textual merges the class's bindings
+        super().__init_subclass__(**kwargs)
+
+    @property
+    def comfy_app(self) -> ComfyTuiApp:
+        from comfy_tui.ui.app import ComfyTuiApp
+
+        app = self.app
+        assert isinstance(app, ComfyTuiApp)
+        return app
+
+    def compose(self) -> ComposeResult:
+        yield StatusStrip(self.MODE_TITLE, self.comfy_app.summary_text)
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def not_built_yet(self, feature: str) -> None:
+        """Say plainly that a key's feature is not in this build (no silent no-op)."""
+        self.notify(f"{feature} is not built yet.", severity="warning", timeout=4)

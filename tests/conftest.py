@@ -1,0 +1,51 @@
+"""Shared fixtures: a clean environment, a throwaway data dir, SVG snapshots under snapshots/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import pytest_textual_snapshot
+
+from comfy_tui.settings import ENV_VARS, Settings
+
+TESTS_ROOT = Path(__file__).resolve().parent
+SNAPSHOT_ROOT = TESTS_ROOT.parent / "snapshots"
+
+
+class TopLevelSVGExtension(pytest_textual_snapshot.SVGImageExtension):
+    """Mirror tests/ under snapshots/: tests/ui/test_x.py -> snapshots/ui/test_x/<test>.svg."""
+
+    @classmethod
+    def dirname(cls, *, test_location):  # type: ignore[no-untyped-def]
+        rel = Path(test_location.filepath).resolve().parent.relative_to(TESTS_ROOT)
+        return str(SNAPSHOT_ROOT / rel / test_location.basename)
+
+
+# snap_compare looks this name up each time it runs, so rebinding it redirects every snapshot.
+pytest_textual_snapshot.SVGImageExtension = TopLevelSVGExtension
+
+_OUR_ENV = {name for names in ENV_VARS.values() for name in names} | {
+    "COMFY_TUI_HOME",
+    "XDG_DATA_HOME",
+    "TEXTUAL_THEME",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees the developer's tokens, mirrors or data dir."""
+    for name in _OUR_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Iterator[Settings]:
+    yield Settings(data_dir=data_dir)

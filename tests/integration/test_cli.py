@@ -1,0 +1,131 @@
+"""The command line as a script sees it: a real `python -m comfy_tui` process, exit codes, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from comfy_tui import __version__
+
+
+def run(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("COMFY_TUI_", "HF_"))}
+    full_env.pop("GITHUB_TOKEN", None)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_version(data_dir: Path) -> None:
+    result = run(data_dir, "--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"comfy-tui {__version__}"
+
+
+def test_config_json_masks_tokens_and_logs_none(data_dir: Path) -> None:
+    secret = "hf_ThisIsASecretToken123"
+    result = run(data_dir, "config", "--json", env={"HF_TOKEN": secret, "GITHUB_TOKEN": "ghx"})
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["hf_token"] == "***"
+    assert document["github_token"] == "***"
+    assert document["data_dir"] == str(data_dir)
+    assert secret not in result.stdout + result.stderr
+    log = (data_dir / "logs" / "comfy-tui.log").read_text()
+    assert secret not in log and "ghx" not in log
+
+
+def test_config_text(data_dir: Path) -> None:
+    result = run(data_dir, "config")
+    assert result.returncode == 0
+    assert "base_port = 8188" in result.stdout
+
+
+def test_data_dir_env_is_used(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMFY_TUI_")}
+    env["COMFY_TUI_HOME"] = str(tmp_path / "home")
+    result = subprocess.run(
+        [sys.executable, "-m", "comfy_tui", "config", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert json.loads(result.stdout)["data_dir"] == str(tmp_path / "home")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["releases"],
+        ["versions", "--json"],
+        ["install", "v0.3.77"],
+        ["launch", "v0.3.77", "--port", "8190", "--", "--lowvram"],
+        ["ps"],
+        ["stop", "--all"],
+        ["stats", "--json"],
+        ["models", "scan"],
+        ["models", "download", "org/repo", "file.safetensors"],
+        ["nodes", "list"],
+        ["snapshot", "list", "v0.3.77"],
+    ],
+)
+def test_unbuilt_subcommands_say_so_and_exit_1(data_dir: Path, args: list[str]) -> None:
+    result = run(data_dir, *args)
+    if result.returncode == 0:
+        pytest.skip(f"'{' '.join(args)}' is built now")
+    assert result.returncode == 1
+    assert "not built yet" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["frobnicate"],
+        ["config", "--bogus"],
+        ["install"],
+        ["models"],
+        ["launch", "--port", "abc"],
+        ["versions", "--", "x"],
+        ["stop"],
+    ],
+)
+def test_bad_usage_exits_2_with_usage(data_dir: Path, args: list[str]) -> None:
+    result = run(data_dir, *args)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "needle"),
+    [
+        ("base_port = 'eighty'", "key 'base_port'"),
+        ("nonsense = 1", "unknown key 'nonsense'"),
+        ("[broken", "malformed TOML"),
+    ],
+)
+def test_bad_settings_give_one_line_and_exit_2(data_dir: Path, toml: str, needle: str) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "settings.toml").write_text(toml)
+    result = run(data_dir, "config")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert needle in lines[0] and "settings.toml" in lines[0]

@@ -1,0 +1,136 @@
+"""Pilot tests of the app shell: modes, help, palette, keymap and quitting."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.command import CommandPalette
+from textual.widgets import DataTable
+
+from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.help import HelpScreen
+from comfy_tui.ui.keys import GLOBAL_KEYS
+from comfy_tui.ui.screens.models import ModelsScreen
+from comfy_tui.ui.screens.monitor import MonitorScreen
+from comfy_tui.ui.screens.versions import VersionsScreen
+from comfy_tui.ui.widgets.empty_state import EmptyState
+from comfy_tui.ui.widgets.status_strip import StatusStrip
+from tests.ui.app_factory import SMALL, make_test_app
+
+
+async def test_number_keys_switch_modes(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        assert isinstance(app.screen, VersionsScreen)
+        await pilot.press("2")
+        assert isinstance(app.screen, ModelsScreen)
+        await pilot.press("3")
+        assert isinstance(app.screen, MonitorScreen)
+        assert app.screen.query_one(StatusStrip).title == "Monitor"
+        await pilot.press("1")
+        assert isinstance(app.screen, VersionsScreen)
+
+
+async def test_each_screen_shows_an_honest_empty_state(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        texts = []
+        for key in ("1", "2", "3"):
+            await pilot.press(key)
+            texts.append(str(app.screen.query_one(EmptyState).render()))
+        assert "No versions installed yet — press i to install one" in texts[0]
+        assert "press s to scan" in texts[1]
+        assert "not sampling" in texts[2]
+
+
+async def test_help_lists_every_key_with_a_help_line(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one(DataTable)
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        keys = {row[0] for row in rows}
+        assert {"1", "2", "3", "?", "q", "i"} <= keys
+        assert all(row[1] and row[2] for row in rows), rows
+        await pilot.press("escape")
+        assert isinstance(app.screen, VersionsScreen)
+
+
+async def test_help_follows_the_screen(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("2", "question_mark")
+        table = app.screen.query_one(DataTable)
+        keys = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        assert keys[0] == "s", "the screen's own keys come first"
+        assert "i" not in keys
+
+
+async def test_palette_offers_every_global_action(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"monitor")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MonitorScreen)
+
+
+async def test_keymap_setting_rebinds_by_id(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path, keymap={"mode-models": "f2"})
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("2")
+        assert isinstance(app.screen, VersionsScreen), "the old key no longer switches"
+        await pilot.press("f2")
+        assert isinstance(app.screen, ModelsScreen)
+
+
+async def test_unbuilt_feature_key_says_so(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("i")
+        await pilot.pause()
+        assert any("not built yet" in str(n.message) for n in app._notifications)
+
+
+async def test_quit_without_jobs_exits_at_once(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_quit_while_a_job_runs_asks_first(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    release = asyncio.Event()
+
+    async def job() -> None:
+        await release.wait()
+
+    async with app.run_test(size=SMALL) as pilot:
+        app.run_worker(job(), group="job:install:v1", description="install v1")
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, VersionsScreen)
+        assert app.is_running
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+    assert app.return_code == 0
+    release.set()
+
+
+def test_every_global_key_has_an_id_and_help() -> None:
+    ids = [k.id for k in GLOBAL_KEYS]
+    assert len(ids) == len(set(ids))
+    assert all(k.help and k.description for k in GLOBAL_KEYS)

@@ -1,0 +1,32 @@
+"""SVG snapshots of every screen at 80x24 and 120x40 (files under snapshots/ui/test_snapshots/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.ui.app_factory import LARGE, SMALL, make_test_app
+
+SIZES = {"80x24": SMALL, "120x40": LARGE}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("key", ["1", "2", "3"], ids=["versions", "models", "monitor"])
+def test_mode_screens(snap_compare: Any, key: str, size: str) -> None:
+    assert snap_compare(make_test_app(), press=[key], terminal_size=SIZES[size])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_screen(snap_compare: Any, size: str) -> None:
+    assert snap_compare(make_test_app(), press=["question_mark"], terminal_size=SIZES[size])
+
+
+def test_quit_confirmation(snap_compare: Any) -> None:
+    import asyncio
+
+    async def start_job(pilot: Any) -> None:
+        pilot.app.run_worker(asyncio.Event().wait(), group="job:x", description="install v0.3.77")
+        await pilot.pause()
+
+    assert snap_compare(make_test_app(), press=["q"], run_before=start_job, terminal_size=SMALL)

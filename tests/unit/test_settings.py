@@ -1,0 +1,143 @@
+"""Settings: defaults, file, environment, and one clear error for every bad value."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from comfy_tui.errors import SettingsError
+from comfy_tui.settings import MASK, load_settings
+
+
+def write(data_dir: Path, text: str) -> Path:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_a_file(data_dir: Path) -> None:
+    s = load_settings(data_dir, {})
+    assert s.data_dir == data_dir
+    assert s.github_api == "https://api.github.com"
+    assert s.comfyui_repo == "https://github.com/comfyanonymous/ComfyUI.git"
+    assert s.hf_endpoint == "https://huggingface.co"
+    assert s.listen == "127.0.0.1"
+    assert s.base_port == 8188
+    assert s.poll_interval == 1.0
+    assert s.python == sys.executable
+    assert s.github_token is None and s.hf_token is None
+    assert dict(s.keymap) == {}
+
+
+def test_file_values_are_read(data_dir: Path) -> None:
+    write(
+        data_dir,
+        """
+github_api = "http://127.0.0.1:9999"
+comfyui_repo = "file:///srv/mirror/ComfyUI.git"
+index_url = "https://mirror.example/simple"
+extra_index_urls = ["https://a.example/simple"]
+find_links = ["file:///srv/wheels"]
+poll_interval = 2
+base_port = 9000
+listen = "0.0.0.0"
+python = "/usr/bin/python3.12"
+
+[keymap]
+mode-versions = "f1"
+""",
+    )
+    s = load_settings(data_dir, {})
+    assert s.github_api == "http://127.0.0.1:9999"
+    assert s.comfyui_repo == "file:///srv/mirror/ComfyUI.git"
+    assert s.extra_index_urls == ("https://a.example/simple",)
+    assert s.find_links == ("file:///srv/wheels",)
+    assert s.poll_interval == 2.0 and isinstance(s.poll_interval, float)
+    assert s.base_port == 9000
+    assert s.listen == "0.0.0.0"
+    assert s.python == "/usr/bin/python3.12"
+    assert dict(s.keymap) == {"mode-versions": "f1"}
+
+
+def test_environment_beats_the_file(data_dir: Path) -> None:
+    write(data_dir, 'hf_endpoint = "https://hf.mirror.example"\nbase_port = 9000\n')
+    env = {
+        "HF_ENDPOINT": "http://localhost:8080",
+        "HF_TOKEN": "hf_secretsecretsecret",
+        "GITHUB_TOKEN": "ghp_abc",
+        "COMFY_TUI_GITHUB_API": "http://127.0.0.1:1234",
+        "COMFY_TUI_COMFYUI_REPO": "file:///tmp/ComfyUI.git",
+        "COMFY_TUI_INDEX_URL": "http://127.0.0.1:3141/simple",
+        "COMFY_TUI_FIND_LINKS": "file:///w1 file:///w2",
+        "COMFY_TUI_BASE_PORT": "9100",
+        "COMFY_TUI_POLL_INTERVAL": "0.5",
+    }
+    s = load_settings(data_dir, env)
+    assert s.hf_endpoint == "http://localhost:8080"
+    assert s.hf_token == "hf_secretsecretsecret"
+    assert s.github_token == "ghp_abc"
+    assert s.github_api == "http://127.0.0.1:1234"
+    assert s.comfyui_repo == "file:///tmp/ComfyUI.git"
+    assert s.index_url == "http://127.0.0.1:3141/simple"
+    assert s.find_links == ("file:///w1", "file:///w2")
+    assert s.base_port == 9100
+    assert s.poll_interval == 0.5
+
+
+def test_empty_environment_variable_counts_as_unset(data_dir: Path) -> None:
+    assert load_settings(data_dir, {"HF_TOKEN": "", "HF_ENDPOINT": ""}).hf_token is None
+
+
+def test_tokens_are_masked_and_hidden_from_repr(data_dir: Path) -> None:
+    s = load_settings(data_dir, {"HF_TOKEN": "hf_topsecret123", "GITHUB_TOKEN": "ghp_x"})
+    public = s.to_public_dict()
+    assert public["hf_token"] == MASK and public["github_token"] == MASK
+    assert "hf_topsecret123" not in repr(s)
+    assert "hf_topsecret123" not in str(public)
+    assert sorted(s.secrets()) == ["ghp_x", "hf_topsecret123"]
+
+
+@pytest.mark.parametrize(
+    ("toml", "needles"),
+    [
+        ('base_port = "8188x"', ["base_port", "integer port", "string"]),
+        ("base_port = 70000", ["base_port", "70000"]),
+        ("base_port = true", ["base_port", "boolean"]),
+        ("poll_interval = -1", ["poll_interval", "positive"]),
+        ('poll_interval = "fast"', ["poll_interval", "string"]),
+        ('github_api = "http://github.example"', ["github_api", "https://"]),
+        ('github_api = "ftp://x"', ["github_api"]),
+        ("find_links = 'file:///w'", ["find_links", "array"]),
+        ('listen = "a b"', ["listen"]),
+        ('keymap = "f1"', ["keymap", "table"]),
+        ("colour = 1", ["unknown key 'colour'", "known keys"]),
+        ("base_port = [", ["malformed TOML"]),
+        ("\xff", ["settings"]),
+    ],
+)
+def test_bad_file_values_give_one_clear_line(data_dir: Path, toml: str, needles: list[str]) -> None:
+    path = write(data_dir, toml)
+    with pytest.raises(SettingsError) as info:
+        load_settings(data_dir, {})
+    message = str(info.value)
+    assert "\n" not in message
+    assert str(path) in message
+    for needle in needles:
+        assert needle in message
+
+
+def test_bad_environment_value_names_the_variable(data_dir: Path) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(data_dir, {"COMFY_TUI_BASE_PORT": "0"})
+    assert "environment variable COMFY_TUI_BASE_PORT" in str(info.value)
+    assert "base_port" in str(info.value)
+
+
+def test_non_utf8_file_is_a_settings_error(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "settings.toml").write_bytes(b"base_port = \xff\n")
+    with pytest.raises(SettingsError):
+        load_settings(data_dir, {})
