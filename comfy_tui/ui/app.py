@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
 from textual.app import App
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from comfy_tui import __version__
+from comfy_tui.errors import ComfyTuiError
+from comfy_tui.events import Event
 from comfy_tui.paths import styles_dir
 from comfy_tui.services.container import Services
 from comfy_tui.ui.commands import ComfyCommands
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.help import HelpRow, HelpScreen
+from comfy_tui.ui.jobs import JobEventPosted, JobUpdate, is_job, job_group, pump, state_after
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
 from comfy_tui.ui.screens.models import ModelsScreen
 from comfy_tui.ui.screens.monitor import MonitorScreen
 from comfy_tui.ui.screens.versions import VersionsScreen
 
-JOB_GROUP_PREFIX = "job:"
-"""Workers whose group starts with this are user jobs (installs, downloads): quitting asks first."""
+log = logging.getLogger(__name__)
 
 STYLESHEETS = ("app.tcss", "dialogs.tcss", "versions.tcss", "models.tcss", "monitor.tcss")
 
@@ -45,18 +50,55 @@ class ComfyTuiApp(App[int]):
         super().__init__()
         self.services = services
         self.summary_text = "GPU n/a · CPU n/a · RAM n/a"
+        self.job_updates: Signal[JobUpdate] = Signal(self, "job-updates")
         if services.settings.keymap:
             self.set_keymap(dict(services.settings.keymap))
 
     # --- jobs --------------------------------------------------------------------------
+    def start_job(
+        self, key: str, description: str, events: Callable[[], AsyncIterator[Event]]
+    ) -> Worker[None]:
+        """Run a service job on the App (it survives screen switches); a second start of the
+        same key cancels the first. Its events reach screens through `job_updates`."""
+        return self.run_worker(
+            pump(key, description, events, self.post_message),
+            name=key,
+            group=job_group(key),
+            description=description,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def cancel_job(self, key: str) -> None:
+        self.workers.cancel_group(self, job_group(key))
+
     def running_jobs(self) -> list[Worker[object]]:
         """User jobs still pending or running."""
         return [
             w
             for w in self.workers
-            if w.group.startswith(JOB_GROUP_PREFIX)
-            and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            if is_job(w) and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
         ]
+
+    def on_job_event_posted(self, message: JobEventPosted) -> None:
+        update = JobUpdate(
+            message.key, message.description, message.event, state_after(message.event)
+        )
+        self.job_updates.publish(update)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place where job failures become an error dialog."""
+        worker = event.worker
+        if not is_job(worker):
+            return
+        if event.state == WorkerState.CANCELLED:
+            self.job_updates.publish(JobUpdate(worker.name, worker.description, None, "cancelled"))
+        elif event.state == WorkerState.ERROR:
+            error = worker.error
+            reason = str(error) if isinstance(error, ComfyTuiError) else repr(error)
+            log.error("job %s failed", worker.name, exc_info=error)
+            self.job_updates.publish(JobUpdate(worker.name, worker.description, None, "failed"))
+            self.push_screen(ErrorScreen(f"{worker.description} failed", reason))
 
     # --- actions -----------------------------------------------------------------------
     async def action_request_quit(self) -> None:
