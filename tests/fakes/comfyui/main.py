@@ -1,0 +1,162 @@
+"""A tiny stand-in for ComfyUI's main.py, used by the tests (standard library only).
+
+It behaves like the real thing where a launcher can tell: argparse flags (an unknown flag exits
+2 at once), `--help`, `--quick-test-for-ci`, the "To see the GUI go to" line, `/system_stats`
+(echoing argv), `/queue`, every route also under `/api`, exit 1 on a taken port, a clean exit 0
+on SIGINT and an immediate death on SIGTERM. The flags it accepts come from `fake_features.py`,
+so a test repo can give each tag a different set. Environment knobs for tests:
+FAKE_COMFYUI_STARTUP_DELAY (seconds before binding), FAKE_COMFYUI_CRASH_AFTER (seconds, then exit
+1), FAKE_COMFYUI_FAIL_WITH (a line to log before exiting 1 at startup).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from comfyui_version import __version__  # noqa: E402
+from fake_features import FLAGS  # noqa: E402
+
+
+def _existing_dir(value: str) -> str:
+    if not os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f"directory {value} does not exist")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="main.py")
+    known = {
+        "--listen": dict(type=str, default="127.0.0.1", nargs="?", const="0.0.0.0,::"),
+        "--port": dict(type=int, default=8188),
+        "--cuda-device": dict(type=str, default=None),
+        "--cpu": dict(action="store_true"),
+        "--disable-auto-launch": dict(action="store_true"),
+        "--extra-model-paths-config": dict(type=str, nargs="+", action="append"),
+        "--base-directory": dict(type=str),
+        "--user-directory": dict(type=_existing_dir),
+        "--database-url": dict(type=str),
+        "--temp-directory": dict(type=str),
+        "--output-directory": dict(type=str),
+        "--input-directory": dict(type=str),
+        "--quick-test-for-ci": dict(action="store_true"),
+        "--dont-print-server": dict(action="store_true"),
+        "--verbose": dict(type=str, nargs="?", const="DEBUG"),
+        "--lowvram": dict(action="store_true"),
+        "--enable-manager": dict(action="store_true"),
+    }
+    for flag in FLAGS:
+        p.add_argument(flag, **known.get(flag, dict(action="store_true")))
+    return p
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def torch_version() -> str:
+    try:
+        import torch  # type: ignore[import-not-found]
+
+        return str(torch.__version__)
+    except ImportError:
+        return ""
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        return
+
+    def _send(self, body: object, status: int = 200) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        if path.startswith("/api/"):
+            path = path[4:]
+        if path == "/system_stats":
+            self._send(
+                {
+                    "system": {
+                        "os": sys.platform,
+                        "comfyui_version": __version__,
+                        "python_version": platform.python_version(),
+                        "pytorch_version": torch_version(),
+                        "embedded_python": False,
+                        "argv": sys.argv,
+                        "ram_total": 1,
+                        "ram_free": 1,
+                    },
+                    "devices": [],
+                }
+            )
+        elif path == "/queue":
+            self._send({"queue_running": [], "queue_pending": []})
+        elif path == "/history":
+            self._send({})
+        else:
+            self._send({"error": "not found"}, 404)
+
+
+def main() -> int:
+    args = build_parser().parse_args()
+    log(f"ComfyUI version: {__version__}")
+    if args.quick_test_for_ci:
+        for req in (HERE / "requirements.txt").read_text().split():
+            __import__(req.replace("-", "_"))
+        log("quick test passed")
+        return 0
+    if os.environ.get("FAKE_COMFYUI_FAIL_WITH"):
+        log(os.environ["FAKE_COMFYUI_FAIL_WITH"])
+        return 1
+    time.sleep(float(os.environ.get("FAKE_COMFYUI_STARTUP_DELAY", "0")))
+    host = (args.listen or "127.0.0.1").split(",")[0]
+    try:
+        server = ThreadingHTTPServer((host, args.port), Handler)
+    except OSError as exc:
+        log(
+            f"OSError: [Errno {exc.errno}] error while attempting to bind on address "
+            f"('{host}', {args.port}): address already in use"
+        )
+        return 1
+    crash_after = os.environ.get("FAKE_COMFYUI_CRASH_AFTER")
+    if crash_after:
+
+        def crash() -> None:
+            time.sleep(float(crash_after))
+            log("Fatal: the fake ComfyUI crashed on purpose")
+            os._exit(1)
+
+        threading.Thread(target=crash, daemon=True).start()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        log("Stopped server")
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGINT, on_sigint)
+    if not args.dont_print_server:
+        log("Starting server\n")
+        log(f"To see the GUI go to: http://{host}:{args.port}")
+    server.serve_forever()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
