@@ -1,4 +1,4 @@
-"""The command line as a script sees it: a real `python -m comfy_tui` process, exit codes, output."""
+"""The command line as a script sees it: a real `python -m comfy_tui` process, exit codes, text."""
 
 from __future__ import annotations
 

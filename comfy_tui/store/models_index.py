@@ -1,0 +1,222 @@
+"""The model library's index: one `ModelRecord` per file, stored in `library.db` (see db.py).
+
+Plain async functions over an open aiosqlite connection; the service layer decides what to
+write. A row's identity is (root, relpath); `sha256` is valid for the (size, mtime_ns) it was
+stored with, and a changed file loses it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+__all__ = [
+    "FolderStat",
+    "ModelRecord",
+    "StatRow",
+    "cached_hash",
+    "delete_ids",
+    "folder_stats",
+    "get_model",
+    "load_stat_rows",
+    "put_cached_hash",
+    "select_models",
+    "set_hash",
+    "update_identity",
+    "upsert_models",
+]
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """What the library knows about one file, without having loaded a weight."""
+
+    root: str  # the library root, absolute
+    relpath: str  # POSIX path inside the root, e.g. "loras/style/x.safetensors"
+    folder: str  # ComfyUI folder type, e.g. "loras"
+    name: str  # file name
+    size: int
+    mtime_ns: int
+    format: str  # "safetensors", "gguf", "pickle", "other"
+    status: str  # "ok", "unreadable", "pickle"
+    added_at: float
+    dev: int = 0
+    ino: int = 0
+    sha256: str | None = None
+    problem: str = ""
+    kind: str = ""  # "checkpoint", "lora", "vae", ...
+    architecture: str = ""  # "SDXL", "Flux", ...
+    parameters: int | None = None
+    tensors: int | None = None
+    dtypes: tuple[str, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    tags: str = ""
+    source_url: str | None = None
+    source_repo: str | None = None
+    source_revision: str | None = None
+    id: int | None = None
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root, *self.relpath.split("/"))
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ModelRecord:
+        data = dict(row)
+        data["dtypes"] = tuple(d for d in str(data.get("dtypes") or "").split(",") if d)
+        try:
+            meta = json.loads(data.get("metadata") or "{}")
+        except json.JSONDecodeError:
+            meta = {}
+        data["metadata"] = meta if isinstance(meta, dict) else {}
+        return cls(**data)
+
+
+_COLUMNS = tuple(f.name for f in fields(ModelRecord) if f.name != "id")
+_UPDATED_ON_CONFLICT = [c for c in _COLUMNS if c not in ("root", "relpath", "added_at")]
+
+
+def _values(record: ModelRecord) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for column in _COLUMNS:
+        value = getattr(record, column)
+        if column == "dtypes":
+            value = ",".join(value)
+        elif column == "metadata":
+            value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+        out.append(value)
+    return tuple(out)
+
+
+async def upsert_models(db: aiosqlite.Connection, records: Iterable[ModelRecord]) -> None:
+    """Insert or refresh rows by (root, relpath); the caller commits."""
+    placeholders = ", ".join("?" for _ in _COLUMNS)
+    updates = ", ".join(
+        f"{c} = COALESCE(excluded.{c}, {c})" if c.startswith("source_") else f"{c} = excluded.{c}"
+        for c in _UPDATED_ON_CONFLICT
+    )
+    sql = (  # column names are constants of this module, values are bound
+        f"INSERT INTO models ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "  # noqa: S608
+        f"ON CONFLICT (root, relpath) DO UPDATE SET {updates}"
+    )
+    await db.executemany(sql, [_values(r) for r in records])
+
+
+@dataclass(frozen=True)
+class StatRow:
+    """The few columns a rescan compares with the file system."""
+
+    id: int
+    relpath: str
+    size: int
+    mtime_ns: int
+    ino: int
+
+
+async def load_stat_rows(db: aiosqlite.Connection, root: str) -> dict[str, StatRow]:
+    sql = "SELECT id, relpath, size, mtime_ns, ino FROM models WHERE root = ?"
+    async with db.execute(sql, (root,)) as cursor:
+        rows = await cursor.fetchall()
+    return {r[1]: StatRow(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+
+
+async def delete_ids(db: aiosqlite.Connection, ids: Sequence[int]) -> None:
+    await db.executemany("DELETE FROM models WHERE id = ?", [(i,) for i in ids])
+
+
+async def select_models(
+    db: aiosqlite.Connection,
+    *,
+    match: str | None = None,
+    folder: str | None = None,
+    where: str = "",
+    params: Sequence[Any] = (),
+    limit: int | None = None,
+) -> list[ModelRecord]:
+    """Rows in (folder, name) order; `match` is an FTS5 expression (see services search)."""
+    clauses: list[str] = []
+    args: list[Any] = []
+    if match:
+        clauses.append("id IN (SELECT rowid FROM models_fts WHERE models_fts MATCH ?)")
+        args.append(match)
+    if folder:
+        clauses.append("folder = ?")
+        args.append(folder)
+    if where:
+        clauses.append(f"({where})")
+        args.extend(params)
+    sql = "SELECT * FROM models"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += " ORDER BY folder, relpath, root"
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(limit)
+    async with db.execute(sql, args) as cursor:
+        rows = await cursor.fetchall()
+    return [ModelRecord.from_row(r) for r in rows]
+
+
+async def get_model(db: aiosqlite.Connection, model_id: int) -> ModelRecord | None:
+    found = await select_models(db, where="id = ?", params=(model_id,))
+    return found[0] if found else None
+
+
+async def set_hash(
+    db: aiosqlite.Connection, model_id: int, sha256: str, size: int, mtime_ns: int
+) -> bool:
+    """Store a hash only if the row still describes the file that was hashed."""
+    cursor = await db.execute(
+        "UPDATE models SET sha256 = ? WHERE id = ? AND size = ? AND mtime_ns = ?",
+        (sha256, model_id, size, mtime_ns),
+    )
+    return cursor.rowcount == 1
+
+
+async def update_identity(
+    db: aiosqlite.Connection, model_id: int, dev: int, ino: int, mtime_ns: int
+) -> None:
+    """After a file was replaced by a hard link to identical content."""
+    await db.execute(
+        "UPDATE models SET dev = ?, ino = ?, mtime_ns = ? WHERE id = ?",
+        (dev, ino, mtime_ns, model_id),
+    )
+
+
+@dataclass(frozen=True)
+class FolderStat:
+    folder: str
+    count: int
+    size: int
+
+
+async def folder_stats(db: aiosqlite.Connection) -> list[FolderStat]:
+    sql = "SELECT folder, COUNT(*), COALESCE(SUM(size), 0) FROM models GROUP BY folder"
+    async with db.execute(sql + " ORDER BY folder") as cursor:
+        rows = await cursor.fetchall()
+    return [FolderStat(r[0], r[1], r[2]) for r in rows]
+
+
+async def cached_hash(
+    db: aiosqlite.Connection, dev: int, ino: int, size: int, mtime_ns: int
+) -> str | None:
+    sql = "SELECT sha256 FROM hash_cache WHERE dev = ? AND ino = ? AND size = ? AND mtime_ns = ?"
+    async with db.execute(sql, (dev, ino, size, mtime_ns)) as cursor:
+        row = await cursor.fetchone()
+    return str(row[0]) if row else None
+
+
+async def put_cached_hash(
+    db: aiosqlite.Connection, dev: int, ino: int, size: int, mtime_ns: int, sha256: str
+) -> None:
+    await db.execute(
+        "INSERT OR REPLACE INTO hash_cache (dev, ino, size, mtime_ns, sha256) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (dev, ino, size, mtime_ns, sha256),
+    )
