@@ -10,7 +10,7 @@ from typing import Any
 
 from comfy_tui.cli.context import Context, Handler
 from comfy_tui.cli.output import err, out, out_json, show_event
-from comfy_tui.core.units import format_bytes, format_count
+from comfy_tui.core.units import format_bytes, format_count, plural
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event, Failed
 from comfy_tui.services.library.dedupe import DuplicateReport
@@ -92,7 +92,7 @@ def run_list(ctx: Context, args: argparse.Namespace) -> int:
         sha = m.sha256[:8] if m.sha256 else "-"
         size, params = format_bytes(m.size), format_count(m.parameters)
         out(f"{m.relpath:<{width}}  {size:>9}  {params:>6}  {sha:<8}  {_label(m)}")
-    out(f"{len(models)} models, {format_bytes(sum(m.size for m in models))}")
+    out(f"{plural(len(models), 'model')}, {format_bytes(sum(m.size for m in models))}")
     return 0
 
 
@@ -175,7 +175,7 @@ def run_dedupe(ctx: Context, args: argparse.Namespace) -> int:
             note = "  (other filesystem: cannot hard-link)" if f.path in stranded else ""
             out(f"    {f.where:<18} {f.path}{note}")
     verb = "reclaimed" if args.apply else "reclaimable"
-    out(f"{len(report.groups)} groups, {format_bytes(report.reclaimable)} {verb}")
+    out(f"{plural(len(report.groups), 'group')}, {format_bytes(report.reclaimable)} {verb}")
     if report.stranded:
         out(f"{format_bytes(report.stranded)} on other filesystems cannot be hard-linked")
     if not args.apply and report.reclaimable:

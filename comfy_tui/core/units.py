@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["format_bytes", "format_count"]
+__all__ = ["format_bytes", "format_count", "plural"]
 
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
 
@@ -28,3 +28,8 @@ def format_count(n: int | None) -> str:
             value = n / limit
             return f"{value:.1f}{suffix}" if value < 100 else f"{value:.0f}{suffix}"
     return str(n)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 group`, `3 groups`."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"

@@ -7,10 +7,10 @@ stored with, and a changed file loses it.
 
 from __future__ import annotations
 
+import functools
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ __all__ = [
     "StatRow",
     "cached_hash",
     "delete_ids",
+    "encode_metadata",
     "folder_stats",
     "get_model",
     "load_stat_rows",
@@ -35,7 +36,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ModelRecord:
-    """What the library knows about one file, without having loaded a weight."""
+    """What the library knows about one file, without having loaded a weight.
+
+    Fields mirror the table's columns, so a row becomes a record with no per-field work
+    (10,000 rows in a few milliseconds); `dtypes` and `metadata` are decoded on first use."""
 
     root: str  # the library root, absolute
     relpath: str  # POSIX path inside the root, e.g. "loras/style/x.safetensors"
@@ -54,8 +58,8 @@ class ModelRecord:
     architecture: str = ""  # "SDXL", "Flux", ...
     parameters: int | None = None
     tensors: int | None = None
-    dtypes: tuple[str, ...] = ()
-    metadata: dict[str, Any] = field(default_factory=dict)
+    dtypes_csv: str = ""  # "BF16,F32"
+    metadata_json: str = "{}"  # the header's metadata, a JSON object
     tags: str = ""
     source_url: str | None = None
     source_repo: str | None = None
@@ -66,32 +70,37 @@ class ModelRecord:
     def path(self) -> Path:
         return Path(self.root, *self.relpath.split("/"))
 
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> ModelRecord:
-        data = dict(row)
-        data["dtypes"] = tuple(d for d in str(data.get("dtypes") or "").split(",") if d)
+    @property
+    def dtypes(self) -> tuple[str, ...]:
+        return tuple(d for d in self.dtypes_csv.split(",") if d)
+
+    @functools.cached_property
+    def metadata(self) -> dict[str, Any]:
         try:
-            meta = json.loads(data.get("metadata") or "{}")
+            value = json.loads(self.metadata_json or "{}")
         except json.JSONDecodeError:
-            meta = {}
-        data["metadata"] = meta if isinstance(meta, dict) else {}
-        return cls(**data)
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> ModelRecord:
+        """From a row selected as `_SELECT` (the fields in order)."""
+        return cls(*row)
 
 
-_COLUMNS = tuple(f.name for f in fields(ModelRecord) if f.name != "id")
+def encode_metadata(metadata: dict[str, Any]) -> str:
+    return json.dumps(metadata, sort_keys=True, ensure_ascii=False, default=str)
+
+
+_FIELDS = tuple(f.name for f in fields(ModelRecord))
+_COLUMN_OF = {"dtypes_csv": "dtypes", "metadata_json": "metadata"}
+_SELECT = ", ".join(_COLUMN_OF.get(f, f) for f in _FIELDS)
+_COLUMNS = tuple(_COLUMN_OF.get(f, f) for f in _FIELDS if f != "id")
 _UPDATED_ON_CONFLICT = [c for c in _COLUMNS if c not in ("root", "relpath", "added_at")]
 
 
 def _values(record: ModelRecord) -> tuple[Any, ...]:
-    out: list[Any] = []
-    for column in _COLUMNS:
-        value = getattr(record, column)
-        if column == "dtypes":
-            value = ",".join(value)
-        elif column == "metadata":
-            value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-        out.append(value)
-    return tuple(out)
+    return tuple(getattr(record, f) for f in _FIELDS if f != "id")
 
 
 async def upsert_models(db: aiosqlite.Connection, records: Iterable[ModelRecord]) -> None:
@@ -151,7 +160,7 @@ async def select_models(
     if where:
         clauses.append(f"({where})")
         args.extend(params)
-    sql = "SELECT * FROM models"
+    sql = f"SELECT {_SELECT} FROM models"  # noqa: S608 - constant column names
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
     sql += " ORDER BY folder, relpath, root"

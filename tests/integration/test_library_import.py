@@ -275,3 +275,12 @@ async def test_remove_goes_to_the_trash_and_restores(data_dir: Path, tmp_path: P
     await drain(library.scan())
     with pytest.raises(ValidationError, match="give folder/name"):
         await library.find("x-1.safetensors")
+
+
+async def test_two_imports_at_once_take_turns(data_dir: Path, tmp_path: Path) -> None:
+    library = make_library(data_dir)
+    a = fm.write_safetensors(tmp_path / "a.safetensors", fm.sdxl_lora())
+    b = fm.write_safetensors(tmp_path / "b.safetensors", fm.sd_vae())
+    first, second = await asyncio.gather(run_import(library, a), run_import(library, b))
+    assert [o.relpath for o in first + second] == ["loras/a.safetensors", "vae/b.safetensors"]
+    assert len(await library.list_models()) == 2

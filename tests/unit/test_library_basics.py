@@ -14,7 +14,7 @@ from comfy_tui.services.library.folders import (
     is_model_file,
     validate_folder,
 )
-from comfy_tui.services.library.search import fts_query
+from comfy_tui.services.library.search import fts_query, search_filter
 
 
 def test_comfyui_folder_names_and_aliases() -> None:
@@ -88,3 +88,10 @@ def test_sizes_and_counts() -> None:
     assert format_count(999) == "999"
     assert format_count(859_520_964) == "860M"
     assert format_count(11_901_408_320) == "11.9B"
+
+
+def test_search_filter_binds_every_word_twice() -> None:
+    assert search_filter("  ") is None
+    where, params = search_filter("dream%_ sha") or ("", [])
+    assert where.count("MATCH ?") == 2 and where.count("LIKE ?") == 2
+    assert params == ['"dream"*', "%dream%", '"sha"*', "%sha%"]

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from comfy_tui.core.units import format_bytes, plural
 from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.services.library.hashing import hash_with_progress
 from comfy_tui.services.library.walk import walk_root
@@ -43,6 +44,11 @@ class DupFile:
     dev: int
     ino: int
     model_id: int | None = None
+    relpath: str = ""  # inside its library root or its version's models/ folder
+
+    @property
+    def label(self) -> str:
+        return f"{self.where}: {self.relpath}" if self.relpath else self.path
 
     @property
     def identity(self) -> tuple[int, int]:
@@ -103,7 +109,15 @@ def _version_files(version_dirs: Sequence[tuple[str, Path]]) -> list[DupFile]:
         for found in walk_root(models).files:
             path = str(models.joinpath(*found.relpath.split("/")))
             files.append(
-                DupFile(path, f"version {tag}", found.size, found.mtime_ns, found.dev, found.ino)
+                DupFile(
+                    path,
+                    f"version {tag}",
+                    found.size,
+                    found.mtime_ns,
+                    found.dev,
+                    found.ino,
+                    relpath=found.relpath,
+                )
             )
     return files
 
@@ -115,7 +129,8 @@ async def find_duplicates(
     async with connect(db_path) as db:
         records = await index.select_models(db)
         library = [
-            DupFile(str(r.path), "library", r.size, r.mtime_ns, r.dev, r.ino, r.id) for r in records
+            DupFile(str(r.path), "library", r.size, r.mtime_ns, r.dev, r.ino, r.id, r.relpath)
+            for r in records
         ]
         known = {str(r.path): r.sha256 for r in records if r.sha256}
         others = await asyncio.to_thread(_version_files, version_dirs)
@@ -163,7 +178,8 @@ async def find_duplicates(
     ]
     report = DuplicateReport(tuple(groups), len(candidates))
     out.append(report)
-    yield Finished(f"{len(groups)} duplicate groups, {report.reclaimable} bytes reclaimable")
+    groups_text = plural(len(groups), "duplicate group")
+    yield Finished(f"{groups_text}, {format_bytes(report.reclaimable)} reclaimable")
 
 
 def _keep_order(f: DupFile) -> tuple[bool, str]:
@@ -227,4 +243,4 @@ async def apply_links(db_path: Path, report: DuplicateReport) -> AsyncIterator[E
                     "a hard link is impossible there",
                     source="dedupe",
                 )
-    yield Finished(f"{freed} bytes reclaimed")
+    yield Finished(f"{format_bytes(freed)} reclaimed")

@@ -21,7 +21,7 @@ from comfy_tui.services.library.threads import Cancelled, run_blocking
 from comfy_tui.services.library.walk import FoundFile, WalkResult, walk_root
 from comfy_tui.store import models_index as index
 from comfy_tui.store.db import connect
-from comfy_tui.store.models_index import ModelRecord
+from comfy_tui.store.models_index import ModelRecord, encode_metadata
 
 __all__ = ["BATCH", "ScanSummary", "record_for", "scan_roots"]
 
@@ -68,8 +68,8 @@ def record_for(
         architecture=info.guess.architecture,
         parameters=info.parameters,
         tensors=info.tensors,
-        dtypes=info.dtypes,
-        metadata=info.metadata,
+        dtypes_csv=",".join(info.dtypes),
+        metadata_json=encode_metadata(info.metadata),
         tags=info.tags,
         added_at=added_at,
         **extra,  # type: ignore[arg-type]

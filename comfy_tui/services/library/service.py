@@ -18,7 +18,7 @@ from pathlib import Path
 from comfy_tui.errors import ComfyTuiError, NotFoundError, ValidationError
 from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.library import dedupe, mapping, trash
+from comfy_tui.services.library import dedupe, mapping, symlinks, trash
 from comfy_tui.services.library.hashing import hash_with_progress
 from comfy_tui.services.library.importer import (
     ImportMode,
@@ -249,6 +249,16 @@ class LibraryService:
         return relpath
 
     # --- versions --------------------------------------------------------------------------
+    async def link_into_version(self, version_dir: Path) -> symlinks.LinkReport:
+        """Symlink mode: link every library file into `version_dir/models/` (relative links,
+        broken ones repaired, real files left alone)."""
+        order = {str(r): i for i, r in enumerate(self.roots())}
+        records = sorted(await self.list_models(), key=lambda m: order.get(m.root, len(order)))
+        files = [(m.relpath, m.path) for m in records]
+        return await asyncio.to_thread(
+            symlinks.sync_symlinks, version_dir / "models", files, self.roots()
+        )
+
     async def write_extra_model_paths(self, tag: str) -> Path:
         """Write the YAML that points version `tag` at the library; the launcher passes the
         returned path with `--extra-model-paths-config`."""
