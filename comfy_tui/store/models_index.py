@@ -103,13 +103,24 @@ def _values(record: ModelRecord) -> tuple[Any, ...]:
     return tuple(getattr(record, f) for f in _FIELDS if f != "id")
 
 
+_SAME_FILE = "excluded.size = size AND excluded.mtime_ns = mtime_ns AND excluded.ino = ino"
+
+
+def _update_clause(column: str) -> str:
+    """How an upsert treats a column: sources are kept when not given again, and a known hash
+    is kept while the row still describes the same file (a scan racing an import)."""
+    if column.startswith("source_"):
+        return f"{column} = COALESCE(excluded.{column}, {column})"
+    if column == "sha256":
+        keep = "COALESCE(excluded.sha256, sha256)"
+        return f"sha256 = CASE WHEN {_SAME_FILE} THEN {keep} ELSE excluded.sha256 END"
+    return f"{column} = excluded.{column}"
+
+
 async def upsert_models(db: aiosqlite.Connection, records: Iterable[ModelRecord]) -> None:
     """Insert or refresh rows by (root, relpath); the caller commits."""
     placeholders = ", ".join("?" for _ in _COLUMNS)
-    updates = ", ".join(
-        f"{c} = COALESCE(excluded.{c}, {c})" if c.startswith("source_") else f"{c} = excluded.{c}"
-        for c in _UPDATED_ON_CONFLICT
-    )
+    updates = ", ".join(_update_clause(c) for c in _UPDATED_ON_CONFLICT)
     sql = (  # column names are constants of this module, values are bound
         f"INSERT INTO models ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "  # noqa: S608
         f"ON CONFLICT (root, relpath) DO UPDATE SET {updates}"

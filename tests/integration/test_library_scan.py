@@ -161,3 +161,11 @@ async def test_search_as_you_type(data_dir: Path) -> None:
     assert await search('" OR *') == await search("")
     assert await search("", "loras") == ["pixel_art_xl.safetensors"]
     assert await search("nothing-like-it") == []
+
+
+async def test_nested_roots_are_indexed_once(data_dir: Path, tmp_path: Path) -> None:
+    probe = make_library(data_dir)
+    inner = probe.main_root() / "loras"
+    disk = tmp_path / "disk"
+    library = make_library(data_dir, inner, disk, disk / "sub", disk)
+    assert library.roots() == [library.main_root(), disk]

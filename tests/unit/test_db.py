@@ -142,3 +142,12 @@ async def test_sqlite_never_runs_on_the_event_loop_thread(
         await index.select_models(db, match='"a"*')
     assert threads, "the trace saw no statement"
     assert threading.get_ident() not in threads
+
+
+async def test_a_rescan_of_the_same_file_keeps_its_hash(tmp_path: Path) -> None:
+    async with connect(tmp_path / "lib.db") as db:
+        await index.upsert_models(db, [record("loras/a.safetensors", sha256="ab", ino=7)])
+        await index.upsert_models(db, [record("loras/a.safetensors", ino=7)])
+        assert (await index.select_models(db))[0].sha256 == "ab"
+        await index.upsert_models(db, [record("loras/a.safetensors", ino=8)])
+        assert (await index.select_models(db))[0].sha256 is None

@@ -40,6 +40,10 @@ from comfy_tui.store.version_records import list_records
 __all__ = ["LibraryService"]
 
 
+def _nested(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + os.sep) or b.startswith(a + os.sep)
+
+
 class LibraryService:
     def __init__(
         self, settings: Settings, paths: DataPaths, *, clock: Callable[[], float] = time.time
@@ -57,9 +61,17 @@ class LibraryService:
         return self.paths.library_models()
 
     def roots(self) -> list[Path]:
-        """The main library root first, then the extra roots from the settings."""
-        main = self.main_root()
-        return [main, *(r for r in self.settings.library_roots if r != main)]
+        """The main library root first, then the extra roots from the settings; a root inside
+        another one (or holding one) is left out, so no file is indexed twice."""
+        chosen: list[Path] = []
+        reals: list[str] = []
+        for root in (self.main_root(), *self.settings.library_roots):
+            real = os.path.realpath(root)
+            if any(_nested(real, other) for other in reals):
+                continue
+            chosen.append(root)
+            reals.append(real)
+        return chosen
 
     def _trash_for(self, root: str) -> Path:
         if Path(root) == self.main_root():
