@@ -10,6 +10,7 @@ A file whose `user_version` is newer than this build knows is refused, not guess
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -138,6 +139,25 @@ async def migrate(db: aiosqlite.Connection, migrations: Sequence[str], path: Pat
     return before
 
 
+async def _use_wal(db: aiosqlite.Connection) -> None:
+    """Switch a new file to WAL (it stays WAL). Two first openers can collide on the switch,
+    which SQLite reports as busy without waiting, so it is retried for a while."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            async with db.execute("PRAGMA journal_mode") as cursor:
+                row = await cursor.fetchone()
+            if row and str(row[0]).lower() == "wal":
+                return
+            await db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.02)
+
+
 @contextlib.asynccontextmanager
 async def connect(
     path: Path, migrations: Sequence[str] = LIBRARY_MIGRATIONS
@@ -154,7 +174,7 @@ async def connect(
         db.row_factory = sqlite3.Row
         try:
             await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await db.execute("PRAGMA journal_mode = WAL")
+            await _use_wal(db)
             await db.execute("PRAGMA synchronous = NORMAL")
             await migrate(db, migrations, path)
         except sqlite3.DatabaseError as exc:
