@@ -1,4 +1,4 @@
-"""The command line as a script sees it: a real `python -m comfy_tui` process, exit codes, text."""
+"""The command line as a script sees it: a real `python -m comfy_tui` process, exit codes."""
 
 from __future__ import annotations
 
