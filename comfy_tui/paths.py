@@ -117,6 +117,21 @@ class DataPaths:
     def library_db(self) -> Path:
         return self.library_dir() / "library.db"
 
+    def library_staging(self) -> Path:
+        """Imports build here (same filesystem as library/models), then rename into place."""
+        return self._dir("library", ".staging")
+
+    def library_trash(self) -> Path:
+        return self._dir("library", ".trash")
+
+    def library_lock(self) -> Path:
+        """Held while an import, dedupe or removal changes the library's files."""
+        return self.library_dir() / ".lock"
+
+    def model_paths_config(self, tag: str) -> Path:
+        """The generated extra_model_paths.yaml that points version `tag` at the library."""
+        return self._dir("metadata", "model_paths") / f"{tag}.yaml"
+
     def nodes_dir(self) -> Path:
         return self._dir("nodes")
 

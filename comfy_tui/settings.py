@@ -7,8 +7,10 @@ expected type.
 
 from __future__ import annotations
 
+import os
 import sys
 import tomllib
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -39,6 +41,7 @@ class Settings:
     listen: str = "127.0.0.1"
     base_port: int = 8188
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    library_roots: tuple[Path, ...] = ()
 
     def secrets(self) -> list[str]:
         """Every token value that is set: the log filter masks these."""
@@ -54,7 +57,7 @@ class Settings:
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):
-                value = list(value)
+                value = [str(v) if isinstance(v, Path) else v for v in value]
             elif isinstance(value, Mapping):
                 value = dict(value)
             out[f.name] = value
@@ -153,6 +156,24 @@ def _keymap(raw: Any, from_env: bool) -> Mapping[str, str]:
     return MappingProxyType(dict(raw))
 
 
+def _path_list(raw: Any, from_env: bool) -> tuple[Path, ...]:
+    if from_env and isinstance(raw, str):
+        raw = [part for part in raw.split(os.pathsep) if part.strip()]
+    items = raw
+    expected = "an array of absolute folder paths"
+    if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+        raise _Bad(expected)
+    out: list[Path] = []
+    for item in items:
+        if any(unicodedata.category(ch)[0] == "C" for ch in item):
+            raise _Bad(expected, f"{item!r} contains control characters")
+        path = Path(item.strip()).expanduser()
+        if not path.is_absolute():
+            raise _Bad(expected, f"{item!r} is not absolute")
+        out.append(Path(os.path.normpath(path)))
+    return tuple(dict.fromkeys(out))
+
+
 @dataclass(frozen=True)
 class _Key:
     parse: Parser
@@ -175,6 +196,7 @@ _KEYS: dict[str, _Key] = {
     "listen": _Key(_listen, ("COMFY_TUI_LISTEN",)),
     "base_port": _Key(_port, ("COMFY_TUI_BASE_PORT",)),
     "keymap": _Key(_keymap),
+    "library_roots": _Key(_path_list, ("COMFY_TUI_LIBRARY_ROOTS",)),
 }
 
 ENV_VARS: dict[str, tuple[str, ...]] = {k: spec.env for k, spec in _KEYS.items() if spec.env}

@@ -83,8 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     how = mi.add_mutually_exclusive_group()
     for mode in ("copy", "move", "link"):
         how.add_argument(f"--{mode}", dest="mode", action="store_const", const=mode)
-    leaf(msub, "hash", "hash every model that has no sha256 yet", "models hash")
-    md = leaf(msub, "dedupe", "find (and with --apply, remove) duplicate copies", "models dedupe")
+    mh = leaf(
+        msub, "hash", "hash every model that has no sha256 yet (or the given ones)", "models hash"
+    )
+    mh.add_argument("paths", metavar="PATH", nargs="*", help="models to hash (folder/name or path)")
+    md = leaf(
+        msub,
+        "dedupe",
+        "find duplicate copies (--apply: replace them by hard links)",
+        "models dedupe",
+    )
     md.add_argument("--apply", action="store_true")
     mr = leaf(msub, "rm", "remove a model from the library", "models rm")
     mr.add_argument("model", metavar="MODEL")

@@ -141,3 +141,27 @@ def test_non_utf8_file_is_a_settings_error(data_dir: Path) -> None:
     (data_dir / "settings.toml").write_bytes(b"base_port = \xff\n")
     with pytest.raises(SettingsError):
         load_settings(data_dir, {})
+
+
+def test_library_roots_from_file_and_environment(data_dir: Path, tmp_path: Path) -> None:
+    assert load_settings(data_dir, {}).library_roots == ()
+    write(data_dir, f'library_roots = ["{tmp_path}/disk2/models", "~/models", "{tmp_path}/a/../b"]')
+    s = load_settings(data_dir, {"HOME": "/home/u"})
+    assert s.library_roots[0] == tmp_path / "disk2" / "models"
+    assert s.library_roots[1] == Path("~/models").expanduser()
+    assert s.library_roots[2] == tmp_path / "b"
+    assert s.to_public_dict()["library_roots"][0] == str(tmp_path / "disk2" / "models")
+    env = {"COMFY_TUI_LIBRARY_ROOTS": "/mnt/a::/mnt/b:/mnt/a"}
+    assert load_settings(data_dir, env).library_roots == (Path("/mnt/a"), Path("/mnt/b"))
+
+
+@pytest.mark.parametrize(
+    "toml",
+    ['library_roots = "/mnt/a"', 'library_roots = ["relative/dir"]', 'library_roots = [""]',
+     'library_roots = ["/mnt/a\\nb"]', "library_roots = [1]"],
+)  # fmt: skip
+def test_bad_library_roots(data_dir: Path, toml: str) -> None:
+    write(data_dir, toml)
+    with pytest.raises(SettingsError) as info:
+        load_settings(data_dir, {})
+    assert "library_roots" in str(info.value) and "absolute folder paths" in str(info.value)

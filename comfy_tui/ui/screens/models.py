@@ -1,25 +1,291 @@
-"""Models screen: the shared model library."""
+"""Models screen: the shared model library — folders, a searchable table, details, jobs."""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from pathlib import Path
 
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, OptionList, Static
+
+from comfy_tui.core.units import format_bytes
+from comfy_tui.events import Failed, Finished, LogLine, Progress
+from comfy_tui.services.library.dedupe import DuplicateReport
+from comfy_tui.services.library.service import LibraryService
+from comfy_tui.store.models_index import ModelRecord
+from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
+from comfy_tui.ui.dialogs.import_path import ImportRequest, ImportScreen
+from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.keys import Key
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.widgets.empty_state import EmptyState
+from comfy_tui.ui.widgets.folder_list import ALL, FolderList
+from comfy_tui.ui.widgets.model_detail import ModelDetail, what_label
+from comfy_tui.ui.widgets.model_table import GAP, ModelTable, TableHeader
+
+JOB_PREFIX = "library:"
+FOLDER_PANE = 22
+"""Width of the folder column (styles/models.tcss says the same)."""
+
+
+def column_widths(width: int) -> dict[str, tuple[str, int]]:
+    """Table columns for `width` cells: the Folder column only where there is room."""
+    arch = 20 if width >= 70 else 16
+    fixed = 9 + arch + 3 + GAP * 3 + 2 + 2  # size, architecture, sha, gaps, padding, scrollbar
+    columns = {"name": ("Name", 0), "folder": ("Folder", 16)}
+    name = width - fixed - GAP
+    if name - 16 - GAP >= 24:
+        name -= 16 + GAP
+    else:
+        del columns["folder"]
+    columns["name"] = ("Name", max(name, 12))
+    columns |= {"size": ("Size", 9), "arch": ("Architecture", arch), "sha": ("sha", 3)}
+    return columns
+
+
+def display_name(m: ModelRecord) -> str:
+    """The path inside its folder; `.safetensors`, the usual case, is left out (details say)."""
+    name = m.relpath.split("/", 1)[1] if "/" in m.relpath else m.relpath
+    return name.removesuffix(".safetensors")
+
+
+def cell(m: ModelRecord) -> dict[str, str]:
+    """The table cells of one model."""
+    return {
+        "name": display_name(m),
+        "folder": m.folder,
+        "size": format_bytes(m.size),
+        "arch": what_label(m),
+        "sha": "✓" if m.sha256 else "·",
+    }
+
+
+EMPTY = "The model library is empty — press s to scan it, or i to import a file or folder"
 
 
 class ModelsScreen(ModeScreen):
     """Mode 2."""
 
     MODE_TITLE = "Models"
-    KEYS = (Key("models-scan", "s", "scan", "Scan", "Scan the library folders for models"),)
+    KEYS = (
+        Key("models-scan", "s", "scan", "Scan", "Scan the library folders for models"),
+        Key("models-search", "slash", "search", "Search", "Search as you type (escape: table)"),
+        Key("models-import", "i", "import", "Import", "Import a file or folder into the library"),
+        Key("models-hash", "h", "hash", "Hash", "Compute the sha256 of the selected model"),
+        Key(
+            "models-hash-all",
+            "H",
+            "hash_all",
+            "Hash all",
+            "Hash every model without a sha256",
+            show=False,
+        ),
+        Key("models-delete", "d", "delete", "Delete", "Move the selected model to the trash"),
+        Key("models-duplicates", "D", "duplicates", "Duplicates", "Find copies to reclaim"),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = ALL
+        self.query_text = ""
+        self.models: dict[str, ModelRecord] = {}
+        self.versions: list[str] = []
+        self._reports: list[DuplicateReport] = []
+        self._focus_table = True  # on the first load that shows rows
+        self._empty_library = True
+
+    @property
+    def library(self) -> LibraryService:
+        return self.comfy_app.services.library
 
     def compose_body(self) -> ComposeResult:
-        yield EmptyState(
-            "The model library is empty — press s to scan it, or run: comfy-tui models import PATH",
-            id="models-empty",
+        with Horizontal(id="models-body"):
+            yield FolderList(id="models-folders")
+            with Vertical(id="models-main"):
+                yield Input(placeholder="/ search name, folder, architecture", id="models-search")
+                yield EmptyState(EMPTY, id="models-empty")
+                yield TableHeader(id="models-header")
+                yield ModelTable(id="models-table")
+                yield ModelDetail(id="models-detail")
+                yield Static("", id="models-job", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#models-folders").border_title = "Folders"
+        self.query_one("#models-detail").border_title = "Details"
+        self.comfy_app.job_updates.subscribe(self, self.on_job_update)
+        self.query_one("#models-table").display = False
+        self.query_one("#models-header").display = False
+        self.reload()
+
+    # --- loading -----------------------------------------------------------------------
+    def reload(self) -> None:
+        """Read the index again (folders, rows, versions); the previous read is cancelled."""
+        self.run_worker(self._load(), group="models:load", exclusive=True, exit_on_error=False)
+
+    async def _load(self) -> None:
+        stats = await self.library.folders()
+        folder = None if self.folder == ALL else self.folder
+        models = await self.library.list_models(self.query_text, folder)
+        self.versions = [tag for tag, _ in await self.library.installed_versions()]
+        self.query_one(FolderList).show(stats, self.folder)
+        self._fill(models, empty_library=not stats)
+
+    def _fill(self, models: list[ModelRecord], *, empty_library: bool) -> None:
+        table = self.query_one("#models-table", ModelTable)
+        selected = table.cursor_key
+        self.models = {str(m.id): m for m in models}
+        self._empty_library = empty_library
+        widths = column_widths(self.size.width - FOLDER_PANE)
+        rows = [tuple(cell(m)[key] for key in widths) for m in models]
+        columns = list(widths.values())
+        table.set_rows(columns, rows, list(self.models), keep=selected)
+        self.query_one("#models-header", TableHeader).show(columns)
+        for widget in (table, self.query_one("#models-header"), self.query_one(ModelDetail)):
+            widget.display = not empty_library
+        self.query_one("#models-empty").display = empty_library
+        self._show_detail()
+        if self._focus_table and not empty_library:
+            self._focus_table = False
+            table.focus()
+        self._show_detail()
+
+    def selected(self) -> ModelRecord | None:
+        key = self.query_one("#models-table", ModelTable).cursor_key
+        return self.models.get(key) if key else None
+
+    def _show_detail(self) -> None:
+        model = self.selected()
+        root = "library"
+        if model is not None and Path(model.root) != self.library.main_root():
+            root = f"extra root {model.root}"
+        self.query_one(ModelDetail).show(model, root, self.versions)
+
+    def on_resize(self) -> None:
+        if self.models or not self._empty_library:
+            self._fill(list(self.models.values()), empty_library=self._empty_library)
+
+    # --- events ------------------------------------------------------------------------
+    @on(ModelTable.Highlighted, "#models-table")
+    def _row_highlighted(self) -> None:
+        self._show_detail()
+
+    @on(OptionList.OptionHighlighted, "#models-folders")
+    def _folder_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.folder = event.option.id or ALL
+        self.reload()
+
+    @on(Input.Changed, "#models-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.reload()
+
+    @on(Input.Submitted, "#models-search")
+    def _search_submitted(self) -> None:
+        self.query_one("#models-table").focus()
+
+    def key_escape(self) -> None:
+        if self.focused is self.query_one("#models-search"):
+            self.query_one("#models-table").focus()
+
+    def on_job_update(self, update: JobUpdate) -> None:
+        if not update.key.startswith(JOB_PREFIX):
+            return
+        line = self.query_one("#models-job", Static)
+        event = update.event
+        if isinstance(event, Progress):
+            line.update(f"{update.description}: {event.step} {event.fraction:.0%}")
+        elif isinstance(event, LogLine):
+            line.update(f"{update.description}: {event.text}")
+        elif isinstance(event, Finished | Failed) or update.state != "running":
+            detail = getattr(event, "detail", "") or getattr(event, "reason", "")
+            line.update(f"{update.description}: {update.state}{f' — {detail}' if detail else ''}")
+            self.reload()
+            if update.key == "library:duplicates" and isinstance(event, Finished):
+                self._open_duplicates()
+
+    # --- actions -----------------------------------------------------------------------
+    def action_scan(self) -> None:
+        self.comfy_app.start_job("library:scan", "scan the library", self.library.scan)
+
+    def action_search(self) -> None:
+        self.query_one("#models-search").focus()
+
+    def action_import(self) -> None:
+        def answered(request: ImportRequest | None) -> None:
+            if request is None:
+                return
+            sources = [Path(request.path).expanduser()]
+            self.comfy_app.start_job(
+                "library:import",
+                "import models",
+                lambda: self.library.import_paths(sources, folder=request.folder),
+            )
+
+        self.app.push_screen(ImportScreen(), answered)
+
+    def action_hash(self) -> None:
+        model = self.selected()
+        if model is None or model.id is None:
+            self.notify("Select a model first.", severity="warning")
+            return
+        ids = [model.id]
+        self.comfy_app.start_job(
+            "library:hash", f"hash {model.name}", lambda: self.library.hash_models(ids)
         )
 
-    def action_scan(self) -> None:
-        self.not_built_yet("The model library")
+    def action_hash_all(self) -> None:
+        self.comfy_app.start_job("library:hash", "hash all models", self.library.hash_models)
+
+    def action_delete(self) -> None:
+        model = self.selected()
+        if model is None:
+            self.notify("Select a model first.", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._remove(model), group="models:remove", exit_on_error=False)
+
+        question = f"Move {model.relpath} to the library's trash? (It can be restored.)"
+        self.app.push_screen(ConfirmScreen(question, yes="Move to trash"), answered)
+
+    async def _remove(self, model: ModelRecord) -> None:
+        await self.library.remove(model)
+        self.notify(f"Moved {model.relpath} to the trash.")
+        self.reload()
+
+    def action_duplicates(self) -> None:
+        self._reports.clear()
+        self.comfy_app.start_job(
+            "library:duplicates",
+            "find duplicates",
+            lambda: self.library.find_duplicates(self._reports),
+        )
+
+    def _open_duplicates(self) -> None:
+        if not self._reports:
+            return
+        report = self._reports[-1]
+        if not self.is_current:
+            self.notify("Duplicates found — open the Models screen and press D to see them.")
+            return
+
+        def answered(apply: bool | None) -> None:
+            if apply:
+                question = (
+                    f"Replace the copies by hard links and reclaim "
+                    f"{format_bytes(report.reclaimable)}? Every name keeps working."
+                )
+                self.app.push_screen(ConfirmScreen(question, yes="Link"), confirmed)
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.comfy_app.start_job(
+                    "library:dedupe",
+                    "replace duplicates",
+                    lambda: self.library.apply_dedupe(report),
+                )
+
+        self.app.push_screen(DuplicatesScreen(report), answered)

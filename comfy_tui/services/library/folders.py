@@ -1,0 +1,107 @@
+"""ComfyUI's model folder types (`folder_paths.py`), their legacy aliases and file extensions.
+
+A library root is laid out like ComfyUI's `models/`: `<root>/<folder>/[sub/]file`. The folder
+of a file is its first path component, with the legacy names mapped (`unet` →
+`diffusion_models`, `clip` → `text_encoders`, `t2i_adapter` → `controlnet`).
+"""
+
+from __future__ import annotations
+
+from comfy_tui.errors import ValidationError
+from comfy_tui.validate import validate_filename
+
+__all__ = [
+    "ALIASES",
+    "FOLDERS",
+    "MODEL_EXTENSIONS",
+    "PICKLE_EXTENSIONS",
+    "UNSORTED",
+    "canonical_folder",
+    "folder_dirs",
+    "folder_of",
+    "is_model_file",
+    "validate_folder",
+]
+
+FOLDERS: tuple[str, ...] = (
+    "checkpoints",
+    "loras",
+    "vae",
+    "text_encoders",
+    "diffusion_models",
+    "clip_vision",
+    "style_models",
+    "embeddings",
+    "diffusers",
+    "vae_approx",
+    "controlnet",
+    "gligen",
+    "upscale_models",
+    "hypernetworks",
+    "photomaker",
+    "classifiers",
+    "model_patches",
+    "audio_encoders",
+    "latent_upscale_models",
+    "configs",
+)
+"""Folder types of ComfyUI's `folder_paths.py`, in its order (custom_nodes is not a model)."""
+
+ALIASES: dict[str, str] = {
+    "unet": "diffusion_models",
+    "clip": "text_encoders",
+    "t2i_adapter": "controlnet",
+}
+"""Directory names ComfyUI also reads for a folder type."""
+
+UNSORTED = "unsorted"
+"""The folder of a file that sits directly in a root: ComfyUI does not see it."""
+
+PICKLE_EXTENSIONS = frozenset({".ckpt", ".pt", ".pt2", ".pth", ".bin", ".pkl"})
+MODEL_EXTENSIONS = frozenset(
+    {".safetensors", ".sft", ".gguf", ".onnx", ".yaml"} | PICKLE_EXTENSIONS
+)
+"""What a scan indexes: ComfyUI's extensions plus GGUF/ONNX, and YAML under configs/."""
+
+_CONFIG_ONLY = frozenset({".yaml"})
+
+
+def canonical_folder(name: str) -> str:
+    """The folder type a directory name stands for (aliases mapped; unknown names kept)."""
+    return ALIASES.get(name, name)
+
+
+def folder_dirs(folder: str) -> tuple[str, ...]:
+    """Every directory name inside a root whose files ComfyUI lists as `folder`."""
+    return (folder, *sorted(alias for alias, target in ALIASES.items() if target == folder))
+
+
+def folder_of(relpath: str) -> str:
+    """The folder type of a POSIX path inside a root."""
+    first, sep, _ = relpath.partition("/")
+    return canonical_folder(first) if sep else UNSORTED
+
+
+def is_model_file(relpath: str) -> bool:
+    """True for a file a scan indexes (YAML only under `configs/`)."""
+    name = relpath.rsplit("/", 1)[-1].lower()
+    dot = name.rfind(".")
+    if dot <= 0:
+        return False
+    ext = name[dot:]
+    if ext in _CONFIG_ONLY:
+        return folder_of(relpath) == "configs"
+    return ext in MODEL_EXTENSIONS
+
+
+def validate_folder(name: str) -> str:
+    """A folder named by the user: a known type or alias, or a new custom type (a safe name)."""
+    try:
+        validate_filename(name)
+    except ValidationError as exc:
+        raise ValidationError(f"invalid folder {name!r}: {exc}") from None
+    folder = canonical_folder(name)
+    if folder == UNSORTED or not all(c.isalnum() or c in "_-" for c in folder):
+        known = ", ".join(FOLDERS)
+        raise ValidationError(f"invalid folder {name!r}: use one of {known} (or a simple name)")
+    return folder

@@ -1,0 +1,52 @@
+"""The library lock: one import, dedupe or removal changes the library's files at a time.
+
+An `flock` on `library/.lock`, taken without blocking the event loop (polled), held by an open
+file description, so two jobs of one process exclude each other as two processes do. The kernel
+drops it when a process dies, so a killed job never leaves it stuck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from comfy_tui.events import LogLine
+
+__all__ = ["LibraryLock"]
+
+POLL_S = 0.1
+
+
+class LibraryLock:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    async def acquire(self, job: str) -> AsyncIterator[LogLine]:
+        """Wait for the lock; says once that it waits (iterate it: `async for ev in ...`)."""
+        told = False
+        while not self.try_acquire():
+            if not told:
+                told = True
+                yield LogLine(f"{job}: waiting for another library job to finish", source="lock")
+            await asyncio.sleep(POLL_S)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the description releases the flock
+            self._fd = None

@@ -1,0 +1,279 @@
+"""LibraryService: the one object the TUI and the CLI use for the model library.
+
+Long jobs (scan, hash, import, duplicates, dedupe) are async iterators of events; their
+results land in the lists or summaries the caller passes in. Quick queries are plain coroutines.
+The main root is `library/models`; `settings.library_roots` adds more (other disks). Imports
+always go to the main root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+from comfy_tui.errors import ComfyTuiError, NotFoundError, ValidationError
+from comfy_tui.events import Event, Finished, LogLine
+from comfy_tui.paths import DataPaths
+from comfy_tui.services.library import dedupe, mapping, symlinks, trash
+from comfy_tui.services.library.hashing import hash_with_progress
+from comfy_tui.services.library.importer import (
+    ImportMode,
+    ImportOutcome,
+    clear_staging,
+    import_planned,
+)
+from comfy_tui.services.library.locks import LibraryLock
+from comfy_tui.services.library.plan import plan_import
+from comfy_tui.services.library.scan import ScanSummary, scan_roots
+from comfy_tui.services.library.search import search_filter
+from comfy_tui.services.library.threads import run_blocking
+from comfy_tui.settings import Settings
+from comfy_tui.store import models_index as index
+from comfy_tui.store.db import connect
+from comfy_tui.store.models_index import FolderStat, ModelRecord
+from comfy_tui.store.version_records import list_records
+
+__all__ = ["LibraryService"]
+
+
+def _nested(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + os.sep) or b.startswith(a + os.sep)
+
+
+class LibraryService:
+    def __init__(
+        self, settings: Settings, paths: DataPaths, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.clock = clock
+
+    # --- places ----------------------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        return self.paths.library_db()
+
+    def main_root(self) -> Path:
+        return self.paths.library_models()
+
+    def roots(self) -> list[Path]:
+        """The main library root first, then the extra roots from the settings; a root inside
+        another one (or holding one) is left out, so no file is indexed twice."""
+        chosen: list[Path] = []
+        reals: list[str] = []
+        for root in (self.main_root(), *self.settings.library_roots):
+            real = os.path.realpath(root)
+            if any(_nested(real, other) for other in reals):
+                continue
+            chosen.append(root)
+            reals.append(real)
+        return chosen
+
+    def _trash_for(self, root: str) -> Path:
+        if Path(root) == self.main_root():
+            return self.paths.library_trash()
+        return Path(root, ".trash")
+
+    # --- queries ---------------------------------------------------------------------------
+    async def list_models(
+        self, query: str | None = None, folder: str | None = None, limit: int | None = None
+    ) -> list[ModelRecord]:
+        """Models in (folder, path) order; `query` is searched as you type (see search.py)."""
+        where, params = search_filter(query) or ("", [])
+        async with connect(self.db_path) as db:
+            return await index.select_models(
+                db, folder=folder, where=where, params=params, limit=limit
+            )
+
+    async def folders(self) -> list[FolderStat]:
+        async with connect(self.db_path) as db:
+            return await index.folder_stats(db)
+
+    async def get(self, model_id: int) -> ModelRecord | None:
+        async with connect(self.db_path) as db:
+            return await index.get_model(db, model_id)
+
+    async def find(self, ref: str) -> ModelRecord:
+        """A model by path (absolute, or relative to a root such as `loras/x.safetensors`) or by
+        file name when that is unique."""
+        if not ref or "\x00" in ref:
+            raise ValidationError("give a model as folder/name, a path, or a file name")
+        async with connect(self.db_path) as db:
+            wanted: list[tuple[str, str]] = []
+            real = os.path.realpath(ref) if os.path.isabs(ref) or os.path.exists(ref) else None
+            for root in self.roots():
+                if real is not None:
+                    root_real = os.path.realpath(root)
+                    if real.startswith(root_real + os.sep):
+                        rel = Path(os.path.relpath(real, root_real)).as_posix()
+                        wanted.append((str(root), rel))
+                wanted.append((str(root), ref.strip("/")))
+            for root_text, rel in wanted:
+                found = await index.select_models(
+                    db, where="root = ? AND relpath = ?", params=(root_text, rel)
+                )
+                if found:
+                    return found[0]
+            named = []
+            if "/" not in ref:
+                named = await index.select_models(db, where="name = ?", params=(ref,))
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            raise ValidationError(
+                f"{len(named)} models are named {ref!r}; give folder/name instead"
+            )
+        raise NotFoundError(f"no model {ref!r} in the library (try 'comfy-tui models list')")
+
+    async def installed_versions(self) -> list[tuple[str, Path]]:
+        """(tag, directory) of every installed version; an unreadable record is skipped."""
+        try:
+            records = await asyncio.to_thread(list_records, self.paths)
+        except ComfyTuiError:
+            return []
+        return [(r.tag, Path(r.path)) for r in records]
+
+    # --- jobs ------------------------------------------------------------------------------
+    def scan(self, summary: ScanSummary | None = None) -> AsyncIterator[Event]:
+        return scan_roots(self.db_path, self.roots(), clock=self.clock, summary=summary)
+
+    async def hash_models(self, ids: Sequence[int] | None = None) -> AsyncIterator[Event]:
+        """Hash the given models (all without a sha256 when `ids` is None)."""
+        async with connect(self.db_path) as db:
+            if ids is None:
+                rows = await index.select_models(db, where="sha256 IS NULL")
+            else:
+                marks = ", ".join("?" for _ in ids)
+                rows = await index.select_models(db, where=f"id IN ({marks})", params=list(ids))
+            total = sum(r.size for r in rows)
+            done = hashed = 0
+            for row in rows:
+                try:
+                    st = await asyncio.to_thread(os.stat, row.path)
+                except OSError:
+                    st = None
+                if st is None or (st.st_size, st.st_mtime_ns) != (row.size, row.mtime_ns):
+                    yield LogLine(f"{row.relpath}: changed since the last scan; skipped", "hash")
+                    done += row.size
+                    continue
+                result: list[str] = []
+                async for event in hash_with_progress(row.path, "hash", done, total, result):
+                    yield event
+                done += row.size
+                if await index.set_hash(db, row.id or 0, result[0], row.size, row.mtime_ns):
+                    await db.commit()
+                    hashed += 1
+        yield Finished(f"{hashed} of {len(rows)} hashed")
+
+    async def import_paths(
+        self,
+        sources: Sequence[Path],
+        *,
+        folder: str | None = None,
+        mode: ImportMode = "auto",
+        outcomes: list[ImportOutcome] | None = None,
+    ) -> AsyncIterator[Event]:
+        """Import files and folders into the main root (see importer.py for the guarantees)."""
+        outcomes = outcomes if outcomes is not None else []
+        root = self.main_root()
+        planned = await run_blocking(
+            lambda _cancel: plan_import(
+                [Path(s).expanduser().absolute() for s in sources], folder, root, self.roots()
+            )
+        )
+        lock = LibraryLock(self.paths.library_lock())
+        try:
+            async for waiting in lock.acquire("import"):
+                yield waiting
+            staging = self.paths.library_staging()
+            await asyncio.to_thread(clear_staging, staging)
+            async for event in import_planned(
+                self.db_path,
+                root,
+                staging,
+                planned,
+                mode=mode,
+                clock=self.clock,
+                outcomes=outcomes,
+            ):
+                yield event
+        finally:
+            lock.release()
+
+    async def find_duplicates(self, out: list[dedupe.DuplicateReport]) -> AsyncIterator[Event]:
+        """Hash what must be compared and append a DuplicateReport to `out`."""
+        versions = await self.installed_versions()
+        async for event in dedupe.find_duplicates(self.db_path, versions, out):
+            yield event
+
+    async def apply_dedupe(self, report: dedupe.DuplicateReport) -> AsyncIterator[Event]:
+        lock = LibraryLock(self.paths.library_lock())
+        try:
+            async for waiting in lock.acquire("dedupe"):
+                yield waiting
+            async for event in dedupe.apply_links(self.db_path, report):
+                yield event
+        finally:
+            lock.release()
+
+    # --- removal ---------------------------------------------------------------------------
+    async def remove(self, record: ModelRecord) -> trash.TrashEntry:
+        """Move a model to the trash and drop it from the index."""
+        lock = LibraryLock(self.paths.library_lock())
+        try:
+            async for _ in lock.acquire("remove"):
+                pass
+            entry = await asyncio.to_thread(
+                trash.move_to_trash, record, self._trash_for(record.root), self.clock()
+            )
+            async with connect(self.db_path) as db:
+                await index.delete_ids(db, [record.id or 0])
+                await db.commit()
+            return entry
+        finally:
+            lock.release()
+
+    async def trash(self) -> list[trash.TrashEntry]:
+        trashes = {self._trash_for(str(r)) for r in self.roots()}
+        found: list[trash.TrashEntry] = []
+        for place in sorted(trashes):
+            found.extend(await asyncio.to_thread(trash.list_trash, place))
+        return sorted(found, key=lambda e: (-e.removed_at, e.id))
+
+    async def restore(self, entry_id: str) -> str:
+        """Put a trashed model back and index it; returns its path inside its root."""
+        entry = next((e for e in await self.trash() if e.id == entry_id), None)
+        if entry is None:
+            raise NotFoundError(f"nothing in the trash with id {entry_id!r}")
+        lock = LibraryLock(self.paths.library_lock())
+        try:
+            async for _ in lock.acquire("restore"):
+                pass
+            relpath = await asyncio.to_thread(trash.restore_entry, entry)
+        finally:
+            lock.release()
+        async for _ in self.scan():
+            pass
+        return relpath
+
+    # --- versions --------------------------------------------------------------------------
+    async def link_into_version(self, version_dir: Path) -> symlinks.LinkReport:
+        """Symlink mode: link every library file into `version_dir/models/` (relative links,
+        broken ones repaired, real files left alone)."""
+        order = {str(r): i for i, r in enumerate(self.roots())}
+        records = sorted(await self.list_models(), key=lambda m: order.get(m.root, len(order)))
+        files = [(m.relpath, m.path) for m in records]
+        return await asyncio.to_thread(
+            symlinks.sync_symlinks, version_dir / "models", files, self.roots()
+        )
+
+    async def write_extra_model_paths(self, tag: str) -> Path:
+        """Write the YAML that points version `tag` at the library; the launcher passes the
+        returned path with `--extra-model-paths-config`."""
+        return await asyncio.to_thread(
+            partial(mapping.write_extra_model_paths, self.paths, tag, self.roots())
+        )

@@ -1,0 +1,184 @@
+"""SQLite through aiosqlite: WAL, a busy timeout, and migrations by `PRAGMA user_version`.
+
+Every statement runs on aiosqlite's own thread, never on the event loop's. A database is
+described by its ordered list of migrations: migration *i* (1-based) moves `user_version`
+from *i - 1* to *i*, inside one transaction, so a crash mid-migration leaves the old schema.
+A file whose `user_version` is newer than this build knows is refused, not guessed at.
+
+`LIBRARY_MIGRATIONS` is the model library's schema (models table + FTS5 index).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import aiosqlite
+
+from comfy_tui.errors import MetadataError
+
+__all__ = ["LIBRARY_MIGRATIONS", "connect", "migrate", "split_statements"]
+
+BUSY_TIMEOUT_MS = 10_000
+
+LIBRARY_MIGRATIONS: tuple[str, ...] = (
+    # 1: the models table, its indexes, and an external-content FTS5 index kept by triggers.
+    """
+    CREATE TABLE models (
+        id          INTEGER PRIMARY KEY,
+        root        TEXT    NOT NULL,
+        relpath     TEXT    NOT NULL,
+        folder      TEXT    NOT NULL,
+        name        TEXT    NOT NULL,
+        size        INTEGER NOT NULL,
+        mtime_ns    INTEGER NOT NULL,
+        dev         INTEGER NOT NULL DEFAULT 0,
+        ino         INTEGER NOT NULL DEFAULT 0,
+        sha256      TEXT,
+        format      TEXT    NOT NULL,
+        status      TEXT    NOT NULL,
+        problem     TEXT    NOT NULL DEFAULT '',
+        kind        TEXT    NOT NULL DEFAULT '',
+        architecture TEXT   NOT NULL DEFAULT '',
+        parameters  INTEGER,
+        tensors     INTEGER,
+        dtypes      TEXT    NOT NULL DEFAULT '',
+        metadata    TEXT    NOT NULL DEFAULT '{}',
+        tags        TEXT    NOT NULL DEFAULT '',
+        source_url  TEXT,
+        source_repo TEXT,
+        source_revision TEXT,
+        added_at    REAL    NOT NULL,
+        UNIQUE (root, relpath)
+    );
+    CREATE INDEX models_sha256 ON models (sha256);
+    CREATE INDEX models_folder ON models (folder, name);
+    CREATE INDEX models_size ON models (size);
+    CREATE VIRTUAL TABLE models_fts USING fts5 (
+        name, folder, architecture, tags,
+        content = 'models', content_rowid = 'id',
+        tokenize = "unicode61 remove_diacritics 2"
+    );
+    CREATE TRIGGER models_ai AFTER INSERT ON models BEGIN
+        INSERT INTO models_fts (rowid, name, folder, architecture, tags)
+        VALUES (new.id, new.name, new.folder, new.architecture, new.tags);
+    END;
+    CREATE TRIGGER models_ad AFTER DELETE ON models BEGIN
+        INSERT INTO models_fts (models_fts, rowid, name, folder, architecture, tags)
+        VALUES ('delete', old.id, old.name, old.folder, old.architecture, old.tags);
+    END;
+    CREATE TRIGGER models_au AFTER UPDATE OF name, folder, architecture, tags ON models
+    BEGIN
+        INSERT INTO models_fts (models_fts, rowid, name, folder, architecture, tags)
+        VALUES ('delete', old.id, old.name, old.folder, old.architecture, old.tags);
+        INSERT INTO models_fts (rowid, name, folder, architecture, tags)
+        VALUES (new.id, new.name, new.folder, new.architecture, new.tags);
+    END;
+    """,
+    # 2: hashes of files outside the index (versions' own models/), keyed by identity.
+    """
+    CREATE TABLE hash_cache (
+        dev      INTEGER NOT NULL,
+        ino      INTEGER NOT NULL,
+        size     INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256   TEXT    NOT NULL,
+        PRIMARY KEY (dev, ino)
+    );
+    """,
+)
+
+
+def split_statements(script: str) -> list[str]:
+    """Cut a script into complete SQL statements (a trigger's inner `;` does not cut it)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise ValueError(f"incomplete SQL statement: {buffer.strip()[:60]!r}")
+    return statements
+
+
+async def _user_version(db: aiosqlite.Connection) -> int:
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def migrate(db: aiosqlite.Connection, migrations: Sequence[str], path: Path) -> int:
+    """Bring the schema to `len(migrations)`; return the version it was at before.
+
+    Each step runs in one `BEGIN IMMEDIATE` transaction that first re-reads the version, so
+    two processes opening a new file at once migrate it once.
+    """
+    before = await _user_version(db)
+    if before > len(migrations):
+        raise MetadataError(
+            f"database {path} was written by a newer comfy-tui "
+            f"(schema {before}, this build knows up to {len(migrations)})"
+        )
+    for number in range(before + 1, len(migrations) + 1):
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            if await _user_version(db) < number:
+                for statement in split_statements(migrations[number - 1]):
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {number}")
+            await db.commit()
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                await db.rollback()
+            raise
+    return before
+
+
+async def _use_wal(db: aiosqlite.Connection) -> None:
+    """Switch a new file to WAL (it stays WAL). Two first openers can collide on the switch,
+    which SQLite reports as busy without waiting, so it is retried for a while."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            async with db.execute("PRAGMA journal_mode") as cursor:
+                row = await cursor.fetchone()
+            if row and str(row[0]).lower() == "wal":
+                return
+            await db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def connect(
+    path: Path, migrations: Sequence[str] = LIBRARY_MIGRATIONS
+) -> AsyncIterator[aiosqlite.Connection]:
+    """Open `path` (created if missing, mode 0600) in WAL mode, migrated, rows as `sqlite3.Row`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.touch(mode=0o600)
+    try:
+        db = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise MetadataError(f"database {path} cannot be opened ({exc})") from exc
+    try:
+        db.row_factory = sqlite3.Row
+        try:
+            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await _use_wal(db)
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await migrate(db, migrations, path)
+        except sqlite3.DatabaseError as exc:
+            raise MetadataError(f"database {path} is unusable ({exc})") from exc
+        yield db
+    finally:
+        await db.close()

@@ -1,0 +1,49 @@
+"""Ask for what to import: a file or folder path, and optionally the folder type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    path: str
+    folder: str | None
+
+
+class ImportScreen(ModalScreen[ImportRequest | None]):
+    """Enter imports (hardlink when possible, else a verified copy); escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="import-cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="import-box"):
+            yield Label("Import models into the library", id="import-title")
+            yield Label("File or folder (folders import recursively):")
+            yield Input(placeholder="~/Downloads/model.safetensors", id="import-path")
+            yield Label("Folder type (empty: guessed from the header):")
+            yield Input(placeholder="loras, checkpoints, vae, ...", id="import-folder")
+            yield Label("enter imports · escape cancels", id="import-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#import-path", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        path = self.query_one("#import-path", Input).value.strip()
+        if event.input.id == "import-path" and path:
+            self.query_one("#import-folder", Input).focus()
+            return
+        if not path:
+            self.notify("Type the path of a file or folder to import.", severity="warning")
+            return
+        folder = self.query_one("#import-folder", Input).value.strip() or None
+        self.dismiss(ImportRequest(path, folder))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
