@@ -36,6 +36,7 @@ class Settings:
     find_links: tuple[str, ...] = ()
     python: str = sys.executable
     poll_interval: float = 1.0
+    github_cache_ttl: float = 3600.0
     listen: str = "127.0.0.1"
     base_port: int = 8188
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -137,6 +138,18 @@ def _positive_float(raw: Any, from_env: bool) -> float:
     return float(raw)
 
 
+def _cache_ttl(raw: Any, from_env: bool) -> float:
+    expected = "a number of seconds from 0 to 604800 (a week)"
+    if from_env and isinstance(raw, str):
+        try:
+            raw = float(raw)
+        except ValueError:
+            raise _Bad(expected) from None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= 604800:
+        raise _Bad(expected)
+    return float(raw)
+
+
 def _listen(raw: Any, from_env: bool) -> str:
     text = _string(raw, from_env)
     try:
@@ -172,6 +185,7 @@ _KEYS: dict[str, _Key] = {
     "find_links": _Key(_url_list, ("COMFY_TUI_FIND_LINKS",)),
     "python": _Key(_string, ("COMFY_TUI_PYTHON",)),
     "poll_interval": _Key(_positive_float, ("COMFY_TUI_POLL_INTERVAL",)),
+    "github_cache_ttl": _Key(_cache_ttl, ("COMFY_TUI_GITHUB_CACHE_TTL",)),
     "listen": _Key(_listen, ("COMFY_TUI_LISTEN",)),
     "base_port": _Key(_port, ("COMFY_TUI_BASE_PORT",)),
     "keymap": _Key(_keymap),

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from comfy_tui.paths import DataPaths
+from comfy_tui.services.github import GitHubReleases
 from comfy_tui.settings import Settings
+
+RunningVersions = Callable[[], Awaitable[Mapping[str, int]]]
+"""tag -> how many instances of that version run now (the Versions screen's running marker)."""
+
+
+async def nothing_running() -> Mapping[str, int]:
+    """The running marker's source until the instances feature wires its own."""
+    return {}
 
 
 @dataclass
@@ -14,8 +24,16 @@ class Services:
 
     settings: Settings
     paths: DataPaths
+    releases: GitHubReleases
+    running_versions: RunningVersions
 
 
 def build_services(settings: Settings) -> Services:
     """Build every service from the settings (no I/O happens until a service is used)."""
-    return Services(settings=settings, paths=DataPaths(settings.data_dir))
+    paths = DataPaths(settings.data_dir)
+    return Services(
+        settings=settings,
+        paths=paths,
+        releases=GitHubReleases(settings, paths),
+        running_versions=nothing_running,
+    )

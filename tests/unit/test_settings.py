@@ -141,3 +141,15 @@ def test_non_utf8_file_is_a_settings_error(data_dir: Path) -> None:
     (data_dir / "settings.toml").write_bytes(b"base_port = \xff\n")
     with pytest.raises(SettingsError):
         load_settings(data_dir, {})
+
+
+def test_github_cache_ttl(data_dir: Path) -> None:
+    assert load_settings(data_dir, {}).github_cache_ttl == 3600.0
+    write(data_dir, "github_cache_ttl = 0\n")
+    assert load_settings(data_dir, {}).github_cache_ttl == 0.0
+    env = {"COMFY_TUI_GITHUB_CACHE_TTL": "86400"}
+    assert load_settings(data_dir, env).github_cache_ttl == 86400.0
+    for bad in ("github_cache_ttl = -5", 'github_cache_ttl = "1h"', "github_cache_ttl = 1e9"):
+        write(data_dir, bad + "\n")
+        with pytest.raises(SettingsError, match="github_cache_ttl"):
+            load_settings(data_dir, {})
