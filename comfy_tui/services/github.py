@@ -152,7 +152,7 @@ class GitHubReleases:
         return ReleaseList(
             (),
             "none",
-            warning=f"{short} and no releases are cached — press r to try again",
+            warning=f"{short} and no releases are cached",
             error=error,
         )
 

@@ -1,4 +1,4 @@
-"""The command line as a script sees it: a real `python -m comfy_tui` process, exit codes, output."""
+"""The command line as a script sees it: a `python -m comfy_tui` process, exit codes, output."""
 
 from __future__ import annotations
 
@@ -72,7 +72,6 @@ def test_data_dir_env_is_used(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["releases"],
         ["versions", "--json"],
         ["install", "v0.3.77"],
         ["launch", "v0.3.77", "--port", "8190", "--", "--lowvram"],
