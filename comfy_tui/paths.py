@@ -91,6 +91,14 @@ class DataPaths:
     def version_dir(self, tag: str) -> Path:
         return self.versions_dir() / tag
 
+    def install_lock(self, tag: str) -> Path:
+        """Held while `tag` is installed or removed (by any process)."""
+        return self._dir("metadata", "locks") / f"install-{tag}.lock"
+
+    def install_log(self, tag: str) -> Path:
+        """The output of the last install of `tag`."""
+        return self.logs_dir() / f"install-{tag}.log"
+
     # --- instances and logs --------------------------------------------------------------
     def instances_dir(self) -> Path:
         return self._dir("instances")
@@ -125,3 +133,6 @@ class DataPaths:
 
     def uv_cache(self) -> Path:
         return self._dir("cache", "uv")
+
+    def pip_cache(self) -> Path:
+        return self._dir("cache", "pip")

@@ -7,6 +7,7 @@ import argparse
 from comfy_tui.cli.config_cmd import run_config
 from comfy_tui.cli.context import Context, Handler
 from comfy_tui.cli.releases_cmd import run_releases
+from comfy_tui.cli.versions_cmd import run_default, run_install, run_remove, run_versions
 from comfy_tui.errors import FeatureUnavailableError
 
 
@@ -17,6 +18,10 @@ def not_built_yet(ctx: Context, args: argparse.Namespace) -> int:
 HANDLERS: dict[str, Handler] = {
     "config": run_config,
     "releases": run_releases,
+    "versions": run_versions,
+    "install": run_install,
+    "remove": run_remove,
+    "default": run_default,
 }
 
 

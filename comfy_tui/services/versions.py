@@ -14,34 +14,33 @@ async (file work runs in a thread) except `install`, which returns an async iter
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import AsyncIterator, Callable
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-from comfy_tui.errors import NotFoundError
+from comfy_tui.core.versions import sort_newest_first
+from comfy_tui.errors import InstallError, LockBusyError, NotFoundError
 from comfy_tui.events import Event
 from comfy_tui.paths import DataPaths
+from comfy_tui.services import staging
 from comfy_tui.services.gpu_detect import DriverInfo, detect_driver
+from comfy_tui.services.installer import Installer
+from comfy_tui.services.locks import AsyncFileLock
 from comfy_tui.settings import Settings
 from comfy_tui.store import version_records
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.validate import validate_tag
 
-IsRunning = Callable[[str], bool]
-"""`is_running(tag)`: True while an instance of that version runs (remove is then refused)."""
+log = logging.getLogger(__name__)
+
+IsRunning = Callable[[str], bool | Awaitable[bool]]
+"""`is_running(tag)`: True while an instance of that version runs (remove is then refused).
+Plain or async."""
 
 
 def _never_running(tag: str) -> bool:
     return False
-
-
-def version_sort_key(tag: str) -> tuple[tuple[int, int | str], ...]:
-    """A natural sort key (v0.3.9 < v0.3.75 < v0.4.0); newest last.
-
-    TODO: use the real version parser of comfy_tui/core/versions.py once it lands.
-    """
-    parts = re.findall(r"\d+|[^\d]+", tag)
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
 
 
 class VersionsService:
@@ -59,12 +58,18 @@ class VersionsService:
         self.paths = paths
         self.is_running = is_running
         self.detect_gpu = detect_gpu
+        self.installer = Installer(settings, paths, detect_gpu=self._detect)
+        self._installing: set[str] = set()
+
+    def _detect(self) -> DriverInfo | None:
+        return self.detect_gpu()
 
     # --- reading ---------------------------------------------------------------------------
     async def installed(self) -> list[VersionRecord]:
         """Every installed version, newest first."""
         records = await asyncio.to_thread(version_records.list_records, self.paths)
-        return sorted(records, key=lambda r: version_sort_key(r.tag), reverse=True)
+        by_tag = {r.tag: r for r in records}
+        return [by_tag[tag] for tag in sort_newest_first(by_tag)]
 
     async def get(self, tag: str) -> VersionRecord | None:
         """The record of one installed version, or None."""
@@ -72,11 +77,11 @@ class VersionsService:
 
     def installing(self) -> frozenset[str]:
         """Tags this process is installing right now."""
-        raise NotImplementedError
+        return frozenset(self._installing)
 
     def install_log(self, tag: str) -> Path:
-        """The log file of the last install of `tag` (every LogLine, one per line)."""
-        raise NotImplementedError
+        """The log file of the last install of `tag` (every LogLine as "source: text")."""
+        return self.paths.install_log(validate_tag(tag))
 
     # --- changing ----------------------------------------------------------------------------
     def install(self, tag: str, torch: str = "auto") -> AsyncIterator[Event]:
@@ -88,8 +93,20 @@ class VersionsService:
         step failed), LockBusyError (the tag is being installed elsewhere), NotFoundError (no
         such tag) or NetworkError (repository unreachable); nothing is left on disk then.
         Cancelling the consuming task kills the child process group and cleans up.
+        The tag and torch value are checked at once (ValidationError before iterating).
         """
-        raise NotImplementedError
+        tag, torch = self.installer.check(tag, torch)
+        return self._install(tag, torch)
+
+    async def _install(self, tag: str, torch: str) -> AsyncIterator[Event]:
+        if tag in self._installing:
+            raise LockBusyError(f"{tag} is already being installed")
+        self._installing.add(tag)
+        try:
+            async for event in self.installer.install(tag, torch):
+                yield event
+        finally:
+            self._installing.discard(tag)
 
     async def remove(self, tag: str) -> None:
         """Delete an installed version (record first, then its folder).
@@ -97,7 +114,26 @@ class VersionsService:
         Raises NotFoundError when it is not installed, InstallError while an instance of it
         runs, LockBusyError while it is being installed.
         """
-        raise NotImplementedError
+        tag = validate_tag(tag)
+        running = self.is_running(tag)
+        if inspect.isawaitable(running):
+            running = await running
+        if running:
+            raise InstallError(f"{tag} is running: stop it first (comfy-tui stop {tag})")
+        busy = f"{tag} is being installed or removed right now"
+        async with AsyncFileLock(self.paths.install_lock(tag), timeout=0, busy=busy):
+            await asyncio.to_thread(self._remove_locked, tag)
+
+    def _remove_locked(self, tag: str) -> None:
+        final = self.paths.version_dir(tag)
+        if version_records.load_record(self.paths, tag) is None and not final.exists():
+            raise NotFoundError(f"{tag} is not installed")
+        version_records.delete_record(self.paths, tag)  # not installed from here on
+        if final.exists():
+            gone = staging.new_removing_dir(self.paths, tag)
+            final.rename(gone)
+            staging.remove_tree(gone)
+        log.info("removed %s", tag)
 
     async def get_default(self) -> str | None:
         """The default version's tag, or None."""

@@ -1,0 +1,201 @@
+"""A version's virtual environment: created and filled with uv (pip as fallback or by setting).
+
+uv comes from the `uv` package (`uv.find_uv_bin()`); when it cannot be found, pip is used and a
+log line says so. Every command gets the configured package sources, the shared cache
+(`cache/uv` with hardlinks, or `cache/pip`), and an environment cleaned of the user's own
+PIP_*/UV_* configuration so that only comfy-tui's settings decide where packages come from.
+uv never downloads a Python (``UV_PYTHON_DOWNLOADS=never`` unless the user set it).
+
+The install steps are async generators of `LogLine` events that raise `InstallError` (or
+`NetworkError` when an index cannot be reached) with the tool's own last error line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from comfy_tui.core import install_plan as plan
+from comfy_tui.errors import InstallError, NetworkError
+from comfy_tui.events import Event, LogLine
+from comfy_tui.services.proc import ChildProcess, run_capture
+
+log = logging.getLogger(__name__)
+
+__all__ = ["EnvBuilder", "child_env", "find_uv"]
+
+_KEEP = frozenset({"PIP_CERT", "PIP_CLIENT_CERT", "UV_NATIVE_TLS", "UV_PYTHON_DOWNLOADS"})
+_DROP = frozenset({"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONSTARTUP"})
+_NETWORK = re.compile(
+    r"(?i)failed to fetch|could not connect|connection refused|name or service not known|"
+    r"temporary failure in name resolution|network is unreachable|dns error|"
+    r"failed to establish a new connection|max retries exceeded|timed out"
+)
+
+
+def find_uv() -> str | None:
+    """The uv binary of the installed `uv` package, or None."""
+    try:
+        import uv
+
+        return str(uv.find_uv_bin())
+    except (ImportError, FileNotFoundError) as exc:
+        log.info("uv not found: %s", exc)
+        return None
+
+
+def child_env(
+    base: Mapping[str, str], *, uv_cache: Path | None = None, pip_cache: Path | None = None
+) -> dict[str, str]:
+    """`base` without the user's PIP_*/UV_* settings and Python path hacks, plus ours."""
+    env = {
+        k: v
+        for k, v in base.items()
+        if k not in _DROP and (k in _KEEP or not k.startswith(("PIP_", "UV_")))
+    }
+    env["PIP_CONFIG_FILE"] = os.devnull  # ignore pip.conf files: our settings decide
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PYTHONNOUSERSITE"] = "1"
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    env["UV_NO_PROGRESS"] = "1"
+    if uv_cache is not None:
+        env["UV_CACHE_DIR"] = str(uv_cache)
+    if pip_cache is not None:
+        env["PIP_CACHE_DIR"] = str(pip_cache)
+    return env
+
+
+@dataclass(frozen=True)
+class EnvBuilder:
+    """Builds one venv. `installer` is "uv" or "pip"; `uv` is the binary (needed for "uv")."""
+
+    installer: str
+    python: str
+    sources: plan.Sources
+    uv_cache: Path
+    pip_cache: Path
+    env: Mapping[str, str]
+    uv: str | None = None
+
+    @staticmethod
+    def venv_python(venv: Path) -> Path:
+        return venv / "bin" / "python"
+
+    async def _run(self, argv: list[str], source: str, what: str) -> AsyncIterator[Event]:
+        yield LogLine("$ " + " ".join(argv), source)
+        child = ChildProcess(argv, env=self.env)
+        async for line in child.lines():
+            yield LogLine(line, source)
+        if child.returncode != 0:
+            reason = child.last_line(r"(?i)error|fatal|no matching|not find|unsatisf|because")
+            lines = "\n".join(child.tail)
+            if _NETWORK.search(lines):
+                raise NetworkError(
+                    f"{what} failed: a package index could not be reached ({reason}); "
+                    "check index_url/extra_index_urls/find_links"
+                )
+            raise InstallError(
+                f"{what} failed: {reason or f'{source} exited with {child.returncode}'}"
+            )
+
+    async def create(self, venv: Path) -> AsyncIterator[Event]:
+        if self.installer == "uv":
+            assert self.uv is not None
+            argv = plan.uv_venv_argv(self.uv, self.python, venv)
+        else:
+            argv = plan.pip_venv_argv(self.python, venv)
+        async for event in self._run(argv, self.installer, "creating the virtual environment"):
+            yield event
+
+    def _torch_packages(self, backend: str) -> list[str]:
+        """torch pinned to the wheelhouse's build for `backend` when it holds one."""
+        if self.sources.configured and backend != "none":
+            names: list[str] = []
+            for folder in self.sources.local_dirs():
+                if folder.is_dir():
+                    names += [p.name for p in folder.glob("torch-*.whl")]
+            version = plan.pick_torch_version(names, backend)
+            if version:
+                return [f"torch=={version}", "torchvision", "torchaudio"]
+        return list(plan.TORCH_FAMILY)
+
+    async def install_torch(self, venv: Path, backend: str) -> AsyncIterator[Event]:
+        """torch, torchvision and torchaudio in one command, from one source."""
+        python = self.venv_python(venv)
+        packages = self._torch_packages(backend)
+        if self.installer == "uv":
+            assert self.uv is not None
+            argv = plan.uv_install_argv(
+                self.uv,
+                python,
+                self.uv_cache,
+                self.sources,
+                packages=packages,
+                torch_backend=backend,
+            )
+        else:
+            index = None if self.sources.configured else backend
+            argv = plan.pip_install_argv(
+                python, self.pip_cache, self.sources, packages=packages, torch_index=index
+            )
+        async for event in self._run(argv, self.installer, f"installing torch ({backend})"):
+            yield event
+
+    async def install_requirements(
+        self,
+        venv: Path,
+        requirements: Path,
+        constraints: Path | None,
+        *,
+        backend: str,
+        extra: Iterable[str] = (),
+        exclude_newer: datetime | None = None,
+    ) -> AsyncIterator[Event]:
+        """requirements.txt (plus `extra` packages) with the torch family held by `constraints`."""
+        python = self.venv_python(venv)
+        if self.installer == "uv":
+            assert self.uv is not None
+            argv = plan.uv_install_argv(
+                self.uv,
+                python,
+                self.uv_cache,
+                self.sources,
+                packages=extra,
+                requirements=requirements,
+                constraints=constraints,
+                torch_backend=backend,
+                exclude_newer=exclude_newer,
+            )
+        else:
+            argv = plan.pip_install_argv(
+                python,
+                self.pip_cache,
+                self.sources,
+                packages=extra,
+                requirements=requirements,
+                constraints=constraints,
+            )
+        async for event in self._run(argv, self.installer, "installing requirements.txt"):
+            yield event
+
+    async def describe(self, venv: Path) -> dict[str, str]:
+        """The venv's Python version and the installed torch family versions ("" if absent)."""
+        code = (
+            "import json, platform, importlib.metadata as m\n"
+            "def v(n):\n"
+            "    try:\n        return m.version(n)\n"
+            "    except m.PackageNotFoundError:\n        return ''\n"
+            "print(json.dumps({'python': platform.python_version(),"
+            f" **{{n: v(n) for n in {list(plan.TORCH_FAMILY)!r}}}}}))\n"
+        )
+        run = await run_capture([str(self.venv_python(venv)), "-c", code], env=self.env)
+        if run.returncode != 0:
+            raise InstallError(f"the new environment's Python does not run: {run.stderr[-200:]}")
+        facts = json.loads(run.stdout.splitlines()[-1])
+        return {str(k): str(v) for k, v in facts.items()}

@@ -1,0 +1,341 @@
+"""One ComfyUI install, start to finish: never a half-installed version marked as done.
+
+Order: validate → take the tag's install lock (refused at once when any process holds it) →
+remove stale staging dirs → clone (mirror, then a checkout of the tag into
+`versions/.staging-<tag>-<hex>/`) → venv → torch family (one command, one source) →
+requirements.txt (the torch family pinned by a constraints file) → smoke test (`main.py
+--help` for the accepted flags, then `--quick-test-for-ci --cpu` when the version has it) →
+rename to `versions/<tag>/` → write the record, last. Any failure or cancellation kills the
+running child's process group and deletes the staging dir (or the renamed dir whose record was
+not written); no record is left behind. Every LogLine also goes to `logs/install-<tag>.log`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from comfy_tui.core import install_plan as plan
+from comfy_tui.core.install_progress import (
+    overall_fraction,
+    parse_comfyui_version,
+    parse_help_flags,
+)
+from comfy_tui.core.torch_backend import TorchChoice, resolve_torch, validate_torch
+from comfy_tui.errors import InstallError
+from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.paths import DataPaths
+from comfy_tui.services import staging
+from comfy_tui.services.envs import EnvBuilder, child_env, find_uv
+from comfy_tui.services.git import GitMirror
+from comfy_tui.services.gpu_detect import DriverInfo
+from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.services.proc import ChildProcess
+from comfy_tui.settings import Settings
+from comfy_tui.store import version_records
+from comfy_tui.store.version_records import VersionRecord
+from comfy_tui.validate import validate_tag
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Installer"]
+
+SMOKE_TIMEOUT_S = 600.0
+CONSTRAINTS_NAME = "comfy-tui-constraints.txt"
+
+
+class Installer:
+    """Runs installs for one data dir. `detect_gpu` and `now` are injectable for tests."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        paths: DataPaths,
+        *,
+        detect_gpu: Callable[[], DriverInfo | None],
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        uv_bin: Callable[[], str | None] = find_uv,
+    ) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.detect_gpu = detect_gpu
+        self.now = now
+        self.uv_bin = uv_bin
+
+    def check(self, tag: str, torch: str) -> tuple[str, str]:
+        """Validate the request before anything touches the disk (ValidationError)."""
+        return validate_tag(tag), validate_torch(torch)
+
+    async def install(self, tag: str, torch: str = "auto") -> AsyncIterator[Event]:
+        tag, torch = self.check(tag, torch)
+        if await asyncio.to_thread(version_records.load_record, self.paths, tag):
+            raise InstallError(
+                f"{tag} is already installed (remove it first: comfy-tui remove {tag})"
+            )
+        lock = AsyncFileLock(
+            self.paths.install_lock(tag), timeout=0, busy=f"{tag} is already being installed"
+        )
+        async with lock:
+            with self.paths.install_log(tag).open("w", encoding="utf-8") as log_file:
+                async for event in self._locked(tag, torch, log_file):
+                    yield event
+
+    async def _locked(self, tag: str, torch: str, log_file: TextIO) -> AsyncIterator[Event]:
+        paths = self.paths
+        for stale in await asyncio.to_thread(staging.remove_stale, paths, tag):
+            yield self._note(log_file, f"removed the stale {stale.name} of an earlier run")
+        final = paths.version_dir(tag)
+        if await asyncio.to_thread(version_records.load_record, paths, tag):
+            raise InstallError(
+                f"{tag} is already installed (remove it first: comfy-tui remove {tag})"
+            )
+        await asyncio.to_thread(staging.remove_tree, final)  # a folder without record is debris
+        work = await asyncio.to_thread(staging.new_staging_dir, paths, tag)
+        done: list[VersionRecord] = []
+        try:
+            async for event in self._steps(tag, torch, work, final, log_file, done):
+                yield event
+        finally:
+            if not done:
+                log.info("install of %s did not finish; cleaning up", tag)
+                await _cleanup(work, final)
+        record = done[0]
+        total = sum(record.step_seconds.values())
+        log.info("installed %s in %.1f s", tag, total)
+        yield Progress("smoke", 1.0, detail="installed")
+        yield Finished(
+            f"{tag} installed in {total:.1f} s ({record.torch_backend}, {record.installer})"
+        )
+
+    def _note(self, log_file: TextIO, text: str, source: str = "comfy-tui") -> LogLine:
+        log_file.write(f"{source}: {text}\n")
+        return LogLine(text, source)
+
+    async def _relay(
+        self, events: AsyncIterator[Event], step: str, log_file: TextIO, lo: float, hi: float
+    ) -> AsyncIterator[Event]:
+        """Pass a sub-job's events on: LogLines logged, local Progress mapped to the whole."""
+        async for event in events:
+            if isinstance(event, Progress):
+                within = lo + (hi - lo) * event.fraction
+                yield Progress(step, overall_fraction(step, within), detail=event.detail)
+            elif isinstance(event, LogLine):
+                log_file.write(f"{event.source}: {event.text}\n")
+                yield event
+            else:
+                yield event
+
+    def _envs(self, log_file: TextIO) -> tuple[EnvBuilder, LogLine | None]:
+        s, paths = self.settings, self.paths
+        installer, uv, note = s.installer, None, None
+        if installer == "uv":
+            uv = self.uv_bin()
+            if uv is None:
+                installer = "pip"
+                note = self._note(log_file, "uv was not found; installing with pip instead")
+        sources = plan.Sources(s.index_url, s.extra_index_urls, s.find_links)
+        env = child_env(os.environ, uv_cache=paths.uv_cache(), pip_cache=paths.pip_cache())
+        builder = EnvBuilder(
+            installer, s.python, sources, paths.uv_cache(), paths.pip_cache(), env, uv
+        )
+        return builder, note
+
+    async def _steps(
+        self,
+        tag: str,
+        torch: str,
+        work: Path,
+        final: Path,
+        log_file: TextIO,
+        done: list[VersionRecord],
+    ) -> AsyncIterator[Event]:
+        """Every step; appends the record to `done` once it is written (and not before)."""
+        seconds: dict[str, float] = {}
+        mirror = GitMirror(self.settings.comfyui_repo, self.paths.comfyui_mirror())
+        relay = self._relay
+
+        # clone
+        started = time.monotonic()
+        yield Progress("clone", overall_fraction("clone", 0), detail=f"getting {tag}")
+        async for event in relay(mirror.ensure_tag(tag), "clone", log_file, 0.0, 0.7):
+            yield event
+        async for event in relay(mirror.checkout(tag, work), "clone", log_file, 0.7, 1.0):
+            yield event
+        seconds["clone"] = time.monotonic() - started
+
+        # venv
+        started = time.monotonic()
+        envs, note = self._envs(log_file)
+        if note:
+            yield note
+        venv = work / ".venv"
+        yield Progress(
+            "venv", overall_fraction("venv", 0), detail=f"creating the venv ({envs.installer})"
+        )
+        async for event in relay(envs.create(venv), "venv", log_file, 0, 1):
+            yield event
+        seconds["venv"] = time.monotonic() - started
+
+        # torch
+        started = time.monotonic()
+        choice = await self._choose_torch(torch)
+        yield self._note(log_file, f"torch build: {choice.backend} ({choice.reason})")
+        constraints: Path | None = None
+        if choice.backend != "none":
+            yield Progress("torch", overall_fraction("torch", 0), detail=f"torch {choice.backend}")
+            async for event in relay(
+                envs.install_torch(venv, choice.backend), "torch", log_file, 0, 1
+            ):
+                yield event
+            installed = await envs.describe(venv)
+            self._check_build(envs, choice, installed)
+            constraints = venv / CONSTRAINTS_NAME
+            constraints.write_text(plan.constraints_text(installed), encoding="utf-8")
+        seconds["torch"] = time.monotonic() - started
+
+        # requirements
+        started = time.monotonic()
+        requirements = work / "requirements.txt"
+        cutoff = None
+        if envs.installer == "uv":
+            cutoff = plan.exclude_newer_date(
+                await mirror.tag_date(tag), self.now(), self.settings.exclude_newer_after_days
+            )
+        extra = plan.known_missing(tag) if cutoff is None else ()
+        if cutoff is not None:
+            yield self._note(log_file, f"{tag} is old: resolving as of {cutoff:%Y-%m-%d}")
+        if extra:
+            yield self._note(log_file, f"adding what {tag} forgot to declare: {', '.join(extra)}")
+        yield Progress(
+            "requirements", overall_fraction("requirements", 0), detail="requirements.txt"
+        )
+        if requirements.is_file():
+            events = envs.install_requirements(
+                venv,
+                requirements,
+                constraints,
+                backend=choice.backend,
+                extra=extra,
+                exclude_newer=cutoff,
+            )
+            async for event in relay(events, "requirements", log_file, 0, 1):
+                yield event
+        else:
+            yield self._note(log_file, f"{tag} has no requirements.txt; skipping that step")
+        seconds["requirements"] = time.monotonic() - started
+
+        # smoke
+        started = time.monotonic()
+        python = envs.venv_python(venv)
+        yield Progress("smoke", overall_fraction("smoke", 0), detail="main.py --help")
+        help_child = ChildProcess([str(python), "main.py", "--help"], cwd=work, env=envs.env)
+        help_lines = [line async for line in help_child.lines()]
+        log_file.write("".join(f"smoke: {line}\n" for line in help_lines))
+        if help_child.returncode != 0:
+            raise InstallError(f"smoke test failed: main.py --help: {help_child.last_line()}")
+        flags = parse_help_flags("\n".join(help_lines))
+        if "--quick-test-for-ci" in flags:
+            yield Progress(
+                "smoke", overall_fraction("smoke", 0.1), detail="main.py --quick-test-for-ci"
+            )
+            argv = [str(python), "main.py", "--quick-test-for-ci", "--cpu"]
+            async for event in relay(_smoke(argv, work, envs.env), "smoke", log_file, 0.1, 1):
+                yield event
+        seconds["smoke"] = time.monotonic() - started
+
+        # facts, move into place, record last
+        facts = await envs.describe(venv)
+        version_file = work / "comfyui_version.py"
+        comfyui_version = (
+            parse_comfyui_version(version_file.read_text(encoding="utf-8", errors="replace"))
+            if version_file.is_file()
+            else ""
+        )
+        commit = await mirror.commit_of(work)
+        await asyncio.to_thread(_move_into_place, work, final, envs.installer)
+        size = (await asyncio.to_thread(staging.du_bytes, final))[0]
+        record = VersionRecord(
+            tag=tag,
+            path=str(final),
+            python=str(envs.venv_python(final / ".venv")),
+            commit=commit,
+            comfyui_version=comfyui_version,
+            python_version=facts.get("python", ""),
+            torch_version=facts.get("torch", ""),
+            torch_backend=choice.backend,
+            installer=envs.installer,
+            installed_at=time.time(),
+            size_bytes=size,
+            step_seconds={k: round(v, 3) for k, v in seconds.items()},
+            flags=flags,
+        )
+        await asyncio.to_thread(version_records.save_record, self.paths, record)
+        done.append(record)
+
+    async def _choose_torch(self, torch: str) -> TorchChoice:
+        driver: DriverInfo | None = None
+        if torch == "auto":
+            driver = await asyncio.to_thread(self.detect_gpu)
+        return resolve_torch(
+            torch,
+            driver.driver_version if driver else None,
+            driver.cuda_version if driver else None,
+        )
+
+    @staticmethod
+    def _check_build(envs: EnvBuilder, choice: TorchChoice, installed: dict[str, str]) -> None:
+        """With user-configured sources, make sure they gave the build that was asked for."""
+        torch = installed.get("torch", "")
+        if not torch:
+            raise InstallError("the torch step finished but torch is not installed")
+        if not envs.sources.configured or not sys.platform.startswith("linux"):
+            return
+        label = plan.local_label(torch)
+        if label != choice.backend:
+            raise InstallError(
+                f"the configured package sources gave torch {torch}, not a {choice.backend} build: "
+                f"add {choice.backend} wheels, pick another build with --torch, or use --torch none"
+            )
+        vision = installed.get("torchvision", "")
+        if vision and plan.local_label(vision) != label:
+            raise InstallError(
+                f"torchvision {vision} does not match torch {torch} (ComfyUI would crash "
+                "with 'operator torchvision::nms does not exist'): fix the package sources"
+            )
+
+
+async def _smoke(argv: list[str], cwd: Path, env: Mapping[str, str]) -> AsyncIterator[Event]:
+    child = ChildProcess(argv, cwd=cwd, env=env)
+    try:
+        async with asyncio.timeout(SMOKE_TIMEOUT_S):
+            async for line in child.lines():
+                yield LogLine(line, "smoke")
+    except TimeoutError:
+        raise InstallError(f"smoke test did not finish in {SMOKE_TIMEOUT_S:g} s") from None
+    if child.returncode != 0:
+        raise InstallError(f"smoke test failed (exit {child.returncode}): {child.last_line()}")
+
+
+def _move_into_place(work: Path, final: Path, installer: str) -> None:
+    work.rename(final)
+    if installer == "pip":
+        staging.relink_scripts(final / ".venv", work / ".venv", final / ".venv")
+
+
+async def _cleanup(work: Path, final: Path) -> None:
+    """Remove what a failed or cancelled install left; survives a second cancellation."""
+    for path in (work, final):
+        try:
+            await asyncio.to_thread(staging.remove_tree, path)
+        except asyncio.CancelledError:
+            staging.remove_tree(path)
+            raise
+        except OSError as exc:
+            log.warning("could not remove %s: %s", path, exc)
