@@ -12,11 +12,12 @@ The install steps are async generators of `LogLine` events that raise `InstallEr
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from pathlib import Path
 from comfy_tui.core import install_plan as plan
 from comfy_tui.errors import InstallError, NetworkError
 from comfy_tui.events import Event, LogLine
-from comfy_tui.services.proc import ChildProcess, run_capture
+from comfy_tui.services.proc import ChildProcess
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +88,12 @@ class EnvBuilder:
     def venv_python(venv: Path) -> Path:
         return venv / "bin" / "python"
 
-    async def _run(self, argv: list[str], source: str, what: str) -> AsyncIterator[Event]:
+    async def _run(self, argv: list[str], source: str, what: str) -> AsyncGenerator[Event, None]:
         yield LogLine("$ " + " ".join(argv), source)
         child = ChildProcess(argv, env=self.env)
-        async for line in child.lines():
-            yield LogLine(line, source)
+        async with aclosing(child.lines()) as stream:
+            async for line in stream:
+                yield LogLine(line, source)
         if child.returncode != 0:
             reason = child.last_line(r"(?i)error|fatal|no matching|not find|unsatisf|because")
             lines = "\n".join(child.tail)
@@ -104,14 +106,17 @@ class EnvBuilder:
                 f"{what} failed: {reason or f'{source} exited with {child.returncode}'}"
             )
 
-    async def create(self, venv: Path) -> AsyncIterator[Event]:
+    async def create(self, venv: Path) -> AsyncGenerator[Event, None]:
         if self.installer == "uv":
             assert self.uv is not None
             argv = plan.uv_venv_argv(self.uv, self.python, venv)
         else:
             argv = plan.pip_venv_argv(self.python, venv)
-        async for event in self._run(argv, self.installer, "creating the virtual environment"):
-            yield event
+        async with aclosing(
+            self._run(argv, self.installer, "creating the virtual environment")
+        ) as stream:
+            async for event in stream:
+                yield event
 
     def _torch_packages(self, backend: str) -> list[str]:
         """torch pinned to the wheelhouse's build for `backend` when it holds one."""
@@ -125,7 +130,7 @@ class EnvBuilder:
                 return [f"torch=={version}", "torchvision", "torchaudio"]
         return list(plan.TORCH_FAMILY)
 
-    async def install_torch(self, venv: Path, backend: str) -> AsyncIterator[Event]:
+    async def install_torch(self, venv: Path, backend: str) -> AsyncGenerator[Event, None]:
         """torch, torchvision and torchaudio in one command, from one source."""
         python = self.venv_python(venv)
         packages = self._torch_packages(backend)
@@ -144,8 +149,11 @@ class EnvBuilder:
             argv = plan.pip_install_argv(
                 python, self.pip_cache, self.sources, packages=packages, torch_index=index
             )
-        async for event in self._run(argv, self.installer, f"installing torch ({backend})"):
-            yield event
+        async with aclosing(
+            self._run(argv, self.installer, f"installing torch ({backend})")
+        ) as stream:
+            async for event in stream:
+                yield event
 
     async def install_requirements(
         self,
@@ -156,7 +164,7 @@ class EnvBuilder:
         backend: str,
         extra: Iterable[str] = (),
         exclude_newer: datetime | None = None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """requirements.txt (plus `extra` packages) with the torch family held by `constraints`."""
         python = self.venv_python(venv)
         if self.installer == "uv":
@@ -181,21 +189,48 @@ class EnvBuilder:
                 requirements=requirements,
                 constraints=constraints,
             )
-        async for event in self._run(argv, self.installer, "installing requirements.txt"):
-            yield event
+        async with aclosing(
+            self._run(argv, self.installer, "installing requirements.txt")
+        ) as stream:
+            async for event in stream:
+                yield event
 
     async def describe(self, venv: Path) -> dict[str, str]:
-        """The venv's Python version and the installed torch family versions ("" if absent)."""
-        code = (
-            "import json, platform, importlib.metadata as m\n"
-            "def v(n):\n"
-            "    try:\n        return m.version(n)\n"
-            "    except m.PackageNotFoundError:\n        return ''\n"
-            "print(json.dumps({'python': platform.python_version(),"
-            f" **{{n: v(n) for n in {list(plan.TORCH_FAMILY)!r}}}}}))\n"
-        )
-        run = await run_capture([str(self.venv_python(venv)), "-c", code], env=self.env)
-        if run.returncode != 0:
-            raise InstallError(f"the new environment's Python does not run: {run.stderr[-200:]}")
-        facts = json.loads(run.stdout.splitlines()[-1])
-        return {str(k): str(v) for k, v in facts.items()}
+        """The venv's Python version and the installed torch family versions ("" if absent).
+
+        Read from pyvenv.cfg and the dist-info METADATA files: no interpreter start needed.
+        """
+        return await asyncio.to_thread(venv_facts, venv)
+
+
+def _metadata_version(dist_info: Path) -> str:
+    try:
+        with (dist_info / "METADATA").open(encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Version:"):
+                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    break
+    except OSError:
+        pass
+    return ""
+
+
+def venv_facts(venv: Path) -> dict[str, str]:
+    """{"python": "3.11.7", "torch": "2.5.1+cpu", "torchvision": ..., "torchaudio": ...}."""
+    facts = {"python": ""}
+    try:
+        for line in (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() in ("version_info", "version") and not facts["python"]:
+                facts["python"] = value.strip()
+    except OSError as exc:
+        raise InstallError(f"the new environment at {venv} is broken: {exc}") from exc
+    for name in plan.TORCH_FAMILY:
+        facts[name] = ""
+        for site in sorted(venv.glob("lib/python*/site-packages")):
+            for dist_info in site.glob(f"{name}-*.dist-info"):
+                version = _metadata_version(dist_info)
+                if version:
+                    facts[name] = version
+    return facts

@@ -19,7 +19,8 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,19 +74,20 @@ class GitMirror:
         run = await run_capture([self.git, *args], cwd=cwd, env=self.env, timeout=120)
         return run.returncode, run.stdout
 
-    async def _stream(self, argv: list[str], what: str) -> AsyncIterator[Event]:
+    async def _stream(self, argv: list[str], what: str) -> AsyncGenerator[Event, None]:
         """Run git, yielding local Progress from its progress lines and the other lines."""
         child = ChildProcess(argv, env=self.env)
         last = -1.0
-        async for line in child.lines():
-            fraction = git_fraction(line)
-            if fraction is None:
-                yield LogLine(line, "git")
-            elif fraction >= last + 0.01 or line.rstrip().endswith("done."):
-                last = fraction
-                if line.rstrip().endswith("done."):
+        async with aclosing(child.lines()) as stream:
+            async for line in stream:
+                fraction = git_fraction(line)
+                if fraction is None:
                     yield LogLine(line, "git")
-                yield Progress("clone", fraction, detail=what)
+                elif fraction >= last + 0.01 or line.rstrip().endswith("done."):
+                    last = fraction
+                    if line.rstrip().endswith("done."):
+                        yield LogLine(line, "git")
+                    yield Progress("clone", fraction, detail=what)
         if child.returncode != 0:
             raise _GitFailed(_reason(child))
 
@@ -101,7 +103,7 @@ class GitMirror:
         )
         return rc == 0
 
-    async def ensure_tag(self, tag: str) -> AsyncIterator[Event]:
+    async def ensure_tag(self, tag: str) -> AsyncGenerator[Event, None]:
         """Make sure the mirror holds `tag`: clone it first, fetch when the tag is missing.
 
         Raises NetworkError when the repository cannot be reached and NotFoundError when it
@@ -111,11 +113,13 @@ class GitMirror:
         async with AsyncFileLock(self.lock_file):
             await asyncio.to_thread(self._remove_partials)
             if not self.exists():
-                async for event in self._clone():
-                    yield event
+                async with aclosing(self._clone()) as stream:
+                    async for event in stream:
+                        yield event
             elif not await self.has_tag(tag):
-                async for event in self._fetch():
-                    yield event
+                async with aclosing(self._fetch()) as stream:
+                    async for event in stream:
+                        yield event
             if not await self.has_tag(tag):
                 raise NotFoundError(f"ComfyUI has no tag {tag} (looked in {self.url})")
 
@@ -127,14 +131,15 @@ class GitMirror:
             log.info("removing an unfinished mirror clone %s", entry)
             shutil.rmtree(entry, ignore_errors=True)
 
-    async def _clone(self) -> AsyncIterator[Event]:
+    async def _clone(self) -> AsyncGenerator[Event, None]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(f".{self.path.name}{_PARTIAL}{secrets.token_hex(4)}")
         yield LogLine(f"cloning {self.url} into the shared mirror", "git")
         try:
             argv = [self.git, "clone", "--bare", "--progress", self.url, str(partial)]
-            async for event in self._stream(argv, "cloning the mirror"):
-                yield event
+            async with aclosing(self._stream(argv, "cloning the mirror")) as stream:
+                async for event in stream:
+                    yield event
             rc, _ = await self._git(
                 "-C", str(partial), "config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"
             )
@@ -147,13 +152,14 @@ class GitMirror:
             if partial.exists():
                 await asyncio.to_thread(shutil.rmtree, partial, True)
 
-    async def _fetch(self) -> AsyncIterator[Event]:
+    async def _fetch(self) -> AsyncGenerator[Event, None]:
         yield LogLine(f"fetching new tags from {self.url}", "git")
         await self._git("-C", str(self.path), "remote", "set-url", "origin", self.url)
         argv = [self.git, "-C", str(self.path), "fetch", "--tags", "--prune", "--progress"]
         try:
-            async for event in self._stream([*argv, "origin"], "fetching tags"):
-                yield event
+            async with aclosing(self._stream([*argv, "origin"], "fetching tags")) as stream:
+                async for event in stream:
+                    yield event
         except _GitFailed as exc:
             raise NetworkError(f"cannot fetch ComfyUI tags from {self.url}: {exc}") from None
 
@@ -172,14 +178,15 @@ class GitMirror:
         return datetime.fromtimestamp(int(text), tz=UTC)
 
     # --- checkouts ---------------------------------------------------------------------------
-    async def checkout(self, tag: str, dest: Path) -> AsyncIterator[Event]:
+    async def checkout(self, tag: str, dest: Path) -> AsyncGenerator[Event, None]:
         """Clone `tag` from the mirror into `dest` (missing or empty), detached, one commit."""
         tag = validate_tag(tag)
         argv = [self.git, "-c", "advice.detachedHead=false", "clone", "--depth", "1"]
         argv += ["--branch", tag, "--progress", self.path.as_uri(), str(dest)]
         try:
-            async for event in self._stream(argv, f"checking out {tag}"):
-                yield event
+            async with aclosing(self._stream(argv, f"checking out {tag}")) as stream:
+                async for event in stream:
+                    yield event
         except _GitFailed as exc:
             raise InstallError(f"cannot check out {tag} from the mirror: {exc}") from None
         exclude = dest / ".git" / "info" / "exclude"

@@ -17,7 +17,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
+from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -73,7 +74,7 @@ class Installer:
         """Validate the request before anything touches the disk (ValidationError)."""
         return validate_tag(tag), validate_torch(torch)
 
-    async def install(self, tag: str, torch: str = "auto") -> AsyncIterator[Event]:
+    async def install(self, tag: str, torch: str = "auto") -> AsyncGenerator[Event, None]:
         tag, torch = self.check(tag, torch)
         if await asyncio.to_thread(version_records.load_record, self.paths, tag):
             raise InstallError(
@@ -84,10 +85,11 @@ class Installer:
         )
         async with lock:
             with self.paths.install_log(tag).open("w", encoding="utf-8") as log_file:
-                async for event in self._locked(tag, torch, log_file):
-                    yield event
+                async with aclosing(self._locked(tag, torch, log_file)) as stream:
+                    async for event in stream:
+                        yield event
 
-    async def _locked(self, tag: str, torch: str, log_file: TextIO) -> AsyncIterator[Event]:
+    async def _locked(self, tag: str, torch: str, log_file: TextIO) -> AsyncGenerator[Event, None]:
         paths = self.paths
         for stale in await asyncio.to_thread(staging.remove_stale, paths, tag):
             yield self._note(log_file, f"removed the stale {stale.name} of an earlier run")
@@ -100,8 +102,9 @@ class Installer:
         work = await asyncio.to_thread(staging.new_staging_dir, paths, tag)
         done: list[VersionRecord] = []
         try:
-            async for event in self._steps(tag, torch, work, final, log_file, done):
-                yield event
+            async with aclosing(self._steps(tag, torch, work, final, log_file, done)) as stream:
+                async for event in stream:
+                    yield event
         finally:
             if not done:
                 log.info("install of %s did not finish; cleaning up", tag)
@@ -119,18 +122,19 @@ class Installer:
         return LogLine(text, source)
 
     async def _relay(
-        self, events: AsyncIterator[Event], step: str, log_file: TextIO, lo: float, hi: float
-    ) -> AsyncIterator[Event]:
+        self, events: AsyncGenerator[Event, None], step: str, log_file: TextIO, lo: float, hi: float
+    ) -> AsyncGenerator[Event, None]:
         """Pass a sub-job's events on: LogLines logged, local Progress mapped to the whole."""
-        async for event in events:
-            if isinstance(event, Progress):
-                within = lo + (hi - lo) * event.fraction
-                yield Progress(step, overall_fraction(step, within), detail=event.detail)
-            elif isinstance(event, LogLine):
-                log_file.write(f"{event.source}: {event.text}\n")
-                yield event
-            else:
-                yield event
+        async with aclosing(events) as stream:
+            async for event in stream:
+                if isinstance(event, Progress):
+                    within = lo + (hi - lo) * event.fraction
+                    yield Progress(step, overall_fraction(step, within), detail=event.detail)
+                elif isinstance(event, LogLine):
+                    log_file.write(f"{event.source}: {event.text}\n")
+                    yield event
+                else:
+                    yield event
 
     def _envs(self, log_file: TextIO) -> tuple[EnvBuilder, LogLine | None]:
         s, paths = self.settings, self.paths
@@ -155,7 +159,7 @@ class Installer:
         final: Path,
         log_file: TextIO,
         done: list[VersionRecord],
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """Every step; appends the record to `done` once it is written (and not before)."""
         seconds: dict[str, float] = {}
         mirror = GitMirror(self.settings.comfyui_repo, self.paths.comfyui_mirror())
@@ -164,10 +168,14 @@ class Installer:
         # clone
         started = time.monotonic()
         yield Progress("clone", overall_fraction("clone", 0), detail=f"getting {tag}")
-        async for event in relay(mirror.ensure_tag(tag), "clone", log_file, 0.0, 0.7):
-            yield event
-        async for event in relay(mirror.checkout(tag, work), "clone", log_file, 0.7, 1.0):
-            yield event
+        async with aclosing(relay(mirror.ensure_tag(tag), "clone", log_file, 0.0, 0.7)) as stream:
+            async for event in stream:
+                yield event
+        async with aclosing(
+            relay(mirror.checkout(tag, work), "clone", log_file, 0.7, 1.0)
+        ) as stream:
+            async for event in stream:
+                yield event
         seconds["clone"] = time.monotonic() - started
 
         # venv
@@ -179,8 +187,9 @@ class Installer:
         yield Progress(
             "venv", overall_fraction("venv", 0), detail=f"creating the venv ({envs.installer})"
         )
-        async for event in relay(envs.create(venv), "venv", log_file, 0, 1):
-            yield event
+        async with aclosing(relay(envs.create(venv), "venv", log_file, 0, 1)) as stream:
+            async for event in stream:
+                yield event
         seconds["venv"] = time.monotonic() - started
 
         # torch
@@ -190,10 +199,10 @@ class Installer:
         constraints: Path | None = None
         if choice.backend != "none":
             yield Progress("torch", overall_fraction("torch", 0), detail=f"torch {choice.backend}")
-            async for event in relay(
-                envs.install_torch(venv, choice.backend), "torch", log_file, 0, 1
-            ):
-                yield event
+            torch_events = relay(envs.install_torch(venv, choice.backend), "torch", log_file, 0, 1)
+            async with aclosing(torch_events) as stream:
+                async for event in stream:
+                    yield event
             installed = await envs.describe(venv)
             self._check_build(envs, choice, installed)
             constraints = venv / CONSTRAINTS_NAME
@@ -225,8 +234,9 @@ class Installer:
                 extra=extra,
                 exclude_newer=cutoff,
             )
-            async for event in relay(events, "requirements", log_file, 0, 1):
-                yield event
+            async with aclosing(relay(events, "requirements", log_file, 0, 1)) as stream:
+                async for event in stream:
+                    yield event
         else:
             yield self._note(log_file, f"{tag} has no requirements.txt; skipping that step")
         seconds["requirements"] = time.monotonic() - started
@@ -236,7 +246,8 @@ class Installer:
         python = envs.venv_python(venv)
         yield Progress("smoke", overall_fraction("smoke", 0), detail="main.py --help")
         help_child = ChildProcess([str(python), "main.py", "--help"], cwd=work, env=envs.env)
-        help_lines = [line async for line in help_child.lines()]
+        async with aclosing(help_child.lines()) as help_stream:
+            help_lines = [line async for line in help_stream]
         log_file.write("".join(f"smoke: {line}\n" for line in help_lines))
         if help_child.returncode != 0:
             raise InstallError(f"smoke test failed: main.py --help: {help_child.last_line()}")
@@ -246,8 +257,11 @@ class Installer:
                 "smoke", overall_fraction("smoke", 0.1), detail="main.py --quick-test-for-ci"
             )
             argv = [str(python), "main.py", "--quick-test-for-ci", "--cpu"]
-            async for event in relay(_smoke(argv, work, envs.env), "smoke", log_file, 0.1, 1):
-                yield event
+            async with aclosing(
+                relay(_smoke(argv, work, envs.env), "smoke", log_file, 0.1, 1)
+            ) as stream:
+                async for event in stream:
+                    yield event
         seconds["smoke"] = time.monotonic() - started
 
         # facts, move into place, record last
@@ -311,12 +325,13 @@ class Installer:
             )
 
 
-async def _smoke(argv: list[str], cwd: Path, env: Mapping[str, str]) -> AsyncIterator[Event]:
+async def _smoke(argv: list[str], cwd: Path, env: Mapping[str, str]) -> AsyncGenerator[Event, None]:
     child = ChildProcess(argv, cwd=cwd, env=env)
     try:
         async with asyncio.timeout(SMOKE_TIMEOUT_S):
-            async for line in child.lines():
-                yield LogLine(line, "smoke")
+            async with aclosing(child.lines()) as stream:
+                async for line in stream:
+                    yield LogLine(line, "smoke")
     except TimeoutError:
         raise InstallError(f"smoke test did not finish in {SMOKE_TIMEOUT_S:g} s") from None
     if child.returncode != 0:

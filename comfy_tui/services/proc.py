@@ -23,7 +23,8 @@ import re
 import signal
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,7 +134,7 @@ class ChildProcess:
         log.debug("started pid %s: %s", proc.pid, self.argv)
         return proc
 
-    async def lines(self) -> AsyncIterator[str]:
+    async def lines(self) -> AsyncGenerator[str, None]:
         """Start the child and yield its output lines; `returncode` is set once it ends."""
         proc = await self._start()
         assert proc.stdout is not None
@@ -165,8 +166,9 @@ class ChildProcess:
 
     async def run(self) -> int:
         """Run to the end, discarding output except `tail`; return the exit status."""
-        async for _ in self.lines():
-            pass
+        async with aclosing(self.lines()) as stream:
+            async for _ in stream:
+                pass
         assert self.returncode is not None
         return self.returncode
 

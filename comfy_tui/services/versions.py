@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
 from pathlib import Path
 
 from comfy_tui.core.versions import sort_newest_first
@@ -84,7 +85,7 @@ class VersionsService:
         return self.paths.install_log(validate_tag(tag))
 
     # --- changing ----------------------------------------------------------------------------
-    def install(self, tag: str, torch: str = "auto") -> AsyncIterator[Event]:
+    def install(self, tag: str, torch: str = "auto") -> AsyncGenerator[Event, None]:
         """Install ComfyUI `tag` with the torch build `torch` (auto|cpu|cuXXX|rocmX.Y|none).
 
         Yields weighted `Progress` for the steps clone, venv, torch, requirements, smoke, the
@@ -98,13 +99,14 @@ class VersionsService:
         tag, torch = self.installer.check(tag, torch)
         return self._install(tag, torch)
 
-    async def _install(self, tag: str, torch: str) -> AsyncIterator[Event]:
+    async def _install(self, tag: str, torch: str) -> AsyncGenerator[Event, None]:
         if tag in self._installing:
             raise LockBusyError(f"{tag} is already being installed")
         self._installing.add(tag)
         try:
-            async for event in self.installer.install(tag, torch):
-                yield event
+            async with aclosing(self.installer.install(tag, torch)) as stream:
+                async for event in stream:
+                    yield event
         finally:
             self._installing.discard(tag)
 

@@ -33,17 +33,19 @@ def build_wheel(
     version: str,
     *,
     requires: Iterable[str] = (),
-    files: Mapping[str, str] | None = None,
+    files: Mapping[str, str | bytes] | None = None,
 ) -> Path:
     """Write `<name>-<version>-py3-none-any.whl` into `dest`: a real, installable wheel.
 
-    `files` maps paths inside the wheel to text; by default one module `<name>/__init__.py`
-    with `__version__`.
+    `files` maps paths inside the wheel to text or bytes; by default one module
+    `<name>/__init__.py` with `__version__`.
     """
     dest.mkdir(parents=True, exist_ok=True)
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
-    content = dict(files or {f"{module}/__init__.py": f'__version__ = "{version}"\n'})
+    content: dict[str, str | bytes] = dict(
+        files or {f"{module}/__init__.py": f'__version__ = "{version}"\n'}
+    )
     metadata = [
         "Metadata-Version: 2.1",
         f"Name: {name}",
@@ -58,7 +60,7 @@ def build_wheel(
     path = dest / f"{module}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as whl:
         for arcname, text in content.items():
-            data = text.encode()
+            data = text.encode() if isinstance(text, str) else text
             whl.writestr(arcname, data)
             record_lines.append(f"{arcname},{_record_hash(data)},{len(data)}")
         record_lines.append(f"{dist_info}/RECORD,,")
@@ -66,22 +68,32 @@ def build_wheel(
     return path
 
 
-def build_torch_family(dest: Path, label: str) -> None:
-    """torch, torchvision and torchaudio of one build (`label` like "cpu" or "cu128")."""
+def build_torch_family(dest: Path, label: str, *, payload: bytes = b"") -> None:
+    """torch, torchvision and torchaudio of one build (`label` like "cpu" or "cu128").
+
+    `payload` goes into torch as a data file, to give the wheel a realistic weight.
+    """
     torch = f"{TORCH}+{label}"
-    build_wheel(dest, "torch", torch)
+    files: dict[str, str | bytes] = {"torch/__init__.py": f'__version__ = "{torch}"\n'}
+    if payload:
+        files["torch/lib/libtorch_fake.so"] = payload
+    build_wheel(dest, "torch", torch, files=files)
     build_wheel(dest, "torchvision", f"{TORCHVISION}+{label}", requires=[f"torch=={torch}"])
     build_wheel(dest, "torchaudio", f"{TORCHAUDIO}+{label}", requires=[f"torch=={torch}"])
 
 
 def build_wheelhouse(
-    dest: Path, *, labels: Iterable[str] = ("cpu", "cu128"), pypi_torch: bool = False
+    dest: Path,
+    *,
+    labels: Iterable[str] = ("cpu", "cu128"),
+    pypi_torch: bool = False,
+    torch_payload: bytes = b"",
 ) -> Path:
     """Everything the fake ComfyUI needs, in `dest` (created). Returns `dest`."""
     build_wheel(dest, "tinydep", "1.0")
     build_wheel(dest, "requests", "2.0")
     for label in labels:
-        build_torch_family(dest, label)
+        build_torch_family(dest, label, payload=torch_payload)
     if pypi_torch:
         build_wheel(dest, "torch", "2.6.0")
     return dest

@@ -153,3 +153,35 @@ def test_github_cache_ttl(data_dir: Path) -> None:
         write(data_dir, bad + "\n")
         with pytest.raises(SettingsError, match="github_cache_ttl"):
             load_settings(data_dir, {})
+
+
+def test_installer_settings_defaults_file_and_environment(data_dir: Path) -> None:
+    s = load_settings(data_dir, {})
+    assert s.installer == "uv"
+    assert s.exclude_newer_after_days == 90
+    write(data_dir, 'installer = "pip"\nexclude_newer_after_days = 0\n')
+    s = load_settings(data_dir, {})
+    assert (s.installer, s.exclude_newer_after_days) == ("pip", 0)
+    env = {"COMFY_TUI_INSTALLER": "uv", "COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS": "30"}
+    s = load_settings(data_dir, env)
+    assert (s.installer, s.exclude_newer_after_days) == ("uv", 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('installer = "conda"', 'key \'installer\': expected "uv" or "pip"'),
+        ("exclude_newer_after_days = -1", "key 'exclude_newer_after_days'"),
+        ("exclude_newer_after_days = 1.5", "key 'exclude_newer_after_days'"),
+        ("exclude_newer_after_days = true", "key 'exclude_newer_after_days'"),
+    ],
+)
+def test_bad_installer_settings(data_dir: Path, text: str, needle: str) -> None:
+    write(data_dir, text + "\n")
+    with pytest.raises(SettingsError, match=needle.replace("(", r"\(")):
+        load_settings(data_dir, {})
+
+
+def test_bad_exclude_newer_days_in_the_environment(data_dir: Path) -> None:
+    with pytest.raises(SettingsError, match="COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS"):
+        load_settings(data_dir, {"COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS": "soon"})
