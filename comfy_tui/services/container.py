@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.github import GitHubReleases
+from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
 
 RunningVersions = Callable[[], Awaitable[Mapping[str, int]]]
@@ -25,6 +26,7 @@ class Services:
     settings: Settings
     paths: DataPaths
     releases: GitHubReleases
+    versions: VersionsService
     running_versions: RunningVersions
 
 
@@ -35,5 +37,6 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         paths=paths,
         releases=GitHubReleases(settings, paths),
+        versions=VersionsService(settings, paths),
         running_versions=nothing_running,
     )

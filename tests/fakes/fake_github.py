@@ -5,7 +5,8 @@ Serves `GET /repos/{owner}/{repo}/releases?per_page=&page=` like GitHub: newest 
 matching `If-None-Match`. `script` holds faults for the next requests, one per request:
 "500", "drop" (the connection is cut mid-body), "primary" (403 + X-RateLimit-Remaining: 0),
 "primary429", "retry_after" (429 + Retry-After), "secondary403" (403 + Retry-After),
-"forbidden" (plain 403). `requests` records every request's path, query and headers.
+"forbidden" (plain 403), "hold" (answer after `release_held()`). `requests` records every
+request's path, query and headers.
 
 `FakeGitHub` runs in the test's event loop (`async with`); `ThreadedFakeGitHub` runs it in a
 thread of its own for sync tests (snapshots), `with`.
@@ -67,6 +68,7 @@ class FakeGitHub:
     requests: list[Seen] = field(default_factory=list)
     link_origin: str = ""  # set to make the Link header point at another origin
     url: str = ""
+    held: asyncio.Event | None = None
     _runner: web.AppRunner | None = None
 
     def _rate_headers(self, remaining: int = 59) -> dict[str, str]:
@@ -85,6 +87,10 @@ class FakeGitHub:
         fault = self.script.pop(0) if self.script else ""
         if fault == "drop":
             return await self._drop(request)
+        if fault == "hold":  # answer only once the test calls release_held()
+            self.held = asyncio.Event()
+            await self.held.wait()
+            fault = ""
         if fault:
             return self._fault(request, fault)
         slug = f"{request.match_info['owner']}/{request.match_info['repo']}"
@@ -134,6 +140,11 @@ class FakeGitHub:
         if fault == "not_json":
             return web.Response(status=200, text="<html>", content_type="text/html")
         raise AssertionError(f"unknown fault {fault}")
+
+    def release_held(self) -> None:
+        """Let a request held by the "hold" fault go on (call from the server's loop)."""
+        if self.held is not None:
+            self.held.set()
 
     async def __aenter__(self) -> FakeGitHub:
         app = web.Application()
