@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import re
+import sys
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from comfy_tui.services.proc import ChildProcess
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EnvBuilder", "child_env", "find_uv"]
+__all__ = ["EnvBuilder", "check_torch_build", "child_env", "find_uv", "venv_facts"]
 
 _KEEP = frozenset({"PIP_CERT", "PIP_CLIENT_CERT", "UV_NATIVE_TLS", "UV_PYTHON_DOWNLOADS"})
 _DROP = frozenset({"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONSTARTUP"})
@@ -201,6 +202,30 @@ class EnvBuilder:
         Read from pyvenv.cfg and the dist-info METADATA files: no interpreter start needed.
         """
         return await asyncio.to_thread(venv_facts, venv)
+
+
+def check_torch_build(sources: plan.Sources, backend: str, installed: Mapping[str, str]) -> None:
+    """With user-configured sources, make sure they gave the torch build that was asked for.
+
+    (PyTorch's own index, used otherwise, serves exactly the build it was asked for.)
+    """
+    torch = installed.get("torch", "")
+    if not torch:
+        raise InstallError("the torch step finished but torch is not installed")
+    if not sources.configured or not sys.platform.startswith("linux"):
+        return
+    label = plan.local_label(torch)
+    if label != backend:
+        raise InstallError(
+            f"the configured package sources gave torch {torch}, not a {backend} build: "
+            f"add {backend} wheels, pick another build with --torch, or use --torch none"
+        )
+    vision = installed.get("torchvision", "")
+    if vision and plan.local_label(vision) != label:
+        raise InstallError(
+            f"torchvision {vision} does not match torch {torch} (ComfyUI would crash "
+            "with 'operator torchvision::nms does not exist'): fix the package sources"
+        )
 
 
 def _metadata_version(dist_info: Path) -> str:

@@ -15,9 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 import time
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,18 +26,17 @@ from comfy_tui.core import install_plan as plan
 from comfy_tui.core.install_progress import (
     overall_fraction,
     parse_comfyui_version,
-    parse_help_flags,
 )
 from comfy_tui.core.torch_backend import TorchChoice, resolve_torch, validate_torch
-from comfy_tui.errors import InstallError
+from comfy_tui.errors import ComfyTuiError, InstallError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging
-from comfy_tui.services.envs import EnvBuilder, child_env, find_uv
+from comfy_tui.services.envs import EnvBuilder, check_torch_build, child_env, find_uv
 from comfy_tui.services.git import GitMirror
 from comfy_tui.services.gpu_detect import DriverInfo
 from comfy_tui.services.locks import AsyncFileLock
-from comfy_tui.services.proc import ChildProcess
+from comfy_tui.services.smoke import SmokeTest
 from comfy_tui.settings import Settings
 from comfy_tui.store import version_records
 from comfy_tui.store.version_records import VersionRecord
@@ -48,7 +46,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Installer"]
 
-SMOKE_TIMEOUT_S = 600.0
 CONSTRAINTS_NAME = "comfy-tui-constraints.txt"
 
 
@@ -105,6 +102,15 @@ class Installer:
             async with aclosing(self._steps(tag, torch, work, final, log_file, done)) as stream:
                 async for event in stream:
                     yield event
+        except ComfyTuiError as exc:
+            self._note(log_file, f"failed: {exc}")
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            self._note(log_file, "cancelled")
+            raise
+        except Exception as exc:
+            self._note(log_file, f"failed: {exc!r}")
+            raise
         finally:
             if not done:
                 log.info("install of %s did not finish; cleaning up", tag)
@@ -112,6 +118,7 @@ class Installer:
         record = done[0]
         total = sum(record.step_seconds.values())
         log.info("installed %s in %.1f s", tag, total)
+        self._note(log_file, f"installed {tag} in {total:.1f} s")
         yield Progress("smoke", 1.0, detail="installed")
         yield Finished(
             f"{tag} installed in {total:.1f} s ({record.torch_backend}, {record.installer})"
@@ -204,7 +211,7 @@ class Installer:
                 async for event in stream:
                     yield event
             installed = await envs.describe(venv)
-            self._check_build(envs, choice, installed)
+            check_torch_build(envs.sources, choice.backend, installed)
             constraints = venv / CONSTRAINTS_NAME
             constraints.write_text(plan.constraints_text(installed), encoding="utf-8")
         seconds["torch"] = time.monotonic() - started
@@ -243,25 +250,11 @@ class Installer:
 
         # smoke
         started = time.monotonic()
-        python = envs.venv_python(venv)
-        yield Progress("smoke", overall_fraction("smoke", 0), detail="main.py --help")
-        help_child = ChildProcess([str(python), "main.py", "--help"], cwd=work, env=envs.env)
-        async with aclosing(help_child.lines()) as help_stream:
-            help_lines = [line async for line in help_stream]
-        log_file.write("".join(f"smoke: {line}\n" for line in help_lines))
-        if help_child.returncode != 0:
-            raise InstallError(f"smoke test failed: main.py --help: {help_child.last_line()}")
-        flags = parse_help_flags("\n".join(help_lines))
-        if "--quick-test-for-ci" in flags:
-            yield Progress(
-                "smoke", overall_fraction("smoke", 0.1), detail="main.py --quick-test-for-ci"
-            )
-            argv = [str(python), "main.py", "--quick-test-for-ci", "--cpu"]
-            async with aclosing(
-                relay(_smoke(argv, work, envs.env), "smoke", log_file, 0.1, 1)
-            ) as stream:
-                async for event in stream:
-                    yield event
+        smoke = SmokeTest(envs.venv_python(venv), work, envs.env)
+        async with aclosing(relay(smoke.run(), "smoke", log_file, 0, 1)) as stream:
+            async for event in stream:
+                yield event
+        flags = smoke.flags
         seconds["smoke"] = time.monotonic() - started
 
         # facts, move into place, record last
@@ -302,40 +295,6 @@ class Installer:
             driver.driver_version if driver else None,
             driver.cuda_version if driver else None,
         )
-
-    @staticmethod
-    def _check_build(envs: EnvBuilder, choice: TorchChoice, installed: dict[str, str]) -> None:
-        """With user-configured sources, make sure they gave the build that was asked for."""
-        torch = installed.get("torch", "")
-        if not torch:
-            raise InstallError("the torch step finished but torch is not installed")
-        if not envs.sources.configured or not sys.platform.startswith("linux"):
-            return
-        label = plan.local_label(torch)
-        if label != choice.backend:
-            raise InstallError(
-                f"the configured package sources gave torch {torch}, not a {choice.backend} build: "
-                f"add {choice.backend} wheels, pick another build with --torch, or use --torch none"
-            )
-        vision = installed.get("torchvision", "")
-        if vision and plan.local_label(vision) != label:
-            raise InstallError(
-                f"torchvision {vision} does not match torch {torch} (ComfyUI would crash "
-                "with 'operator torchvision::nms does not exist'): fix the package sources"
-            )
-
-
-async def _smoke(argv: list[str], cwd: Path, env: Mapping[str, str]) -> AsyncGenerator[Event, None]:
-    child = ChildProcess(argv, cwd=cwd, env=env)
-    try:
-        async with asyncio.timeout(SMOKE_TIMEOUT_S):
-            async with aclosing(child.lines()) as stream:
-                async for line in stream:
-                    yield LogLine(line, "smoke")
-    except TimeoutError:
-        raise InstallError(f"smoke test did not finish in {SMOKE_TIMEOUT_S:g} s") from None
-    if child.returncode != 0:
-        raise InstallError(f"smoke test failed (exit {child.returncode}): {child.last_line()}")
 
 
 def _move_into_place(work: Path, final: Path, installer: str) -> None:

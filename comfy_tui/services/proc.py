@@ -142,6 +142,9 @@ class ChildProcess:
             pending = b""
             while chunk := await proc.stdout.read(_READ_SIZE):
                 *complete, pending = _NEWLINES.split(pending + chunk)
+                if len(pending) > _READ_SIZE:  # a line without end: pass it on in pieces
+                    complete.append(pending)
+                    pending = b""
                 for raw in complete:
                     if text := _decode(raw):
                         self.tail.append(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -278,6 +279,7 @@ async def test_cancel_mid_install_leaves_nothing(
         await task
     nothing_left(data_dir, "v0.5.0")
     assert service.installing() == frozenset()
+    assert service.install_log("v0.5.0").read_text().splitlines()[-1] == "comfy-tui: cancelled"
     # the lock is free again: a new install of the tag is not refused as busy
     with pytest.raises(NotFoundError):
         await collect(service, "v0.5.0x")
@@ -350,3 +352,28 @@ async def test_a_version_folder_without_record_is_debris(
     assert not (debris / "junk").exists()
     assert json.loads((data_dir / "metadata/versions/v0.4.0.json").read_text())["tag"] == "v0.4.0"
     assert os.access(debris / ".venv/bin/python", os.X_OK)
+
+
+@pytest.mark.parametrize(
+    ("tag", "error"),
+    [
+        (
+            FakeTag("v0.6.0", files={"main.py": "import sys\nsys.exit(3)\n"}),
+            r"smoke test main\.py --help failed \(exit 3\)",
+        ),
+        (
+            FakeTag("v0.6.0", requirements="torch\nmissingdep\n"),
+            r"installing requirements\.txt failed: .*missingdep",
+        ),
+    ],
+)
+async def test_a_failing_step_leaves_nothing(
+    data_dir: Path, tmp_path: Path, wheelhouse: Path, tag: FakeTag, error: str
+) -> None:
+    upstream = build_comfyui_repo(tmp_path / "upstream", [tag])
+    service = service_for(install_settings_for(data_dir, upstream, wheelhouse))
+    with pytest.raises(InstallError, match=error):
+        await collect(service, tag.name)
+    nothing_left(data_dir, tag.name)
+    last = service.install_log(tag.name).read_text().splitlines()[-1]
+    assert last.startswith("comfy-tui: failed: ") and re.search(error, last)

@@ -138,3 +138,10 @@ def test_children_die_with_a_parent_killed_by_sigkill(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+async def test_a_line_without_end_arrives_in_pieces() -> None:
+    child = ChildProcess([PY, "-c", "import sys; sys.stdout.write('x' * 300_000)"])
+    lines = [line async for line in child.lines()]
+    assert "".join(lines) == "x" * 300_000
+    assert len(lines) > 1
