@@ -85,6 +85,13 @@ class VersionsService:
         return self.paths.install_log(validate_tag(tag))
 
     # --- changing ----------------------------------------------------------------------------
+    async def clean_stale(self) -> list[Path]:
+        """Remove what crashed installs and removals left in `versions/` (call at start-up).
+
+        Installs running in any process keep theirs. Returns the removed folders.
+        """
+        return await asyncio.to_thread(staging.remove_stale, self.paths)
+
     def install(self, tag: str, torch: str = "auto") -> AsyncGenerator[Event, None]:
         """Install ComfyUI `tag` with the torch build `torch` (auto|cpu|cuXXX|rocmX.Y|none).
 

@@ -377,3 +377,36 @@ async def test_a_failing_step_leaves_nothing(
     nothing_left(data_dir, tag.name)
     last = service.install_log(tag.name).read_text().splitlines()[-1]
     assert last.startswith("comfy-tui: failed: ") and re.search(error, last)
+
+
+async def test_clean_stale_at_start_up_spares_a_running_install(
+    install_settings: Settings, data_dir: Path
+) -> None:
+    crashed = data_dir / "versions" / ".staging-v0.4.0-deadbeef"
+    service = service_for(install_settings)
+    seen: list[Event] = []
+    task = asyncio.create_task(_until_smoke(service.install("v0.5.0"), seen))
+    try:
+        while not any(isinstance(e, Progress) and e.step == "venv" for e in seen):
+            await asyncio.sleep(0.02)
+        (crashed / ".venv").mkdir(parents=True)  # as if another process had crashed
+        removed = await service_for(install_settings).clean_stale()
+        assert removed == [crashed]
+        assert any(p.name.startswith(".staging-v0.5.0-") for p in (data_dir / "versions").iterdir())
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    nothing_left(data_dir, "v0.5.0")
+
+
+async def test_two_versions_install_at_once(install_settings: Settings, data_dir: Path) -> None:
+    service = service_for(install_settings)
+    first, second = await asyncio.gather(
+        collect(service, "v0.3.77"), collect(service, "v0.4.0", "cu128")
+    )
+    assert isinstance(first[-1], Finished) and isinstance(second[-1], Finished)
+    clones = [line for line in logs(first + second, "git") if "into the shared mirror" in line]
+    assert len(clones) == 1  # the second waited for the mirror instead of cloning again
+    assert [r.tag for r in await service.installed()] == ["v0.4.0", "v0.3.77"]
+    assert sorted(p.name for p in (data_dir / "versions").iterdir()) == ["v0.3.77", "v0.4.0"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -178,3 +179,20 @@ def test_a_second_process_cannot_install_the_same_tag(
             proc.kill()
     wait_for(lambda: not processes_under(versions), 10, "the install's children to die")
     assert list(versions.iterdir()) == []
+
+
+@pytest.mark.parametrize(("answer", "code"), [("y\n", 0), ("n\n", 1), ("\n", 1)])
+def test_remove_asks_on_a_terminal(
+    install_settings: Settings, data_dir: Path, answer: str, code: int
+) -> None:
+    assert cli(install_settings, "install", "v0.4.0").returncode == 0
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, answer.encode())
+        result = cli(install_settings, "remove", "v0.4.0", stdin=terminal)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert result.returncode == code, result.stderr
+    assert "Remove ComfyUI v0.4.0 (" in result.stderr and "[y/N]" in result.stderr
+    assert (data_dir / "versions" / "v0.4.0").exists() == (code != 0)
