@@ -106,6 +106,10 @@ class DataPaths:
     def instance_record(self, instance_id: str) -> Path:
         return self.instances_dir() / f"{instance_id}.json"
 
+    def instance_dir(self, instance_id: str) -> Path:
+        """An instance's own files: its database, temp folder and restart marker."""
+        return self._dir("instances", instance_id)
+
     def logs_dir(self) -> Path:
         return self._dir("logs")
 
@@ -124,6 +128,10 @@ class DataPaths:
 
     def library_db(self) -> Path:
         return self.library_dir() / "library.db"
+
+    def extra_model_paths_config(self) -> Path:
+        """The generated `extra_model_paths.yaml` every launched version gets, once it exists."""
+        return self.library_dir() / "extra_model_paths.yaml"
 
     def nodes_dir(self) -> Path:
         return self._dir("nodes")

@@ -41,6 +41,8 @@ class Settings:
     github_cache_ttl: float = 3600.0
     listen: str = "127.0.0.1"
     base_port: int = 8188
+    ready_timeout: float = 180.0
+    stop_grace: float = 10.0
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def secrets(self) -> list[str]:
@@ -209,6 +211,8 @@ _KEYS: dict[str, _Key] = {
     "github_cache_ttl": _Key(_cache_ttl, ("COMFY_TUI_GITHUB_CACHE_TTL",)),
     "listen": _Key(_listen, ("COMFY_TUI_LISTEN",)),
     "base_port": _Key(_port, ("COMFY_TUI_BASE_PORT",)),
+    "ready_timeout": _Key(_positive_float, ("COMFY_TUI_READY_TIMEOUT",)),
+    "stop_grace": _Key(_positive_float, ("COMFY_TUI_STOP_GRACE",)),
     "keymap": _Key(_keymap),
 }
 

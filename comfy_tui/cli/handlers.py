@@ -6,6 +6,7 @@ import argparse
 
 from comfy_tui.cli.config_cmd import run_config
 from comfy_tui.cli.context import Context, Handler
+from comfy_tui.cli.instances_cmd import run_launch, run_logs, run_ps, run_restart, run_stop
 from comfy_tui.cli.releases_cmd import run_releases
 from comfy_tui.cli.versions_cmd import run_default, run_install, run_remove, run_versions
 from comfy_tui.errors import FeatureUnavailableError
@@ -17,6 +18,11 @@ def not_built_yet(ctx: Context, args: argparse.Namespace) -> int:
 
 HANDLERS: dict[str, Handler] = {
     "config": run_config,
+    "launch": run_launch,
+    "ps": run_ps,
+    "stop": run_stop,
+    "restart": run_restart,
+    "logs": run_logs,
     "releases": run_releases,
     "versions": run_versions,
     "install": run_install,

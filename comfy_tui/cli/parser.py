@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     la.add_argument("--gpu", type=int)
     la.add_argument("--listen", metavar="ADDR")
     la.add_argument("--no-wait", action="store_true", help="return once started, not when ready")
+    la.add_argument(
+        "--auto-restart",
+        action="store_true",
+        help="relaunch after a crash (at most 3 times in 5 minutes)",
+    )
     leaf(sub, "ps", "list running instances")
     st = leaf(sub, "stop", "stop an instance, every instance of a version, or all")
     st_target = st.add_mutually_exclusive_group(required=True)

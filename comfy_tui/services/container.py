@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.github import GitHubReleases
+from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
 
@@ -28,15 +29,18 @@ class Services:
     releases: GitHubReleases
     versions: VersionsService
     running_versions: RunningVersions
+    instances: InstancesService
 
 
 def build_services(settings: Settings) -> Services:
     """Build every service from the settings (no I/O happens until a service is used)."""
     paths = DataPaths(settings.data_dir)
+    instances = InstancesService(settings, paths)
     return Services(
         settings=settings,
         paths=paths,
         releases=GitHubReleases(settings, paths),
-        versions=VersionsService(settings, paths),
-        running_versions=nothing_running,
+        versions=VersionsService(settings, paths, is_running=instances.is_running),
+        running_versions=instances.running_versions,
+        instances=instances,
     )

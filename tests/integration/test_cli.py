@@ -73,7 +73,6 @@ def test_data_dir_env_is_used(tmp_path: Path) -> None:
     "args",
     [
         ["versions", "--json"],
-        ["launch", "v0.3.77", "--port", "8190", "--", "--lowvram"],
         ["ps"],
         ["stop", "--all"],
         ["stats", "--json"],

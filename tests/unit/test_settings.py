@@ -155,6 +155,18 @@ def test_github_cache_ttl(data_dir: Path) -> None:
             load_settings(data_dir, {})
 
 
+def test_instance_timeouts(data_dir: Path) -> None:
+    s = load_settings(data_dir, {})
+    assert (s.ready_timeout, s.stop_grace) == (180.0, 10.0)
+    write(data_dir, "ready_timeout = 300\nstop_grace = 2.5\n")
+    s = load_settings(data_dir, {"COMFY_TUI_STOP_GRACE": "4"})
+    assert (s.ready_timeout, s.stop_grace) == (300.0, 4.0)
+    for bad in ("ready_timeout = 0", 'stop_grace = "soon"', "ready_timeout = 99999"):
+        write(data_dir, bad + "\n")
+        with pytest.raises(SettingsError, match=r"ready_timeout|stop_grace"):
+            load_settings(data_dir, {})
+
+
 def test_installer_settings_defaults_file_and_environment(data_dir: Path) -> None:
     s = load_settings(data_dir, {})
     assert s.installer == "uv"
