@@ -32,8 +32,10 @@ async def lab(tmp_path: Path) -> AsyncIterator[Lab]:
     await lab.cleanup()
 
 
-def cli(lab: Lab, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMFY_TUI_")}
+def cli(
+    lab: Lab, *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMFY_TUI_")}, **(env or {})}
     env["COMFY_TUI_BASE_PORT"] = str(lab.settings.base_port)
     return subprocess.run(
         [sys.executable, "-m", "comfy_tui", "--data-dir", str(lab.root), *args],
@@ -98,12 +100,23 @@ async def test_cli_launch_waits_until_ready_and_stop_all(lab: Lab) -> None:
     assert cli(lab, "stop", "--all").stdout.strip() == "no instances running"
 
 
+async def test_logs_follow_ends_when_the_instance_does(lab: Lab) -> None:
+    crash = {"FAKE_COMFYUI_CRASH_AFTER": "1.0"}  # reaches ComfyUI through the launcher's env
+    started = cli(lab, "launch", "--json", env=crash)
+    assert started.returncode == 0, started.stderr
+    instance_id = json.loads(started.stdout)["id"]
+    followed = cli(lab, "logs", instance_id, "-f", "-n", "2", timeout=30)
+    assert followed.returncode == 0
+    assert "crashed on purpose" in followed.stdout
+    assert f"{instance_id} crashed: exited with code 1" in followed.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "code", "needle"),
     [
         (["launch", "v9.9.9"], 1, "version v9.9.9 is not installed"),
         (["launch", "--", "--bogus"], 2, "does not accept --bogus"),
-        (["launch", "--gpu", "0"], 2, "this box has no GPUs"),
+        (["launch", "--gpu", "99"], 2, "GPU 99 does not exist: this box has"),
         (["launch", "--listen", "not a host"], 2, "invalid listen address"),
         (["stop", "nothing"], 1, "no instance or running version matches 'nothing'"),
         (["logs", "nothing"], 1, "no instance or running version matches 'nothing'"),

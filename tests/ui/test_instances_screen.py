@@ -66,6 +66,18 @@ async def test_launch_watch_log_and_stop(data_dir_cleaned: Path) -> None:
         await pilot.press("escape")
         assert isinstance(app.screen, InstancesScreen)
 
+        first_pid = app.services.instances.last_views[0].record.pid
+        await pilot.press("R")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+
+        def restarted() -> bool:
+            [view] = app.services.instances.last_views
+            return view.state == "running" and view.record.pid != first_pid
+
+        await until(pilot, restarted)
+        assert app.services.instances.last_views[0].record.restarts == 1
+
         message = await app.instances_left_message()
         assert message is not None and message.startswith("1 ComfyUI instance keeps running")
         await pilot.press("x")
