@@ -91,12 +91,24 @@ class DataPaths:
     def version_dir(self, tag: str) -> Path:
         return self.versions_dir() / tag
 
+    def install_lock(self, tag: str) -> Path:
+        """Held while `tag` is installed or removed (by any process)."""
+        return self._dir("metadata", "locks") / f"install-{tag}.lock"
+
+    def install_log(self, tag: str) -> Path:
+        """The output of the last install of `tag`."""
+        return self.logs_dir() / f"install-{tag}.log"
+
     # --- instances and logs --------------------------------------------------------------
     def instances_dir(self) -> Path:
         return self._dir("instances")
 
     def instance_record(self, instance_id: str) -> Path:
         return self.instances_dir() / f"{instance_id}.json"
+
+    def instance_dir(self, instance_id: str) -> Path:
+        """An instance's own files: its database, temp folder and restart marker."""
+        return self._dir("instances", instance_id)
 
     def logs_dir(self) -> Path:
         return self._dir("logs")
@@ -132,6 +144,10 @@ class DataPaths:
         """The generated extra_model_paths.yaml that points version `tag` at the library."""
         return self._dir("metadata", "model_paths") / f"{tag}.yaml"
 
+    def extra_model_paths_config(self) -> Path:
+        """The generated `extra_model_paths.yaml` every launched version gets, once it exists."""
+        return self.library_dir() / "extra_model_paths.yaml"
+
     def nodes_dir(self) -> Path:
         return self._dir("nodes")
 
@@ -140,3 +156,6 @@ class DataPaths:
 
     def uv_cache(self) -> Path:
         return self._dir("cache", "uv")
+
+    def pip_cache(self) -> Path:
+        return self._dir("cache", "pip")

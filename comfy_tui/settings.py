@@ -37,9 +37,14 @@ class Settings:
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     python: str = sys.executable
+    installer: str = "uv"
+    exclude_newer_after_days: int = 90
     poll_interval: float = 1.0
+    github_cache_ttl: float = 3600.0
     listen: str = "127.0.0.1"
     base_port: int = 8188
+    ready_timeout: float = 180.0
+    stop_grace: float = 10.0
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     library_roots: tuple[Path, ...] = ()
 
@@ -140,6 +145,35 @@ def _positive_float(raw: Any, from_env: bool) -> float:
     return float(raw)
 
 
+def _cache_ttl(raw: Any, from_env: bool) -> float:
+    expected = "a number of seconds from 0 to 604800 (a week)"
+    if from_env and isinstance(raw, str):
+        try:
+            raw = float(raw)
+        except ValueError:
+            raise _Bad(expected) from None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= 604800:
+        raise _Bad(expected)
+    return float(raw)
+
+
+def _installer(raw: Any, from_env: bool) -> str:
+    if raw not in ("uv", "pip"):
+        raise _Bad('"uv" or "pip"')
+    return str(raw)
+
+
+def _days(raw: Any, from_env: bool) -> int:
+    expected = "a whole number of days from 0 to 36500 (0 = off)"
+    if from_env and isinstance(raw, str):
+        if not raw.strip().isdigit():
+            raise _Bad(expected)
+        raw = int(raw.strip())
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 36500:
+        raise _Bad(expected)
+    return raw
+
+
 def _listen(raw: Any, from_env: bool) -> str:
     text = _string(raw, from_env)
     try:
@@ -192,9 +226,14 @@ _KEYS: dict[str, _Key] = {
     "extra_index_urls": _Key(_url_list, ("COMFY_TUI_EXTRA_INDEX_URLS",)),
     "find_links": _Key(_url_list, ("COMFY_TUI_FIND_LINKS",)),
     "python": _Key(_string, ("COMFY_TUI_PYTHON",)),
+    "installer": _Key(_installer, ("COMFY_TUI_INSTALLER",)),
+    "exclude_newer_after_days": _Key(_days, ("COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS",)),
     "poll_interval": _Key(_positive_float, ("COMFY_TUI_POLL_INTERVAL",)),
+    "github_cache_ttl": _Key(_cache_ttl, ("COMFY_TUI_GITHUB_CACHE_TTL",)),
     "listen": _Key(_listen, ("COMFY_TUI_LISTEN",)),
     "base_port": _Key(_port, ("COMFY_TUI_BASE_PORT",)),
+    "ready_timeout": _Key(_positive_float, ("COMFY_TUI_READY_TIMEOUT",)),
+    "stop_grace": _Key(_positive_float, ("COMFY_TUI_STOP_GRACE",)),
     "keymap": _Key(_keymap),
     "library_roots": _Key(_path_list, ("COMFY_TUI_LIBRARY_ROOTS",)),
 }

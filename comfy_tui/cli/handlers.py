@@ -6,7 +6,10 @@ import argparse
 
 from comfy_tui.cli.config_cmd import run_config
 from comfy_tui.cli.context import Context, Handler
+from comfy_tui.cli.instances_cmd import run_launch, run_logs, run_ps, run_restart, run_stop
 from comfy_tui.cli.models_cmd import HANDLERS as MODELS_HANDLERS
+from comfy_tui.cli.releases_cmd import run_releases
+from comfy_tui.cli.versions_cmd import run_default, run_install, run_remove, run_versions
 from comfy_tui.errors import FeatureUnavailableError
 
 
@@ -16,6 +19,16 @@ def not_built_yet(ctx: Context, args: argparse.Namespace) -> int:
 
 HANDLERS: dict[str, Handler] = {
     "config": run_config,
+    "launch": run_launch,
+    "ps": run_ps,
+    "stop": run_stop,
+    "restart": run_restart,
+    "logs": run_logs,
+    "releases": run_releases,
+    "versions": run_versions,
+    "install": run_install,
+    "remove": run_remove,
+    "default": run_default,
     **MODELS_HANDLERS,
 }
 

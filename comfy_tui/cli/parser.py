@@ -6,7 +6,7 @@ import argparse
 
 from comfy_tui import __version__
 
-TORCH_CHOICES = "auto|cpu|cuXXX|none"
+TORCH_CHOICES = "auto|cpu|cuXXX|rocmX.Y|none"
 
 
 def _json_flag() -> argparse.ArgumentParser:
@@ -48,8 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     rm = leaf(sub, "remove", "remove an installed version")
     rm.add_argument("tag", metavar="TAG")
     rm.add_argument("--yes", action="store_true", help="do not ask")
-    d = leaf(sub, "default", "set the default version")
-    d.add_argument("tag", metavar="TAG")
+    d = leaf(sub, "default", "set (or with --clear, unset) the default version")
+    d.add_argument("tag", metavar="TAG", nargs="?")
+    d.add_argument("--clear", action="store_true", help="no default version")
 
     la = leaf(sub, "launch", "start a version (extra ComfyUI flags after --)")
     la.add_argument("tag", metavar="TAG", nargs="?")
@@ -57,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     la.add_argument("--gpu", type=int)
     la.add_argument("--listen", metavar="ADDR")
     la.add_argument("--no-wait", action="store_true", help="return once started, not when ready")
+    la.add_argument(
+        "--auto-restart",
+        action="store_true",
+        help="relaunch after a crash (at most 3 times in 5 minutes)",
+    )
     leaf(sub, "ps", "list running instances")
     st = leaf(sub, "stop", "stop an instance, every instance of a version, or all")
     st_target = st.add_mutually_exclusive_group(required=True)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from comfy_tui.paths import DataPaths
+from comfy_tui.services.github import GitHubReleases
+from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.services.library.service import LibraryService
+from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
+
+RunningVersions = Callable[[], Awaitable[Mapping[str, int]]]
+"""tag -> how many instances of that version run now (the Versions screen's running marker)."""
+
+
+async def nothing_running() -> Mapping[str, int]:
+    """The running marker's source until the instances feature wires its own."""
+    return {}
 
 
 @dataclass
@@ -15,10 +27,23 @@ class Services:
 
     settings: Settings
     paths: DataPaths
+    releases: GitHubReleases
+    versions: VersionsService
+    running_versions: RunningVersions
+    instances: InstancesService
     library: LibraryService
 
 
 def build_services(settings: Settings) -> Services:
     """Build every service from the settings (no I/O happens until a service is used)."""
     paths = DataPaths(settings.data_dir)
-    return Services(settings=settings, paths=paths, library=LibraryService(settings, paths))
+    instances = InstancesService(settings, paths)
+    return Services(
+        settings=settings,
+        paths=paths,
+        releases=GitHubReleases(settings, paths),
+        versions=VersionsService(settings, paths, is_running=instances.is_running),
+        running_versions=instances.running_versions,
+        instances=instances,
+        library=LibraryService(settings, paths),
+    )

@@ -22,13 +22,21 @@ from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.help import HelpRow, HelpScreen
 from comfy_tui.ui.jobs import JobEventPosted, JobUpdate, is_job, job_group, pump, state_after
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
+from comfy_tui.ui.screens.instances import InstancesScreen
 from comfy_tui.ui.screens.models import ModelsScreen
 from comfy_tui.ui.screens.monitor import MonitorScreen
 from comfy_tui.ui.screens.versions import VersionsScreen
 
 log = logging.getLogger(__name__)
 
-STYLESHEETS = ("app.tcss", "dialogs.tcss", "versions.tcss", "models.tcss", "monitor.tcss")
+STYLESHEETS = (
+    "app.tcss",
+    "dialogs.tcss",
+    "versions.tcss",
+    "models.tcss",
+    "monitor.tcss",
+    "instances.tcss",
+)
 
 
 class ComfyTuiApp(App[int]):
@@ -41,6 +49,7 @@ class ComfyTuiApp(App[int]):
         "versions": VersionsScreen,
         "models": ModelsScreen,
         "monitor": MonitorScreen,
+        "instances": InstancesScreen,
     }
     DEFAULT_MODE: ClassVar[str] = "versions"
     BINDINGS = bindings(GLOBAL_KEYS)
@@ -80,6 +89,12 @@ class ComfyTuiApp(App[int]):
             if is_job(w) and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
         ]
 
+    def on_mount(self) -> None:
+        """Reattach to instances that outlived an earlier run (dead ones are marked exited)."""
+        self.run_worker(
+            self.services.instances.refresh(), group="instances:reattach", exit_on_error=False
+        )
+
     def on_job_event_posted(self, message: JobEventPosted) -> None:
         update = JobUpdate(
             message.key, message.description, message.event, state_after(message.event)
@@ -102,10 +117,11 @@ class ComfyTuiApp(App[int]):
 
     # --- actions -----------------------------------------------------------------------
     async def action_request_quit(self) -> None:
-        """Quit at once, unless jobs are running: then ask."""
+        """Quit at once, unless jobs are running: then ask. Instances keep running (said)."""
         jobs = self.running_jobs()
+        message = await self.instances_left_message()
         if not jobs:
-            self.exit(0)
+            self.exit(0, message=message)
             return
         names = ", ".join(w.description or w.name for w in jobs[:3])
         more = f" and {len(jobs) - 3} more" if len(jobs) > 3 else ""
@@ -113,9 +129,20 @@ class ComfyTuiApp(App[int]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.exit(0)
+                self.exit(0, message=message)
 
         await self.push_screen(ConfirmScreen(question, yes="Quit", no="Stay"), answered)
+
+    async def instances_left_message(self) -> str | None:
+        """The line printed after quitting when instances keep running, or None."""
+        try:
+            count = sum((await self.services.instances.running_versions()).values())
+        except ComfyTuiError:
+            return None
+        if not count:
+            return None
+        what = "instance keeps" if count == 1 else "instances keep"
+        return f"{count} ComfyUI {what} running (see: comfy-tui ps; stop: comfy-tui stop --all)"
 
     def action_help(self) -> None:
         """Open the help screen for the screen that is showing."""

@@ -72,10 +72,7 @@ def test_data_dir_env_is_used(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["releases"],
         ["versions", "--json"],
-        ["install", "v0.3.77"],
-        ["launch", "v0.3.77", "--port", "8190", "--", "--lowvram"],
         ["ps"],
         ["stop", "--all"],
         ["stats", "--json"],

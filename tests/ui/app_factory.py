@@ -1,12 +1,23 @@
-"""Builds the app the way the CLI does, on a throwaway data dir, for Pilot and snapshot tests."""
+"""Builds the app the way the CLI does, on a throwaway data dir, for Pilot and snapshot tests.
+
+Nothing reaches the internet: `github_api` points at a loopback port where nothing listens,
+and the release service's retry sleep never ends, so the Versions screen stays in its honest
+"checking GitHub" state unless a test passes a fake GitHub (`github_api=`) and its own sleep.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import socket
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
+from comfy_tui.services.container import Services, build_services
+from comfy_tui.services.github import GitHubReleases
 from comfy_tui.settings import Settings
 from comfy_tui.ui.app import ComfyTuiApp
 from comfy_tui.ui.factory import make_app
@@ -14,10 +25,34 @@ from comfy_tui.ui.factory import make_app
 SMALL = (80, 24)
 LARGE = (120, 40)
 
+_CLOSED = socket.socket()  # bound, never listening: connecting is refused at once
+_CLOSED.bind(("127.0.0.1", 0))
+OFFLINE_GITHUB = f"http://127.0.0.1:{_CLOSED.getsockname()[1]}"
+
+
+async def sleep_forever(seconds: float) -> None:
+    await asyncio.Event().wait()
+
 
 def make_test_app(
-    data_dir: Path | None = None, keymap: Mapping[str, str] | None = None
+    data_dir: Path | None = None,
+    keymap: Mapping[str, str] | None = None,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    services: Callable[[Services], Services] | None = None,
+    releases: Callable[[Settings, Services], GitHubReleases] | None = None,
 ) -> ComfyTuiApp:
+    """`settings` overrides Settings fields; `releases` builds the release service (default:
+    offline, retry sleep forever); `services` may replace any other service."""
     root = data_dir or Path(tempfile.mkdtemp(prefix="comfy-tui-test-"))
-    settings = Settings(data_dir=root, keymap=MappingProxyType(dict(keymap or {})))
-    return make_app(settings)
+    values: dict[str, Any] = {"github_api": OFFLINE_GITHUB, **(settings or {})}
+    built_settings = Settings(data_dir=root, keymap=MappingProxyType(dict(keymap or {})), **values)
+    built = build_services(built_settings)
+    if releases is None:
+        release_service = GitHubReleases(built_settings, built.paths, sleep=sleep_forever)
+    else:
+        release_service = releases(built_settings, built)
+    built = dataclasses.replace(built, releases=release_service)
+    if services is not None:
+        built = services(built)
+    return make_app(built_settings, services=built)

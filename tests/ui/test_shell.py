@@ -39,7 +39,7 @@ async def test_each_screen_shows_an_honest_empty_state(tmp_path: Path) -> None:
         for key in ("1", "2", "3"):
             await pilot.press(key)
             texts.append(str(app.screen.query_one(EmptyState).render()))
-        assert "No versions installed yet — press i to install one" in texts[0]
+        assert "Fetching the list of ComfyUI releases" in texts[0]  # GitHub is asked at start
         assert "press s to scan" in texts[1]
         assert "not sampling" in texts[2]
 
@@ -87,14 +87,6 @@ async def test_keymap_setting_rebinds_by_id(tmp_path: Path) -> None:
         assert isinstance(app.screen, VersionsScreen), "the old key no longer switches"
         await pilot.press("f2")
         assert isinstance(app.screen, ModelsScreen)
-
-
-async def test_unbuilt_feature_key_says_so(tmp_path: Path) -> None:
-    app = make_test_app(tmp_path)
-    async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("i")
-        await pilot.pause()
-        assert any("not built yet" in str(n.message) for n in app._notifications)
 
 
 async def test_quit_without_jobs_exits_at_once(tmp_path: Path) -> None:

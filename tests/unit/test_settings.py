@@ -165,3 +165,59 @@ def test_bad_library_roots(data_dir: Path, toml: str) -> None:
     with pytest.raises(SettingsError) as info:
         load_settings(data_dir, {})
     assert "library_roots" in str(info.value) and "absolute folder paths" in str(info.value)
+
+
+def test_github_cache_ttl(data_dir: Path) -> None:
+    assert load_settings(data_dir, {}).github_cache_ttl == 3600.0
+    write(data_dir, "github_cache_ttl = 0\n")
+    assert load_settings(data_dir, {}).github_cache_ttl == 0.0
+    env = {"COMFY_TUI_GITHUB_CACHE_TTL": "86400"}
+    assert load_settings(data_dir, env).github_cache_ttl == 86400.0
+    for bad in ("github_cache_ttl = -5", 'github_cache_ttl = "1h"', "github_cache_ttl = 1e9"):
+        write(data_dir, bad + "\n")
+        with pytest.raises(SettingsError, match="github_cache_ttl"):
+            load_settings(data_dir, {})
+
+
+def test_instance_timeouts(data_dir: Path) -> None:
+    s = load_settings(data_dir, {})
+    assert (s.ready_timeout, s.stop_grace) == (180.0, 10.0)
+    write(data_dir, "ready_timeout = 300\nstop_grace = 2.5\n")
+    s = load_settings(data_dir, {"COMFY_TUI_STOP_GRACE": "4"})
+    assert (s.ready_timeout, s.stop_grace) == (300.0, 4.0)
+    for bad in ("ready_timeout = 0", 'stop_grace = "soon"', "ready_timeout = 99999"):
+        write(data_dir, bad + "\n")
+        with pytest.raises(SettingsError, match=r"ready_timeout|stop_grace"):
+            load_settings(data_dir, {})
+
+
+def test_installer_settings_defaults_file_and_environment(data_dir: Path) -> None:
+    s = load_settings(data_dir, {})
+    assert s.installer == "uv"
+    assert s.exclude_newer_after_days == 90
+    write(data_dir, 'installer = "pip"\nexclude_newer_after_days = 0\n')
+    s = load_settings(data_dir, {})
+    assert (s.installer, s.exclude_newer_after_days) == ("pip", 0)
+    env = {"COMFY_TUI_INSTALLER": "uv", "COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS": "30"}
+    s = load_settings(data_dir, env)
+    assert (s.installer, s.exclude_newer_after_days) == ("uv", 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('installer = "conda"', 'key \'installer\': expected "uv" or "pip"'),
+        ("exclude_newer_after_days = -1", "key 'exclude_newer_after_days'"),
+        ("exclude_newer_after_days = 1.5", "key 'exclude_newer_after_days'"),
+        ("exclude_newer_after_days = true", "key 'exclude_newer_after_days'"),
+    ],
+)
+def test_bad_installer_settings(data_dir: Path, text: str, needle: str) -> None:
+    write(data_dir, text + "\n")
+    with pytest.raises(SettingsError, match=needle.replace("(", r"\(")):
+        load_settings(data_dir, {})
+
+
+def test_bad_exclude_newer_days_in_the_environment(data_dir: Path) -> None:
+    with pytest.raises(SettingsError, match="COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS"):
+        load_settings(data_dir, {"COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS": "soon"})

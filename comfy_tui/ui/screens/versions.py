@@ -1,22 +1,313 @@
-"""Versions screen: installed ComfyUI versions, installs and the default version."""
+"""Versions screen: every ComfyUI release and installed version; install, remove, default.
+
+The release list is shown from the cache at once and refreshed in a background worker (never
+blocking the app); installed/default/running markers come from the version records and the
+`running_versions` source. Installs are App-owned jobs (`install:<tag>`), so they survive mode
+switches; this screen follows them through `app.job_updates`, one `InstallPanel` each.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+import asyncio
+import logging
+from collections.abc import Mapping
 
-from comfy_tui.ui.keys import Key
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Input, Label
+
+from comfy_tui.errors import ComfyTuiError
+from comfy_tui.events import Failed
+from comfy_tui.services.releases_model import ReleaseList
+from comfy_tui.store.version_records import VersionRecord
+from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.version_details import VersionDetailsScreen, detail_lines, read_tail
+from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.screens.base import ModeScreen
+from comfy_tui.ui.screens.versions_keys import VERSIONS_KEYS
+from comfy_tui.ui.version_rows import VersionRow, build_rows, empty_text, status_line
 from comfy_tui.ui.widgets.empty_state import EmptyState
+from comfy_tui.ui.widgets.install_panel import INSTALL_PREFIX, InstallPanels
+from comfy_tui.ui.widgets.version_table import VersionTable
+
+log = logging.getLogger(__name__)
+
+RUNNING_POLL_S = 5.0
 
 
 class VersionsScreen(ModeScreen):
     """Mode 1."""
 
     MODE_TITLE = "Versions"
-    KEYS = (Key("versions-install", "i", "install", "Install", "Install a ComfyUI release"),)
+    AUTO_FOCUS = "#versions-table"
+    KEYS = VERSIONS_KEYS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listed: ReleaseList | None = None
+        self.records: list[VersionRecord] = []
+        self.default: str | None = None
+        self.running: Mapping[str, int] = {}
+        self.checking = False
+        self.show_prereleases = False
+        self.query_text = ""
 
     def compose_body(self) -> ComposeResult:
-        yield EmptyState("No versions installed yet — press i to install one", id="versions-empty")
+        yield Input(
+            placeholder="filter: tag or name (enter keeps, escape clears)", id="versions-filter"
+        )
+        yield VersionTable(id="versions-table")
+        yield EmptyState("No releases known yet — press r to fetch the list", id="versions-empty")
+        yield Label("", id="versions-status", markup=False)
+        yield InstallPanels(id="versions-installs")
+
+    def on_mount(self) -> None:
+        self.comfy_app.job_updates.subscribe(self, self._on_job_update)
+        self.render_rows()
+        self.load(refresh=False)
+        self.set_interval(RUNNING_POLL_S, self._poll_running)
+
+    def on_screen_resume(self) -> None:
+        self._reload_local()
+
+    # --- loading ------------------------------------------------------------------------
+    def load(self, *, refresh: bool) -> None:
+        """Installed versions, then the release list, in background workers."""
+        self._reload_local()
+        self.run_worker(
+            self._load_releases(refresh),
+            group="versions:releases",
+            exclusive=True,
+            exit_on_error=False,
+            description="fetch the ComfyUI release list",
+        )
+
+    def _reload_local(self) -> None:
+        self.run_worker(
+            self._load_local(), group="versions:local", exclusive=True, exit_on_error=False
+        )
+
+    async def _load_local(self) -> None:
+        services = self.comfy_app.services
+        try:
+            self.records = await services.versions.installed()
+            self.default = await services.versions.get_default()
+            self.running = dict(await services.running_versions())
+        except ComfyTuiError as exc:
+            self.notify(str(exc), title="Installed versions", severity="error")
+        self.render_rows()
+
+    async def _load_releases(self, refresh: bool) -> None:
+        releases = self.comfy_app.services.releases
+        if self.listed is None:
+            self.listed = await releases.cached()
+        self.checking = True
+        self.render_rows()
+        try:
+            self.listed = await releases.list(refresh=refresh)
+        except Exception:  # never let a surprise kill the screen; the log has it
+            log.exception("loading the release list failed")
+        finally:
+            self.checking = False
+        self.render_rows()
+
+    async def _poll_running(self) -> None:
+        running = dict(await self.comfy_app.services.running_versions())
+        if running != self.running:
+            self.running = running
+            self.render_rows()
+
+    # --- rendering ----------------------------------------------------------------------
+    def rows(self) -> list[VersionRow]:
+        return build_rows(
+            self.listed.releases if self.listed else (),
+            self.records,
+            default=self.default,
+            running=self.running,
+            installing=self.installs.fractions(),
+            show_prereleases=self.show_prereleases,
+            query=self.query_text,
+        )
+
+    def render_rows(self) -> None:
+        if not self.is_mounted:
+            return
+        rows = self.rows()
+        table = self.query_one(VersionTable)
+        table.show(rows)
+        table.display = bool(rows)
+        if rows and self.focused is None:  # the table was hidden when the screen took focus
+            table.focus()
+        empty = self.query_one(EmptyState)
+        empty.display = not rows
+        empty.update(empty_text(self.query_text, self.checking))
+        status = self.query_one("#versions-status", Label)
+        text, warn = status_line(
+            self.listed,
+            len(rows),
+            installed=len(self.records),
+            checking=self.checking,
+            show_prereleases=self.show_prereleases,
+        )
+        status.update(text)
+        status.set_class(warn, "-warning")
+        self.refresh_bindings()
+
+    # --- installs -----------------------------------------------------------------------
+    @property
+    def installs(self) -> InstallPanels:
+        return self.query_one(InstallPanels)
+
+    def start_install(self, tag: str, torch: str = "auto") -> None:
+        """Start `install:<tag>` as an App job and show its panel."""
+        versions = self.comfy_app.services.versions
+        self.installs.add(tag, torch)
+        self.refresh_bindings()
+        key, description = f"{INSTALL_PREFIX}{tag}", f"install {tag}"
+        self.comfy_app.start_job(key, description, lambda: versions.install(tag, torch))
+        self.render_rows()
+
+    def _on_job_update(self, update: JobUpdate) -> None:
+        followed = self.installs.follow(update)
+        if followed is None:
+            return
+        tag, state = followed
+        if state == "running":
+            row = next((r for r in self.rows() if r.tag == tag), None)
+            if row is not None:
+                self.query_one(VersionTable).update_row(row)
+            return
+        self.refresh_bindings()
+        if state == "finished":
+            self.notify(f"ComfyUI {tag} is installed", title="Install")
+        elif state == "cancelled":
+            self.notify(f"The install of {tag} was cancelled; nothing was kept", title="Install")
+        elif isinstance(update.event, Failed):  # exceptions open the App's error dialog
+            title = f"Install of {tag} failed"
+            self.notify(update.event.reason, title=title, severity="error")
+        self._reload_local()
+
+    # --- actions ------------------------------------------------------------------------
+    def selected(self) -> VersionRow | None:
+        table = self.query_one(VersionTable)
+        tag = table.selected_tag
+        return table.rows_by_tag.get(tag) if tag else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_install":
+            return bool(self.installs.panels)
+        if action == "details":
+            return bool(self.query_one(VersionTable).rows_by_tag)
+        if action == "clear_filter":
+            return self.query_one("#versions-filter", Input).display
+        return True
 
     def action_install(self) -> None:
-        self.not_built_yet("Installing versions")
+        row = self.selected()
+        if row is None:
+            self.notify("Select a release to install first", severity="warning")
+        elif row.installed:
+            self.notify(f"{row.tag} is already installed", severity="warning")
+        elif row.tag in self.installs.panels:
+            self.notify(f"{row.tag} is being installed", severity="warning")
+        else:
+            self.start_install(row.tag)
+
+    def action_cancel_install(self) -> None:
+        row = self.selected()
+        panels = self.installs.panels
+        if row is not None and row.tag in panels:
+            tag = row.tag
+        elif len(panels) == 1:
+            tag = next(iter(panels))
+        else:
+            self.notify("Select the version whose install you want to cancel", severity="warning")
+            return
+        self.comfy_app.cancel_job(f"{INSTALL_PREFIX}{tag}")
+
+    def action_remove(self) -> None:
+        row = self.selected()
+        if row is None or not row.installed:
+            self.notify("Select an installed version to remove", severity="warning")
+            return
+        size = f" ({row.size})" if row.size else ""
+        question = f"Remove ComfyUI {row.tag}? Its folder{size} is deleted; the shared models stay."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._change(row.tag, "remove"), exit_on_error=False)
+
+        self.app.push_screen(ConfirmScreen(question, yes="Remove", no="Keep"), answered)
+
+    def action_toggle_default(self) -> None:
+        row = self.selected()
+        if row is None or not row.installed:
+            self.notify("Select an installed version to make it the default", severity="warning")
+            return
+        self.run_worker(
+            self._change(row.tag, "clear" if row.default else "default"), exit_on_error=False
+        )
+
+    async def _change(self, tag: str, what: str) -> None:
+        versions = self.comfy_app.services.versions
+        try:
+            if what == "remove":
+                await versions.remove(tag)
+                self.notify(f"ComfyUI {tag} was removed", title="Remove")
+            else:
+                await versions.set_default(tag if what == "default" else None)
+        except ComfyTuiError as exc:
+            self.notify(str(exc), title=f"{what.capitalize()} {tag}", severity="error")
+        except NotImplementedError:
+            self.not_built_yet("Removing versions")
+        self._reload_local()
+
+    def action_refresh(self) -> None:
+        self.load(refresh=True)
+
+    def action_toggle_prereleases(self) -> None:
+        self.show_prereleases = not self.show_prereleases
+        self.render_rows()
+
+    async def action_details(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        record = next((r for r in self.records if r.tag == row.tag), None)
+        release = self.listed.find(row.tag) if self.listed else None
+        versions = self.comfy_app.services.versions
+
+        def read_log() -> list[str]:
+            try:
+                return read_tail(versions.install_log(row.tag))
+            except (NotImplementedError, ComfyTuiError):
+                return []
+
+        log_lines = await asyncio.to_thread(read_log)
+        lines = detail_lines(row.tag, record, release, row.default)
+        await self.app.push_screen(VersionDetailsScreen(row.tag, lines, log_lines))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.run_worker(self.action_details(), exit_on_error=False)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#versions-filter", Input)
+        box.display = True
+        box.focus()
+        self.refresh_bindings()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#versions-filter", Input)
+        box.value = ""
+        box.display = False
+        self.query_text = ""
+        self.query_one(VersionTable).focus()
+        self.render_rows()
+        self.refresh_bindings()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.render_rows()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(VersionTable).focus()

@@ -6,7 +6,10 @@ It behaves like the real thing where a launcher can tell: argparse flags (an unk
 on SIGINT and an immediate death on SIGTERM. The flags it accepts come from `fake_features.py`,
 so a test repo can give each tag a different set. Environment knobs for tests:
 FAKE_COMFYUI_STARTUP_DELAY (seconds before binding), FAKE_COMFYUI_CRASH_AFTER (seconds, then exit
-1), FAKE_COMFYUI_FAIL_WITH (a line to log before exiting 1 at startup).
+1), FAKE_COMFYUI_FAIL_WITH (a line to log before exiting 1 at startup), FAKE_COMFYUI_IGNORE_SIGINT
+(any value: SIGINT is ignored, only SIGKILL stops it). `GET /manager/reboot` acts like
+ComfyUI-Manager's Restart: with `__COMFY_CLI_SESSION__` set it writes `<value>.reboot` and exits
+0, otherwise it re-executes itself in place.
 """
 
 from __future__ import annotations
@@ -110,8 +113,23 @@ class Handler(BaseHTTPRequestHandler):
             self._send({"queue_running": [], "queue_pending": []})
         elif path == "/history":
             self._send({})
+        elif path == "/manager/reboot":
+            self._send({})
+            threading.Thread(target=manager_reboot, daemon=True).start()
         else:
             self._send({"error": "not found"}, 404)
+
+
+def manager_reboot() -> None:
+    """What ComfyUI-Manager's Restart does: marker + exit under a supervisor, else execv."""
+    time.sleep(0.1)  # let the answer go out
+    session = os.environ.get("__COMFY_CLI_SESSION__")
+    if session:
+        Path(session + ".reboot").write_text("")
+        log("Restarting... [via marker]")
+        os._exit(0)
+    log("Restarting... [via execv]")
+    os.execv(sys.executable, [sys.executable, *sys.argv])
 
 
 def main() -> int:
@@ -149,7 +167,10 @@ def main() -> int:
         log("Stopped server")
         threading.Thread(target=server.shutdown, daemon=True).start()
 
-    signal.signal(signal.SIGINT, on_sigint)
+    if os.environ.get("FAKE_COMFYUI_IGNORE_SIGINT"):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
+        signal.signal(signal.SIGINT, on_sigint)
     if not args.dont_print_server:
         log("Starting server\n")
         log(f"To see the GUI go to: http://{host}:{args.port}")

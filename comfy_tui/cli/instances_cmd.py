@@ -1,0 +1,233 @@
+"""`comfy-tui launch | ps | stop | restart | logs`: instances from the command line.
+
+The same InstancesService as the TUI. Instances are detached: `launch` returns (when ready,
+or at once with --no-wait) and ComfyUI keeps running after this process exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+from comfy_tui.cli.context import Context
+from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.errors import ValidationError
+from comfy_tui.events import Event, Progress
+from comfy_tui.services.instances.launch import LaunchRequest
+from comfy_tui.services.instances.service import InstancesService
+from comfy_tui.services.instances.views import InstanceView, format_uptime
+from comfy_tui.services.logtail import LogTail, last_lines
+from comfy_tui.store.instance_records import InstanceRecord, require_instance
+
+RECENT_S = 3600.0
+EXPOSED_WARNING = (
+    "WARNING: listening on all interfaces: anyone who can reach this machine can use ComfyUI"
+)
+
+
+def _service(ctx: Context) -> InstancesService:
+    return InstancesService(ctx.settings, ctx.paths)
+
+
+async def _show(ctx: Context, events: AsyncIterator[Event]) -> None:
+    async for event in events:
+        if not (ctx.json and isinstance(event, Progress)):
+            show_event(event)
+
+
+def _print_started(ctx: Context, view: InstanceView, ready: bool) -> None:
+    if ctx.json:
+        out_json(view.to_json())
+        return
+    r = view.record
+    what = "ready" if ready else "starting"
+    out(f"{r.id} {what}: ComfyUI {r.version} on port {r.port} (GPU {view.gpu_text()})")
+    out(f"  url:     {view.url}")
+    out(f"  tunnel:  {view.tunnel}   (then open http://localhost:{r.port} on your laptop)")
+    out(f"  log:     comfy-tui logs {r.id} -f")
+    if view.exposed:
+        out(f"  {EXPOSED_WARNING}")
+
+
+# --- launch / restart ------------------------------------------------------------------------
+async def _launch(ctx: Context, args: argparse.Namespace) -> int:
+    svc = _service(ctx)
+    request = LaunchRequest(
+        version=args.tag,
+        port=args.port,
+        gpu=args.gpu,
+        listen=args.listen,
+        extra_args=tuple(getattr(args, "extra", ())),
+        auto_restart=bool(getattr(args, "auto_restart", False)),
+    )
+    record = await svc.start(request)
+    if not args.no_wait:
+        await _show(ctx, svc.wait_ready(record.id))
+        record = await asyncio.to_thread(_reload, svc, record.id)
+    _print_started(ctx, svc.view(record), ready=not args.no_wait)
+    return 0
+
+
+def _reload(svc: InstancesService, instance_id: str) -> InstanceRecord:
+    return require_instance(svc.paths, instance_id)
+
+
+def run_launch(ctx: Context, args: argparse.Namespace) -> int:
+    return asyncio.run(_launch(ctx, args))
+
+
+async def _restart(ctx: Context, args: argparse.Namespace) -> int:
+    svc = _service(ctx)
+    (target,) = await _one(svc, args.id)
+    await _show(ctx, svc.restart(target.id))
+    record = await asyncio.to_thread(_reload, svc, target.id)
+    _print_started(ctx, svc.view(record), ready=True)
+    return 0
+
+
+def run_restart(ctx: Context, args: argparse.Namespace) -> int:
+    return asyncio.run(_restart(ctx, args))
+
+
+async def _one(svc: InstancesService, target: str) -> list[InstanceRecord]:
+    found = await svc.resolve(target)
+    if len(found) > 1:
+        ids = ", ".join(r.id for r in found)
+        raise ValidationError(f"'{target}' names several instances ({ids}); give one id")
+    return found
+
+
+# --- ps ---------------------------------------------------------------------------------------
+def _row(view: InstanceView) -> list[str]:
+    r = view.record
+    queue = "-" if view.queue is None else str(view.queue)
+    return [
+        r.id,
+        r.version,
+        r.state,
+        str(r.port),
+        view.gpu_text(),
+        format_uptime(view.uptime_s),
+        queue,
+        view.url,
+    ]
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+
+
+async def _ps(ctx: Context, args: argparse.Namespace) -> int:
+    svc = _service(ctx)
+    views = await svc.refresh()
+    if ctx.json:
+        out_json([v.to_json() for v in views])
+        return 0
+    live = [v for v in views if v.record.live]
+    now = time.time()
+    ended = [v for v in views if not v.record.live and now - (v.record.ended_at or 0) < RECENT_S]
+    if not live:
+        out("no instances running (start one with: comfy-tui launch [TAG])")
+    else:
+        header = ["ID", "VERSION", "STATE", "PORT", "GPU", "UPTIME", "QUEUE", "URL"]
+        for line in _table([header, *(_row(v) for v in live)]):
+            out(line)
+        for v in live:
+            if v.exposed:
+                out(f"{v.id}: {EXPOSED_WARNING}")
+    if ended:
+        out("")
+        out("ended in the last hour:")
+        for v in ended:
+            r = v.record
+            out(f"  {r.id}  {r.version}  {r.state}  {r.reason or '-'}")
+    return 0
+
+
+def run_ps(ctx: Context, args: argparse.Namespace) -> int:
+    return asyncio.run(_ps(ctx, args))
+
+
+# --- stop -------------------------------------------------------------------------------------
+async def _stop_one(svc: InstancesService, record: InstanceRecord) -> tuple[InstanceRecord, float]:
+    began = time.monotonic()
+    final = await svc.stop(record.id)
+    return final, time.monotonic() - began
+
+
+async def _stop(ctx: Context, args: argparse.Namespace) -> int:
+    svc = _service(ctx)
+    views = await svc.refresh()
+    if args.all:
+        targets = [v.record for v in views if v.record.live]
+    else:
+        targets = await svc.resolve(args.target)
+    live = [r for r in targets if r.live]
+    for r in targets:
+        if not r.live and not ctx.json:
+            out(f"{r.id} is not running ({r.state})")
+    if args.all and not live and not ctx.json:
+        out("no instances running")
+    results = await asyncio.gather(*(_stop_one(svc, r) for r in live))
+    if ctx.json:
+        out_json(
+            [
+                {
+                    "id": r.id,
+                    "state": r.state,
+                    "exit_code": r.exit_code,
+                    "reason": r.reason,
+                    "seconds": round(s, 2),
+                }
+                for r, s in results
+            ]
+        )
+        return 0
+    for r, seconds in results:
+        how = r.reason if r.reason and r.reason != "stopped" else "stopped"
+        out(f"{r.id} ({r.version}, port {r.port}): {how} in {seconds:.1f} s")
+    return 0
+
+
+def run_stop(ctx: Context, args: argparse.Namespace) -> int:
+    return asyncio.run(_stop(ctx, args))
+
+
+# --- logs -------------------------------------------------------------------------------------
+async def _logs(ctx: Context, args: argparse.Namespace) -> int:
+    if args.lines < 0:
+        raise ValidationError(f"invalid line count {args.lines}: use 0 or more")
+    svc = _service(ctx)
+    (record,) = await _one(svc, args.id)
+    path = svc.paths.instance_log(record.id)
+    lines, offset = await asyncio.to_thread(last_lines, path, args.lines)
+    if ctx.json and not args.follow:
+        out_json({"id": record.id, "log": str(path), "lines": lines})
+        return 0
+    for line in lines:
+        out(line)
+    if not args.follow:
+        return 0
+    tail = LogTail(path, start=offset)
+    try:
+        while True:
+            for line in await tail.poll():
+                out(line)
+            current = await asyncio.to_thread(_reload, svc, record.id)
+            if not current.live:
+                for line in await tail.poll():
+                    out(line)
+                err(f"{record.id} {current.state}: {current.reason or 'ended'}")
+                return 0
+            await asyncio.sleep(0.2)
+    finally:
+        tail.close()
+
+
+def run_logs(ctx: Context, args: argparse.Namespace) -> int:
+    return asyncio.run(_logs(ctx, args))

@@ -1,0 +1,158 @@
+"""`comfy-tui versions | install TAG | remove TAG | default TAG`: installed ComfyUI versions.
+
+`install` prints progress and the live git/uv/pip output on stderr and the final record on
+stdout (one JSON document with `--json`). `remove` asks y/N on a terminal; without one it needs
+`--yes`. Failures raise ComfyTuiError subclasses (one line, exit 1; invalid input exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from comfy_tui.cli.context import Context
+from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.core.timefmt import format_size
+from comfy_tui.errors import NotFoundError, ValidationError
+from comfy_tui.events import Event, Finished, Progress
+from comfy_tui.services.versions import VersionsService
+from comfy_tui.store.version_records import VersionRecord
+from comfy_tui.validate import validate_tag
+
+_PROGRESS_STEP = 0.05
+"""The CLI prints a progress line when a step starts or the whole moved this much."""
+
+
+def _service(ctx: Context) -> VersionsService:
+    return VersionsService(ctx.settings, ctx.paths)
+
+
+def _record_json(record: VersionRecord, default: str | None) -> dict[str, Any]:
+    return {**record.to_json(), "default": record.tag == default}
+
+
+def _when(epoch: float) -> str:
+    if not epoch:
+        return "—"
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d")
+
+
+def run_versions(ctx: Context, args: argparse.Namespace) -> int:
+    service = _service(ctx)
+
+    async def load() -> tuple[list[VersionRecord], str | None]:
+        return await service.installed(), await service.get_default()
+
+    records, default = asyncio.run(load())
+    if ctx.json:
+        out_json({"default": default, "versions": [_record_json(r, default) for r in records]})
+        return 0
+    if not records:
+        err("no versions installed (comfy-tui install TAG installs one)")
+        return 0
+    header = ("", "TAG", "COMFYUI", "TORCH", "BUILD", "SIZE", "INSTALLED")
+    rows = [
+        (
+            "*" if r.tag == default else "",
+            r.tag,
+            r.comfyui_version or "?",
+            r.torch_version or "—",
+            f"{r.torch_backend}/{r.installer}",
+            format_size(r.size_bytes),
+            _when(r.installed_at),
+        )
+        for r in records
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        out("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+class _ProgressPrinter:
+    """Every LogLine, but Progress only when a step starts or the whole moved 5 %."""
+
+    def __init__(self) -> None:
+        self.step = ""
+        self.shown = -1.0
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Progress):
+            if event.step == self.step and event.fraction < self.shown + _PROGRESS_STEP:
+                return
+            self.step, self.shown = event.step, event.fraction
+        if isinstance(event, Finished):
+            return  # the result goes to stdout below
+        show_event(event)
+
+
+def run_install(ctx: Context, args: argparse.Namespace) -> int:
+    service = _service(ctx)
+    events = service.install(args.tag, args.torch)  # invalid input fails here, exit 2
+    printer = _ProgressPrinter()
+
+    async def consume() -> VersionRecord | None:
+        async for event in events:
+            printer(event)
+        return await service.get(args.tag)
+
+    record = asyncio.run(consume())
+    if record is None:  # cannot happen: the record is written before Finished
+        raise NotFoundError(f"{args.tag} finished installing but has no record")
+    default = asyncio.run(service.get_default())
+    if ctx.json:
+        out_json(_record_json(record, default))
+    else:
+        total = sum(record.step_seconds.values())
+        out(f"installed {record.tag} (ComfyUI {record.comfyui_version or '?'}) at {record.path}")
+        out(
+            f"torch {record.torch_version or '—'} ({record.torch_backend}), "
+            f"Python {record.python_version}, {record.installer}, "
+            f"{format_size(record.size_bytes)}, {total:.1f} s"
+        )
+    return 0
+
+
+def _confirm(question: str) -> bool:
+    err(f"{question} [y/N] ")
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, KeyboardInterrupt):
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run_remove(ctx: Context, args: argparse.Namespace) -> int:
+    tag = validate_tag(args.tag)
+    service = _service(ctx)
+    record = asyncio.run(service.get(tag))
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ValidationError(
+                f"removing {tag} needs confirmation: run it on a terminal or add --yes"
+            )
+        size = f" ({format_size(record.size_bytes)})" if record else ""
+        if not _confirm(f"Remove ComfyUI {tag}{size} and its environment?"):
+            err("nothing removed")
+            return 1
+    asyncio.run(service.remove(tag))
+    out(f"removed {tag}")
+    return 0
+
+
+def run_default(ctx: Context, args: argparse.Namespace) -> int:
+    service = _service(ctx)
+    if getattr(args, "clear", False):
+        if args.tag:
+            raise ValidationError("give either a TAG or --clear, not both")
+        asyncio.run(service.set_default(None))
+        out("no default version")
+        return 0
+    if not args.tag:
+        raise ValidationError("give the TAG to make the default (or --clear)")
+    asyncio.run(service.set_default(args.tag))
+    out(f"default version: {validate_tag(args.tag)}")
+    return 0

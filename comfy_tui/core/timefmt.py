@@ -1,0 +1,54 @@
+"""Short human forms of durations, dates and sizes for tables and status lines. Pure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+
+__all__ = ["format_age", "format_clock", "format_date", "format_size", "parse_iso"]
+
+
+def format_age(seconds: float) -> str:
+    """`3 h ago`, `5 min ago`, `2 d ago`, `just now` (negative ages, from clock skew, too)."""
+    if seconds < 60:
+        return "just now"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = int(minutes // 60)
+    if hours < 48:
+        return f"{hours} h ago"
+    return f"{hours // 24} d ago"
+
+
+def format_clock(epoch: float, tz: tzinfo | None = None) -> str:
+    """`HH:MM` of an epoch time, in local time (or in `tz`, for tests)."""
+    return datetime.fromtimestamp(epoch, tz=UTC).astimezone(tz).strftime("%H:%M")
+
+
+def parse_iso(text: str) -> datetime | None:
+    """A timezone-aware datetime from ISO 8601 text (`2025-11-20T12:00:00Z`), else None."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def format_date(iso: str) -> str:
+    """`2025-11-20` from an ISO timestamp (its UTC date); `—` when unknown."""
+    value = parse_iso(iso)
+    return value.astimezone(UTC).strftime("%Y-%m-%d") if value else "—"
+
+
+def format_size(size: int | None) -> str:
+    """`1.4 GB`, `820 MB`, `12 kB` (powers of 1000, like du -h --si); `—` when unknown."""
+    if size is None or size < 0:
+        return "—"
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit in ("B", "kB") else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"

@@ -1,0 +1,315 @@
+"""One ComfyUI install, start to finish: never a half-installed version marked as done.
+
+Order: validate → take the tag's install lock (refused at once when any process holds it) →
+remove stale staging dirs → clone (mirror, then a checkout of the tag into
+`versions/.staging-<tag>-<hex>/`) → venv → torch family (one command, one source) →
+requirements.txt (the torch family pinned by a constraints file) → smoke test (`main.py
+--help` for the accepted flags, then `--quick-test-for-ci --cpu` when the version has it) →
+rename to `versions/<tag>/` → write the record, last. Any failure or cancellation kills the
+running child's process group and deletes the staging dir (or the renamed dir whose record was
+not written); no record is left behind. Every LogLine also goes to `logs/install-<tag>.log`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from comfy_tui.core import install_plan as plan
+from comfy_tui.core.install_progress import (
+    overall_fraction,
+    parse_comfyui_version,
+)
+from comfy_tui.core.torch_backend import TorchChoice, resolve_torch, validate_torch
+from comfy_tui.errors import ComfyTuiError, InstallError
+from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.paths import DataPaths
+from comfy_tui.services import staging
+from comfy_tui.services.envs import EnvBuilder, check_torch_build, child_env, find_uv
+from comfy_tui.services.git import GitMirror
+from comfy_tui.services.gpu_detect import DriverInfo
+from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.services.smoke import SmokeTest
+from comfy_tui.settings import Settings
+from comfy_tui.store import version_records
+from comfy_tui.store.version_records import VersionRecord
+from comfy_tui.validate import validate_tag
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Installer"]
+
+CONSTRAINTS_NAME = "comfy-tui-constraints.txt"
+
+
+class Installer:
+    """Runs installs for one data dir. `detect_gpu` and `now` are injectable for tests."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        paths: DataPaths,
+        *,
+        detect_gpu: Callable[[], DriverInfo | None],
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        uv_bin: Callable[[], str | None] = find_uv,
+    ) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.detect_gpu = detect_gpu
+        self.now = now
+        self.uv_bin = uv_bin
+
+    def check(self, tag: str, torch: str) -> tuple[str, str]:
+        """Validate the request before anything touches the disk (ValidationError)."""
+        return validate_tag(tag), validate_torch(torch)
+
+    async def install(self, tag: str, torch: str = "auto") -> AsyncGenerator[Event, None]:
+        tag, torch = self.check(tag, torch)
+        if await asyncio.to_thread(version_records.load_record, self.paths, tag):
+            raise InstallError(
+                f"{tag} is already installed (remove it first: comfy-tui remove {tag})"
+            )
+        lock = AsyncFileLock(
+            self.paths.install_lock(tag), timeout=0, busy=f"{tag} is already being installed"
+        )
+        async with lock:
+            with self.paths.install_log(tag).open("w", encoding="utf-8") as log_file:
+                async with aclosing(self._locked(tag, torch, log_file)) as stream:
+                    async for event in stream:
+                        yield event
+
+    async def _locked(self, tag: str, torch: str, log_file: TextIO) -> AsyncGenerator[Event, None]:
+        paths = self.paths
+        for stale in await asyncio.to_thread(staging.remove_stale, paths, tag):
+            yield self._note(log_file, f"removed the stale {stale.name} of an earlier run")
+        final = paths.version_dir(tag)
+        if await asyncio.to_thread(version_records.load_record, paths, tag):
+            raise InstallError(
+                f"{tag} is already installed (remove it first: comfy-tui remove {tag})"
+            )
+        await asyncio.to_thread(staging.remove_tree, final)  # a folder without record is debris
+        work = await asyncio.to_thread(staging.new_staging_dir, paths, tag)
+        done: list[VersionRecord] = []
+        try:
+            async with aclosing(self._steps(tag, torch, work, final, log_file, done)) as stream:
+                async for event in stream:
+                    yield event
+        except ComfyTuiError as exc:
+            self._note(log_file, f"failed: {exc}")
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            self._note(log_file, "cancelled")
+            raise
+        except Exception as exc:
+            self._note(log_file, f"failed: {exc!r}")
+            raise
+        finally:
+            if not done:
+                log.info("install of %s did not finish; cleaning up", tag)
+                await _cleanup(work, final)
+        record = done[0]
+        total = sum(record.step_seconds.values())
+        log.info("installed %s in %.1f s", tag, total)
+        self._note(log_file, f"installed {tag} in {total:.1f} s")
+        yield Progress("smoke", 1.0, detail="installed")
+        yield Finished(
+            f"{tag} installed in {total:.1f} s ({record.torch_backend}, {record.installer})"
+        )
+
+    def _note(self, log_file: TextIO, text: str, source: str = "comfy-tui") -> LogLine:
+        log_file.write(f"{source}: {text}\n")
+        return LogLine(text, source)
+
+    async def _relay(
+        self, events: AsyncGenerator[Event, None], step: str, log_file: TextIO, lo: float, hi: float
+    ) -> AsyncGenerator[Event, None]:
+        """Pass a sub-job's events on: LogLines logged, local Progress mapped to the whole."""
+        async with aclosing(events) as stream:
+            async for event in stream:
+                if isinstance(event, Progress):
+                    within = lo + (hi - lo) * event.fraction
+                    yield Progress(step, overall_fraction(step, within), detail=event.detail)
+                elif isinstance(event, LogLine):
+                    log_file.write(f"{event.source}: {event.text}\n")
+                    yield event
+                else:
+                    yield event
+
+    def _envs(self, log_file: TextIO) -> tuple[EnvBuilder, LogLine | None]:
+        s, paths = self.settings, self.paths
+        installer, uv, note = s.installer, None, None
+        if installer == "uv":
+            uv = self.uv_bin()
+            if uv is None:
+                installer = "pip"
+                note = self._note(log_file, "uv was not found; installing with pip instead")
+        sources = plan.Sources(s.index_url, s.extra_index_urls, s.find_links)
+        env = child_env(os.environ, uv_cache=paths.uv_cache(), pip_cache=paths.pip_cache())
+        builder = EnvBuilder(
+            installer, s.python, sources, paths.uv_cache(), paths.pip_cache(), env, uv
+        )
+        return builder, note
+
+    async def _steps(
+        self,
+        tag: str,
+        torch: str,
+        work: Path,
+        final: Path,
+        log_file: TextIO,
+        done: list[VersionRecord],
+    ) -> AsyncGenerator[Event, None]:
+        """Every step; appends the record to `done` once it is written (and not before)."""
+        seconds: dict[str, float] = {}
+        mirror = GitMirror(self.settings.comfyui_repo, self.paths.comfyui_mirror())
+        relay = self._relay
+
+        # clone
+        started = time.monotonic()
+        yield Progress("clone", overall_fraction("clone", 0), detail=f"getting {tag}")
+        async with aclosing(relay(mirror.ensure_tag(tag), "clone", log_file, 0.0, 0.7)) as stream:
+            async for event in stream:
+                yield event
+        async with aclosing(
+            relay(mirror.checkout(tag, work), "clone", log_file, 0.7, 1.0)
+        ) as stream:
+            async for event in stream:
+                yield event
+        seconds["clone"] = time.monotonic() - started
+
+        # venv
+        started = time.monotonic()
+        envs, note = self._envs(log_file)
+        if note:
+            yield note
+        venv = work / ".venv"
+        yield Progress(
+            "venv", overall_fraction("venv", 0), detail=f"creating the venv ({envs.installer})"
+        )
+        async with aclosing(relay(envs.create(venv), "venv", log_file, 0, 1)) as stream:
+            async for event in stream:
+                yield event
+        seconds["venv"] = time.monotonic() - started
+
+        # torch
+        started = time.monotonic()
+        choice = await self._choose_torch(torch)
+        yield self._note(log_file, f"torch build: {choice.backend} ({choice.reason})")
+        constraints: Path | None = None
+        if choice.backend != "none":
+            yield Progress("torch", overall_fraction("torch", 0), detail=f"torch {choice.backend}")
+            torch_events = relay(envs.install_torch(venv, choice.backend), "torch", log_file, 0, 1)
+            async with aclosing(torch_events) as stream:
+                async for event in stream:
+                    yield event
+            installed = await envs.describe(venv)
+            check_torch_build(envs.sources, choice.backend, installed)
+            constraints = venv / CONSTRAINTS_NAME
+            constraints.write_text(plan.constraints_text(installed), encoding="utf-8")
+        seconds["torch"] = time.monotonic() - started
+
+        # requirements
+        started = time.monotonic()
+        requirements = work / "requirements.txt"
+        cutoff = None
+        if envs.installer == "uv":
+            cutoff = plan.exclude_newer_date(
+                await mirror.tag_date(tag), self.now(), self.settings.exclude_newer_after_days
+            )
+        extra = plan.known_missing(tag) if cutoff is None else ()
+        if cutoff is not None:
+            yield self._note(log_file, f"{tag} is old: resolving as of {cutoff:%Y-%m-%d}")
+        if extra:
+            yield self._note(log_file, f"adding what {tag} forgot to declare: {', '.join(extra)}")
+        yield Progress(
+            "requirements", overall_fraction("requirements", 0), detail="requirements.txt"
+        )
+        if requirements.is_file():
+            events = envs.install_requirements(
+                venv,
+                requirements,
+                constraints,
+                backend=choice.backend,
+                extra=extra,
+                exclude_newer=cutoff,
+            )
+            async with aclosing(relay(events, "requirements", log_file, 0, 1)) as stream:
+                async for event in stream:
+                    yield event
+        else:
+            yield self._note(log_file, f"{tag} has no requirements.txt; skipping that step")
+        seconds["requirements"] = time.monotonic() - started
+
+        # smoke
+        started = time.monotonic()
+        smoke = SmokeTest(envs.venv_python(venv), work, envs.env)
+        async with aclosing(relay(smoke.run(), "smoke", log_file, 0, 1)) as stream:
+            async for event in stream:
+                yield event
+        flags = smoke.flags
+        seconds["smoke"] = time.monotonic() - started
+
+        # facts, move into place, record last
+        facts = await envs.describe(venv)
+        version_file = work / "comfyui_version.py"
+        comfyui_version = (
+            parse_comfyui_version(version_file.read_text(encoding="utf-8", errors="replace"))
+            if version_file.is_file()
+            else ""
+        )
+        commit = await mirror.commit_of(work)
+        await asyncio.to_thread(_move_into_place, work, final, envs.installer)
+        size = (await asyncio.to_thread(staging.du_bytes, final))[0]
+        record = VersionRecord(
+            tag=tag,
+            path=str(final),
+            python=str(envs.venv_python(final / ".venv")),
+            commit=commit,
+            comfyui_version=comfyui_version,
+            python_version=facts.get("python", ""),
+            torch_version=facts.get("torch", ""),
+            torch_backend=choice.backend,
+            installer=envs.installer,
+            installed_at=time.time(),
+            size_bytes=size,
+            step_seconds={k: round(v, 3) for k, v in seconds.items()},
+            flags=flags,
+        )
+        await asyncio.to_thread(version_records.save_record, self.paths, record)
+        done.append(record)
+
+    async def _choose_torch(self, torch: str) -> TorchChoice:
+        driver: DriverInfo | None = None
+        if torch == "auto":
+            driver = await asyncio.to_thread(self.detect_gpu)
+        return resolve_torch(
+            torch,
+            driver.driver_version if driver else None,
+            driver.cuda_version if driver else None,
+        )
+
+
+def _move_into_place(work: Path, final: Path, installer: str) -> None:
+    work.rename(final)
+    if installer == "pip":
+        staging.relink_scripts(final / ".venv", work / ".venv", final / ".venv")
+
+
+async def _cleanup(work: Path, final: Path) -> None:
+    """Remove what a failed or cancelled install left; survives a second cancellation."""
+    for path in (work, final):
+        try:
+            await asyncio.to_thread(staging.remove_tree, path)
+        except asyncio.CancelledError:
+            staging.remove_tree(path)
+            raise
+        except OSError as exc:
+            log.warning("could not remove %s: %s", path, exc)

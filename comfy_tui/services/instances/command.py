@@ -1,0 +1,130 @@
+"""ComfyUI's command line and environment for one launch (pure: no I/O, no processes).
+
+Only flags the version accepts are passed: an unknown flag makes ComfyUI exit 2 at once.
+What a version accepts comes from its recorded `main.py --help`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from comfy_tui.errors import ValidationError
+from comfy_tui.store.version_records import VersionRecord
+
+CORE_FLAGS = frozenset({"--listen", "--port"})
+"""Flags every ComfyUI has had: assumed when a version's flag list is unknown (empty)."""
+
+OWNED_FLAGS = {
+    "--port": "the port option (--port N, or the launch dialog)",
+    "--listen": "the listen option (--listen ADDR, or the launch dialog)",
+    "--cuda-device": "the GPU option (--gpu N, or the launch dialog)",
+    "--disable-auto-launch": "nothing: comfy-tui always passes it",
+}
+"""Flags comfy-tui sets itself; extra arguments may not repeat them."""
+
+NOT_WITH_CPU = frozenset({"--gpu-only", "--highvram", "--normalvram", "--lowvram", "--novram"})
+"""ComfyUI rejects these together with --cpu (one argparse group)."""
+
+SESSION_ENV = "__COMFY_CLI_SESSION__"
+"""Set it and ComfyUI-Manager's Restart writes `<value>.reboot` and exits, instead of
+re-executing itself behind our back; the supervisor then relaunches."""
+
+REBOOT_SUFFIX = ".reboot"
+
+
+@dataclass(frozen=True)
+class LaunchCommand:
+    argv: tuple[str, ...]
+    env: dict[str, str]  # what we set on top of the inherited environment
+    gpu: int | None  # the GPU it runs on, None for CPU or "ComfyUI decides"
+    cpu_only: bool
+
+
+def accepts(version: VersionRecord, flag: str) -> bool:
+    return flag in version.flags or (not version.flags and flag in CORE_FLAGS)
+
+
+def check_extra_args(version: VersionRecord, extra: Sequence[str]) -> tuple[str, ...]:
+    """Refuse extra flags the version does not know, and the ones comfy-tui owns."""
+    for token in extra:
+        if "\0" in token:
+            raise ValidationError("extra arguments must not contain NUL characters")
+        if not token.startswith("--"):
+            continue
+        name = token.split("=", 1)[0]
+        if name in OWNED_FLAGS:
+            raise ValidationError(
+                f"do not pass {name} as an extra argument; use {OWNED_FLAGS[name]}"
+            )
+        if version.flags and name not in version.flags:
+            raise ValidationError(
+                f"ComfyUI {version.tag} does not accept {name} (it would exit with "
+                "'unrecognized arguments'); see: python main.py --help"
+            )
+    return tuple(extra)
+
+
+def build_command(
+    version: VersionRecord,
+    *,
+    port: int,
+    listen: str,
+    gpu: int | None,
+    gpu_count: int,
+    instance_dir: Path,
+    extra_args: Sequence[str] = (),
+    user_env: Mapping[str, str] | None = None,
+    model_paths_config: Path | None = None,
+) -> LaunchCommand:
+    """The argv and environment that start `version` as one instance."""
+    extra = check_extra_args(version, extra_args)
+    argv = [version.python, str(Path(version.path) / "main.py"), "--listen", listen]
+    argv += ["--port", str(port)]
+    if accepts(version, "--disable-auto-launch"):
+        argv.append("--disable-auto-launch")
+    env = {"PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
+    env[SESSION_ENV] = str(instance_dir / "session")
+
+    cpu_only = gpu_count <= 0
+    if cpu_only:
+        gpu = None
+        if (
+            accepts(version, "--cpu")
+            and not NOT_WITH_CPU.intersection(extra)
+            and "--cpu" not in extra
+        ):
+            argv.append("--cpu")
+    elif gpu is not None:
+        if accepts(version, "--cuda-device"):
+            argv += ["--cuda-device", str(gpu)]
+        else:
+            env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+
+    # Our own database and temp folder: instances of one version never share them (newer
+    # ComfyUI refuses a database another instance holds; temp is wiped at every start).
+    if accepts(version, "--database-url"):
+        argv += ["--database-url", f"sqlite:///{instance_dir / 'comfyui.db'}"]
+    elif accepts(version, "--user-directory"):
+        argv += ["--user-directory", str(instance_dir / "user")]
+    if accepts(version, "--temp-directory"):
+        argv += ["--temp-directory", str(instance_dir)]
+    if model_paths_config is not None and accepts(version, "--extra-model-paths-config"):
+        argv += ["--extra-model-paths-config", str(model_paths_config)]
+    argv += extra
+    env.update(user_env or {})
+    return LaunchCommand(tuple(argv), env, gpu, cpu_only)
+
+
+def port_in_argv(argv: Sequence[str]) -> int | None:
+    """The `--port` a ComfyUI command line carries (both `--port N` and `--port=N`)."""
+    for i, arg in enumerate(argv):
+        value: str | None = None
+        if arg == "--port" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--port="):
+            value = arg.split("=", 1)[1]
+        if value is not None and value.isdigit():
+            return int(value)
+    return None

@@ -1,0 +1,74 @@
+"""Ports: is one free to bind, and which is the first free one from `base_port`."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterable
+
+from comfy_tui.errors import ValidationError
+
+ALL_INTERFACES = frozenset({"0.0.0.0", "::"})  # noqa: S104 (names, not a bind)
+PORT_SCAN_LIMIT = 200
+
+
+def bind_hosts(listen: str) -> list[str]:
+    """The addresses ComfyUI will bind for a `--listen` value (it takes a comma list)."""
+    return [h.strip() for h in listen.split(",") if h.strip()] or ["127.0.0.1"]
+
+
+def probe_host(listen: str) -> str:
+    """Where to reach a server listening on `listen` from this box."""
+    first = bind_hosts(listen)[0]
+    if first == "0.0.0.0":  # noqa: S104 (a comparison)
+        return "127.0.0.1"
+    if first == "::":
+        return "::1"
+    return first
+
+
+def listens_everywhere(listen: str) -> bool:
+    return any(h in ALL_INTERFACES for h in bind_hosts(listen))
+
+
+def can_bind(host: str, port: int) -> bool:
+    """True when a listening socket on (host, port) could be opened now.
+
+    SO_REUSEADDR is set as servers do, so sockets in TIME_WAIT from a stopped instance do
+    not count as taken, while any listener does.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        return False
+    for family, kind, proto, _, address in infos:
+        try:
+            sock = socket.socket(family, kind, proto)
+        except OSError:
+            continue
+        with contextlib.closing(sock):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError:
+                return False
+    return True
+
+
+def port_is_free(listen: str, port: int) -> bool:
+    return all(can_bind(host, port) for host in bind_hosts(listen))
+
+
+def pick_port(listen: str, base_port: int, taken: Iterable[int]) -> int:
+    """The first port from `base_port` that no record holds and that binds."""
+    reserved = set(taken)
+    for port in range(base_port, min(base_port + PORT_SCAN_LIMIT, 65536)):
+        if port not in reserved and port_is_free(listen, port):
+            return port
+    raise ValidationError(
+        f"no free port among {base_port}-{base_port + PORT_SCAN_LIMIT - 1}; "
+        "stop an instance or set base_port"
+    )

@@ -1,0 +1,213 @@
+"""InstancesService: the one API the TUI and the CLI use to launch, list, stop and restart.
+
+    svc = InstancesService(settings, paths)
+    record = await svc.start(LaunchRequest("v0.3.77"))       # spawned, not ready yet
+    async for event in svc.wait_ready(record.id): ...         # LogLine / Progress / Finished
+    async for event in svc.launch(LaunchRequest(...)): ...    # both at once
+    views = await svc.refresh()                               # reattach + health + usage
+    await svc.stop(record.id)
+
+Instances run under a detached supervisor and outlive the process that launched them;
+any later comfy-tui process picks them up again through `refresh`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import socket
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+
+from comfy_tui.errors import NotFoundError, ValidationError
+from comfy_tui.events import Event, LogLine
+from comfy_tui.paths import DataPaths
+from comfy_tui.services.instances.gpus import GpuCount, nvml_gpu_count
+from comfy_tui.services.instances.health import PROBE_TIMEOUT_S
+from comfy_tui.services.instances.identity import any_alive
+from comfy_tui.services.instances.launch import LaunchRequest, Plan, plan_launch, request_of
+from comfy_tui.services.instances.ready import wait_ready
+from comfy_tui.services.instances.spawn import spawn_supervisor, wait_for_child
+from comfy_tui.services.instances.stop import stop_instance
+from comfy_tui.services.instances.views import InstanceView, tunnel_for, url_for
+from comfy_tui.services.instances.watch import Watcher
+from comfy_tui.settings import Settings
+from comfy_tui.store.instance_records import (
+    InstanceRecord,
+    list_instances,
+    prune_finished,
+    require_instance,
+)
+from comfy_tui.store.version_records import VersionRecord, get_default, load_record
+from comfy_tui.validate import validate_tag
+
+
+class InstancesService:
+    """Launch / stop / restart / reattach ComfyUI instances, and read their state."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        paths: DataPaths,
+        *,
+        gpu_count: GpuCount = nvml_gpu_count,
+        clock: Callable[[], float] = time.time,
+        hostname: Callable[[], str] = socket.gethostname,
+        username: Callable[[], str] = getpass.getuser,
+        probe_timeout: float = PROBE_TIMEOUT_S,
+    ) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.clock = clock
+        self._gpu_count_fn = gpu_count
+        self._gpu_count: int | None = None
+        self._hostname = hostname
+        self._username = username
+        self._watcher = Watcher(paths, clock, probe_timeout)
+        self.last_views: list[InstanceView] = []
+
+    # --- helpers --------------------------------------------------------------------------
+    async def gpu_count(self) -> int:
+        if self._gpu_count is None:
+            self._gpu_count = await asyncio.to_thread(self._gpu_count_fn)
+        return self._gpu_count
+
+    def url(self, record: InstanceRecord) -> str:
+        return url_for(record, self._hostname())
+
+    def tunnel(self, record: InstanceRecord) -> str:
+        return tunnel_for(record, self._username(), self._hostname())
+
+    def view(
+        self,
+        record: InstanceRecord,
+        queue: int | None = None,
+        usage: tuple[float | None, int | None] = (None, None),
+    ) -> InstanceView:
+        started = record.child_started_at
+        uptime = self.clock() - started if record.live and started is not None else None
+        return InstanceView(
+            record, self.url(record), self.tunnel(record), uptime, queue, usage[0], usage[1]
+        )
+
+    def _model_paths_config(self) -> Path | None:
+        path = self.paths.extra_model_paths_config()
+        return path if path.is_file() else None
+
+    def _version(self, tag: str | None) -> VersionRecord:
+        if tag is None:
+            tag = get_default(self.paths)
+            if tag is None:
+                raise NotFoundError(
+                    "no version given and no default version set "
+                    "(install one, or run: comfy-tui default TAG)"
+                )
+        tag = validate_tag(tag)
+        version = load_record(self.paths, tag)
+        if version is None:
+            raise NotFoundError(f"version {tag} is not installed (see: comfy-tui versions)")
+        return version
+
+    # --- launch ---------------------------------------------------------------------------
+    async def start(
+        self, request: LaunchRequest, *, previous: InstanceRecord | None = None
+    ) -> InstanceRecord:
+        """Plan, record and spawn one instance; returns once ComfyUI's process exists."""
+        version = await asyncio.to_thread(self._version, request.version)
+        plan = Plan(
+            version=version,
+            listen=self.settings.listen,
+            base_port=self.settings.base_port,
+            gpu_count=await self.gpu_count(),
+            model_paths_config=await asyncio.to_thread(self._model_paths_config),
+            previous=previous,
+        )
+        record = await asyncio.to_thread(plan_launch, self.paths, request, plan, spawn_supervisor)
+        record = await asyncio.to_thread(wait_for_child, self.paths, record.id)
+        await asyncio.to_thread(prune_finished, self.paths)
+        return record
+
+    async def wait_ready(
+        self, instance_id: str, timeout: float | None = None
+    ) -> AsyncIterator[Event]:
+        """Startup log lines and progress until ready (Finished); raises ProcessError if not."""
+        record = await asyncio.to_thread(require_instance, self.paths, instance_id)
+        limit = self.settings.ready_timeout if timeout is None else timeout
+        async for event in wait_ready(self.paths, instance_id, limit, self.stop, self.url(record)):
+            yield event
+
+    async def launch(self, request: LaunchRequest) -> AsyncIterator[Event]:
+        """`start` then `wait_ready`, as one job for the TUI."""
+        record = await self.start(request)
+        yield LogLine(f"started {record.id} on port {record.port}", source=record.id)
+        async for event in self.wait_ready(record.id):
+            yield event
+
+    # --- stop / restart -------------------------------------------------------------------
+    async def stop(self, instance_id: str) -> InstanceRecord:
+        """SIGINT, grace (`stop_grace`), SIGKILL; returns the final record."""
+        await asyncio.to_thread(require_instance, self.paths, instance_id)
+        return await stop_instance(self.paths, instance_id, self.settings.stop_grace)
+
+    async def restart(self, instance_id: str) -> AsyncIterator[Event]:
+        """Stop, then launch again with the same settings and id (the port is kept if free)."""
+        old = await self.stop(instance_id)
+        yield LogLine(f"stopped {instance_id}; starting it again", source=instance_id)
+        record = await self.start(request_of(old), previous=old)
+        async for event in self.wait_ready(record.id):
+            yield event
+
+    async def resolve(self, target: str) -> list[InstanceRecord]:
+        """Live instances named by `target`: an id, a unique id prefix, or a version tag."""
+        records = await asyncio.to_thread(list_instances, self.paths)
+        exact = [r for r in records if r.id == target]
+        if exact:
+            return exact
+        live = [r for r in records if r.live]
+        by_tag = [r for r in live if r.version == target]
+        if by_tag:
+            return by_tag
+        prefixed = [r for r in records if r.id.startswith(target)] if len(target) >= 2 else []
+        if len(prefixed) == 1:
+            return prefixed
+        if len(prefixed) > 1:
+            ids = ", ".join(r.id for r in prefixed)
+            raise ValidationError(f"'{target}' matches several instances ({ids}); give more")
+        raise NotFoundError(f"no instance or running version matches '{target}' (see: ps)")
+
+    # --- state ----------------------------------------------------------------------------
+    async def refresh(self) -> list[InstanceView]:
+        """Reattach to what runs, mark the rest exited, probe health and read usage."""
+        records, probes, usage = await self._watcher.refresh()
+        views = [
+            self.view(
+                r,
+                probes[r.id].queue if r.id in probes else None,
+                usage.get(r.id, (None, None)),
+            )
+            for r in records
+        ]
+        self.last_views = views
+        return views
+
+    async def running_versions(self) -> Mapping[str, int]:
+        """Version tag → how many of its instances are alive now."""
+        records = await asyncio.to_thread(_live_records, self.paths)
+        return dict(Counter(r.version for r in records))
+
+    async def running_tags(self) -> set[str]:
+        return set(await self.running_versions())
+
+    async def is_running(self, tag: str) -> bool:
+        return tag in await self.running_versions()
+
+
+def _live_records(paths: DataPaths) -> list[InstanceRecord]:
+    return [r for r in list_instances(paths) if r.live and any_alive(r)]
+
+
+def is_version_running(paths: DataPaths, tag: str) -> bool:
+    """Blocking check for callers outside the event loop (the version remove guard)."""
+    return any(r.version == tag for r in _live_records(paths))

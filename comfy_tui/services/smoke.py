@@ -1,0 +1,65 @@
+"""The post-install smoke test: does the new version's `main.py` start at all?
+
+`main.py --help` first (about 0.1 s on real ComfyUI, no torch import): it must exit 0, and its
+option list is what the version accepts (recorded, so the launch dialog offers only those).
+Then, when the version has it, `main.py --quick-test-for-ci --cpu` runs ComfyUI's whole
+start-up (imports, nodes, database) and exits before listening (about 12 s on real ComfyUI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
+from pathlib import Path
+
+from comfy_tui.core.install_progress import parse_help_flags
+from comfy_tui.errors import InstallError
+from comfy_tui.events import Event, LogLine, Progress
+from comfy_tui.services.proc import ChildProcess
+
+__all__ = ["QUICK_TEST", "TIMEOUT_S", "SmokeTest"]
+
+QUICK_TEST = "--quick-test-for-ci"
+TIMEOUT_S = 600.0
+
+
+class SmokeTest:
+    """Run with `async for event in SmokeTest(...).run()`; `flags` is set once it passed."""
+
+    def __init__(self, python: Path, checkout: Path, env: Mapping[str, str]) -> None:
+        self.python = python
+        self.checkout = checkout
+        self.env = env
+        self.flags: tuple[str, ...] = ()
+
+    async def _run(self, *args: str) -> AsyncGenerator[Event, None]:
+        child = ChildProcess([str(self.python), "main.py", *args], cwd=self.checkout, env=self.env)
+        try:
+            async with asyncio.timeout(TIMEOUT_S), aclosing(child.lines()) as lines:
+                async for line in lines:
+                    yield LogLine(line, "smoke")
+        except TimeoutError:
+            raise InstallError(f"smoke test main.py {args[0]} took over {TIMEOUT_S:g} s") from None
+        if child.returncode != 0:
+            raise InstallError(
+                f"smoke test main.py {args[0]} failed (exit {child.returncode}): "
+                f"{child.last_line() or 'no output'}"
+            )
+
+    async def run(self) -> AsyncGenerator[Event, None]:
+        yield Progress("smoke", 0.0, detail="main.py --help")
+        help_lines: list[str] = []
+        async with aclosing(self._run("--help")) as events:
+            async for event in events:
+                if isinstance(event, LogLine):
+                    help_lines.append(event.text)
+        flags = parse_help_flags("\n".join(help_lines))
+        yield LogLine(f"main.py accepts {len(flags)} flags", "smoke")
+        if QUICK_TEST in flags:
+            yield Progress("smoke", 0.1, detail=f"main.py {QUICK_TEST}")
+            async with aclosing(self._run(QUICK_TEST, "--cpu")) as events:
+                async for event in events:
+                    yield event
+        self.flags = flags
+        yield Progress("smoke", 1.0, detail="smoke test passed")

@@ -1,0 +1,157 @@
+"""VersionsService: the installed ComfyUI versions, installs, removal and the default version.
+
+The one API both front ends use for issue 3's install half. A version is installed iff its
+record `metadata/versions/<tag>.json` exists (written last by the installer). Every method is
+async (file work runs in a thread) except `install`, which returns an async iterator of events
+(`Progress`, `LogLine`, then `Finished`), and raises a `ComfyTuiError` subclass on failure::
+
+    service = VersionsService(settings, paths)
+    async for event in service.install("v0.3.77", torch="auto"):
+        ...  # Progress(step="clone"|"venv"|"torch"|"requirements"|"smoke", fraction=0..1)
+    record = await service.get("v0.3.77")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
+from pathlib import Path
+
+from comfy_tui.core.versions import sort_newest_first
+from comfy_tui.errors import InstallError, LockBusyError, NotFoundError
+from comfy_tui.events import Event
+from comfy_tui.paths import DataPaths
+from comfy_tui.services import staging
+from comfy_tui.services.gpu_detect import DriverInfo, detect_driver
+from comfy_tui.services.installer import Installer
+from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.settings import Settings
+from comfy_tui.store import version_records
+from comfy_tui.store.version_records import VersionRecord
+from comfy_tui.validate import validate_tag
+
+log = logging.getLogger(__name__)
+
+IsRunning = Callable[[str], bool | Awaitable[bool]]
+"""`is_running(tag)`: True while an instance of that version runs (remove is then refused).
+Plain or async."""
+
+
+def _never_running(tag: str) -> bool:
+    return False
+
+
+class VersionsService:
+    """Installed versions, installs (as event iterators), removal and the default version."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        paths: DataPaths,
+        *,
+        is_running: IsRunning = _never_running,
+        detect_gpu: Callable[[], DriverInfo | None] = detect_driver,
+    ) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.is_running = is_running
+        self.detect_gpu = detect_gpu
+        self.installer = Installer(settings, paths, detect_gpu=self._detect)
+        self._installing: set[str] = set()
+
+    def _detect(self) -> DriverInfo | None:
+        return self.detect_gpu()
+
+    # --- reading ---------------------------------------------------------------------------
+    async def installed(self) -> list[VersionRecord]:
+        """Every installed version, newest first."""
+        records = await asyncio.to_thread(version_records.list_records, self.paths)
+        by_tag = {r.tag: r for r in records}
+        return [by_tag[tag] for tag in sort_newest_first(by_tag)]
+
+    async def get(self, tag: str) -> VersionRecord | None:
+        """The record of one installed version, or None."""
+        return await asyncio.to_thread(version_records.load_record, self.paths, validate_tag(tag))
+
+    def installing(self) -> frozenset[str]:
+        """Tags this process is installing right now."""
+        return frozenset(self._installing)
+
+    def install_log(self, tag: str) -> Path:
+        """The log file of the last install of `tag` (every LogLine as "source: text")."""
+        return self.paths.install_log(validate_tag(tag))
+
+    # --- changing ----------------------------------------------------------------------------
+    async def clean_stale(self) -> list[Path]:
+        """Remove what crashed installs and removals left in `versions/` (call at start-up).
+
+        Installs running in any process keep theirs. Returns the removed folders.
+        """
+        return await asyncio.to_thread(staging.remove_stale, self.paths)
+
+    def install(self, tag: str, torch: str = "auto") -> AsyncGenerator[Event, None]:
+        """Install ComfyUI `tag` with the torch build `torch` (auto|cpu|cuXXX|rocmX.Y|none).
+
+        Yields weighted `Progress` for the steps clone, venv, torch, requirements, smoke, the
+        live git/uv/pip output as `LogLine`, and `Finished` when the record is written.
+        Raises ValidationError (bad tag or torch value), InstallError (already installed, a
+        step failed), LockBusyError (the tag is being installed elsewhere), NotFoundError (no
+        such tag) or NetworkError (repository unreachable); nothing is left on disk then.
+        Cancelling the consuming task kills the child process group and cleans up.
+        The tag and torch value are checked at once (ValidationError before iterating).
+        """
+        tag, torch = self.installer.check(tag, torch)
+        return self._install(tag, torch)
+
+    async def _install(self, tag: str, torch: str) -> AsyncGenerator[Event, None]:
+        if tag in self._installing:
+            raise LockBusyError(f"{tag} is already being installed")
+        self._installing.add(tag)
+        try:
+            async with aclosing(self.installer.install(tag, torch)) as stream:
+                async for event in stream:
+                    yield event
+        finally:
+            self._installing.discard(tag)
+
+    async def remove(self, tag: str) -> None:
+        """Delete an installed version (record first, then its folder).
+
+        Raises NotFoundError when it is not installed, InstallError while an instance of it
+        runs, LockBusyError while it is being installed.
+        """
+        tag = validate_tag(tag)
+        running = self.is_running(tag)
+        if inspect.isawaitable(running):
+            running = await running
+        if running:
+            raise InstallError(f"{tag} is running: stop it first (comfy-tui stop {tag})")
+        busy = f"{tag} is being installed or removed right now"
+        async with AsyncFileLock(self.paths.install_lock(tag), timeout=0, busy=busy):
+            await asyncio.to_thread(self._remove_locked, tag)
+
+    def _remove_locked(self, tag: str) -> None:
+        final = self.paths.version_dir(tag)
+        if version_records.load_record(self.paths, tag) is None and not final.exists():
+            raise NotFoundError(f"{tag} is not installed")
+        version_records.delete_record(self.paths, tag)  # not installed from here on
+        if final.exists():
+            gone = staging.new_removing_dir(self.paths, tag)
+            final.rename(gone)
+            staging.remove_tree(gone)
+        log.info("removed %s", tag)
+
+    async def get_default(self) -> str | None:
+        """The default version's tag, or None."""
+        return await asyncio.to_thread(version_records.get_default, self.paths)
+
+    async def set_default(self, tag: str | None) -> None:
+        """Make an installed version the default (None clears it); NotFoundError otherwise."""
+        if tag is not None:
+            tag = validate_tag(tag)
+            if await self.get(tag) is None:
+                raise NotFoundError(f"{tag} is not installed")
+        await asyncio.to_thread(version_records.set_default, self.paths, tag)

@@ -1,0 +1,176 @@
+"""The launch dialog: version, port, GPU, listen address, extra flags, auto-restart.
+
+Dismisses with a `LaunchRequest`, or None when cancelled. Extra flags are checked against
+what the chosen version's `main.py --help` accepts before the dialog closes.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select
+
+from comfy_tui.errors import ValidationError
+from comfy_tui.services.instances.command import check_extra_args
+from comfy_tui.services.instances.launch import LaunchRequest
+from comfy_tui.services.instances.ports import listens_everywhere
+from comfy_tui.store.version_records import VersionRecord
+from comfy_tui.validate import validate_listen, validate_port
+
+AUTO = "auto"
+
+
+class LaunchScreen(ModalScreen[LaunchRequest | None]):
+    """Asks how to launch; every field has a sensible default (enter launches at once)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="launch-cancel")]
+    AUTO_FOCUS = "#launch-version"
+
+    def __init__(
+        self,
+        versions: Sequence[VersionRecord],
+        *,
+        default: str | None,
+        gpu_count: int,
+        listen: str,
+        base_port: int,
+    ) -> None:
+        super().__init__()
+        self.versions = {v.tag: v for v in versions}
+        self.default = default if default in self.versions else next(iter(self.versions), None)
+        self.gpu_count = gpu_count
+        self.listen = listen
+        self.base_port = base_port
+
+    def compose(self) -> ComposeResult:
+        gpus: list[tuple[str, str]] = [("auto (least used)", AUTO)]
+        gpus += [(f"GPU {i}", str(i)) for i in range(self.gpu_count)]
+        with Vertical(id="launch-box"):
+            yield Label("Launch ComfyUI", id="launch-title")
+            with Horizontal(classes="launch-row"):
+                yield Label("Version", classes="launch-label")
+                yield Select(
+                    [(tag, tag) for tag in self.versions],
+                    value=self.default or Select.NULL,
+                    allow_blank=False,
+                    compact=True,
+                    id="launch-version",
+                )
+            with Horizontal(classes="launch-row"):
+                yield Label("Port", classes="launch-label")
+                yield Input(
+                    placeholder=f"auto (first free from {self.base_port})",
+                    compact=True,
+                    id="launch-port",
+                )
+            with Horizontal(classes="launch-row"):
+                yield Label("GPU", classes="launch-label")
+                if self.gpu_count:
+                    yield Select(gpus, value=AUTO, allow_blank=False, compact=True, id="launch-gpu")
+                else:
+                    yield Label("none found: runs on the CPU", id="launch-gpu-none")
+            with Horizontal(classes="launch-row"):
+                yield Label("Listen address", classes="launch-label")
+                yield Input(value=self.listen, compact=True, id="launch-listen")
+            yield Label("", id="launch-exposed", markup=False)
+            with Horizontal(classes="launch-row"):
+                yield Label("Extra flags", classes="launch-label")
+                yield Input(placeholder="e.g. --lowvram", compact=True, id="launch-extra")
+            yield Label("", id="launch-flags", markup=False)
+            yield Checkbox(
+                "Restart after a crash (at most 3 times in 5 minutes)",
+                compact=True,
+                id="launch-auto",
+            )
+            yield Label("", id="launch-error", markup=False)
+            with Horizontal(id="launch-buttons"):
+                yield Button("Launch", id="launch-go", variant="primary", compact=True)
+                yield Button("Cancel", id="launch-no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#launch-error", Label).display = False
+        self._show_flags()
+        self._show_exposed()
+
+    # --- live hints ---------------------------------------------------------------------------
+    def _version(self) -> VersionRecord | None:
+        value = self.query_one("#launch-version", Select).value
+        return self.versions.get(value) if isinstance(value, str) else None
+
+    def _show_flags(self) -> None:
+        version = self._version()
+        owned = {"--listen", "--port", "--cuda-device", "--disable-auto-launch"}
+        flags = [f for f in (version.flags if version else ()) if f not in owned]
+        text = ("accepts: " + " ".join(flags)) if flags else "flags of this version are unknown"
+        self.query_one("#launch-flags", Label).update(text)
+
+    def _show_exposed(self) -> None:
+        value = self.query_one("#launch-listen", Input).value.strip()
+        warn = "⚠ all interfaces: anyone who can reach this box can use it"
+        label = self.query_one("#launch-exposed", Label)
+        label.update(warn if value and listens_everywhere(value) else "")
+        label.display = bool(value and listens_everywhere(value))
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "launch-version":
+            self._show_flags()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "launch-listen":
+            self._show_exposed()
+
+    # --- answer --------------------------------------------------------------------------------
+    def build_request(self) -> LaunchRequest:
+        version = self._version()
+        if version is None:
+            raise ValidationError("choose a version to launch")
+        port_text = self.query_one("#launch-port", Input).value.strip()
+        port = validate_port(port_text) if port_text else None
+        gpu: int | None = None
+        if self.gpu_count:
+            value = self.query_one("#launch-gpu", Select).value
+            gpu = int(value) if isinstance(value, str) and value != AUTO else None
+        listen = validate_listen(
+            self.query_one("#launch-listen", Input).value.strip() or self.listen
+        )
+        try:
+            extra = shlex.split(self.query_one("#launch-extra", Input).value)
+        except ValueError as exc:
+            raise ValidationError(f"extra flags: {exc}") from None
+        check_extra_args(version, extra)
+        return LaunchRequest(
+            version=version.tag,
+            port=port,
+            gpu=gpu,
+            listen=listen,
+            extra_args=tuple(extra),
+            auto_restart=self.query_one("#launch-auto", Checkbox).value,
+        )
+
+    def submit(self) -> None:
+        try:
+            request = self.build_request()
+        except ValidationError as exc:
+            error = self.query_one("#launch-error", Label)
+            error.update(str(exc))
+            error.display = True
+            return
+        self.dismiss(request)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "launch-go":
+            self.submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

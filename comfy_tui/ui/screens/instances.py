@@ -1,0 +1,248 @@
+"""Instances screen (mode 4): every launched ComfyUI, its state and numbers; launch, stop,
+restart, and the log view.
+
+The table is refreshed every `poll_interval` seconds while the screen shows (reattach, health,
+queue, CPU, RAM come from `InstancesService.refresh`, in a worker). Launch, stop and restart
+run as App-owned jobs, so they finish even if the user switches screens; failures open the
+App's error dialog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Label, Static
+
+from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.services.instances.launch import LaunchRequest
+from comfy_tui.services.instances.service import InstancesService
+from comfy_tui.services.instances.views import InstanceView
+from comfy_tui.store.version_records import get_default, list_records
+from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.launch import LaunchScreen
+from comfy_tui.ui.jobs import JobUpdate
+from comfy_tui.ui.keys import Key
+from comfy_tui.ui.screens.base import ModeScreen
+from comfy_tui.ui.screens.instance_log import InstanceLogScreen
+from comfy_tui.ui.screens.instances_rows import COLUMNS, detail_text, order, row_cells
+from comfy_tui.ui.widgets.empty_state import EmptyState
+
+JOB_PREFIXES = ("launch:", "stop:", "restart:")
+_launches = itertools.count(1)
+
+
+class InstancesScreen(ModeScreen):
+    """Mode 4."""
+
+    MODE_TITLE = "Instances"
+    AUTO_FOCUS = "#instances-table"
+    KEYS = (
+        Key(
+            "instances-launch", "l", "launch", "Launch", "Launch ComfyUI: version, port, GPU, flags"
+        ),
+        Key("instances-stop", "x", "stop", "Stop", "Stop the selected instance (asks first)"),
+        Key(
+            "instances-restart",
+            "R",
+            "restart",
+            "Restart",
+            "Stop and start the selected instance with the same settings",
+        ),
+        Key("instances-log", "o", "open_log", "Log", "Open the selected instance's log (or enter)"),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.views: list[InstanceView] = []
+        self.status = ""
+        self._refreshing = False
+        self._again = False
+
+    @property
+    def instances(self) -> InstancesService:
+        return self.comfy_app.services.instances
+
+    def compose_body(self) -> ComposeResult:
+        yield DataTable(id="instances-table", cursor_type="row")
+        yield EmptyState(
+            "No instances yet — press l to launch ComfyUI (it keeps running after you quit)",
+            id="instances-empty",
+        )
+        yield Static("", id="instances-detail")
+        yield Label("", id="instances-status", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        self.show([])
+        self.comfy_app.job_updates.subscribe(self, self._on_job_update)
+        self.refresh_now()
+        self.set_interval(self.comfy_app.services.settings.poll_interval, self._tick)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_now()
+
+    # --- refreshing --------------------------------------------------------------------------
+    def _tick(self) -> None:
+        if self.is_current:
+            self.refresh_now()
+
+    def refresh_now(self) -> None:
+        """Refresh in a worker; asked again while one runs, it runs once more after it."""
+        if self._refreshing:
+            self._again = True
+            return
+        self._refreshing = True
+        self.run_worker(self._refresh(), group="instances:refresh", exit_on_error=False)
+
+    async def _refresh(self) -> None:
+        try:
+            while True:
+                self._again = False
+                self.show(await self.instances.refresh())
+                if not self._again:
+                    return
+        finally:
+            self._refreshing = False
+
+    def show(self, views: list[InstanceView]) -> None:
+        """Put `views` in the table, keeping the cursor on the same instance."""
+        self.views = order(views)
+        table: DataTable[str | Text] = self.query_one(DataTable)
+        selected = self.selected()
+        ids = [v.id for v in self.views]
+        if ids == [str(k.value) for k in table.rows]:
+            for view in self.views:
+                for (key, _), cell in zip(COLUMNS, row_cells(view), strict=True):
+                    table.update_cell(view.id, key, cell)
+        else:
+            table.clear()
+            for view in self.views:
+                table.add_row(*row_cells(view), key=view.id)
+            if selected is not None and selected.id in ids:
+                table.move_cursor(row=ids.index(selected.id))
+        empty = not self.views
+        table.display = not empty
+        self.query_one("#instances-empty").display = empty
+        self.query_one("#instances-detail").display = not empty
+        self._show_detail()
+
+    def selected(self) -> InstanceView | None:
+        table: DataTable[str | Text] = self.query_one(DataTable)
+        if not self.views or table.row_count == 0:
+            return None
+        row = min(table.cursor_row, table.row_count - 1)
+        key = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+        return next((v for v in self.views if v.id == key), None)
+
+    def _show_detail(self) -> None:
+        view = self.selected()
+        detail = self.query_one("#instances-detail", Static)
+        detail.update(detail_text(view) if view else "")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_log()
+
+    # --- jobs --------------------------------------------------------------------------------
+    def _on_job_update(self, update: JobUpdate) -> None:
+        if not update.key.startswith(JOB_PREFIXES):
+            return
+        event = update.event
+        if isinstance(event, Progress):
+            text = f"{update.description}: {event.step} {event.detail}".rstrip()
+        elif isinstance(event, Finished):
+            text = event.detail
+        elif isinstance(event, LogLine) and event.text.startswith(("started ", "stopped ")):
+            text = f"{update.description}: {event.text}"
+        elif event is None:
+            text = f"{update.description}: {update.state}"
+        else:
+            return
+        self.status = text
+        self.query_one("#instances-status", Label).update(text)
+        if not isinstance(event, Progress):
+            self.refresh_now()
+
+    # --- actions -----------------------------------------------------------------------------
+    async def action_launch(self) -> None:
+        paths = self.comfy_app.services.paths
+        versions = await asyncio.to_thread(list_records, paths)
+        if not versions:
+            self.notify(
+                "No version is installed yet: install one on the Versions screen (1).",
+                severity="warning",
+            )
+            return
+        default = await asyncio.to_thread(get_default, paths)
+        settings = self.comfy_app.services.settings
+        dialog = LaunchScreen(
+            versions,
+            default=default,
+            gpu_count=await self.instances.gpu_count(),
+            listen=settings.listen,
+            base_port=settings.base_port,
+        )
+        self.app.push_screen(dialog, self._launch)
+
+    def _launch(self, request: LaunchRequest | None) -> None:
+        if request is None:
+            return
+        key = f"launch:{next(_launches)}"
+        self.comfy_app.start_job(
+            key, f"launch {request.version}", lambda: self.instances.launch(request)
+        )
+
+    def action_stop(self) -> None:
+        view = self.selected()
+        if view is None:
+            return
+        if not view.record.live:
+            self.notify(f"{view.id} is not running ({view.state}).")
+            return
+        question = f"Stop {view.id} (ComfyUI {view.record.version} on port {view.record.port})?"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.comfy_app.start_job(
+                    f"stop:{view.id}", f"stop {view.id}", lambda: self._stop_events(view.id)
+                )
+
+        self.app.push_screen(ConfirmScreen(question, yes="Stop", no="Keep"), answered)
+
+    async def _stop_events(self, instance_id: str) -> AsyncIterator[Event]:
+        yield LogLine(f"stopping {instance_id}", source=instance_id)
+        final = await self.instances.stop(instance_id)
+        yield Finished(f"{instance_id} {final.state}: {final.reason or 'stopped'}")
+
+    def action_restart(self) -> None:
+        view = self.selected()
+        if view is None:
+            return
+
+        def go(yes: bool | None = True) -> None:
+            if yes:
+                self.comfy_app.start_job(
+                    f"restart:{view.id}",
+                    f"restart {view.id}",
+                    lambda: self.instances.restart(view.id),
+                )
+
+        if not view.record.live:
+            go()
+            return
+        question = f"Restart {view.id}? ComfyUI stops (work in progress is lost) and starts again."
+        self.app.push_screen(ConfirmScreen(question, yes="Restart", no="Keep"), go)
+
+    def action_open_log(self) -> None:
+        view = self.selected()
+        if view is not None:
+            self.app.push_screen(InstanceLogScreen(view.record))

@@ -1,0 +1,43 @@
+"""The Versions screen's keys: binding ids (for the keymap setting), keys and help lines."""
+
+from __future__ import annotations
+
+from comfy_tui.ui.keys import Key
+
+VERSIONS_KEYS: tuple[Key, ...] = (
+    Key("versions-install", "i", "install", "Install", "Install the selected release"),
+    Key("versions-remove", "d", "remove", "Remove", "Remove the selected version (asks)"),
+    Key(
+        "versions-default",
+        "s",
+        "toggle_default",
+        "Default",
+        "Make the selected version the default; again clears it",
+    ),
+    Key("versions-refresh", "r", "refresh", "Refresh", "Ask GitHub for the releases now"),
+    Key(
+        "versions-details",
+        "enter",
+        "details",
+        "Details",
+        "The install record and the log of the last install",
+    ),
+    Key("versions-filter", "slash", "filter", "Filter", "Filter by tag or name"),
+    Key(
+        "versions-prereleases",
+        "p",
+        "toggle_prereleases",
+        "Prereleases",
+        "Show or hide prereleases",
+        show=False,
+    ),
+    Key("versions-cancel", "c", "cancel_install", "Cancel", "Cancel the selected install"),
+    Key(
+        "versions-clear-filter",
+        "escape",
+        "clear_filter",
+        "Clear filter",
+        "Clear and close the filter",
+        show=False,
+    ),
+)

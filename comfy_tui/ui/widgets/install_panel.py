@@ -1,0 +1,122 @@
+"""Running installs: one panel each, with a weighted progress bar, the step, and a log tail.
+
+`InstallPanels` follows the App's `install:<tag>` jobs (`follow` takes each `JobUpdate`),
+adds a panel when an install starts and removes it when it ends. Each `InstallPanel` keeps the
+last 200 log lines. Cancelling is the screen's `c` key.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.css.query import NoMatches
+from textual.widgets import Label, Log, ProgressBar
+
+from comfy_tui.events import Event, Failed, Finished, LogLine, Progress
+from comfy_tui.ui.jobs import JobState, JobUpdate
+
+LOG_LINES = 200
+INSTALL_PREFIX = "install:"
+
+
+class InstallPanel(Vertical):
+    """`Installing v0.4.0 · torch auto` with a bar, a step line and a scrolling log tail."""
+
+    DEFAULT_CSS = """
+    InstallPanel { height: auto; }
+    InstallPanel > .install-row { height: 1; }
+    InstallPanel > ProgressBar { width: 1fr; }
+    InstallPanel > ProgressBar > Bar { width: 1fr; }
+    InstallPanel > Log { height: 3; overflow-x: hidden; }
+    """
+
+    def __init__(self, tag: str, torch: str = "auto") -> None:
+        super().__init__(classes="install-panel")
+        self.tag = tag
+        self.torch = torch
+        self.fraction = 0.0
+        self.step_text = "starting…"
+        self._pending: deque[str] = deque(maxlen=LOG_LINES)  # lines not yet in the Log widget
+        self._ready = False
+        self.border_title = f"Installing {tag} · torch {torch}"
+        self.border_subtitle = "c cancel"
+
+    def compose(self) -> ComposeResult:
+        yield ProgressBar(total=100, show_eta=False, classes="install-row")
+        yield Label(self.step_text, classes="install-row install-step", markup=False)
+        log = Log(max_lines=LOG_LINES, classes="install-log")
+        log.can_focus = False  # the table keeps the keys; the log only shows
+        yield log
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self._sync()
+
+    def apply(self, event: Event) -> None:
+        """Show one service event (kept until the panel is mounted)."""
+        if isinstance(event, Progress):
+            self.fraction = event.fraction
+            self.step_text = f"{event.step} — {event.detail}" if event.detail else event.step
+        elif isinstance(event, LogLine):
+            prefix = f"{event.source}: " if event.source else ""
+            self._pending.append(f"{prefix}{event.text}")
+        elif isinstance(event, Finished):
+            self.fraction, self.step_text = 1.0, "done"
+        elif isinstance(event, Failed):
+            self.step_text = f"failed: {event.reason}"
+        self._sync()
+
+    def _sync(self) -> None:
+        if not self._ready:
+            return
+        try:
+            bar, step, log = (
+                self.query_one(ProgressBar),
+                self.query_one(".install-step", Label),
+                self.query_one(Log),
+            )
+        except NoMatches:  # being removed
+            return
+        bar.update(progress=self.fraction * 100)
+        step.update(self.step_text)
+        if self._pending:
+            log.write_lines(self._pending)
+            self._pending.clear()
+
+
+class InstallPanels(VerticalScroll, can_focus=False):
+    """The stack of running installs, keyed by tag."""
+
+    DEFAULT_CSS = """
+    InstallPanels { height: auto; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.panels: dict[str, InstallPanel] = {}
+
+    def fractions(self) -> dict[str, float]:
+        return {tag: panel.fraction for tag, panel in self.panels.items()}
+
+    def add(self, tag: str, torch: str = "auto") -> InstallPanel:
+        """The panel of `tag`, mounted now if it is new."""
+        panel = self.panels.get(tag)
+        if panel is None:
+            panel = InstallPanel(tag, torch)
+            self.panels[tag] = panel
+            self.mount(panel)
+        return panel
+
+    def follow(self, update: JobUpdate) -> tuple[str, JobState] | None:
+        """Show one update of an install job: (tag, state) for an install job, else None."""
+        if not update.key.startswith(INSTALL_PREFIX):
+            return None
+        tag = update.key.removeprefix(INSTALL_PREFIX)
+        panel = self.add(tag) if update.state == "running" else self.panels.pop(tag, None)
+        if panel is not None and update.event is not None:
+            panel.apply(update.event)
+        if update.state != "running" and panel is not None:
+            panel.remove()
+        return tag, update.state

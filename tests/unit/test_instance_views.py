@@ -1,0 +1,62 @@
+"""What an instance looks like to a user: URL, ssh tunnel, uptime, memory."""
+
+from __future__ import annotations
+
+import pytest
+
+from comfy_tui.services.instances.views import (
+    InstanceView,
+    format_bytes,
+    format_uptime,
+    tunnel_for,
+    url_for,
+)
+from comfy_tui.store.instance_records import InstanceRecord
+
+
+def rec(listen: str = "127.0.0.1", port: int = 8188) -> InstanceRecord:
+    return InstanceRecord(
+        id="c1",
+        version="v1",
+        port=port,
+        listen=listen,
+        gpu=None,
+        argv=(),
+        cwd="/",
+        log_path="/l",
+        started_at=0.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("listen", "url", "tunnel"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8188", "ssh -L 8188:127.0.0.1:8188 me@box"),
+        ("0.0.0.0", "http://box:8188", "ssh -L 8188:127.0.0.1:8188 me@box"),
+        ("10.0.0.5", "http://10.0.0.5:8188", "ssh -L 8188:10.0.0.5:8188 me@box"),
+        ("::1", "http://[::1]:8188", "ssh -L 8188:127.0.0.1:8188 me@box"),
+    ],
+)
+def test_url_and_tunnel(listen: str, url: str, tunnel: str) -> None:
+    assert url_for(rec(listen), "box") == url
+    assert tunnel_for(rec(listen), "me", "box") == tunnel
+
+
+def test_exposed_only_on_all_interfaces() -> None:
+    assert InstanceView(rec("0.0.0.0"), "u", "t").exposed
+    assert not InstanceView(rec(), "u", "t").exposed
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, "-"), (5.9, "5s"), (125, "2m05s"), (7260, "2h01m"), (90000, "1d01h")],
+)
+def test_format_uptime(seconds: float | None, text: str) -> None:
+    assert format_uptime(seconds) == text
+
+
+def test_format_bytes() -> None:
+    assert format_bytes(None) == "-"
+    assert format_bytes(512) == "512 B"
+    assert format_bytes(900 * 1024 * 1024) == "900.0 MiB"
+    assert format_bytes(3 * 1024**3) == "3.0 GiB"
