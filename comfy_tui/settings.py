@@ -39,6 +39,8 @@ class Settings:
     listen: str = "127.0.0.1"
     base_port: int = 8188
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    gpu_replay: Path | None = None
+    """Testing aid: play GPU readings from a recording file instead of asking NVML."""
 
     def secrets(self) -> list[str]:
         """Every token value that is set: the log filter masks these."""
@@ -137,6 +139,10 @@ def _positive_float(raw: Any, from_env: bool) -> float:
     return float(raw)
 
 
+def _optional_path(raw: Any, from_env: bool) -> Path | None:
+    return Path(_string(raw, from_env)).expanduser()
+
+
 def _listen(raw: Any, from_env: bool) -> str:
     text = _string(raw, from_env)
     try:
@@ -175,6 +181,7 @@ _KEYS: dict[str, _Key] = {
     "listen": _Key(_listen, ("COMFY_TUI_LISTEN",)),
     "base_port": _Key(_port, ("COMFY_TUI_BASE_PORT",)),
     "keymap": _Key(_keymap),
+    "gpu_replay": _Key(_optional_path, ("COMFY_TUI_GPU_REPLAY",)),
 }
 
 ENV_VARS: dict[str, tuple[str, ...]] = {k: spec.env for k, spec in _KEYS.items() if spec.env}

@@ -141,3 +141,16 @@ def test_non_utf8_file_is_a_settings_error(data_dir: Path) -> None:
     (data_dir / "settings.toml").write_bytes(b"base_port = \xff\n")
     with pytest.raises(SettingsError):
         load_settings(data_dir, {})
+
+
+def test_gpu_replay_is_a_testing_aid_path(data_dir: Path, tmp_path: Path) -> None:
+    assert load_settings(data_dir, {}).gpu_replay is None
+    write(data_dir, 'gpu_replay = "/srv/recordings/h200.json"\n')
+    assert load_settings(data_dir, {}).gpu_replay == Path("/srv/recordings/h200.json")
+    env = {"COMFY_TUI_GPU_REPLAY": str(tmp_path / "x.json")}
+    s = load_settings(data_dir, env)
+    assert s.gpu_replay == tmp_path / "x.json"
+    assert s.to_public_dict()["gpu_replay"] == str(tmp_path / "x.json")
+    write(data_dir, "gpu_replay = 3\n")
+    with pytest.raises(SettingsError, match="gpu_replay"):
+        load_settings(data_dir, {})
