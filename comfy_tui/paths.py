@@ -144,10 +144,6 @@ class DataPaths:
         """The generated extra_model_paths.yaml that points version `tag` at the library."""
         return self._dir("metadata", "model_paths") / f"{tag}.yaml"
 
-    def extra_model_paths_config(self) -> Path:
-        """The generated `extra_model_paths.yaml` every launched version gets, once it exists."""
-        return self.library_dir() / "extra_model_paths.yaml"
-
     def nodes_dir(self) -> Path:
         return self._dir("nodes")
 

@@ -47,6 +47,8 @@ class Settings:
     stop_grace: float = 10.0
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     library_roots: tuple[Path, ...] = ()
+    gpu_replay: Path | None = None
+    """Testing aid: play GPU readings from a recording file instead of asking NVML."""
 
     def secrets(self) -> list[str]:
         """Every token value that is set: the log filter masks these."""
@@ -174,6 +176,10 @@ def _days(raw: Any, from_env: bool) -> int:
     return raw
 
 
+def _optional_path(raw: Any, from_env: bool) -> Path | None:
+    return Path(_string(raw, from_env)).expanduser()
+
+
 def _listen(raw: Any, from_env: bool) -> str:
     text = _string(raw, from_env)
     try:
@@ -236,6 +242,7 @@ _KEYS: dict[str, _Key] = {
     "stop_grace": _Key(_positive_float, ("COMFY_TUI_STOP_GRACE",)),
     "keymap": _Key(_keymap),
     "library_roots": _Key(_path_list, ("COMFY_TUI_LIBRARY_ROOTS",)),
+    "gpu_replay": _Key(_optional_path, ("COMFY_TUI_GPU_REPLAY",)),
 }
 
 ENV_VARS: dict[str, tuple[str, ...]] = {k: spec.env for k, spec in _KEYS.items() if spec.env}

@@ -9,6 +9,7 @@ from comfy_tui.cli.context import Context, Handler
 from comfy_tui.cli.instances_cmd import run_launch, run_logs, run_ps, run_restart, run_stop
 from comfy_tui.cli.models_cmd import HANDLERS as MODELS_HANDLERS
 from comfy_tui.cli.releases_cmd import run_releases
+from comfy_tui.cli.stats_cmd import run_stats
 from comfy_tui.cli.versions_cmd import run_default, run_install, run_remove, run_versions
 from comfy_tui.errors import FeatureUnavailableError
 
@@ -30,6 +31,7 @@ HANDLERS: dict[str, Handler] = {
     "remove": run_remove,
     "default": run_default,
     **MODELS_HANDLERS,
+    "stats": run_stats,
 }
 
 

@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("-f", "--follow", action="store_true")
     lg.add_argument("-n", "--lines", type=int, default=50, metavar="N")
     s = leaf(sub, "stats", "CPU, RAM, disk and GPU readings")
-    s.add_argument("--watch", action="store_true", help="keep printing samples")
+    s.add_argument("--watch", action="store_true", help="keep printing samples until Ctrl-C")
+    s.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N samples")
 
     m = sub.add_parser("models", help="the shared model library")
     msub = m.add_subparsers(dest="models_command", metavar="ACTION", required=True)

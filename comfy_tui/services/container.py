@@ -1,29 +1,31 @@
-"""The services one front end (TUI or CLI) uses, built once from the settings."""
+"""The services one front end (TUI or CLI) uses: built once from the settings, wired together."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from comfy_tui.errors import SettingsError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.github import GitHubReleases
 from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.services.library.service import LibraryService
+from comfy_tui.services.monitor import GpuBackend, Monitor, NvmlBackend, ReplayBackend
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
+from comfy_tui.store.instance_records import list_instances
 
 RunningVersions = Callable[[], Awaitable[Mapping[str, int]]]
 """tag -> how many instances of that version run now (the Versions screen's running marker)."""
 
 
-async def nothing_running() -> Mapping[str, int]:
-    """The running marker's source until the instances feature wires its own."""
+def _no_instance_labels() -> Mapping[str, str]:
     return {}
 
 
 @dataclass
 class Services:
-    """One attribute per service; later features add theirs here."""
+    """One attribute per service."""
 
     settings: Settings
     paths: DataPaths
@@ -32,12 +34,50 @@ class Services:
     running_versions: RunningVersions
     instances: InstancesService
     library: LibraryService
+    monitor: Monitor
+    """The one sampler of CPU, RAM, disks, GPUs and instances (the App runs it)."""
+    instance_labels: Callable[[], Mapping[str, str]] = field(default=_no_instance_labels)
+    """Instance id -> what the screens call it, e.g. "v0.3.77 :8188"."""
+
+
+def gpu_backend(settings: Settings) -> GpuBackend:
+    """NVML, or the recording named by the `gpu_replay` testing setting."""
+    if settings.gpu_replay is None:
+        return NvmlBackend()
+    try:
+        return ReplayBackend.from_fixture(settings.gpu_replay)
+    except (OSError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
+        raise SettingsError(
+            f"gpu_replay: cannot play GPU readings from {settings.gpu_replay} ({exc})"
+        ) from exc
+
+
+def instance_roots(paths: DataPaths) -> Mapping[str, int]:
+    """Instance id -> ComfyUI's pid, for every live instance (blocking: the sampler's thread)."""
+    return {r.id: r.pid for r in list_instances(paths) if r.live and r.pid is not None}
+
+
+def instance_labels(paths: DataPaths) -> Mapping[str, str]:
+    """Instance id -> "v0.3.77 :8188", the name GPU process lists and usage rows show."""
+    return {r.id: f"{r.version} :{r.port}" for r in list_instances(paths) if r.live}
+
+
+def build_monitor(settings: Settings, paths: DataPaths) -> Monitor:
+    """The monitor: disks of the data dir and the model library, every `poll_interval` s."""
+    return Monitor(
+        gpu_backend(settings),
+        disk_paths=(paths.root, paths.root / "library" / "models"),
+        interval=settings.poll_interval,
+        instance_roots=lambda: instance_roots(paths),
+    )
 
 
 def build_services(settings: Settings) -> Services:
-    """Build every service from the settings (no I/O happens until a service is used)."""
+    """Build every service from the settings (no I/O happens until a service is used,
+    except reading the `gpu_replay` recording when that testing aid is set)."""
     paths = DataPaths(settings.data_dir)
-    instances = InstancesService(settings, paths)
+    library = LibraryService(settings, paths)
+    instances = InstancesService(settings, paths, model_paths=library.write_extra_model_paths)
     return Services(
         settings=settings,
         paths=paths,
@@ -45,5 +85,7 @@ def build_services(settings: Settings) -> Services:
         versions=VersionsService(settings, paths, is_running=instances.is_running),
         running_versions=instances.running_versions,
         instances=instances,
-        library=LibraryService(settings, paths),
+        library=library,
+        monitor=build_monitor(settings, paths),
+        instance_labels=lambda: instance_labels(paths),
     )

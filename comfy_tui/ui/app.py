@@ -26,6 +26,7 @@ from comfy_tui.ui.screens.instances import InstancesScreen
 from comfy_tui.ui.screens.models import ModelsScreen
 from comfy_tui.ui.screens.monitor import MonitorScreen
 from comfy_tui.ui.screens.versions import VersionsScreen
+from comfy_tui.ui.stats_feed import FEED_GROUP, StatsFeed, StatsSampled
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,46 @@ class ComfyTuiApp(App[int]):
     BINDINGS = bindings(GLOBAL_KEYS)
     COMMANDS = App.COMMANDS | {ComfyCommands}
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, sampling: bool = True) -> None:
+        """``sampling=False`` leaves the monitor sampler off until `stats.start()` (tests)."""
         super().__init__()
         self.services = services
-        self.summary_text = "GPU n/a · CPU n/a · RAM n/a"
         self.job_updates: Signal[JobUpdate] = Signal(self, "job-updates")
+        self.stats = StatsFeed(self, services.monitor)
+        """The one monitor sampler; screens subscribe to `stats.updates`."""
+        self._sampling = sampling
+        services.monitor.set_detail(False)  # the Monitor screen turns detail on while shown
         if services.settings.keymap:
             self.set_keymap(dict(services.settings.keymap))
+
+    @property
+    def summary_text(self) -> str:
+        """The header strip's summary of the latest sample."""
+        return self.stats.summary
+
+    # --- monitoring ----------------------------------------------------------------------
+    def on_mount(self) -> None:
+        """Start sampling, reattach to instances that outlived an earlier run (dead ones are
+        marked exited), and clear what crashed installs left behind."""
+        if self._sampling:
+            self.stats.start()
+        self.run_worker(
+            self.services.instances.refresh(), group="instances:reattach", exit_on_error=False
+        )
+        self.run_worker(
+            self.services.versions.clean_stale(), group="versions:clean", exit_on_error=False
+        )
+
+    def on_stats_sampled(self, message: StatsSampled) -> None:
+        self.stats.receive(message.sample)
+
+    async def on_unmount(self) -> None:
+        """Stop sampling and release NVML (never let that block quitting)."""
+        try:
+            await self.stats.stop()
+            await self.services.monitor.aclose()
+        except Exception:
+            log.exception("closing the monitor failed")
 
     # --- jobs --------------------------------------------------------------------------
     def start_job(
@@ -89,12 +123,6 @@ class ComfyTuiApp(App[int]):
             if is_job(w) and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
         ]
 
-    def on_mount(self) -> None:
-        """Reattach to instances that outlived an earlier run (dead ones are marked exited)."""
-        self.run_worker(
-            self.services.instances.refresh(), group="instances:reattach", exit_on_error=False
-        )
-
     def on_job_event_posted(self, message: JobEventPosted) -> None:
         update = JobUpdate(
             message.key, message.description, message.event, state_after(message.event)
@@ -104,6 +132,10 @@ class ComfyTuiApp(App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place where job failures become an error dialog."""
         worker = event.worker
+        if worker.group == FEED_GROUP and event.state == WorkerState.ERROR:
+            self.stats.failed(worker)
+            self.notify(f"Monitoring stopped: {self.stats.error}", severity="error", timeout=8)
+            return
         if not is_job(worker):
             return
         if event.state == WorkerState.CANCELLED:

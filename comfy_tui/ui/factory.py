@@ -9,8 +9,12 @@ from comfy_tui.ui.app import ComfyTuiApp
 THEME = "textual-dark"
 
 
-def make_app(settings: Settings, *, services: Services | None = None) -> ComfyTuiApp:
-    """Build the app from settings (or from prepared services, as tests do). Theme pinned."""
-    app = ComfyTuiApp(services or build_services(settings))
+def make_app(
+    settings: Settings, *, services: Services | None = None, sampling: bool = True
+) -> ComfyTuiApp:
+    """Build the app from settings (or from prepared services, as tests do). Theme pinned.
+
+    ``sampling=False`` keeps the monitor sampler off (tests feed samples themselves)."""
+    app = ComfyTuiApp(services or build_services(settings), sampling=sampling)
     app.theme = THEME
     return app

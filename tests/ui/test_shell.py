@@ -41,7 +41,7 @@ async def test_each_screen_shows_an_honest_empty_state(tmp_path: Path) -> None:
             texts.append(str(app.screen.query_one(EmptyState).render()))
         assert "Fetching the list of ComfyUI releases" in texts[0]  # GitHub is asked at start
         assert "press s to scan" in texts[1]
-        assert "not sampling" in texts[2]
+        assert "No readings yet" in texts[2] and "press p" in texts[2]
 
 
 async def test_help_lists_every_key_with_a_help_line(tmp_path: Path) -> None:

@@ -221,3 +221,16 @@ def test_bad_installer_settings(data_dir: Path, text: str, needle: str) -> None:
 def test_bad_exclude_newer_days_in_the_environment(data_dir: Path) -> None:
     with pytest.raises(SettingsError, match="COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS"):
         load_settings(data_dir, {"COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS": "soon"})
+
+
+def test_gpu_replay_is_a_testing_aid_path(data_dir: Path, tmp_path: Path) -> None:
+    assert load_settings(data_dir, {}).gpu_replay is None
+    write(data_dir, 'gpu_replay = "/srv/recordings/h200.json"\n')
+    assert load_settings(data_dir, {}).gpu_replay == Path("/srv/recordings/h200.json")
+    env = {"COMFY_TUI_GPU_REPLAY": str(tmp_path / "x.json")}
+    s = load_settings(data_dir, env)
+    assert s.gpu_replay == tmp_path / "x.json"
+    assert s.to_public_dict()["gpu_replay"] == str(tmp_path / "x.json")
+    write(data_dir, "gpu_replay = 3\n")
+    with pytest.raises(SettingsError, match="gpu_replay"):
+        load_settings(data_dir, {})

@@ -18,7 +18,7 @@ import getpass
 import socket
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 
 from comfy_tui.errors import NotFoundError, ValidationError
@@ -43,6 +43,9 @@ from comfy_tui.store.instance_records import (
 from comfy_tui.store.version_records import VersionRecord, get_default, load_record
 from comfy_tui.validate import validate_tag
 
+ModelPaths = Callable[[str], Awaitable[Path]]
+"""Writes the extra_model_paths.yaml that points a version at the library; returns its path."""
+
 
 class InstancesService:
     """Launch / stop / restart / reattach ComfyUI instances, and read their state."""
@@ -57,6 +60,7 @@ class InstancesService:
         hostname: Callable[[], str] = socket.gethostname,
         username: Callable[[], str] = getpass.getuser,
         probe_timeout: float = PROBE_TIMEOUT_S,
+        model_paths: ModelPaths | None = None,
     ) -> None:
         self.settings = settings
         self.paths = paths
@@ -67,6 +71,7 @@ class InstancesService:
         self._username = username
         self._watcher = Watcher(paths, clock, probe_timeout)
         self.last_views: list[InstanceView] = []
+        self._model_paths = model_paths
 
     # --- helpers --------------------------------------------------------------------------
     async def gpu_count(self) -> int:
@@ -92,9 +97,11 @@ class InstancesService:
             record, self.url(record), self.tunnel(record), uptime, queue, usage[0], usage[1]
         )
 
-    def _model_paths_config(self) -> Path | None:
-        path = self.paths.extra_model_paths_config()
-        return path if path.is_file() else None
+    async def _model_paths_config(self, tag: str) -> Path | None:
+        """The generated extra_model_paths.yaml for `tag` (written by the model library)."""
+        if self._model_paths is None:
+            return None
+        return await self._model_paths(tag)
 
     def _version(self, tag: str | None) -> VersionRecord:
         if tag is None:
@@ -121,7 +128,7 @@ class InstancesService:
             listen=self.settings.listen,
             base_port=self.settings.base_port,
             gpu_count=await self.gpu_count(),
-            model_paths_config=await asyncio.to_thread(self._model_paths_config),
+            model_paths_config=await self._model_paths_config(version.tag),
             previous=previous,
         )
         record = await asyncio.to_thread(plan_launch, self.paths, request, plan, spawn_supervisor)

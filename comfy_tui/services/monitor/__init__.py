@@ -39,7 +39,7 @@ from comfy_tui.services.monitor.snapshots import (
     SystemSnapshot,
     cuda_version_tuple,
 )
-from comfy_tui.services.monitor.summary import Summary, summarize
+from comfy_tui.services.monitor.summary import Summary, summarize, summary_line
 from comfy_tui.services.monitor.system import SystemSampler
 
 __all__ = [
@@ -76,4 +76,5 @@ __all__ = [
     "record_sample",
     "sample_to_json",
     "summarize",
+    "summary_line",
 ]

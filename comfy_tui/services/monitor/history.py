@@ -45,6 +45,7 @@ class History:
             raise ValueError(f"history length must be at least 1, got {maxlen}")
         self._maxlen = maxlen
         self._series: dict[str, deque[float]] = {}
+        self._pushed: dict[str, int] = {}
 
     @property
     def maxlen(self) -> int:
@@ -59,6 +60,12 @@ class History:
         if buffer is None:
             buffer = self._series[name] = deque(maxlen=self._maxlen)
         buffer.append(float(value))
+        self._pushed[name] = self._pushed.get(name, 0) + 1
+
+    def pushed(self, name: str) -> int:
+        """How many points ``name`` has received in all (kept or dropped); a point's
+        absolute index lets a graph bucket points on fixed boundaries."""
+        return self._pushed.get(name, 0)
 
     def series(self, name: str) -> list[float]:
         """The points of ``name``, oldest first; ``[]`` for an unknown name."""
@@ -77,15 +84,17 @@ class History:
     def remove(self, name: str) -> None:
         """Forget series ``name`` (no error if unknown)."""
         self._series.pop(name, None)
+        self._pushed.pop(name, None)
 
     def discard(self, prefix: str) -> None:
         """Forget every series whose name starts with ``prefix``."""
         for name in [n for n in self._series if n.startswith(prefix)]:
-            del self._series[name]
+            self.remove(name)
 
     def clear(self) -> None:
         """Forget everything."""
         self._series.clear()
+        self._pushed.clear()
 
     def __contains__(self, name: object) -> bool:
         return name in self._series

@@ -1,9 +1,11 @@
-"""`Summary`: the handful of numbers the header strip shows, computed from one sample."""
+"""`Summary`: the handful of numbers the header strip shows, computed from one sample,
+and `summary_line`, the one line of text made from them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from comfy_tui.services.monitor.fmt import NA, fmt_pct
 from comfy_tui.services.monitor.snapshots import StatsSample
 
 
@@ -48,3 +50,34 @@ def summarize(sample: StatsSample) -> Summary:
         ram_used_bytes=sample.system.memory.used_bytes,
         ram_total_bytes=sample.system.memory.total_bytes,
     )
+
+
+_GIB = 1024**3
+
+
+def _gib_pair(used: int, total: int) -> str:
+    """6.2/140 GiB: used with one decimal, a total of 100 GiB or more without."""
+    total_gib = total / _GIB
+    total_text = f"{total_gib:.0f}" if total_gib >= 100 else f"{total_gib:.1f}"
+    return f"{used / _GIB:.1f}/{total_text} GiB"
+
+
+def summary_line(summary: Summary) -> str:
+    """The header text: ``GPU 12% · VRAM 6.2/140 GiB · CPU 3% · RAM 21%``.
+
+    Several GPUs read ``GPU×2 12%`` (utilisation averaged, VRAM summed); a box without a
+    usable NVIDIA GPU reads ``no GPU · CPU 3% · RAM 21%``. Missing numbers read "n/a".
+    """
+    parts: list[str] = []
+    if summary.gpu_available and summary.gpu_count:
+        label = "GPU" if summary.gpu_count == 1 else f"GPU×{summary.gpu_count}"
+        parts.append(f"{label} {fmt_pct(summary.gpu_util_avg_pct)}")
+        if summary.vram_used_bytes is not None and summary.vram_total_bytes:
+            parts.append(f"VRAM {_gib_pair(summary.vram_used_bytes, summary.vram_total_bytes)}")
+        else:
+            parts.append(f"VRAM {NA}")
+    else:
+        parts.append("no GPU")
+    parts.append(f"CPU {fmt_pct(summary.cpu_percent)}")
+    parts.append(f"RAM {fmt_pct(summary.ram_percent)}")
+    return " · ".join(parts)

@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from comfy_tui.services.monitor import StatsSample
 from comfy_tui.ui.keys import Key, bindings
 from comfy_tui.ui.widgets.status_strip import StatusStrip
 
@@ -40,6 +41,17 @@ class ModeScreen(Screen[None]):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    # --- the header summary, refreshed every monitor tick while this screen shows -------
+    def on_mount(self) -> None:
+        self.comfy_app.stats.updates.subscribe(self, self._update_summary)
+
+    def on_screen_resume(self) -> None:
+        self.query_one(StatusStrip).summary = self.comfy_app.summary_text
+
+    def _update_summary(self, sample: StatsSample) -> None:
+        if self.is_current:
+            self.query_one(StatusStrip).summary = self.comfy_app.summary_text
 
     def not_built_yet(self, feature: str) -> None:
         """Say plainly that a key's feature is not in this build (no silent no-op)."""

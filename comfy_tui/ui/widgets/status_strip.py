@@ -17,8 +17,10 @@ class StatusStrip(Horizontal):
     StatusStrip > .summary { width: 1fr; content-align: right middle; }
     """
 
-    title: reactive[str] = reactive("")
-    summary: reactive[str] = reactive("")
+    # repaint=False: the labels repaint themselves; repainting the strip would resend the
+    # title to the terminal every tick
+    title: reactive[str] = reactive("", repaint=False)
+    summary: reactive[str] = reactive("", repaint=False)
 
     def __init__(self, title: str, summary: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -37,5 +39,5 @@ class StatusStrip(Horizontal):
             self.query_one(".title", Label).update(self._title_text())
 
     def watch_summary(self, summary: str) -> None:
-        if self.is_mounted:
-            self.query_one(".summary", Label).update(summary)
+        if self.is_mounted:  # the label's width is fixed (1fr): no layout, no title repaint
+            self.query_one(".summary", Label).update(summary, layout=False)
