@@ -6,7 +6,20 @@ import argparse
 
 from comfy_tui.cli.config_cmd import run_config
 from comfy_tui.cli.context import Context, Handler
+from comfy_tui.cli.nodes_cmd import (
+    run_nodes_add,
+    run_nodes_disable,
+    run_nodes_enable,
+    run_nodes_list,
+    run_nodes_rm,
+    run_nodes_update,
+)
 from comfy_tui.cli.releases_cmd import run_releases
+from comfy_tui.cli.snapshot_cmd import (
+    run_snapshot_create,
+    run_snapshot_list,
+    run_snapshot_restore,
+)
 from comfy_tui.cli.versions_cmd import run_default, run_install, run_remove, run_versions
 from comfy_tui.errors import FeatureUnavailableError
 
@@ -22,6 +35,15 @@ HANDLERS: dict[str, Handler] = {
     "install": run_install,
     "remove": run_remove,
     "default": run_default,
+    "nodes list": run_nodes_list,
+    "nodes add": run_nodes_add,
+    "nodes update": run_nodes_update,
+    "nodes enable": run_nodes_enable,
+    "nodes disable": run_nodes_disable,
+    "nodes rm": run_nodes_rm,
+    "snapshot list": run_snapshot_list,
+    "snapshot create": run_snapshot_create,
+    "snapshot restore": run_snapshot_restore,
 }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.github import GitHubReleases
+from comfy_tui.services.nodes import NodesService
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
 
@@ -28,6 +29,7 @@ class Services:
     releases: GitHubReleases
     versions: VersionsService
     running_versions: RunningVersions
+    nodes: NodesService
 
 
 def build_services(settings: Settings) -> Services:
@@ -39,4 +41,5 @@ def build_services(settings: Settings) -> Services:
         releases=GitHubReleases(settings, paths),
         versions=VersionsService(settings, paths),
         running_versions=nothing_running,
+        nodes=NodesService(settings, paths, running_versions=nothing_running),
     )

@@ -185,3 +185,14 @@ def test_bad_installer_settings(data_dir: Path, text: str, needle: str) -> None:
 def test_bad_exclude_newer_days_in_the_environment(data_dir: Path) -> None:
     with pytest.raises(SettingsError, match="COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS"):
         load_settings(data_dir, {"COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS": "soon"})
+
+
+def test_nodes_mirror_default_file_environment_and_bad_values(data_dir: Path) -> None:
+    assert load_settings(data_dir, {}).nodes_mirror is None
+    write(data_dir, 'nodes_mirror = "file:///srv/git"\n')
+    assert load_settings(data_dir, {}).nodes_mirror == "file:///srv/git"
+    env = {"COMFY_TUI_NODES_MIRROR": "https://git.example/mirror"}
+    assert load_settings(data_dir, env).nodes_mirror == "https://git.example/mirror"
+    write(data_dir, 'nodes_mirror = "http://git.example"\n')
+    with pytest.raises(SettingsError, match="nodes_mirror"):
+        load_settings(data_dir, {})
