@@ -124,6 +124,7 @@ def run_nodes_add(ctx: Context, args: argparse.Namespace) -> int:
         out_json(node_json(asyncio.run(service.get(name))))
     else:
         out(detail)
+        err(f"enable it in a version with: comfy-tui nodes enable {name} TAG")
     return 0
 
 

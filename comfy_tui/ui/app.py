@@ -24,11 +24,19 @@ from comfy_tui.ui.jobs import JobEventPosted, JobUpdate, is_job, job_group, pump
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
 from comfy_tui.ui.screens.models import ModelsScreen
 from comfy_tui.ui.screens.monitor import MonitorScreen
+from comfy_tui.ui.screens.nodes import NodesScreen
 from comfy_tui.ui.screens.versions import VersionsScreen
 
 log = logging.getLogger(__name__)
 
-STYLESHEETS = ("app.tcss", "dialogs.tcss", "versions.tcss", "models.tcss", "monitor.tcss")
+STYLESHEETS = (
+    "app.tcss",
+    "dialogs.tcss",
+    "versions.tcss",
+    "models.tcss",
+    "monitor.tcss",
+    "nodes.tcss",
+)
 
 
 class ComfyTuiApp(App[int]):
@@ -41,6 +49,7 @@ class ComfyTuiApp(App[int]):
         "versions": VersionsScreen,
         "models": ModelsScreen,
         "monitor": MonitorScreen,
+        "nodes": NodesScreen,
     }
     DEFAULT_MODE: ClassVar[str] = "versions"
     BINDINGS = bindings(GLOBAL_KEYS)

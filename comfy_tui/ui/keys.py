@@ -41,6 +41,13 @@ GLOBAL_KEYS: tuple[Key, ...] = (
     Key("mode-versions", "1", "app.switch_mode('versions')", "Versions", "Show installed versions"),
     Key("mode-models", "2", "app.switch_mode('models')", "Models", "Show the model library"),
     Key("mode-monitor", "3", "app.switch_mode('monitor')", "Monitor", "Show CPU, RAM, disk, GPUs"),
+    Key(
+        "mode-nodes",
+        "5",
+        "app.switch_mode('nodes')",
+        "Nodes",
+        "Show shared custom nodes and snapshots",
+    ),
     Key("help", "question_mark", "app.help", "Help", "List every key of this screen", True),
     Key("quit", "q", "app.request_quit", "Quit", "Quit (asks first while jobs run)"),
     Key(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from pathlib import Path
@@ -18,6 +19,7 @@ from comfy_tui.errors import (
 from comfy_tui.events import Finished, LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
 from tests.fakes.node_fixtures import (
     drain,
@@ -258,3 +260,43 @@ async def test_add_refuses_bad_urls_and_leaves_nothing_when_the_clone_fails(
     async with AsyncFileLock(DataPaths(data_dir).node_lock(THING), timeout=0):
         with pytest.raises(LockBusyError):
             await drain(service.update(THING))
+
+
+async def test_cancelling_an_enable_puts_the_venv_back_and_links_nothing(
+    nodes_settings: Settings, node_mirror: NodeMirror, data_dir: Path
+) -> None:
+    await install_versions(nodes_settings, "v0.3.77")
+    slow = "import pathlib, time\npathlib.Path('started').write_text('')\ntime.sleep(60)\n"
+    node_mirror.add("Slow", NodeCommit(requirements="nodedep\n", install_script=slow))
+    service = nodes_service(nodes_settings)
+    await drain(service.add(node_mirror.url("Slow")))
+    before = await freeze(nodes_settings, "v0.3.77")
+    plan = await service.plan("Slow", "v0.3.77")
+    task = asyncio.create_task(drain(service.enable(plan, run_install_script=True)))
+    started = data_dir / "nodes" / "Slow" / "started"
+    for _ in range(600):
+        if started.exists():
+            break
+        await asyncio.sleep(0.05)
+    assert not any(p.startswith("nodedep") for p in before) and started.exists()
+    assert "nodedep==2.0" in await freeze(nodes_settings, "v0.3.77")  # installed, then
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await freeze(nodes_settings, "v0.3.77") == before
+    assert not link(data_dir, "v0.3.77", "Slow").exists()
+
+
+async def test_removing_a_version_keeps_the_shared_checkout(
+    nodes_settings: Settings, node_mirror: NodeMirror, data_dir: Path
+) -> None:
+    await install_versions(nodes_settings, "v0.3.77", "v0.4.0")
+    node_mirror.add(THING)
+    service = nodes_service(nodes_settings)
+    await drain(service.add(node_mirror.url(THING)))
+    for tag in ("v0.3.77", "v0.4.0"):
+        await drain(service.enable(await service.plan(THING, tag)))
+    versions = VersionsService(nodes_settings, DataPaths(data_dir))
+    await versions.remove("v0.3.77")
+    assert (data_dir / "nodes" / THING / "__init__.py").is_file()
+    assert (await service.get(THING)).enabled_in == ("v0.4.0",)

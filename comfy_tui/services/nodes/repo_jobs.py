@@ -77,8 +77,7 @@ async def add_node(taker: SnapshotTaker, name: str, url: str) -> AsyncGenerator[
                         await remove_tree(leftover)
     on = f" ({record.branch})" if record.branch else ""
     yield Progress("clone", 1.0, detail="added")
-    yield Finished(f"added {name} at {commit[:12]}{on}; enable it with: comfy-tui nodes "
-                   f"enable {name} TAG")  # fmt: skip
+    yield Finished(f"added {name} at {commit[:12]}{on}")
 
 
 async def update_node(
