@@ -19,7 +19,7 @@ from comfy_tui.cli.confirm import ask, confirmed, terminal
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import ProgressPrinter, err, out, out_json
 from comfy_tui.core.node_plan import node_name_from_url
-from comfy_tui.errors import InstallError
+from comfy_tui.errors import ComfyTuiError, InstallError
 from comfy_tui.events import Event, Finished
 from comfy_tui.services.nodes import DepsPlan, NodeInfo, NodesService
 
@@ -181,7 +181,13 @@ def run_nodes_update(ctx: Context, args: argparse.Namespace) -> int:
             if not ctx.json:
                 out(f"{tag}: its requirements are already installed")
             continue
-        applied[tag] = _apply(service, plan, args)
+        try:
+            applied[tag] = _apply(service, plan, args)
+        except ComfyTuiError as exc:
+            raise type(exc)(
+                f"{exc}; {args.name} itself was updated: comfy-tui snapshot restore {tag} "
+                f"puts {tag} back as it was"
+            ) from exc
         if not ctx.json and applied[tag]["applied"]:
             out(applied[tag]["detail"])
     if ctx.json:

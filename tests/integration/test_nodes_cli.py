@@ -121,6 +121,18 @@ async def test_torch_change_needs_force_and_bad_input_exits_2(
     missing = run(settings, "nodes", "update", "Nope")
     assert missing.returncode == 1 and "no shared node Nope" in missing.stderr
 
+    first = json.loads(ok(settings, "snapshot", "list", TAG, "--json").stdout)["snapshots"][-1]
+    assert first["reason"] == "before enabling OldTorch"
+    ok(settings, "snapshot", "restore", TAG, first["id"], "--yes")  # torch 2.5.1+cpu again
+    node_mirror.add("Later", NodeCommit(requirements="nodedep\n"))
+    ok(settings, "nodes", "add", node_mirror.url("Later"))
+    ok(settings, "nodes", "enable", "Later", TAG, "--yes")
+    node_mirror.push("Later", NodeCommit(requirements="nodedep\ntorch==1.0\n"))
+    updated = run(settings, "nodes", "update", "Later", "--yes")
+    assert updated.returncode == 1
+    last = updated.stderr.strip().splitlines()[-1]
+    assert "would change the torch family" in last and "Later itself was updated" in last
+
 
 async def test_update_installs_new_requirements_in_the_versions_using_it(
     nodes_settings: Settings, node_mirror: NodeMirror, data_dir: Path

@@ -238,3 +238,6 @@ async def test_disable_and_the_versions_own_nodes(
         await drain(service.enable(plan))
     with pytest.raises(NotFoundError, match="not installed"):
         await service.plan("Alpha", "v9.9.9")
+    shutil.rmtree(data_dir / "nodes" / "Alpha")
+    with pytest.raises(InstallError, match="checkout of Alpha is missing"):
+        await service.plan("Alpha", TAG)

@@ -23,7 +23,7 @@ from comfy_tui.services.proc import run_capture
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NodeCheckout", "partial_dir", "remove_stale", "removing_dir"]
+__all__ = ["NodeCheckout", "partial_dir", "remove_stale", "remove_tree", "removing_dir"]
 
 _TEMP = re.compile(r"\.(?:partial|removing)-.+-[0-9a-f]{8}")
 
@@ -146,4 +146,5 @@ class NodeCheckout:
 
 
 async def remove_tree(path: Path) -> None:
+    """Delete a folder tree in a thread; one that is already gone is fine."""
     await asyncio.to_thread(shutil.rmtree, path, True)

@@ -103,8 +103,16 @@ async def apply_nodes(taker: SnapshotTaker, env: VersionEnv, snapshot: Snapshot)
         await asyncio.to_thread(remove_link, env.path, name, nodes_dir)
 
 
+_SYNC_PREFIX = ".sync-"
+
+
 def _packages_file(taker: SnapshotTaker, snapshot: Snapshot) -> Path:
-    path = taker.paths.snapshots_dir(snapshot.tag) / f".sync-{secrets.token_hex(4)}.txt"
+    """The snapshot's package list as a file for uv (removed after use; the version's lock
+    is held, so any other such file is a crashed restore's leftover and is removed too)."""
+    folder = taker.paths.snapshots_dir(snapshot.tag)
+    for stale in folder.glob(f"{_SYNC_PREFIX}*.txt"):
+        stale.unlink(missing_ok=True)
+    path = folder / f"{_SYNC_PREFIX}{secrets.token_hex(4)}.txt"
     path.write_text("".join(f"{line}\n" for line in snapshot.packages), encoding="utf-8")
     return path
 

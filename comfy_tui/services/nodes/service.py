@@ -194,6 +194,8 @@ class NodesService:
         await self._record(name)
         env = await load_version(self.paths, tag)
         checkout = NodeCheckout(self.paths.node_dir(name))
+        if not checkout.exists():
+            raise InstallError(f"the checkout of {name} is missing: remove and add it again")
         commit = await checkout.head()
         tool = self.snapshots.tool()
         plan = await make_deps_plan(tool, env, name, checkout.path, commit, force=force)
