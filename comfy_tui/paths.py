@@ -78,6 +78,21 @@ class DataPaths:
     def snapshots_dir(self, tag: str) -> Path:
         return self._dir("metadata", "snapshots", tag)
 
+    def snapshot_file(self, tag: str, snapshot_id: str) -> Path:
+        """One environment snapshot of version `tag`."""
+        return self.snapshots_dir(tag) / f"{snapshot_id}.json"
+
+    def node_records_dir(self) -> Path:
+        return self._dir("metadata", "nodes")
+
+    def node_record(self, name: str) -> Path:
+        """The record of a shared custom node (written last: the node exists iff it does)."""
+        return self.node_records_dir() / f"{name}.json"
+
+    def node_lock(self, name: str) -> Path:
+        """Held while a shared node is cloned, updated or removed (by any process)."""
+        return self._dir("metadata", "locks") / f"node-{name}.lock"
+
     # --- git mirror and versions ---------------------------------------------------------
     def mirrors_dir(self) -> Path:
         return self._dir("mirrors")
@@ -146,6 +161,10 @@ class DataPaths:
 
     def nodes_dir(self) -> Path:
         return self._dir("nodes")
+
+    def node_dir(self, name: str) -> Path:
+        """The shared checkout of one custom node."""
+        return self.nodes_dir() / name
 
     def cache_dir(self) -> Path:
         return self._dir("cache")

@@ -30,6 +30,7 @@ class Settings:
     data_dir: Path
     github_api: str = "https://api.github.com"
     comfyui_repo: str = "https://github.com/comfyanonymous/ComfyUI.git"
+    nodes_mirror: str | None = None
     github_token: str | None = field(default=None, repr=False)
     hf_endpoint: str = "https://huggingface.co"
     hf_token: str | None = field(default=None, repr=False)
@@ -225,6 +226,7 @@ _SECRET_KEYS = frozenset({"github_token", "hf_token"})
 _KEYS: dict[str, _Key] = {
     "github_api": _Key(_url, ("COMFY_TUI_GITHUB_API",)),
     "comfyui_repo": _Key(_url, ("COMFY_TUI_COMFYUI_REPO",)),
+    "nodes_mirror": _Key(_optional_url, ("COMFY_TUI_NODES_MIRROR",)),
     "github_token": _Key(_optional_string, ("COMFY_TUI_GITHUB_TOKEN", "GITHUB_TOKEN")),
     "hf_endpoint": _Key(_url, ("HF_ENDPOINT",)),
     "hf_token": _Key(_optional_string, ("HF_TOKEN",)),

@@ -10,8 +10,9 @@ import pytest_textual_snapshot
 
 from comfy_tui.settings import ENV_VARS, Settings
 
-pytest_plugins = ["tests.fakes.install_fixtures"]
-"""Install fixtures (fake upstream repo, wheelhouse, settings) for any test that asks for them."""
+pytest_plugins = ["tests.fakes.install_fixtures", "tests.fakes.node_fixtures"]
+"""Install fixtures (fake upstream repo, wheelhouse, settings) and node fixtures (a node mirror,
+node wheels) for any test that asks for them."""
 
 TESTS_ROOT = Path(__file__).resolve().parent
 SNAPSHOT_ROOT = TESTS_ROOT.parent / "snapshots"

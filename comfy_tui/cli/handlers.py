@@ -8,7 +8,20 @@ from comfy_tui.cli.config_cmd import run_config
 from comfy_tui.cli.context import Context, Handler
 from comfy_tui.cli.instances_cmd import run_launch, run_logs, run_ps, run_restart, run_stop
 from comfy_tui.cli.models_cmd import HANDLERS as MODELS_HANDLERS
+from comfy_tui.cli.nodes_cmd import (
+    run_nodes_add,
+    run_nodes_disable,
+    run_nodes_enable,
+    run_nodes_list,
+    run_nodes_rm,
+    run_nodes_update,
+)
 from comfy_tui.cli.releases_cmd import run_releases
+from comfy_tui.cli.snapshot_cmd import (
+    run_snapshot_create,
+    run_snapshot_list,
+    run_snapshot_restore,
+)
 from comfy_tui.cli.stats_cmd import run_stats
 from comfy_tui.cli.versions_cmd import run_default, run_install, run_remove, run_versions
 from comfy_tui.errors import FeatureUnavailableError
@@ -32,6 +45,15 @@ HANDLERS: dict[str, Handler] = {
     "default": run_default,
     **MODELS_HANDLERS,
     "stats": run_stats,
+    "nodes list": run_nodes_list,
+    "nodes add": run_nodes_add,
+    "nodes update": run_nodes_update,
+    "nodes enable": run_nodes_enable,
+    "nodes disable": run_nodes_disable,
+    "nodes rm": run_nodes_rm,
+    "snapshot list": run_snapshot_list,
+    "snapshot create": run_snapshot_create,
+    "snapshot restore": run_snapshot_restore,
 }
 
 

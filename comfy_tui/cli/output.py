@@ -36,3 +36,22 @@ def show_event(event: Event) -> None:
         err(f"done{': ' + event.detail if event.detail else ''}")
     elif isinstance(event, Failed):
         err(f"failed: {event.reason}")
+
+
+class ProgressPrinter:
+    """Shows a job's events on stderr: every LogLine, Progress only when a step starts or the
+    whole moved `step` (5 %), and not Finished (the result goes to stdout)."""
+
+    def __init__(self, step: float = 0.05) -> None:
+        self.step_size = step
+        self.step = ""
+        self.shown = -1.0
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Progress):
+            if event.step == self.step and event.fraction < self.shown + self.step_size:
+                return
+            self.step, self.shown = event.step, event.fraction
+        if isinstance(event, Finished):
+            return
+        show_event(event)

@@ -114,12 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     nsub = n.add_subparsers(dest="nodes_command", metavar="ACTION", required=True)
     leaf(nsub, "list", "list shared nodes", "nodes list")
     leaf(nsub, "add", "clone a node repository", "nodes add").add_argument("url", metavar="URL")
-    leaf(nsub, "update", "update a node", "nodes update").add_argument("name", metavar="NAME")
-    for action in ("enable", "disable"):
-        sp = leaf(nsub, action, f"{action} a node for a version", f"nodes {action}")
+    nu = leaf(nsub, "update", "update a node", "nodes update")
+    nu.add_argument("name", metavar="NAME")
+    nu.add_argument("--commit", metavar="REF", help="check out this commit (or tag), pinned")
+    enable = leaf(nsub, "enable", "enable a node for a version", "nodes enable")
+    disable = leaf(nsub, "disable", "disable a node for a version", "nodes disable")
+    for sp in (enable, disable):
         sp.add_argument("name", metavar="NAME")
         sp.add_argument("tag", metavar="TAG")
-    leaf(nsub, "rm", "remove a node", "nodes rm").add_argument("name", metavar="NAME")
+    for sp in (nu, enable):
+        sp.add_argument("--yes", action="store_true", help="install the packages without asking")
+        sp.add_argument("--force", action="store_true", help="allow a torch/torchvision change")
+        sp.add_argument(
+            "--run-install-script", action="store_true", help="run the node's install.py"
+        )
+    nr = leaf(nsub, "rm", "remove a node", "nodes rm")
+    nr.add_argument("name", metavar="NAME")
+    nr.add_argument("--yes", action="store_true", help="do not ask")
 
     sn = sub.add_parser("snapshot", help="environment snapshots and rollback")
     snsub = sn.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
@@ -127,5 +138,6 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(snsub, "create", "snapshot a version now", "snapshot create").add_argument("tag")
     sr = leaf(snsub, "restore", "restore a snapshot", "snapshot restore")
     sr.add_argument("tag", metavar="TAG")
-    sr.add_argument("id", metavar="ID", nargs="?")
+    sr.add_argument("id", metavar="ID", nargs="?", help="default: the newest snapshot")
+    sr.add_argument("--yes", action="store_true", help="do not ask")
     return p

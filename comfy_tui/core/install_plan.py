@@ -34,7 +34,9 @@ __all__ = [
     "pick_torch_version",
     "pip_install_argv",
     "pip_venv_argv",
+    "uv_freeze_argv",
     "uv_install_argv",
+    "uv_sync_argv",
     "uv_venv_argv",
 ]
 
@@ -196,16 +198,56 @@ def uv_install_argv(
     constraints: Path | None = None,
     torch_backend: str | None = None,
     exclude_newer: datetime | None = None,
+    dry_run: bool = False,
 ) -> list[str]:
-    """`uv pip install` into the venv: shared cache, hardlinks, byte-compiled."""
-    argv = [uv, "pip", "install", "--no-config", "--python", str(venv_python)]
+    """`uv pip install` into the venv: shared cache, hardlinks, byte-compiled.
+
+    With `dry_run` uv only resolves and prints what would change (`` + name==1.0`` lines).
+    """
+    argv = _uv_pip("install", uv, venv_python, cache, sources, torch_backend)
+    if exclude_newer is not None:
+        argv += ["--exclude-newer", _rfc3339(exclude_newer)]
+    if dry_run:
+        argv.append("--dry-run")
+    return argv + _targets(packages, requirements, constraints)
+
+
+def _uv_pip(
+    command: str,
+    uv: str,
+    venv_python: Path,
+    cache: Path,
+    sources: Sources,
+    torch_backend: str | None,
+) -> list[str]:
+    argv = [uv, "pip", command, "--no-config", "--python", str(venv_python)]
     argv += ["--cache-dir", str(cache), "--link-mode", "hardlink", "--compile-bytecode"]
     argv += sources.args()
     if torch_backend and torch_backend != "none" and not sources.configured:
         argv += ["--torch-backend", torch_backend]
-    if exclude_newer is not None:
-        argv += ["--exclude-newer", _rfc3339(exclude_newer)]
-    return argv + _targets(packages, requirements, constraints)
+    return argv
+
+
+def uv_sync_argv(
+    uv: str,
+    venv_python: Path,
+    cache: Path,
+    sources: Sources,
+    requirements: Path,
+    *,
+    torch_backend: str | None = None,
+    dry_run: bool = False,
+) -> list[str]:
+    """`uv pip sync`: make the venv hold exactly the packages of `requirements` (a freeze list)."""
+    argv = _uv_pip("sync", uv, venv_python, cache, sources, torch_backend)
+    if dry_run:
+        argv.append("--dry-run")
+    return [*argv, "--allow-empty-requirements", str(requirements)]
+
+
+def uv_freeze_argv(uv: str, venv_python: Path) -> list[str]:
+    """`uv pip freeze`: the venv's exact package list, one ``name==version`` a line."""
+    return [uv, "pip", "freeze", "--no-config", "--python", str(venv_python)]
 
 
 def pip_install_argv(

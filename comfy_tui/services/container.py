@@ -11,6 +11,7 @@ from comfy_tui.services.github import GitHubReleases
 from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.services.library.service import LibraryService
 from comfy_tui.services.monitor import GpuBackend, Monitor, NvmlBackend, ReplayBackend
+from comfy_tui.services.nodes import NodesService
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
 from comfy_tui.store.instance_records import list_instances
@@ -34,6 +35,7 @@ class Services:
     running_versions: RunningVersions
     instances: InstancesService
     library: LibraryService
+    nodes: NodesService
     monitor: Monitor
     """The one sampler of CPU, RAM, disks, GPUs and instances (the App runs it)."""
     instance_labels: Callable[[], Mapping[str, str]] = field(default=_no_instance_labels)
@@ -86,6 +88,7 @@ def build_services(settings: Settings) -> Services:
         running_versions=instances.running_versions,
         instances=instances,
         library=library,
+        nodes=NodesService(settings, paths, running_versions=instances.running_versions),
         monitor=build_monitor(settings, paths),
         instance_labels=lambda: instance_labels(paths),
     )

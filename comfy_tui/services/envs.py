@@ -30,7 +30,15 @@ from comfy_tui.services.proc import ChildProcess
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EnvBuilder", "check_torch_build", "child_env", "find_uv", "venv_facts"]
+__all__ = [
+    "EnvBuilder",
+    "check_torch_build",
+    "child_env",
+    "find_uv",
+    "run_tool",
+    "uv_error",
+    "venv_facts",
+]
 
 _KEEP = frozenset({"PIP_CERT", "PIP_CLIENT_CERT", "UV_NATIVE_TLS", "UV_PYTHON_DOWNLOADS"})
 _DROP = frozenset({"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONSTARTUP"})
@@ -73,6 +81,43 @@ def child_env(
     return env
 
 
+def uv_error(lines: list[str]) -> str:
+    """uv's own error line with its first cause ("No solution found ... (Because ...)"), or ""."""
+    for i, line in enumerate(lines):
+        if line.startswith("error:"):
+            text = line.removeprefix("error:").strip()
+            causes = [c.strip().removeprefix("cause:").strip() for c in lines[i + 1 :]]
+            causes = [c for c in causes if c]
+            return f"{text} ({causes[0]})" if causes else text
+    return ""
+
+
+async def run_tool(
+    argv: list[str], env: Mapping[str, str], source: str, what: str, *, cwd: Path | None = None
+) -> AsyncGenerator[Event, None]:
+    """Run uv/pip/python, yielding the command and its output as LogLines.
+
+    Raises NetworkError when the output says an index could not be reached, else InstallError
+    with the tool's last error line (`what` names the step: "installing requirements.txt").
+    """
+    yield LogLine("$ " + " ".join(argv), source)
+    child = ChildProcess(argv, env=env, cwd=cwd)
+    async with aclosing(child.lines()) as stream:
+        async for line in stream:
+            yield LogLine(line, source)
+    if child.returncode != 0:
+        reason = uv_error(list(child.tail)) or child.last_line(
+            r"(?i)error|fatal|no matching|not find|unsatisf|because"
+        )
+        lines = "\n".join(child.tail)
+        if _NETWORK.search(lines):
+            raise NetworkError(
+                f"{what} failed: a package index could not be reached ({reason}); "
+                "check index_url/extra_index_urls/find_links"
+            )
+        raise InstallError(f"{what} failed: {reason or f'{source} exited with {child.returncode}'}")
+
+
 @dataclass(frozen=True)
 class EnvBuilder:
     """Builds one venv. `installer` is "uv" or "pip"; `uv` is the binary (needed for "uv")."""
@@ -89,23 +134,8 @@ class EnvBuilder:
     def venv_python(venv: Path) -> Path:
         return venv / "bin" / "python"
 
-    async def _run(self, argv: list[str], source: str, what: str) -> AsyncGenerator[Event, None]:
-        yield LogLine("$ " + " ".join(argv), source)
-        child = ChildProcess(argv, env=self.env)
-        async with aclosing(child.lines()) as stream:
-            async for line in stream:
-                yield LogLine(line, source)
-        if child.returncode != 0:
-            reason = child.last_line(r"(?i)error|fatal|no matching|not find|unsatisf|because")
-            lines = "\n".join(child.tail)
-            if _NETWORK.search(lines):
-                raise NetworkError(
-                    f"{what} failed: a package index could not be reached ({reason}); "
-                    "check index_url/extra_index_urls/find_links"
-                )
-            raise InstallError(
-                f"{what} failed: {reason or f'{source} exited with {child.returncode}'}"
-            )
+    def _run(self, argv: list[str], source: str, what: str) -> AsyncGenerator[Event, None]:
+        return run_tool(argv, self.env, source, what)
 
     async def create(self, venv: Path) -> AsyncGenerator[Event, None]:
         if self.installer == "uv":

@@ -33,7 +33,7 @@ from comfy_tui.validate import validate_tag
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GitMirror", "git_env"]
+__all__ = ["GitFailed", "GitMirror", "git_env", "git_reason", "stream_git"]
 
 _PARTIAL = ".partial-"
 
@@ -53,9 +53,40 @@ def git_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def _reason(child: ChildProcess) -> str:
+def git_reason(child: ChildProcess) -> str:
+    """git's own one-line reason for a failure (its last fatal/error line)."""
     line = child.last_line(r"(?i)fatal|error|could not|unable")
     return line.removeprefix("fatal: ").strip() or f"git exited with {child.returncode}"
+
+
+class GitFailed(Exception):
+    """A git command exited non-zero; the message is git's reason."""
+
+
+async def stream_git(
+    argv: list[str],
+    env: Mapping[str, str],
+    what: str,
+    *,
+    step: str = "clone",
+    cwd: Path | None = None,
+) -> AsyncGenerator[Event, None]:
+    """Run git, yielding local Progress (`step`, 0..1) from its progress lines and the other
+    lines as LogLines; raises GitFailed with git's reason when it fails."""
+    child = ChildProcess(argv, env=env, cwd=cwd)
+    last = -1.0
+    async with aclosing(child.lines()) as stream:
+        async for line in stream:
+            fraction = git_fraction(line)
+            if fraction is None:
+                yield LogLine(line, "git")
+            elif fraction >= last + 0.01 or line.rstrip().endswith("done."):
+                last = fraction
+                if line.rstrip().endswith("done."):
+                    yield LogLine(line, "git")
+                yield Progress(step, fraction, detail=what)
+    if child.returncode != 0:
+        raise GitFailed(git_reason(child))
 
 
 class GitMirror:
@@ -74,22 +105,9 @@ class GitMirror:
         run = await run_capture([self.git, *args], cwd=cwd, env=self.env, timeout=120)
         return run.returncode, run.stdout
 
-    async def _stream(self, argv: list[str], what: str) -> AsyncGenerator[Event, None]:
+    def _stream(self, argv: list[str], what: str) -> AsyncGenerator[Event, None]:
         """Run git, yielding local Progress from its progress lines and the other lines."""
-        child = ChildProcess(argv, env=self.env)
-        last = -1.0
-        async with aclosing(child.lines()) as stream:
-            async for line in stream:
-                fraction = git_fraction(line)
-                if fraction is None:
-                    yield LogLine(line, "git")
-                elif fraction >= last + 0.01 or line.rstrip().endswith("done."):
-                    last = fraction
-                    if line.rstrip().endswith("done."):
-                        yield LogLine(line, "git")
-                    yield Progress("clone", fraction, detail=what)
-        if child.returncode != 0:
-            raise _GitFailed(_reason(child))
+        return stream_git(argv, self.env, what)
 
     # --- the mirror --------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -146,7 +164,7 @@ class GitMirror:
             if rc != 0:
                 raise InstallError(f"cannot configure the mirror at {partial}")
             os.rename(partial, self.path)
-        except _GitFailed as exc:
+        except GitFailed as exc:
             raise NetworkError(f"cannot clone ComfyUI from {self.url}: {exc}") from None
         finally:
             if partial.exists():
@@ -160,7 +178,7 @@ class GitMirror:
             async with aclosing(self._stream([*argv, "origin"], "fetching tags")) as stream:
                 async for event in stream:
                     yield event
-        except _GitFailed as exc:
+        except GitFailed as exc:
             raise NetworkError(f"cannot fetch ComfyUI tags from {self.url}: {exc}") from None
 
     async def tag_date(self, tag: str) -> datetime | None:
@@ -187,7 +205,7 @@ class GitMirror:
             async with aclosing(self._stream(argv, f"checking out {tag}")) as stream:
                 async for event in stream:
                     yield event
-        except _GitFailed as exc:
+        except GitFailed as exc:
             raise InstallError(f"cannot check out {tag} from the mirror: {exc}") from None
         exclude = dest / ".git" / "info" / "exclude"
         if exclude.parent.is_dir():
@@ -197,7 +215,3 @@ class GitMirror:
     async def commit_of(self, checkout: Path) -> str:
         rc, out = await self._git("-C", str(checkout), "rev-parse", "HEAD")
         return out.strip() if rc == 0 else ""
-
-
-class _GitFailed(Exception):
-    """Internal: a git command exited non-zero; the message is git's reason."""

@@ -25,6 +25,7 @@ from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
 from comfy_tui.ui.screens.instances import InstancesScreen
 from comfy_tui.ui.screens.models import ModelsScreen
 from comfy_tui.ui.screens.monitor import MonitorScreen
+from comfy_tui.ui.screens.nodes import NodesScreen
 from comfy_tui.ui.screens.versions import VersionsScreen
 from comfy_tui.ui.stats_feed import FEED_GROUP, StatsFeed, StatsSampled
 
@@ -37,6 +38,7 @@ STYLESHEETS = (
     "models.tcss",
     "monitor.tcss",
     "instances.tcss",
+    "nodes.tcss",
 )
 
 
@@ -51,6 +53,7 @@ class ComfyTuiApp(App[int]):
         "models": ModelsScreen,
         "monitor": MonitorScreen,
         "instances": InstancesScreen,
+        "nodes": NodesScreen,
     }
     DEFAULT_MODE: ClassVar[str] = "versions"
     BINDINGS = bindings(GLOBAL_KEYS)

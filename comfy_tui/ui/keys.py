@@ -48,6 +48,13 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         "Instances",
         "Show launched ComfyUI instances",
     ),
+    Key(
+        "mode-nodes",
+        "5",
+        "app.switch_mode('nodes')",
+        "Nodes",
+        "Show shared custom nodes and snapshots",
+    ),
     Key("help", "question_mark", "app.help", "Help", "List every key of this screen", True),
     Key("quit", "q", "app.request_quit", "Quit", "Quit (asks first while jobs run)"),
     Key(

@@ -234,3 +234,14 @@ def test_gpu_replay_is_a_testing_aid_path(data_dir: Path, tmp_path: Path) -> Non
     write(data_dir, "gpu_replay = 3\n")
     with pytest.raises(SettingsError, match="gpu_replay"):
         load_settings(data_dir, {})
+
+
+def test_nodes_mirror_default_file_environment_and_bad_values(data_dir: Path) -> None:
+    assert load_settings(data_dir, {}).nodes_mirror is None
+    write(data_dir, 'nodes_mirror = "file:///srv/git"\n')
+    assert load_settings(data_dir, {}).nodes_mirror == "file:///srv/git"
+    env = {"COMFY_TUI_NODES_MIRROR": "https://git.example/mirror"}
+    assert load_settings(data_dir, env).nodes_mirror == "https://git.example/mirror"
+    write(data_dir, 'nodes_mirror = "http://git.example"\n')
+    with pytest.raises(SettingsError, match="nodes_mirror"):
+        load_settings(data_dir, {})

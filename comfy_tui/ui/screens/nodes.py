@@ -1,0 +1,235 @@
+"""Nodes screen (mode 5): shared custom nodes with the versions that enable them.
+
+Keys: a add (URL), u update, e enable in a version (a uv dry run is reviewed first), x disable,
+d remove, s snapshots (list, restore, take one). Below the shared nodes, the nodes versions
+have on their own are listed (comfy-tui never touches them). Long jobs (clone, update, enable,
+restore) are App jobs; this screen follows them through `app.job_updates`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from textual.app import ComposeResult
+from textual.widgets import Label, Static
+from textual.worker import Worker
+
+from comfy_tui.core.node_plan import node_name_from_url
+from comfy_tui.errors import ComfyTuiError
+from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.services.nodes import NodeInfo, NodesOverview
+from comfy_tui.ui.dialogs.text_input import TextInputScreen
+from comfy_tui.ui.jobs import JobUpdate
+from comfy_tui.ui.screens import nodes_flows as flows
+from comfy_tui.ui.screens.base import ModeScreen
+from comfy_tui.ui.screens.nodes_keys import NODES_KEYS
+from comfy_tui.ui.widgets.empty_state import EmptyState
+from comfy_tui.ui.widgets.node_table import NodeTable, OwnNodeTable
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIXES = ("nodes:", "snapshot:")
+URL_EXAMPLE = "https://github.com/owner/ComfyUI-SomeNode"
+
+
+class NodesScreen(ModeScreen):
+    """Mode 5."""
+
+    MODE_TITLE = "Nodes"
+    AUTO_FOCUS = "#nodes-table"
+    KEYS = NODES_KEYS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.overview: NodesOverview | None = None
+        self.jobs: dict[str, str] = {}  # job key -> its line in the jobs box
+        self.status = ""
+
+    def compose_body(self) -> ComposeResult:
+        yield NodeTable(id="nodes-table")
+        yield EmptyState(
+            "No shared custom nodes yet — press a to add one by its git URL", id="nodes-empty"
+        )
+        yield Label("Nodes versions have on their own (left alone)", id="nodes-own-title")
+        yield OwnNodeTable(id="nodes-own")
+        yield Static("", id="nodes-jobs", markup=False)
+        yield Label("", id="nodes-status", markup=False)
+
+    def on_mount(self) -> None:
+        self.comfy_app.job_updates.subscribe(self, self._on_job_update)
+        self.render_overview()
+
+    def on_screen_resume(self) -> None:
+        """Read the nodes each time the screen is shown (the first time too)."""
+        self.reload()
+
+    # --- loading and rendering ----------------------------------------------------------
+    def reload(self) -> None:
+        # the coroutine is made when the worker starts: a reload replacing a pending one
+        # leaves no never-awaited coroutine behind
+        _: Worker[None] = self.run_worker(
+            self._load, group="nodes:load", exclusive=True, exit_on_error=False
+        )
+
+    async def _load(self) -> None:
+        try:
+            self.overview = await self.comfy_app.services.nodes.overview()
+        except ComfyTuiError as exc:
+            self.notify(str(exc), title="Nodes", severity="error")
+        self.render_overview()
+
+    def render_overview(self) -> None:
+        if not self.is_mounted:
+            return
+        overview = self.overview
+        nodes = overview.nodes if overview else ()
+        own = overview.own if overview else ()
+        table = self.query_one(NodeTable)
+        table.show(nodes)
+        table.display = bool(nodes)
+        if nodes and self.focused is None:
+            table.focus()
+        self.query_one("#nodes-empty").display = not nodes
+        self.query_one("#nodes-own-title").display = bool(own)
+        own_table = self.query_one(OwnNodeTable)
+        own_table.show(own)
+        own_table.display = bool(own)
+        self._render_status()
+        self.refresh_bindings()
+
+    def _render_status(self) -> None:
+        jobs = self.query_one("#nodes-jobs", Static)
+        jobs.update("\n".join(self.jobs.values()))
+        jobs.display = bool(self.jobs)
+        if self.status:
+            text = self.status
+        elif self.overview is None:
+            text = "reading the nodes…"
+        else:
+            n, v = len(self.overview.nodes), len(self.overview.versions)
+            text = f"{n} shared node{'s' * (n != 1)} · {v} version{'s' * (v != 1)} installed"
+        self.query_one("#nodes-status", Label).update(text)
+
+    def set_status(self, text: str) -> None:
+        self.status = text
+        if self.is_mounted:
+            self._render_status()
+
+    # --- jobs ---------------------------------------------------------------------------
+    def _on_job_update(self, update: JobUpdate) -> None:
+        if not update.key.startswith(JOB_PREFIXES):
+            return
+        event = update.event
+        if update.state == "running":
+            line = self.jobs.get(update.key) or f"◌ {update.description}"
+            if isinstance(event, Progress):
+                detail = f" · {event.detail}" if event.detail else ""
+                line = f"◌ {update.description} · {event.fraction:.0%}{detail}"
+            elif isinstance(event, LogLine):
+                line = f"◌ {update.description} · {event.text[:200]}"
+            self.jobs[update.key] = line
+            self._render_status()
+            return
+        self.jobs.pop(update.key, None)
+        if update.state == "finished" and isinstance(event, Finished):
+            self.notify(event.detail, title=update.description.capitalize())
+            if update.key.startswith("nodes:update:"):
+                self._after_update(update.key.removeprefix("nodes:update:"))
+        elif update.state == "cancelled":
+            self.notify(f"{update.description} was cancelled", severity="warning")
+        self.reload()
+
+    def _after_update(self, name: str) -> None:
+        """Plan the updated node's requirements in every version using it; ask if they change."""
+
+        async def plan_each() -> None:
+            for tag in await self.comfy_app.services.nodes.enabled_in(name):
+                await flows.dependencies(self, name, tag, after_update=True)
+
+        self._flow(plan_each)
+
+    def start_job(
+        self, key: str, description: str, events: Callable[[], AsyncIterator[Event]]
+    ) -> bool:
+        """Start an App job unless the same one runs (starting it again would cancel it)."""
+        if key in self.jobs or any(w.name == key for w in self.comfy_app.running_jobs()):
+            self.notify(f"{description} is running already", severity="warning")
+            return False
+        self.jobs[key] = f"◌ {description}"
+        self._render_status()
+        self.comfy_app.start_job(key, description, events)
+        return True
+
+    # --- actions ------------------------------------------------------------------------
+    def selected(self) -> NodeInfo | None:
+        return self.query_one(NodeTable).selected
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("update", "enable", "disable", "remove"):
+            return self.selected() is not None
+        return True
+
+    def _flow(self, flow: Callable[[], Awaitable[None]]) -> None:
+        async def run() -> None:
+            await flow()
+
+        _: Worker[None] = self.run_worker(
+            run, group="nodes:flow", exclusive=True, exit_on_error=False
+        )
+
+    def _with_selected(self, flow: Callable[[NodesScreen, NodeInfo], Awaitable[None]]) -> None:
+        info = self.selected()
+        if info is None:
+            self.notify("Select a node first (or press a to add one)", severity="warning")
+            return
+        self._flow(lambda: flow(self, info))
+
+    def action_add(self) -> None:
+        async def ask() -> None:
+            url = await self.app.push_screen_wait(
+                TextInputScreen(
+                    "Add a custom node",
+                    "Its git repository (https). It is cloned once into nodes/ and can then "
+                    "be enabled in any version.",
+                    placeholder=URL_EXAMPLE,
+                )
+            )
+            if url:
+                self.start_add(url)
+
+        self._flow(ask)
+
+    def start_add(self, url: str) -> None:
+        try:
+            name = node_name_from_url(url)
+        except ComfyTuiError as exc:
+            self.notify(str(exc), title="Add a node", severity="error")
+            return
+        nodes = self.comfy_app.services.nodes
+        self.start_job(f"nodes:add:{name}", f"add {name}", lambda: nodes.add(url))
+
+    def action_update(self) -> None:
+        info = self.selected()
+        if info is None:
+            return
+        nodes = self.comfy_app.services.nodes
+        key = f"nodes:update:{info.name}"
+        self.start_job(key, f"update {info.name}", lambda: nodes.update(info.name))
+
+    def action_enable(self) -> None:
+        self._with_selected(flows.enable)
+
+    def action_disable(self) -> None:
+        self._with_selected(flows.disable)
+
+    def action_remove(self) -> None:
+        self._with_selected(flows.remove)
+
+    def action_snapshots(self) -> None:
+        info = self.selected()
+        preferred = info.enabled_in[0] if info and info.enabled_in else None
+        self._flow(lambda: flows.snapshots(self, preferred))
+
+    def action_refresh(self) -> None:
+        self.reload()
