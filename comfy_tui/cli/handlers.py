@@ -6,6 +6,7 @@ import argparse
 
 from comfy_tui.cli.config_cmd import run_config
 from comfy_tui.cli.context import Context, Handler
+from comfy_tui.cli.downloads_cmd import run_models_download
 from comfy_tui.errors import FeatureUnavailableError
 
 
@@ -15,6 +16,7 @@ def not_built_yet(ctx: Context, args: argparse.Namespace) -> int:
 
 HANDLERS: dict[str, Handler] = {
     "config": run_config,
+    "models download": run_models_download,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from comfy_tui.paths import DataPaths
+from comfy_tui.services.downloads import DownloadQueue
 from comfy_tui.settings import Settings
 
 
@@ -14,8 +15,10 @@ class Services:
 
     settings: Settings
     paths: DataPaths
+    downloads: DownloadQueue
 
 
 def build_services(settings: Settings) -> Services:
     """Build every service from the settings (no I/O happens until a service is used)."""
-    return Services(settings=settings, paths=DataPaths(settings.data_dir))
+    paths = DataPaths(settings.data_dir)
+    return Services(settings=settings, paths=paths, downloads=DownloadQueue(settings, paths))
