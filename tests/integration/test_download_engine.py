@@ -11,6 +11,7 @@ import errno
 import hashlib
 import os
 from collections import namedtuple
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -344,12 +345,13 @@ class FullDisk(PartFile):
 
     limit = 1_000_000
 
-    def append(self, data: bytes | bytearray) -> None:
-        room = self.limit - self.size
-        if len(data) > room:
-            super().append(data[:room])
-            raise OSError(errno.ENOSPC, "No space left on device")
-        super().append(data)
+    def write(self, chunks: Sequence[bytes | bytearray]) -> None:
+        for data in chunks:
+            room = self.limit - self.size
+            if len(data) > room:
+                super().write([data[:room]])
+                raise OSError(errno.ENOSPC, "No space left on device")
+            super().write([data])
 
 
 async def test_disk_full_while_writing_keeps_the_part(server: DownloadServer, root: Path) -> None:

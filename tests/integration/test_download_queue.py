@@ -129,8 +129,14 @@ async def test_cancel_a_paused_download(data_dir: Path, server: DownloadServer) 
     assert models(data_dir) != []
     await queue.cancel(item.id)
     assert models(data_dir) == []
+    updates = queue.updates()
+    next_update = asyncio.ensure_future(anext(updates))
+    await asyncio.sleep(0)
     await queue.remove(item.id)
     assert queue.items() == [] and stored(data_dir) == []
+    last = await next_update
+    assert last.id == item.id and last.removed
+    await updates.aclose()
 
 
 async def test_queue_resumes_after_a_restart(data_dir: Path, server: DownloadServer) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import email.utils
+from pathlib import Path
 
 import pytest
 
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.downloads.civitai import CivitaiRef, is_civitai_url, parse_civitai_url
-from comfy_tui.services.downloads.engine import Validator, parse_content_range
 from comfy_tui.services.downloads.folders import canonical_folder, guess_folder
 from comfy_tui.services.downloads.hf import (
     HubFile,
@@ -19,13 +19,15 @@ from comfy_tui.services.downloads.hf import (
     validate_revision,
 )
 from comfy_tui.services.downloads.meter import SpeedMeter, human_bytes, human_eta
-from comfy_tui.services.downloads.model import normalize_sha256
+from comfy_tui.services.downloads.model import DownloadRequest, Kind, State, normalize_sha256
 from comfy_tui.services.downloads.names import (
     filename_from_disposition,
     filename_from_url,
     sanitize_filename,
 )
+from comfy_tui.services.downloads.protocol import Validator, parse_content_range
 from comfy_tui.services.downloads.retry import RetryPolicy, parse_retry_after
+from comfy_tui.services.downloads.store import DownloadItem, delete_item, load_items, save_item
 from comfy_tui.services.downloads.urls import check_download_url, check_hop, same_origin
 
 HF = "https://huggingface.co"
@@ -248,3 +250,31 @@ def test_content_range_and_validator() -> None:
     assert strong.same(Validator('"x"', None))
     assert not strong.same(Validator('"y"', "Mon"))
     assert weak.same(Validator(None, "Mon"))
+
+
+def test_queue_items_round_trip(tmp_path: Path) -> None:
+    queue_file = tmp_path / "downloads.json"
+    item = DownloadItem(
+        id="a1",
+        request=DownloadRequest("org/repo", "x/y.pt", "vae", "ab" * 32, "main"),
+        state=State.PAUSED,
+        kind=Kind.HF,
+        key="hf:org/repo@main:x/y.pt",
+        folder="vae",
+        filename="y.pt",
+        bytes_done=10,
+        bytes_total=20,
+        speed=5.0,
+        eta=2.0,
+        error="network",
+        added_at=3.0,
+    )
+    save_item(queue_file, item)
+    save_item(queue_file, item.with_(bytes_done=15))
+    [back] = load_items(queue_file)
+    assert back == item.with_(bytes_done=15)
+    assert back.speed is None and back.eta is None  # live values are not stored
+    assert back.fraction == 0.75 and back.label == "y.pt"
+    delete_item(queue_file, "a1")
+    assert load_items(queue_file) == []
+    assert DownloadItem.from_dict({"id": "x", "state": "weird", "request": {}}) is None

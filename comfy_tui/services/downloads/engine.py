@@ -10,39 +10,38 @@
 Resume: the sidecar holds the server's validator; the next request sends ``Range`` and
 ``If-Range``. A 206 from the right offset with the same validator appends; a 200 (the server
 ignored the range, or the file changed) or a changed validator starts over from zero. The
-existing part is re-hashed first (in the worker thread) so the sha256 covers every byte.
+existing part is re-hashed first (in a worker thread) so the sha256 covers every byte.
 
-Bytes are hashed and written by a single worker thread, one buffer behind the network reads,
-so the event loop only moves buffers.
+The event loop only moves buffers: writing and hashing happen in `pipeline.PartThreads`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import errno
 import logging
-import re
 import shutil
 import time
-import urllib.parse
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 
 from comfy_tui import __version__
-from comfy_tui.errors import ComfyTuiError, LockBusyError, ValidationError
+from comfy_tui.errors import ComfyTuiError, LockBusyError
 from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.services.downloads.finish import (
+    DiskUsage,
+    check_disk,
+    progress,
+    verify_and_commit,
+    write_error,
+)
 from comfy_tui.services.downloads.hf import hub_headers
-from comfy_tui.services.downloads.meter import SpeedMeter, human_bytes, human_eta
+from comfy_tui.services.downloads.meter import SpeedMeter, human_bytes
 from comfy_tui.services.downloads.model import (
     AlreadyExistsError,
-    ChecksumError,
     DownloadError,
     DownloadMeta,
     DownloadSpec,
@@ -51,87 +50,29 @@ from comfy_tui.services.downloads.model import (
 )
 from comfy_tui.services.downloads.names import filename_from_disposition, filename_from_url
 from comfy_tui.services.downloads.partfile import PartFile
+from comfy_tui.services.downloads.pipeline import ChunkSink, PartThreads
+from comfy_tui.services.downloads.protocol import (
+    NETWORK_ERRORS,
+    Again,
+    Retry,
+    Validator,
+    host_of,
+    open_following,
+    parse_content_range,
+    status_error,
+    unsatisfied_total,
+)
 from comfy_tui.services.downloads.retry import RetryPolicy, parse_retry_after
-from comfy_tui.services.downloads.urls import MAX_REDIRECTS, check_hop, origin, redact_url
+from comfy_tui.services.downloads.urls import redact_url
 from comfy_tui.validate import ensure_inside, safe_relpath, validate_filename
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
-WRITE_BUFFER = 4 * 1024 * 1024
 PROGRESS_INTERVAL = 0.25
-FLUSH_INTERVAL = 1.0
-"""On a slow link bytes still reach the part at least this often (a kill loses little)."""
-DISK_RESERVE = 64 * 1024 * 1024
-"""Free space left untouched: a download never fills the disk to the last byte."""
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
-_NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
+MAX_RESTARTS = 5
+"""Requests asked again at once (to resume, or to start over) before giving up."""
 
 ErrorHook = Callable[[int, Mapping[str, str]], ComfyTuiError | None]
-DiskUsage = Callable[[Path], Any]
-
-
-class _Retry(Exception):
-    """A transient failure: try again after a pause (`retry_after` from the server)."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-class _Again(Exception):
-    """Ask again at once with the current resume state (not a failure)."""
-
-
-@dataclass(frozen=True)
-class Validator:
-    """What `If-Range` compares: a strong ETag, else Last-Modified."""
-
-    etag: str | None
-    last_modified: str | None
-
-    @classmethod
-    def from_headers(cls, headers: Mapping[str, str]) -> Validator:
-        etag = headers.get("ETag")
-        strong = etag if etag and not etag.startswith("W/") else None
-        return cls(strong, headers.get("Last-Modified"))
-
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> Validator:
-        etag, modified = doc.get("etag"), doc.get("last_modified")
-        return cls(
-            etag if isinstance(etag, str) else None,
-            modified if isinstance(modified, str) else None,
-        )
-
-    def if_range(self) -> str | None:
-        return self.etag or self.last_modified
-
-    def same(self, other: Validator) -> bool:
-        if self.etag and other.etag:
-            return self.etag == other.etag
-        if self.last_modified and other.last_modified:
-            return self.last_modified == other.last_modified
-        return False
-
-
-def parse_content_range(value: str | None) -> tuple[int, int, int | None] | None:
-    match = _CONTENT_RANGE.fullmatch((value or "").strip())
-    if not match:
-        return None
-    total = None if match.group(3) == "*" else int(match.group(3))
-    return int(match.group(1)), int(match.group(2)), total
-
-
-def _unsatisfied_total(value: str | None) -> int | None:
-    match = re.fullmatch(r"bytes\s+\*/(\d+)", (value or "").strip())
-    return int(match.group(1)) if match else None
-
-
-def _host(url: str) -> str:
-    return urllib.parse.urlsplit(url).hostname or url
 
 
 class HttpDownload:
@@ -180,7 +121,7 @@ class HttpDownload:
         self.meter = SpeedMeter(clock)
         self.part: PartFile | None = None
         self._validator: Validator | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._threads: PartThreads | None = None
         self._session: aiohttp.ClientSession | None = None
 
     # --- read-only views --------------------------------------------------------------------
@@ -194,7 +135,7 @@ class HttpDownload:
 
     # --- the job ----------------------------------------------------------------------------
     async def run(self) -> AsyncGenerator[Event, None]:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="download")
+        self._threads = PartThreads()
         self._session = aiohttp.ClientSession(
             timeout=self._timeout, auto_decompress=False, read_bufsize=1024 * 1024
         )
@@ -217,7 +158,7 @@ class HttpDownload:
             await self._shutdown()
 
     async def _transfer(self) -> AsyncGenerator[Event, None]:
-        failures = 0
+        failures = again = 0
         while True:
             before = self.part.size if self.part else 0
             try:
@@ -225,9 +166,15 @@ class HttpDownload:
                     async for event in events:
                         yield event
                 return
-            except _Again:
+            except Again:
+                again += 1
+                if again > MAX_RESTARTS:
+                    raise DownloadError(
+                        f"{host_of(self.final_url)} keeps answering with another version or range"
+                        " of the file; try again later"
+                    ) from None
                 continue
-            except _Retry as retry:
+            except Retry as retry:
                 progressed = self.part is not None and self.part.size > before
                 failures = 1 if progressed else failures + 1
                 keep = self.part is not None and self.part.size > 0
@@ -316,9 +263,9 @@ class HttpDownload:
             status = response.status
             if status == 429 or status >= 500:
                 wait = parse_retry_after(response.headers.get("Retry-After"))
-                raise _Retry(f"HTTP {status} from {_host(self.final_url)}", wait)
+                raise Retry(f"HTTP {status} from {host_of(self.final_url)}", wait)
             if status == 416 and offset > 0:
-                if _unsatisfied_total(response.headers.get("Content-Range")) == offset:
+                if unsatisfied_total(response.headers.get("Content-Range")) == offset:
                     self.bytes_total = offset
                     return  # the part already holds the whole file
                 await self._restart("the server refused the range")
@@ -336,7 +283,7 @@ class HttpDownload:
                 if span is None or span[0] != offset:
                     if offset == 0:
                         raise DownloadError(
-                            f"{_host(self.final_url)} sent part of the file unasked"
+                            f"{host_of(self.final_url)} sent part of the file unasked"
                             f" (Content-Range {response.headers.get('Content-Range')!r})"
                         )
                     await self._restart("the server answered another range")
@@ -362,7 +309,7 @@ class HttpDownload:
                 async for event in events:
                     yield event
         if self.bytes_total is not None and self._need_part().size != self.bytes_total:
-            raise _Retry("the connection closed before the end of the file")
+            raise Retry("the connection closed before the end of the file")
 
     async def _claim_from_response(
         self, response: aiohttp.ClientResponse, fresh: Validator
@@ -385,7 +332,7 @@ class HttpDownload:
                 async for event in events:
                     yield event
             if part.size > 0:
-                raise _Again
+                raise Again
         await self._in_thread(part.reset)
 
     async def _restart(self, why: str) -> None:
@@ -393,39 +340,20 @@ class HttpDownload:
         await self._in_thread(self._need_part().reset)
         self._validator = None
         self.resumed_from = 0
-        raise _Again
+        raise Again
 
     async def _request(self, headers: Mapping[str, str]) -> aiohttp.ClientResponse:
-        """GET with redirects followed by hand: each hop checked, the token kept to its origin."""
-        session = self._session
-        assert session is not None
-        first = url = self.spec.url
-        for _hop in range(MAX_REDIRECTS + 1):
-            sent = dict(headers)
-            if self.spec.token and origin(url) == origin(first):
-                sent["Authorization"] = f"Bearer {self.spec.token}"
-            try:
-                response = await session.get(url, headers=sent, allow_redirects=False)
-            except _NETWORK_ERRORS as exc:
-                raise _Retry(f"cannot reach {_host(url)} ({type(exc).__name__})") from None
-            if self.spec.kind is Kind.HF:
-                self._read_hub_headers(response.headers)
-            if response.status not in _REDIRECTS:
-                self.final_url = url
-                return response
-            location = response.headers.get("Location")
-            response.release()
-            if not location:
-                raise DownloadError(f"{_host(url)} answered a redirect without a Location")
-            try:
-                url = check_hop(
-                    url, urllib.parse.urljoin(url, location), allow_local=self.spec.allow_local
-                )
-            except ValidationError as exc:
-                raise DownloadError(str(exc)) from None
-        raise DownloadError(
-            f"too many redirects (more than {MAX_REDIRECTS}) starting at {_host(first)}"
+        assert self._session is not None
+        on_response = self._read_hub_headers if self.spec.kind is Kind.HF else None
+        response, self.final_url = await open_following(
+            self._session,
+            self.spec.url,
+            headers,
+            token=self.spec.token,
+            allow_local=self.spec.allow_local,
+            on_response=on_response,
         )
+        return response
 
     def _read_hub_headers(self, headers: Mapping[str, str]) -> None:
         commit, sha256 = hub_headers(headers)
@@ -439,26 +367,11 @@ class HttpDownload:
             specific = self._error_for_status(status, headers)
             if specific is not None:
                 return specific
-        where = redact_url(self.final_url)
-        if status in (401, 403):
-            return DownloadError(f"access denied (HTTP {status}) to {where}: it may need a token")
-        if status in (404, 410):
-            return DownloadError(f"not found (HTTP {status}): {where}")
-        return DownloadError(f"HTTP {status} from {_host(self.final_url)} for {where}")
+        return status_error(status, self.final_url)
 
     def _check_disk(self, total: int | None, offset: int) -> None:
-        if total is None:
-            return
-        directory = self._need_part().path.parent
-        free = int(self._disk_usage(directory).free)
-        need = max(0, total - offset)
-        if free < need + DISK_RESERVE:
-            keep = " (the partial file is kept)" if offset else ""
-            raise DownloadError(
-                f"not enough disk space for {self.filename}: {human_bytes(need)} needed,"
-                f" {human_bytes(free)} free in {directory}{keep}",
-                resumable=offset > 0,
-            )
+        part = self._need_part()
+        check_disk(part.path.parent, part.target.name, total, offset, self._disk_usage)
 
     def _sidecar_doc(self, validator: Validator) -> dict[str, Any]:
         return {
@@ -472,118 +385,55 @@ class HttpDownload:
     # --- the body ---------------------------------------------------------------------------
     async def _stream(self, response: aiohttp.ClientResponse) -> AsyncGenerator[Event, None]:
         part = self._need_part()
-        loop = asyncio.get_running_loop()
-        pending: asyncio.Future[None] | None = None
-        buffer = bytearray()
+        assert self._threads is not None
+        sink = ChunkSink(self._threads, part, self._clock)
         received = part.size
         self.meter.mark(received)
-        last = flushed = self._clock()
+        last = self._clock()
         try:
             async for chunk in response.content.iter_any():
-                buffer += chunk
                 received += len(chunk)
+                await sink.add(chunk)
                 now = self._clock()
-                if len(buffer) >= WRITE_BUFFER or now - flushed >= FLUSH_INTERVAL:
-                    if pending is not None:
-                        await pending
-                    pending = loop.run_in_executor(self._executor, part.append, buffer)
-                    buffer = bytearray()
-                    flushed = now
                 if now - last >= PROGRESS_INTERVAL:
                     last = now
                     yield self._progress(received)
-            if pending is not None:
-                await pending
-            pending = None
-            if buffer:
-                await self._in_thread(part.append, buffer)
-                buffer = bytearray()
+            await sink.finish()
             yield self._progress(received)
-        except _NETWORK_ERRORS as exc:
-            await self._drain(pending, buffer)
-            raise _Retry(f"connection lost ({type(exc).__name__})") from None
+        except NETWORK_ERRORS as exc:
+            try:
+                await sink.finish()  # keep every byte that arrived
+            except OSError as write_failed:
+                raise self._write_error(write_failed) from None
+            raise Retry(f"connection lost ({type(exc).__name__})") from None
         except (asyncio.CancelledError, GeneratorExit):
-            # Keep what arrived: queued behind any running write, before the part is closed.
-            if buffer and self._executor is not None:
-                self._executor.submit(part.append, buffer)
+            sink.abandon()
             raise
         except OSError as exc:
             raise self._write_error(exc) from None
 
-    async def _drain(self, pending: asyncio.Future[None] | None, buffer: bytearray) -> None:
-        """Write what arrived before the connection broke, so the part keeps every byte."""
-        try:
-            if pending is not None:
-                await pending
-            if buffer:
-                await self._in_thread(self._need_part().append, buffer)
-        except OSError as exc:
-            raise self._write_error(exc) from None
-
     def _write_error(self, exc: OSError) -> DownloadError:
-        kept = human_bytes(self.part.size if self.part else 0)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return DownloadError(
-                f"the disk is full while writing {self.filename} ({kept} kept):"
-                " free some space, then resume",
-                resumable=True,
-            )
-        return DownloadError(f"cannot write {self.filename}: {exc.strerror or exc}", resumable=True)
+        return write_error(exc, self.filename, self.part.size if self.part else 0)
 
     def _progress(self, done: int) -> Progress:
         self.bytes_done = done
         self.meter.update(done)
-        total = self.bytes_total
-        fraction = min(1.0, done / total) if total else 0.0
-        speed = self.meter.speed
-        rate = f"{human_bytes(speed)}/s" if speed else "-- /s"
-        of = human_bytes(total) if total is not None else "?"
-        detail = f"{human_bytes(done)} / {of}, {rate}, ETA {human_eta(self.eta)}"
-        return Progress(f"download {self.filename}", fraction, done, total, detail)
+        return progress(self.filename, done, self.bytes_total, self.meter.speed, self.eta)
 
     # --- the end ----------------------------------------------------------------------------
     async def _finish(self) -> AsyncGenerator[Event, None]:
         part = self._need_part()
-        digest = part.hexdigest()
-        expected = self.expected_sha256
-        if expected and digest != expected:
-            await self._in_thread(part.discard)
-            raise ChecksumError(
-                f"sha256 mismatch for {self.filename}: expected {expected}, got {digest};"
-                " the downloaded file was deleted"
-            )
-        try:
-            await self._in_thread(part.commit)
-        except FileExistsError:
-            await self._in_thread(part.discard)
-            raise AlreadyExistsError(
-                f"{self.spec.folder}/{self.filename} appeared in the library meanwhile;"
-                " kept that one"
-            ) from None
-        except OSError as exc:
-            raise DownloadError(
-                f"cannot move {self.filename} into place: {exc.strerror or exc};"
-                " the complete partial file is kept",
-                resumable=True,
-            ) from None
-        target = part.target
-        self.meta = DownloadMeta(
-            kind=self.spec.kind,
-            source=self.spec.source_url or self.spec.key,
-            url=redact_url(self.spec.url),
-            folder=self.spec.folder,
-            filename=target.name,
-            size=part.size,
-            sha256=digest,
-            repo_id=self.spec.repo_id,
-            revision=self.spec.revision,
+        assert self._threads is not None
+        self.meta = await verify_and_commit(
+            self._threads,
+            part,
+            self.spec,
+            expected=self.expected_sha256,
             commit=self.commit,
-            path_in_repo=self.spec.path_in_repo,
-            civitai_model_id=self.spec.civitai_model_id,
-            civitai_version_id=self.spec.civitai_version_id,
             etag=self._validator.etag if self._validator else None,
         )
-        log.info("downloaded %s (%d bytes, sha256 %s)", target, part.size, digest)
+        target = part.target
+        log.info("downloaded %s (%d bytes, sha256 %s)", target, part.size, self.meta.sha256)
         self.bytes_done = part.size
         yield Progress(f"download {target.name}", 1.0, part.size, part.size, "done")
         if self.on_complete is not None:
@@ -606,25 +456,18 @@ class HttpDownload:
         if self._session is not None:
             await self._session.close()
             self._session = None
-        executor = self._executor
-        if executor is None:
-            return
-        if self.part is not None:
-            # Queued behind any write still running, so the lock goes only after the last byte.
-            closing = asyncio.get_running_loop().run_in_executor(executor, self.part.close)
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(closing)
-        executor.shutdown(wait=False)
-        self._executor = None
+        if self._threads is not None:
+            await self._threads.close(self.part)
+            self._threads = None
 
     # --- helpers ----------------------------------------------------------------------------
     def _need_part(self) -> PartFile:
         assert self.part is not None, "the part is claimed before any byte is written"
         return self.part
 
-    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        assert self._threads is not None
+        return await self._threads.call(fn, *args)
 
     async def _in_thread_quietly(self, fn: Callable[[], None]) -> None:
         try:

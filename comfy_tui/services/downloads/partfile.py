@@ -1,8 +1,9 @@
 """`<name>.part` beside the target: locked, appended, hashed, then renamed into place.
 
 All methods are blocking; the engine calls them from one worker thread per download, so they
-run in order and never on the event loop. While open, the part is held with an exclusive
-``flock`` on its own descriptor: a second process downloading the same file gets
+run in order and never on the event loop (only `digest` runs in a second thread, so hashing
+and writing overlap; the engine never lets the two race). While open, the part is held with
+an exclusive ``flock`` on its own descriptor: a second process downloading the same file gets
 `LockBusyError` instead of interleaving bytes, and a killed process releases it.
 
 The sidecar ``<name>.part.json`` (written with `store.jsonfile`) records which download the
@@ -16,6 +17,7 @@ import errno
 import fcntl
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -139,16 +141,29 @@ class PartFile:
             hashed += len(data)
         return hashed
 
+    def write(self, chunks: Sequence[bytes | bytearray]) -> None:
+        """Write `chunks` at the end, not hashed (`digest` does that, maybe in another thread).
+
+        On an error (ENOSPC) what was written stays and `size` counts it.
+        """
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                n = os.pwrite(self.fd, view, self.size)
+                if n <= 0:  # pragma: no cover - pwrite raises rather than returning 0
+                    raise OSError(errno.EIO, "short write")
+                self.size += n
+                view = view[n:]
+
+    def digest(self, chunks: Sequence[bytes | bytearray]) -> None:
+        """Feed `chunks` to the sha256, in the order they are written."""
+        for chunk in chunks:
+            self._hash.update(chunk)
+
     def append(self, data: bytes | bytearray) -> None:
-        """Write `data` at the end and hash it. On an error (ENOSPC) what was written stays."""
-        view = memoryview(data)
-        while view:
-            n = os.pwrite(self.fd, view, self.size)
-            if n <= 0:  # pragma: no cover - pwrite raises rather than returning 0
-                raise OSError(errno.EIO, "short write")
-            self._hash.update(view[:n])
-            self.size += n
-            view = view[n:]
+        """Write and hash `data` in this thread."""
+        self.write([data])
+        self.digest([data])
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()

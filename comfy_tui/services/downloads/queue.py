@@ -20,41 +20,27 @@ import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from comfy_tui.errors import ComfyTuiError, LockBusyError
 from comfy_tui.events import Event, Progress
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.downloads.engine import HttpDownload
-from comfy_tui.services.downloads.hf import HubFile, hub_error
 from comfy_tui.services.downloads.model import (
     DownloadError,
     DownloadRequest,
     DownloadSpec,
-    Kind,
     OnComplete,
     State,
 )
-from comfy_tui.services.downloads.partfile import PartFile
 from comfy_tui.services.downloads.resolve import Resolver
 from comfy_tui.services.downloads.store import DownloadItem, delete_item, load_items, save_item
+from comfy_tui.services.downloads.wiring import discard_partial, make_engine
 from comfy_tui.settings import Settings
-from comfy_tui.validate import ensure_inside, safe_relpath
 
 log = logging.getLogger(__name__)
 
 _OPEN = frozenset({State.QUEUED, State.ACTIVE, State.PAUSED, State.FAILED})
-
-
-def discard_partial(library_root: Path, folder: str, filename: str) -> None:
-    """Delete the `.part` (and sidecar) of a download that is not running (blocking)."""
-    target = ensure_inside(library_root, safe_relpath(library_root, folder) / filename)
-    part = PartFile(target)
-    if not part.path.exists():
-        return
-    part.open()
-    part.discard()
 
 
 class DownloadQueue:
@@ -186,7 +172,10 @@ class DownloadQueue:
         if item.state is not State.DONE and item.state is not State.CANCELLED:
             await self.cancel(item_id)
         await asyncio.to_thread(delete_item, self.paths.downloads_queue(), item_id)
-        self._items.pop(item_id, None)
+        gone = self._items.pop(item_id)
+        self._specs.pop(item_id, None)
+        for inbox in list(self._subscribers):
+            inbox.put_nowait(gone.with_(removed=True))
 
     # --- the CLI path -----------------------------------------------------------------------
     async def prepare(self, request: DownloadRequest) -> DownloadItem:
@@ -324,30 +313,8 @@ class DownloadQueue:
             raise
 
     def _engine(self, spec: DownloadSpec) -> HttpDownload:
-        error_hook = None
-        if spec.kind is Kind.HF and spec.repo_id and spec.revision and spec.path_in_repo:
-            file = HubFile(spec.repo_id, spec.revision, spec.path_in_repo)
-
-            def error_hook(status: int, headers: Mapping[str, str]) -> ComfyTuiError | None:
-                return hub_error(status, headers, file, self.settings)
-
-        elif spec.kind is Kind.CIVITAI:
-
-            def error_hook(status: int, headers: Mapping[str, str]) -> ComfyTuiError | None:
-                if status in (401, 403):
-                    return DownloadError(
-                        f"CivitAI refused the download (HTTP {status}): this model needs an"
-                        " account; set CIVITAI_API_TOKEN"
-                    )
-                return None
-
-        return HttpDownload(
-            spec,
-            self.paths.library_models(),
-            on_complete=self.on_complete,
-            error_for_status=error_hook,
-            **self._engine_options,
-        )
+        root = self.paths.library_models()
+        return make_engine(spec, self.settings, root, self.on_complete, self._engine_options)
 
     def _progress(self, item_id: str, engine: HttpDownload) -> None:
         self._set(

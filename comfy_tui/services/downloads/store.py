@@ -39,6 +39,8 @@ class DownloadItem:
     commit: str | None = None
     added_at: float = 0.0
     finished_at: float | None = None
+    removed: bool = field(default=False, compare=False)
+    """Set only on the last snapshot `updates()` sends for an item `remove()` dropped."""
 
     @property
     def fraction(self) -> float:
