@@ -250,3 +250,47 @@ async def test_an_unreadable_entry_is_skipped(data_dir: Path, server: DownloadSe
     await queue.wait_idle()
     assert queue.get(item.id).state is State.DONE
     await queue.close()
+
+
+async def test_unreachable_source_pauses_and_keeps_the_part(data_dir: Path) -> None:
+    """After a restart a CivitAI item is resolved again; if the API is down, it waits."""
+    api = "http://127.0.0.1:9"  # the discard port: nothing listens
+    folder = data_dir / "library/models/loras"
+    folder.mkdir(parents=True)
+    (folder / "style.safetensors.part").write_bytes(b"x" * 100)
+    save_item(
+        data_dir / "metadata" / "downloads.json",
+        DownloadItem(
+            id="c1",
+            request=DownloadRequest(f"{api}/api/download/models/5"),
+            state=State.QUEUED,
+            key="civitai:5",
+            folder="loras",
+            filename="style.safetensors",
+        ),
+    )
+    settings = Settings(data_dir=data_dir, civitai_api=api)
+    queue = DownloadQueue(settings, DataPaths(data_dir))
+    await queue.start()
+    await queue.wait_idle()
+    item = queue.get("c1")
+    assert item.state is State.PAUSED
+    assert item.error is not None and "cannot reach CivitAI" in item.error
+    assert models(data_dir, "loras") == ["style.safetensors.part"]
+    await queue.close()
+
+
+async def test_a_hard_failure_leaves_no_part(data_dir: Path, server: DownloadServer) -> None:
+    url = server.add("/m.bin", DATA, rate=RATE)
+    queue = make_queue(data_dir)
+    await queue.start()
+    item = await queue.add(DownloadRequest(url, folder="vae"))
+    await until(lambda: queue.get(item.id).bytes_done > 1024 * 1024)
+    await queue.pause(item.id)
+    assert models(data_dir, "vae") != []
+    server.routes["/m.bin"].status = 410  # the file is gone for good
+    await queue.resume(item.id)
+    await queue.wait_idle()
+    assert queue.get(item.id).state is State.FAILED
+    assert models(data_dir, "vae") == []
+    await queue.close()

@@ -22,7 +22,7 @@ from contextlib import aclosing
 from dataclasses import replace
 from typing import Any
 
-from comfy_tui.errors import ComfyTuiError, LockBusyError
+from comfy_tui.errors import ComfyTuiError, LockBusyError, NetworkError
 from comfy_tui.events import Event, Progress
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.downloads.engine import HttpDownload
@@ -302,13 +302,17 @@ class DownloadQueue:
             await self._save(current)
             raise
         except ComfyTuiError as exc:
-            resumable = isinstance(exc, DownloadError) and exc.resumable
-            if isinstance(exc, LockBusyError):
-                resumable = True
+            # Resumable (the network, a full disk, another process on it): paused, part kept.
+            # Anything else: failed, and no partial file is left behind.
+            resumable = (isinstance(exc, DownloadError) and exc.resumable) or isinstance(
+                exc, LockBusyError | NetworkError
+            )
             state = State.PAUSED if resumable else State.FAILED
             current = self._items[item_id]
             if not resumable:
                 current = current.with_(bytes_done=0)
+                with contextlib.suppress(ComfyTuiError, OSError):
+                    await self._discard(current)
             await self._save(current.with_(state=state, error=str(exc), speed=None, eta=None))
             raise
 
