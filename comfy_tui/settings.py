@@ -50,10 +50,14 @@ class Settings:
     library_roots: tuple[Path, ...] = ()
     gpu_replay: Path | None = None
     """Testing aid: play GPU readings from a recording file instead of asking NVML."""
+    max_downloads: int = 2
+    civitai_api: str = "https://civitai.com"
+    civitai_token: str | None = field(default=None, repr=False)
+    allow_local_downloads: bool = False
 
     def secrets(self) -> list[str]:
         """Every token value that is set: the log filter masks these."""
-        return [s for s in (self.github_token, self.hf_token) if s]
+        return [s for s in (self.github_token, self.hf_token, self.civitai_token) if s]
 
     def to_public_dict(self) -> dict[str, Any]:
         """A JSON-ready view with tokens masked (`***` when set, null when not)."""
@@ -189,6 +193,32 @@ def _listen(raw: Any, from_env: bool) -> str:
         raise _Bad("an IP address or host name", str(exc)) from exc
 
 
+def _small_count(raw: Any, from_env: bool) -> int:
+    expected = "a whole number from 1 to 16"
+    if from_env and isinstance(raw, str):
+        if not raw.strip().isdigit():
+            raise _Bad(expected)
+        raw = int(raw.strip())
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 16:
+        raise _Bad(expected)
+    return raw
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _boolean(raw: Any, from_env: bool) -> bool:
+    if from_env and isinstance(raw, str):
+        word = raw.strip().lower()
+        if word in _TRUE | _FALSE:
+            return word in _TRUE
+        raise _Bad("a boolean (1/0, true/false, yes/no, on/off)")
+    if not isinstance(raw, bool):
+        raise _Bad("a boolean (true or false)")
+    return raw
+
+
 def _keymap(raw: Any, from_env: bool) -> Mapping[str, str]:
     if not isinstance(raw, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in raw.items()
@@ -221,7 +251,7 @@ class _Key:
     env: tuple[str, ...] = ()
 
 
-_SECRET_KEYS = frozenset({"github_token", "hf_token"})
+_SECRET_KEYS = frozenset({"github_token", "hf_token", "civitai_token"})
 
 _KEYS: dict[str, _Key] = {
     "github_api": _Key(_url, ("COMFY_TUI_GITHUB_API",)),
@@ -245,6 +275,10 @@ _KEYS: dict[str, _Key] = {
     "keymap": _Key(_keymap),
     "library_roots": _Key(_path_list, ("COMFY_TUI_LIBRARY_ROOTS",)),
     "gpu_replay": _Key(_optional_path, ("COMFY_TUI_GPU_REPLAY",)),
+    "max_downloads": _Key(_small_count, ("COMFY_TUI_MAX_DOWNLOADS",)),
+    "civitai_api": _Key(_url, ("COMFY_TUI_CIVITAI_API",)),
+    "civitai_token": _Key(_optional_string, ("CIVITAI_API_TOKEN",)),
+    "allow_local_downloads": _Key(_boolean, ("COMFY_TUI_ALLOW_LOCAL_DOWNLOADS",)),
 }
 
 ENV_VARS: dict[str, tuple[str, ...]] = {k: spec.env for k, spec in _KEYS.items() if spec.env}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,11 @@ from comfy_tui.settings import ENV_VARS, Settings
 pytest_plugins = ["tests.fakes.install_fixtures", "tests.fakes.node_fixtures"]
 """Install fixtures (fake upstream repo, wheelhouse, settings) and node fixtures (a node mirror,
 node wheels) for any test that asks for them."""
+# huggingface_hub reads these once, when first imported: no telemetry calls, no Xet, and a
+# throwaway HF_HOME (never the developer's token or cache).
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_XET"] = "1"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="comfy-tui-test-hf-")
 
 TESTS_ROOT = Path(__file__).resolve().parent
 SNAPSHOT_ROOT = TESTS_ROOT.parent / "snapshots"

@@ -6,6 +6,7 @@ import argparse
 
 from comfy_tui.cli.config_cmd import run_config
 from comfy_tui.cli.context import Context, Handler
+from comfy_tui.cli.downloads_cmd import run_models_download
 from comfy_tui.cli.instances_cmd import run_launch, run_logs, run_ps, run_restart, run_stop
 from comfy_tui.cli.models_cmd import HANDLERS as MODELS_HANDLERS
 from comfy_tui.cli.nodes_cmd import (
@@ -54,6 +55,7 @@ HANDLERS: dict[str, Handler] = {
     "snapshot list": run_snapshot_list,
     "snapshot create": run_snapshot_create,
     "snapshot restore": run_snapshot_restore,
+    "models download": run_models_download,
 }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from comfy_tui.errors import SettingsError
 from comfy_tui.paths import DataPaths
+from comfy_tui.services.downloads import DownloadQueue
 from comfy_tui.services.github import GitHubReleases
 from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.services.library.service import LibraryService
@@ -36,6 +37,7 @@ class Services:
     instances: InstancesService
     library: LibraryService
     nodes: NodesService
+    downloads: DownloadQueue
     monitor: Monitor
     """The one sampler of CPU, RAM, disks, GPUs and instances (the App runs it)."""
     instance_labels: Callable[[], Mapping[str, str]] = field(default=_no_instance_labels)
@@ -88,6 +90,7 @@ def build_services(settings: Settings) -> Services:
         running_versions=instances.running_versions,
         instances=instances,
         library=library,
+        downloads=DownloadQueue(settings, paths),
         nodes=NodesService(settings, paths, running_versions=instances.running_versions),
         monitor=build_monitor(settings, paths),
         instance_labels=lambda: instance_labels(paths),

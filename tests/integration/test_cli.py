@@ -77,7 +77,6 @@ def test_data_dir_env_is_used(tmp_path: Path) -> None:
         ["stop", "--all"],
         ["stats", "--json"],
         ["models", "scan"],
-        ["models", "download", "org/repo", "file.safetensors"],
         ["nodes", "list"],
         ["snapshot", "list", "v0.3.77"],
     ],

@@ -245,3 +245,58 @@ def test_nodes_mirror_default_file_environment_and_bad_values(data_dir: Path) ->
     write(data_dir, 'nodes_mirror = "http://git.example"\n')
     with pytest.raises(SettingsError, match="nodes_mirror"):
         load_settings(data_dir, {})
+
+
+def test_download_settings_defaults(data_dir: Path) -> None:
+    s = load_settings(data_dir, {})
+    assert s.max_downloads == 2
+    assert s.civitai_api == "https://civitai.com"
+    assert s.civitai_token is None
+    assert s.allow_local_downloads is False
+
+
+def test_download_settings_from_file_and_environment(data_dir: Path) -> None:
+    write(
+        data_dir,
+        'max_downloads = 4\ncivitai_api = "http://127.0.0.1:7000"\nallow_local_downloads = true\n',
+    )
+    s = load_settings(data_dir, {})
+    assert (s.max_downloads, s.civitai_api, s.allow_local_downloads) == (
+        4,
+        "http://127.0.0.1:7000",
+        True,
+    )
+    env = {
+        "COMFY_TUI_MAX_DOWNLOADS": "3",
+        "COMFY_TUI_CIVITAI_API": "https://civitai.mirror.example",
+        "CIVITAI_API_TOKEN": "civitai-secret-token",
+        "COMFY_TUI_ALLOW_LOCAL_DOWNLOADS": "no",
+    }
+    s = load_settings(data_dir, env)
+    assert s.max_downloads == 3
+    assert s.civitai_api == "https://civitai.mirror.example"
+    assert s.allow_local_downloads is False
+    assert s.civitai_token == "civitai-secret-token"
+    assert "civitai-secret-token" in s.secrets()
+    assert s.to_public_dict()["civitai_token"] == MASK
+    assert "civitai-secret-token" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "needle"),
+    [
+        ("max_downloads = 0", {}, "max_downloads"),
+        ("max_downloads = 17", {}, "max_downloads"),
+        ('max_downloads = "2"', {}, "max_downloads"),
+        ("allow_local_downloads = 1", {}, "allow_local_downloads"),
+        ('civitai_api = "http://civitai.example"', {}, "civitai_api"),
+        ("", {"COMFY_TUI_MAX_DOWNLOADS": "two"}, "COMFY_TUI_MAX_DOWNLOADS"),
+        ("", {"COMFY_TUI_ALLOW_LOCAL_DOWNLOADS": "maybe"}, "COMFY_TUI_ALLOW_LOCAL_DOWNLOADS"),
+    ],
+)
+def test_bad_download_settings(data_dir: Path, toml: str, env: dict[str, str], needle: str) -> None:
+    write(data_dir, toml)
+    with pytest.raises(SettingsError) as info:
+        load_settings(data_dir, env)
+    assert needle in str(info.value)
+    assert "\n" not in str(info.value)

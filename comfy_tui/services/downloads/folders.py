@@ -1,0 +1,81 @@
+"""Library folder names a download may land in (ComfyUI's `folder_paths.py` types).
+
+A stand-in until the model library's own list exists: the lead swaps `KNOWN_FOLDERS` and
+`canonical_folder` for `services/library/folders.py` at merge time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+
+from comfy_tui.errors import ValidationError
+from comfy_tui.validate import validate_filename
+
+KNOWN_FOLDERS: tuple[str, ...] = (
+    "checkpoints",
+    "loras",
+    "vae",
+    "text_encoders",
+    "diffusion_models",
+    "clip_vision",
+    "style_models",
+    "embeddings",
+    "diffusers",
+    "vae_approx",
+    "controlnet",
+    "gligen",
+    "upscale_models",
+    "latent_upscale_models",
+    "hypernetworks",
+    "photomaker",
+    "classifiers",
+    "model_patches",
+    "audio_encoders",
+    "configs",
+)
+
+ALIASES: dict[str, str] = {
+    "clip": "text_encoders",
+    "unet": "diffusion_models",
+    "t2i_adapter": "controlnet",
+    "lora": "loras",
+    "checkpoint": "checkpoints",
+    "embedding": "embeddings",
+    "upscale": "upscale_models",
+}
+"""Legacy ComfyUI names and common singulars, mapped to the folder that holds them."""
+
+
+def canonical_folder(folder: str) -> str:
+    """Check a `--folder` value and return it normalised: ``lora`` → ``loras``, ``unet/x`` →
+    ``diffusion_models/x``. Sub-folders are allowed (``loras/sdxl``), each part a plain name."""
+    text = folder.strip().strip("/") if isinstance(folder, str) else ""
+    if not text:
+        raise ValidationError("invalid folder: it is empty; " + _choices())
+    parts = PurePosixPath(text).parts
+    head = parts[0].lower()
+    head = ALIASES.get(head, head)
+    if head not in KNOWN_FOLDERS:
+        raise ValidationError(f"unknown library folder {parts[0]!r}: {_choices()}")
+    for part in parts[1:]:
+        try:
+            validate_filename(part)
+        except ValidationError as exc:
+            raise ValidationError(f"invalid folder {folder!r}: {exc}") from None
+    return "/".join((head, *parts[1:]))
+
+
+def guess_folder(path_parts: Iterable[str]) -> str | None:
+    """The library folder named by a component of a remote path, for example
+    ``split_files/vae/ae.safetensors`` → ``vae``; None when no component names one."""
+    for part in reversed(list(path_parts)):
+        name = part.lower()
+        name = ALIASES.get(name, name)
+        if name in KNOWN_FOLDERS:
+            return name
+    return None
+
+
+def _choices() -> str:
+    return "use one of " + ", ".join(KNOWN_FOLDERS)

@@ -1,0 +1,179 @@
+"""`<name>.part` beside the target: locked, appended, hashed, then renamed into place.
+
+All methods are blocking; the engine calls them from one worker thread per download, so they
+run in order and never on the event loop (only `digest` runs in a second thread, so hashing
+and writing overlap; the engine never lets the two race). While open, the part is held with
+an exclusive ``flock`` on its own descriptor: a second process downloading the same file gets
+`LockBusyError` instead of interleaving bytes, and a killed process releases it.
+
+The sidecar ``<name>.part.json`` (written with `store.jsonfile`) records which download the
+bytes belong to and the server's validator (ETag or Last-Modified) for ``If-Range``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from comfy_tui.errors import LockBusyError, MetadataError
+from comfy_tui.store.jsonfile import backup_path, lock_path, read_json, write_json
+
+PART_SUFFIX = ".part"
+SIDECAR_SUFFIX = ".part.json"
+_READ_STEP = 8 * 1024 * 1024
+
+
+def part_path(target: Path) -> Path:
+    return target.with_name(target.name + PART_SUFFIX)
+
+
+def sidecar_path(target: Path) -> Path:
+    return target.with_name(target.name + SIDECAR_SUFFIX)
+
+
+def remove_sidecar(target: Path) -> None:
+    """Delete the sidecar and the lock and backup files `jsonfile` keeps beside it."""
+    side = sidecar_path(target)
+    for path in (side, backup_path(side), lock_path(side)):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class PartFile:
+    """The partial file of one target. `size` bytes are on disk and fed to the sha256."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.path = part_path(target)
+        self.fd = -1
+        self.created = False
+        self.size = 0
+        self._hash = hashlib.sha256()
+
+    # --- lifetime -----------------------------------------------------------------------
+    def open(self) -> None:
+        """Open (creating it if needed) and lock the part; `LockBusyError` if another holds it."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            created = True
+        except FileExistsError:
+            fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+            created = False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LockBusyError(
+                f"{self.target.name} is being downloaded by another comfy-tui process"
+            ) from None
+        self.fd, self.created = fd, created
+        self.size = os.fstat(fd).st_size
+
+    def close(self) -> None:
+        """Release the lock (idempotent). The part stays for a later resume."""
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
+
+    def discard(self) -> None:
+        """Delete the part and its sidecar, then release the lock."""
+        if self.fd >= 0:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            remove_sidecar(self.target)
+        self.close()
+
+    def discard_if_unused(self) -> None:
+        """Delete a part this run created and never wrote to; keep anything else."""
+        if self.fd >= 0 and self.created and self.size == 0:
+            self.discard()
+        else:
+            self.close()
+
+    # --- sidecar ------------------------------------------------------------------------
+    def read_sidecar(self) -> dict[str, Any] | None:
+        try:
+            return read_json(sidecar_path(self.target))
+        except (FileNotFoundError, MetadataError):
+            return None
+
+    def write_sidecar(self, doc: dict[str, Any]) -> None:
+        write_json(sidecar_path(self.target), doc)
+
+    # --- bytes --------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Empty the part: the next byte written is byte 0 of the file."""
+        os.ftruncate(self.fd, 0)
+        self.size = 0
+        self._hash = hashlib.sha256()
+
+    def rehash_step(self, hashed: int) -> int:
+        """Feed the next slice of the existing part (from offset `hashed`) to the sha256.
+
+        Returns the new offset; call again until it equals `size`. Resets the hash at 0.
+        """
+        if hashed == 0:
+            self._hash = hashlib.sha256()
+        want = min(_READ_STEP * 8, self.size - hashed)
+        end = hashed + want
+        while hashed < end:
+            data = os.pread(self.fd, min(_READ_STEP, end - hashed), hashed)
+            if not data:  # the file shrank under us: keep only what we read
+                self.size = hashed
+                os.ftruncate(self.fd, hashed)
+                break
+            self._hash.update(data)
+            hashed += len(data)
+        return hashed
+
+    def write(self, chunks: Sequence[bytes | bytearray]) -> None:
+        """Write `chunks` at the end, not hashed (`digest` does that, maybe in another thread).
+
+        On an error (ENOSPC) what was written stays and `size` counts it.
+        """
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                n = os.pwrite(self.fd, view, self.size)
+                if n <= 0:  # pragma: no cover - pwrite raises rather than returning 0
+                    raise OSError(errno.EIO, "short write")
+                self.size += n
+                view = view[n:]
+
+    def digest(self, chunks: Sequence[bytes | bytearray]) -> None:
+        """Feed `chunks` to the sha256, in the order they are written."""
+        for chunk in chunks:
+            self._hash.update(chunk)
+
+    def append(self, data: bytes | bytearray) -> None:
+        """Write and hash `data` in this thread."""
+        self.write([data])
+        self.digest([data])
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+    def commit(self) -> None:
+        """fsync, rename the part onto the target, fsync the folder, drop the sidecar."""
+        os.fsync(self.fd)
+        if self.target.exists():
+            raise FileExistsError(errno.EEXIST, "target exists", str(self.target))
+        os.rename(self.path, self.target)
+        _fsync_dir(self.target.parent)
+        remove_sidecar(self.target)
+        self.close()
