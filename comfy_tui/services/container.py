@@ -82,6 +82,8 @@ def build_services(settings: Settings) -> Services:
     paths = DataPaths(settings.data_dir)
     library = LibraryService(settings, paths)
     instances = InstancesService(settings, paths, model_paths=library.write_extra_model_paths)
+    downloads = DownloadQueue(settings, paths)
+    downloads.on_complete = library.index_download
     return Services(
         settings=settings,
         paths=paths,
@@ -90,7 +92,7 @@ def build_services(settings: Settings) -> Services:
         running_versions=instances.running_versions,
         instances=instances,
         library=library,
-        downloads=DownloadQueue(settings, paths),
+        downloads=downloads,
         nodes=NodesService(settings, paths, running_versions=instances.running_versions),
         monitor=build_monitor(settings, paths),
         instance_labels=lambda: instance_labels(paths),
