@@ -63,7 +63,10 @@ def cell(m: ModelRecord) -> dict[str, str]:
     }
 
 
-EMPTY = "The model library is empty — press s to scan it, or i to import a file or folder"
+EMPTY = (
+    "The model library is empty — press s to scan it, i to import a file or folder,"
+    " or a to download a model"
+)
 
 
 class ModelsScreen(DownloadsMixin):

@@ -29,6 +29,8 @@ MARKS = {
 BAR_STYLES = {State.DONE: "$success", State.PAUSED: "$warning 70%", State.FAILED: "$error"}
 TAIL = 18
 """Cells of the right-hand part: "123.4 MiB/s 1:02:03" or the state."""
+MIN_WIDTH = 40
+"""Narrower lists scroll sideways rather than lose the bar."""
 
 
 def _tail(item: DownloadItem) -> str:
@@ -51,8 +53,8 @@ def _bar(fraction: float, width: int, state: State) -> Content:
 def row_content(item: DownloadItem, width: int) -> Content:
     """One download in `width` cells: mark, name, bar, percent, speed and ETA (or state)."""
     mark, style = MARKS[item.state]
-    width = max(width, 30)
-    bar_width = max(6, min(24, (width - TAIL - 8) // 3))
+    width = max(width, MIN_WIDTH)
+    bar_width = max(4, min(24, (width - TAIL - 8) // 3))
     name_width = width - 2 - 1 - bar_width - 5 - 1 - TAIL
     name = item.label
     if len(name) > name_width:
