@@ -55,6 +55,10 @@ def model_json(m: ModelRecord) -> dict[str, Any]:
         "dtypes": list(m.dtypes),
         "metadata": m.metadata,
         "added_at": m.added_at,
+        "source_url": m.source_url,
+        "source_repo": m.source_repo,
+        "source_revision": m.source_revision,
+        "source_commit": m.source_commit,
     }
 
 

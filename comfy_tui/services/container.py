@@ -88,6 +88,8 @@ def build_services(settings: Settings) -> Services:
         model_paths=library.write_extra_model_paths,
         wiring=lambda reported: wiring_problems(reported, library.roots()),
     )
+    downloads = DownloadQueue(settings, paths)
+    downloads.on_complete = library.index_download
     return Services(
         settings=settings,
         paths=paths,
@@ -96,7 +98,7 @@ def build_services(settings: Settings) -> Services:
         running_versions=instances.running_versions,
         instances=instances,
         library=library,
-        downloads=DownloadQueue(settings, paths),
+        downloads=downloads,
         nodes=NodesService(settings, paths, running_versions=instances.running_versions),
         monitor=build_monitor(settings, paths),
         instance_labels=lambda: instance_labels(paths),

@@ -89,6 +89,10 @@ LIBRARY_MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (dev, ino)
     );
     """,
+    # 3: the commit a download's revision pointed at (Hugging Face), beside its revision.
+    """
+    ALTER TABLE models ADD COLUMN source_commit TEXT;
+    """,
 )
 
 

@@ -64,6 +64,7 @@ class ModelRecord:
     source_url: str | None = None
     source_repo: str | None = None
     source_revision: str | None = None
+    source_commit: str | None = None
     id: int | None = None
 
     @property

@@ -20,6 +20,7 @@ from comfy_tui.ui.commands import ComfyCommands
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.help import HelpRow, HelpScreen
+from comfy_tui.ui.downloads_feed import DownloadsChanged, DownloadsFeed
 from comfy_tui.ui.jobs import JobEventPosted, JobUpdate, is_job, job_group, pump, state_after
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
 from comfy_tui.ui.screens.instances import InstancesScreen
@@ -66,6 +67,8 @@ class ComfyTuiApp(App[int]):
         self.job_updates: Signal[JobUpdate] = Signal(self, "job-updates")
         self.stats = StatsFeed(self, services.monitor)
         """The one monitor sampler; screens subscribe to `stats.updates`."""
+        self.downloads = DownloadsFeed(self, services.downloads)
+        """The download queue, started on mount; screens subscribe to `downloads.updates`."""
         self._sampling = sampling
         services.monitor.set_detail(False)  # the Monitor screen turns detail on while shown
         if services.settings.keymap:
@@ -78,10 +81,11 @@ class ComfyTuiApp(App[int]):
 
     # --- monitoring ----------------------------------------------------------------------
     def on_mount(self) -> None:
-        """Start sampling, reattach to instances that outlived an earlier run (dead ones are
-        marked exited), and clear what crashed installs left behind."""
+        """Start sampling and the download queue, reattach to instances that outlived an
+        earlier run (dead ones are marked exited), and clear what crashed installs left behind."""
         if self._sampling:
             self.stats.start()
+        self.downloads.start()
         self.run_worker(
             self.services.instances.refresh(), group="instances:reattach", exit_on_error=False
         )
@@ -92,8 +96,13 @@ class ComfyTuiApp(App[int]):
     def on_stats_sampled(self, message: StatsSampled) -> None:
         self.stats.receive(message.sample)
 
+    def on_downloads_changed(self, message: DownloadsChanged) -> None:
+        self.downloads.receive(message.items)
+
     async def on_unmount(self) -> None:
-        """Stop sampling and release NVML (never let that block quitting)."""
+        """Stop the downloads (they resume on the next start), stop sampling and release NVML
+        (never let that block quitting)."""
+        await self.downloads.stop()
         try:
             await self.stats.stop()
             await self.services.monitor.aclose()
@@ -153,14 +162,18 @@ class ComfyTuiApp(App[int]):
     # --- actions -----------------------------------------------------------------------
     async def action_request_quit(self) -> None:
         """Quit at once, unless jobs are running: then ask. Instances keep running (said)."""
-        jobs = self.running_jobs()
+        jobs = [w.description or w.name for w in self.running_jobs()]
+        downloads = [f"download {d.label}" for d in self.downloads.running()]
         message = await self.instances_left_message()
-        if not jobs:
+        if not jobs and not downloads:
             self.exit(0, message=message)
             return
-        names = ", ".join(w.description or w.name for w in jobs[:3])
-        more = f" and {len(jobs) - 3} more" if len(jobs) > 3 else ""
-        question = f"{len(jobs)} job(s) still running ({names}{more}). Quit and cancel them?"
+        busy = jobs + downloads
+        names = ", ".join(busy[:3])
+        more = f" and {len(busy) - 3} more" if len(busy) > 3 else ""
+        question = f"{len(busy)} job(s) still running ({names}{more}). Quit and cancel them?"
+        if downloads:
+            question += " Downloads resume on the next start."
 
         def answered(yes: bool | None) -> None:
             if yes:

@@ -23,12 +23,15 @@ from tests.fakes import models as fm
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
 from tests.ui.fake_library import populate, write_files
 
+_FOREVER = ("versions:releases", "downloads")
+
 
 async def settle(pilot: Any, rounds: int = 4) -> None:
     """Let jobs, the reloads they trigger, and the screen updates all finish."""
     for _ in range(rounds):
-        # Not the Versions screen's release fetch: offline in tests, it waits forever by design.
-        workers = [w for w in pilot.app.workers if w.group != "versions:releases"]
+        # Not the Versions screen's release fetch (offline in tests, it waits forever by
+        # design), nor the download queue's feed (it runs as long as the app).
+        workers = [w for w in pilot.app.workers if w.group not in _FOREVER]
         if workers:  # an empty list would mean "every worker" to Textual
             with contextlib.suppress(Exception):
                 await pilot.app.workers.wait_for_complete(workers)

@@ -45,11 +45,16 @@ async def test_new_database_is_wal_and_fully_migrated(tmp_path: Path) -> None:
 
 async def test_migrations_run_once_and_only_the_missing_ones(tmp_path: Path) -> None:
     path = tmp_path / "lib.db"
-    async with connect(path, LIBRARY_MIGRATIONS[:1]) as db:
-        await index.upsert_models(db, [record("loras/a.safetensors")])
+    async with connect(path, LIBRARY_MIGRATIONS[:1]) as db:  # a row in the first schema
+        await db.execute(
+            "INSERT INTO models (root, relpath, folder, name, size, mtime_ns, format, status,"
+            " added_at) VALUES ('/r', 'loras/a.safetensors', 'loras', 'a.safetensors', 1, 2,"
+            " 'safetensors', 'ok', 3.0)"
+        )
         await db.commit()
     async with connect(path) as db:
-        assert [m.relpath for m in await index.select_models(db)] == ["loras/a.safetensors"]
+        [row] = await index.select_models(db)
+        assert (row.relpath, row.source_commit) == ("loras/a.safetensors", None)
         await index.put_cached_hash(db, 1, 2, 3, 4, "ab")
         assert await index.cached_hash(db, 1, 2, 3, 4) == "ab"
 

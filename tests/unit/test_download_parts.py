@@ -278,3 +278,13 @@ def test_queue_items_round_trip(tmp_path: Path) -> None:
     delete_item(queue_file, "a1")
     assert load_items(queue_file) == []
     assert DownloadItem.from_dict({"id": "x", "state": "weird", "request": {}}) is None
+
+
+def test_downloads_use_the_library_folder_list() -> None:
+    from comfy_tui.services.downloads.folders import KNOWN_FOLDERS
+    from comfy_tui.services.library import folders as library
+
+    assert KNOWN_FOLDERS is library.FOLDERS
+    for alias, folder in library.ALIASES.items():
+        assert canonical_folder(alias) == folder
+    assert all(canonical_folder(f) == f for f in library.FOLDERS)

@@ -1,7 +1,9 @@
-"""Library folder names a download may land in (ComfyUI's `folder_paths.py` types).
+"""Which library folder a download lands in: `--folder` values checked and normalised, and a
+folder guessed from a remote path.
 
-A stand-in until the model library's own list exists: the lead swaps `KNOWN_FOLDERS` and
-`canonical_folder` for `services/library/folders.py` at merge time.
+The folder types and ComfyUI's legacy aliases are the model library's own list
+(`services/library/folders.py`, the one list in the project); downloads add a few common
+singulars (``lora`` → ``loras``) on top.
 """
 
 from __future__ import annotations
@@ -10,41 +12,21 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from comfy_tui.errors import ValidationError
+from comfy_tui.services.library.folders import ALIASES as LIBRARY_ALIASES
+from comfy_tui.services.library.folders import FOLDERS
 from comfy_tui.validate import validate_filename
 
-KNOWN_FOLDERS: tuple[str, ...] = (
-    "checkpoints",
-    "loras",
-    "vae",
-    "text_encoders",
-    "diffusion_models",
-    "clip_vision",
-    "style_models",
-    "embeddings",
-    "diffusers",
-    "vae_approx",
-    "controlnet",
-    "gligen",
-    "upscale_models",
-    "latent_upscale_models",
-    "hypernetworks",
-    "photomaker",
-    "classifiers",
-    "model_patches",
-    "audio_encoders",
-    "configs",
-)
+KNOWN_FOLDERS: tuple[str, ...] = FOLDERS
+"""The folder types a download may land in: the library's."""
 
 ALIASES: dict[str, str] = {
-    "clip": "text_encoders",
-    "unet": "diffusion_models",
-    "t2i_adapter": "controlnet",
+    **LIBRARY_ALIASES,
     "lora": "loras",
     "checkpoint": "checkpoints",
     "embedding": "embeddings",
     "upscale": "upscale_models",
 }
-"""Legacy ComfyUI names and common singulars, mapped to the folder that holds them."""
+"""ComfyUI's legacy names (from the library) and common singulars, mapped to their folder."""
 
 
 def canonical_folder(folder: str) -> str:

@@ -115,8 +115,8 @@ class DownloadMeta:
         return doc
 
 
-OnComplete = Callable[[Path, DownloadMeta], Awaitable[None]]
-"""Called once the file is in place: the lead wires this to the library's indexer."""
+OnComplete = Callable[[Path, DownloadMeta], Awaitable[object]]
+"""Called once the file is in place (`LibraryService.index_download`); its result is unused."""
 
 
 class DownloadError(ComfyTuiError):

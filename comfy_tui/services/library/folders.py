@@ -16,10 +16,12 @@ __all__ = [
     "MODEL_EXTENSIONS",
     "PICKLE_EXTENSIONS",
     "UNSORTED",
+    "WORK_SUFFIXES",
     "canonical_folder",
     "folder_dirs",
     "folder_of",
     "is_model_file",
+    "is_work_file",
     "validate_folder",
 ]
 
@@ -65,6 +67,22 @@ MODEL_EXTENSIONS = frozenset(
 
 _CONFIG_ONLY = frozenset({".yaml"})
 
+WORK_SUFFIXES: tuple[str, ...] = (
+    ".part",  # a download in progress (downloads/partfile.py) ...
+    ".part.json",  # ... its sidecar, and the sidecar's own .bak / .lock / .tmp below
+    ".tmp",  # jsonfile's `.<name>.<random>.tmp`, the importer's temporary copies
+    ".lock",
+    ".bak",
+    ".incomplete",  # huggingface_hub's partial files
+)
+"""Names of files still being written (or their bookkeeping): never indexed, whatever the
+extension before them (`x.safetensors.part` is not a model yet)."""
+
+
+def is_work_file(name: str) -> bool:
+    """True for a partial download, a sidecar, a lock, a backup or a temporary file."""
+    return name.startswith(".") or name.lower().endswith(WORK_SUFFIXES)
+
 
 def canonical_folder(name: str) -> str:
     """The folder type a directory name stands for (aliases mapped; unknown names kept)."""
@@ -83,10 +101,10 @@ def folder_of(relpath: str) -> str:
 
 
 def is_model_file(relpath: str) -> bool:
-    """True for a file a scan indexes (YAML only under `configs/`)."""
+    """True for a file a scan indexes (YAML only under `configs/`; never a work file)."""
     name = relpath.rsplit("/", 1)[-1].lower()
     dot = name.rfind(".")
-    if dot <= 0:
+    if dot <= 0 or is_work_file(name):
         return False
     ext = name[dot:]
     if ext in _CONFIG_ONLY:

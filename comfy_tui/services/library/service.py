@@ -9,17 +9,23 @@ always go to the main root.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from comfy_tui.errors import ComfyTuiError, NotFoundError, ValidationError
 from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.library import dedupe, mapping, symlinks, trash
+from comfy_tui.services.library.downloaded import locate, source_of, stat_found
+from comfy_tui.services.library.folders import is_model_file
 from comfy_tui.services.library.hashing import hash_with_progress
+from comfy_tui.services.library.headers import read_header
 from comfy_tui.services.library.importer import (
     ImportMode,
     ImportOutcome,
@@ -28,7 +34,7 @@ from comfy_tui.services.library.importer import (
 )
 from comfy_tui.services.library.locks import LibraryLock
 from comfy_tui.services.library.plan import plan_import
-from comfy_tui.services.library.scan import ScanSummary, scan_roots
+from comfy_tui.services.library.scan import ScanSummary, record_for, scan_roots
 from comfy_tui.services.library.search import search_filter
 from comfy_tui.services.library.threads import run_blocking
 from comfy_tui.settings import Settings
@@ -37,7 +43,12 @@ from comfy_tui.store.db import connect
 from comfy_tui.store.models_index import FolderStat, ModelRecord
 from comfy_tui.store.version_records import list_records
 
+if TYPE_CHECKING:
+    from comfy_tui.services.downloads.model import DownloadMeta
+
 __all__ = ["LibraryService"]
+
+log = logging.getLogger(__name__)
 
 
 def _nested(a: str, b: str) -> bool:
@@ -219,6 +230,46 @@ class LibraryService:
                 yield event
         finally:
             lock.release()
+
+    async def index_download(self, path: Path, meta: DownloadMeta) -> ModelRecord | None:
+        """Add or refresh the row of a file a download just placed (`DownloadQueue.on_complete`):
+        the sha256 computed while streaming (not re-hashed), the header facts, and the source.
+
+        Never raises for a finished download: a file outside the roots or not a model file is
+        left to the scan, and a failure to index is logged (the next scan adds the file)."""
+        try:
+            return await self._index_download(path, meta)
+        except (OSError, sqlite3.Error, ComfyTuiError) as exc:
+            log.warning("could not index the download %s: %s", path.name, exc)
+            return None
+
+    async def _index_download(self, path: Path, meta: DownloadMeta) -> ModelRecord | None:
+        where = await asyncio.to_thread(locate, path, self.roots())
+        if where is None or not is_model_file(where[1]):
+            log.info("download %s is not a model file of the library; not indexed", path.name)
+            return None
+        root, relpath = where
+        found = await asyncio.to_thread(stat_found, path, relpath)
+        info = await asyncio.to_thread(read_header, path)
+        source = source_of(meta)
+        record = record_for(
+            root,
+            found,
+            info,
+            self.clock(),
+            sha256=meta.sha256 if found.size == meta.size else None,
+            source_url=source.url,
+            source_repo=source.repo,
+            source_revision=source.revision,
+            source_commit=source.commit,
+        )
+        async with connect(self.db_path) as db:
+            await index.upsert_models(db, [record])
+            await db.commit()
+            rows = await index.select_models(
+                db, where="root = ? AND relpath = ?", params=(str(root), relpath)
+            )
+        return rows[0] if rows else None
 
     # --- removal ---------------------------------------------------------------------------
     async def remove(self, record: ModelRecord) -> trash.TrashEntry:

@@ -1,4 +1,5 @@
-"""Models screen: the shared model library — folders, a searchable table, details, jobs."""
+"""Models screen: the shared model library — folders, a searchable table, details, jobs, and
+the Downloads panel (models_downloads.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
 from comfy_tui.ui.dialogs.import_path import ImportRequest, ImportScreen
 from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.keys import Key
-from comfy_tui.ui.screens.base import ModeScreen
+from comfy_tui.ui.screens.models_downloads import DOWNLOAD_KEYS, DownloadsMixin, DownloadsPanel
 from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.folder_list import ALL, FolderList
 from comfy_tui.ui.widgets.model_detail import ModelDetail, what_label
@@ -62,10 +63,13 @@ def cell(m: ModelRecord) -> dict[str, str]:
     }
 
 
-EMPTY = "The model library is empty — press s to scan it, or i to import a file or folder"
+EMPTY = (
+    "The model library is empty — press s to scan it, i to import a file or folder,"
+    " or a to download a model"
+)
 
 
-class ModelsScreen(ModeScreen):
+class ModelsScreen(DownloadsMixin):
     """Mode 2."""
 
     MODE_TITLE = "Models"
@@ -84,6 +88,7 @@ class ModelsScreen(ModeScreen):
         ),
         Key("models-delete", "d", "delete", "Delete", "Move the selected model to the trash"),
         Key("models-duplicates", "D", "duplicates", "Duplicates", "Find copies to reclaim"),
+        *DOWNLOAD_KEYS,
     )
 
     def __init__(self) -> None:
@@ -109,6 +114,7 @@ class ModelsScreen(ModeScreen):
                 yield TableHeader(id="models-header")
                 yield ModelTable(id="models-table")
                 yield ModelDetail(id="models-detail")
+                yield DownloadsPanel(id="models-downloads")
                 yield Static("", id="models-job", markup=False)
 
     def on_mount(self) -> None:
@@ -117,6 +123,10 @@ class ModelsScreen(ModeScreen):
         self.comfy_app.job_updates.subscribe(self, self.on_job_update)
         self.query_one("#models-table").display = False
         self.query_one("#models-header").display = False
+        self.watch_downloads()
+        self.reload()
+
+    def downloads_finished(self) -> None:
         self.reload()
 
     # --- loading -----------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""The App's download queue feed: starts `DownloadQueue`, turns its updates into screen updates.
+
+The queue publishes a snapshot for every progress step of every download (many per second).
+The feed worker (group ``downloads``, not a ``job:`` group) answers each with one coalescing
+`DownloadsChanged` message carrying the whole list, so a burst collapses into the latest state
+before the App handles it; the App keeps that list in `DownloadsFeed.items` and publishes it on
+the `updates` Signal the Models screen subscribes to.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from textual.app import App
+from textual.message import Message
+from textual.signal import Signal
+
+from comfy_tui.services.downloads import DownloadItem, DownloadQueue, State
+
+log = logging.getLogger(__name__)
+
+FEED_GROUP = "downloads"
+"""Worker group of the feed (deliberately not a ``job:`` group)."""
+
+RUNNING = frozenset({State.ACTIVE, State.QUEUED})
+"""States that count as running when quitting: they stop (and resume on the next start)."""
+
+
+class DownloadsChanged(Message):
+    """The queue's state on its way from the feed worker to the App."""
+
+    def __init__(self, items: tuple[DownloadItem, ...]) -> None:
+        super().__init__()
+        self.items = items
+
+    def can_replace(self, message: Message) -> bool:
+        """Each message carries the whole list: a newer one makes a queued one obsolete."""
+        return isinstance(message, DownloadsChanged)
+
+
+class DownloadsFeed:
+    """Owns the queue's feed worker for `app`; screens read `items` and subscribe to `updates`."""
+
+    def __init__(self, app: App[Any], queue: DownloadQueue) -> None:
+        self._app = app
+        self.queue = queue
+        self.items: tuple[DownloadItem, ...] = ()
+        self.updates: Signal[tuple[DownloadItem, ...]] = Signal(app, "downloads")
+
+    def start(self) -> None:
+        """Start the queue (restoring `downloads.json`) and feed its changes to the screens."""
+        self._app.run_worker(self._pump(), group=FEED_GROUP, exit_on_error=False)
+
+    async def _pump(self) -> None:
+        queue = self.queue
+        await queue.start()
+        self._app.post_message(DownloadsChanged(tuple(queue.items())))
+        async for _changed in queue.updates():
+            self._app.post_message(DownloadsChanged(tuple(queue.items())))
+
+    def receive(self, items: tuple[DownloadItem, ...]) -> None:
+        self.items = items
+        self.updates.publish(items)
+
+    def running(self) -> list[DownloadItem]:
+        """Downloads that run now or wait for a slot."""
+        return [i for i in self.queue.items() if i.state in RUNNING]
+
+    async def stop(self) -> None:
+        """Stop every running download; their part files make them resume on the next start."""
+        self._app.workers.cancel_group(self._app, FEED_GROUP)
+        try:
+            await self.queue.close()
+        except Exception:
+            log.exception("closing the download queue failed")
