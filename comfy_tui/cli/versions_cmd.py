@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from comfy_tui.cli.confirm import confirmed
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.cli.output import ProgressPrinter, err, out, out_json
 from comfy_tui.core.timefmt import format_size
 from comfy_tui.errors import NotFoundError, ValidationError
-from comfy_tui.events import Event, Finished, Progress
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.validate import validate_tag
 
-_PROGRESS_STEP = 0.05
 """The CLI prints a progress line when a step starts or the whole moved this much."""
 
 
@@ -72,27 +70,10 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-class _ProgressPrinter:
-    """Every LogLine, but Progress only when a step starts or the whole moved 5 %."""
-
-    def __init__(self) -> None:
-        self.step = ""
-        self.shown = -1.0
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, Progress):
-            if event.step == self.step and event.fraction < self.shown + _PROGRESS_STEP:
-                return
-            self.step, self.shown = event.step, event.fraction
-        if isinstance(event, Finished):
-            return  # the result goes to stdout below
-        show_event(event)
-
-
 def run_install(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
     events = service.install(args.tag, args.torch)  # invalid input fails here, exit 2
-    printer = _ProgressPrinter()
+    printer = ProgressPrinter()
 
     async def consume() -> VersionRecord | None:
         async for event in events:
@@ -116,28 +97,16 @@ def run_install(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirm(question: str) -> bool:
-    err(f"{question} [y/N] ")
-    try:
-        answer = sys.stdin.readline()
-    except (OSError, KeyboardInterrupt):
-        return False
-    return answer.strip().lower() in ("y", "yes")
-
-
 def run_remove(ctx: Context, args: argparse.Namespace) -> int:
     tag = validate_tag(args.tag)
     service = _service(ctx)
     record = asyncio.run(service.get(tag))
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise ValidationError(
-                f"removing {tag} needs confirmation: run it on a terminal or add --yes"
-            )
-        size = f" ({format_size(record.size_bytes)})" if record else ""
-        if not _confirm(f"Remove ComfyUI {tag}{size} and its environment?"):
-            err("nothing removed")
-            return 1
+    size = f" ({format_size(record.size_bytes)})" if record else ""
+    question = f"Remove ComfyUI {tag}{size} and its environment?"
+    needs = f"removing {tag} needs confirmation: run it on a terminal or add --yes"
+    if not confirmed(question, yes=args.yes, needs=needs):
+        err("nothing removed")
+        return 1
     asyncio.run(service.remove(tag))
     out(f"removed {tag}")
     return 0

@@ -10,6 +10,7 @@ from comfy_tui.paths import DataPaths
 from comfy_tui.services.downloads import DownloadQueue
 from comfy_tui.services.github import GitHubReleases
 from comfy_tui.services.instances.service import InstancesService
+from comfy_tui.services.library.mapping import wiring_problems
 from comfy_tui.services.library.service import LibraryService
 from comfy_tui.services.monitor import GpuBackend, Monitor, NvmlBackend, ReplayBackend
 from comfy_tui.services.nodes import NodesService
@@ -81,7 +82,12 @@ def build_services(settings: Settings) -> Services:
     except reading the `gpu_replay` recording when that testing aid is set)."""
     paths = DataPaths(settings.data_dir)
     library = LibraryService(settings, paths)
-    instances = InstancesService(settings, paths, model_paths=library.write_extra_model_paths)
+    instances = InstancesService(
+        settings,
+        paths,
+        model_paths=library.write_extra_model_paths,
+        wiring=lambda reported: wiring_problems(reported, library.roots()),
+    )
     downloads = DownloadQueue(settings, paths)
     downloads.on_complete = library.index_download
     return Services(

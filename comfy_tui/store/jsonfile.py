@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from comfy_tui.errors import LockBusyError, MetadataError
+from comfy_tui.store.atomic import fsync_dir
 
 __all__ = [
     "SCHEMA_KEY",
@@ -268,20 +269,6 @@ def read_json(
 # --------------------------------------------------------------------------- write
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError as exc:  # some filesystems cannot fsync a directory
-        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)
-
-
 def _remove_stale_tmp(path: Path) -> None:
     pattern = _tmp_pattern(path)
     try:
@@ -341,7 +328,9 @@ def _write_unlocked(path: Path, data: dict[str, Any], *, schema: int = 1) -> Non
             try:
                 os.link(path, bak_tmp)
                 os.replace(bak_tmp, backup_path(path))
-            except FileNotFoundError:  # path vanished under us; nothing to keep
+            finally:
+                # Gone after a rename; still there when the .bak already was this very file
+                # (a writer killed between its two renames): rename(2) then does nothing.
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(bak_tmp)
 
@@ -350,7 +339,7 @@ def _write_unlocked(path: Path, data: dict[str, Any], *, schema: int = 1) -> Non
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(directory)
+    fsync_dir(directory)
 
 
 def write_json(path: Path, data: dict[str, Any], *, schema: int = 1) -> None:

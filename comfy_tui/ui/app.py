@@ -213,11 +213,28 @@ class ComfyTuiApp(App[int]):
             )
             if not description:
                 continue
+            help_line = help_line or _MOVE_HELP.get(binding.action.split(".")[-1], description)
             seen.add((key, binding.action))
             rank = order.index(binding.id) if binding.id in order else len(order)
             ranked.append((rank, HelpRow(self.get_key_display(binding), description, help_line)))
         return [row for _, row in sorted(ranked, key=lambda pair: pair[0])]
 
+
+_MOVE_HELP: dict[str, str] = {
+    "cursor_up": "Move the selection up",
+    "cursor_down": "Move the selection down",
+    "cursor_left": "Move the selection left",
+    "cursor_right": "Move the selection right",
+    "page_up": "Up one page",
+    "page_down": "Down one page",
+    "scroll_home": "To the first line",
+    "scroll_end": "To the last line",
+    "scroll_top": "To the first line",
+    "scroll_bottom": "To the last line",
+    "select_cursor": "Choose the selected line",
+    "select": "Choose the selected line",
+}
+"""Help lines for the movement keys Textual's widgets bring without one."""
 
 _BUILTIN_HELP: dict[str, tuple[str, str]] = {
     "command_palette": ("Commands", "Open the command palette: every action by name"),

@@ -24,7 +24,7 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "nvml_h200.json"
 
 
 def load_recording(path: Path = FIXTURE) -> dict[str, Any]:
-    """The recorded H200 readings (a copy inside tests/, never ../shared)."""
+    """The recorded H200 readings (the project's own copy under tests/fixtures)."""
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 

@@ -127,7 +127,8 @@ async def test_a_port_held_by_a_foreign_server(lab: Lab) -> None:
         with pytest.raises(ValidationError, match="already in use by another program"):
             await svc.start(LaunchRequest(port=lab.settings.base_port))
         record, _ = await launch(svc)  # the automatic choice skips it
-        assert record.port == lab.settings.base_port + 1
+        # the next free port: base + 1 unless something else on this box holds that one too
+        assert record.port > lab.settings.base_port
     finally:
         server.shutdown()
         server.server_close()

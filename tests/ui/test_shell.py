@@ -126,3 +126,14 @@ def test_every_global_key_has_an_id_and_help() -> None:
     ids = [k.id for k in GLOBAL_KEYS]
     assert len(ids) == len(set(ids))
     assert all(k.help and k.description for k in GLOBAL_KEYS)
+
+
+async def test_every_screen_gives_every_key_a_help_line(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        for mode in ("1", "2", "3", "4", "5"):
+            await pilot.press(mode)
+            await pilot.pause()
+            rows = app.help_rows()
+            assert rows, mode
+            assert all(row.key and row.description and row.help for row in rows), (mode, rows)

@@ -433,3 +433,17 @@ def test_update_json_from_concurrent_threads(tmp_path: Path) -> None:
     for t in threads:
         t.join(60)
     assert read_json(path) == {"count": 100}
+
+
+def test_no_tmp_left_when_the_backup_already_is_the_current_file(tmp_path: Path) -> None:
+    """A writer killed between its two renames leaves .bak and the file as one inode; the next
+    write's backup rename is then a no-op that must not leave its temp link behind."""
+    path = tmp_path / "state.json"
+    write_json(path, {"n": 1})
+    backup = path.with_name(path.name + ".bak")
+    backup.unlink(missing_ok=True)
+    os.link(path, backup)
+    write_json(path, {"n": 2})
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+    assert read_json(path) == {"n": 2}
+    assert json.loads(backup.read_text())["n"] == 1

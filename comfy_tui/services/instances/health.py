@@ -50,7 +50,7 @@ def argv_is_ours(argv: Sequence[str], record: InstanceRecord) -> bool:
     return all(a in argv for a in own)
 
 
-async def _get_json(session: aiohttp.ClientSession, url: str) -> Any:
+async def get_json(session: aiohttp.ClientSession, url: str) -> Any:
     async with session.get(url, allow_redirects=False) as resp:
         if resp.status != 200:
             raise ValueError(f"HTTP {resp.status}")
@@ -66,7 +66,7 @@ async def probe(
     """Ask the instance's port who it is and, if it is ours, how long its queue is."""
     url = base_url(record)
     try:
-        stats = await _get_json(session, f"{url}/system_stats")
+        stats = await get_json(session, f"{url}/system_stats")
     except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as exc:
         return Probe(answered=False, detail=str(exc) or type(exc).__name__)
     system = stats.get("system") if isinstance(stats, dict) else None
@@ -76,7 +76,7 @@ async def probe(
     queue: int | None = None
     if with_queue:
         try:
-            doc = await _get_json(session, f"{url}/queue")
+            doc = await get_json(session, f"{url}/queue")
             queue = len(doc.get("queue_running", [])) + len(doc.get("queue_pending", []))
         except (TimeoutError, aiohttp.ClientError, ValueError, OSError, AttributeError):
             queue = None

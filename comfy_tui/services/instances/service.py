@@ -20,12 +20,15 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import Any
+
+import aiohttp
 
 from comfy_tui.errors import NotFoundError, ValidationError
-from comfy_tui.events import Event, LogLine
+from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.instances.gpus import GpuCount, nvml_gpu_count
-from comfy_tui.services.instances.health import PROBE_TIMEOUT_S
+from comfy_tui.services.instances.health import PROBE_TIMEOUT_S, base_url, get_json, new_session
 from comfy_tui.services.instances.identity import any_alive
 from comfy_tui.services.instances.launch import LaunchRequest, Plan, plan_launch, request_of
 from comfy_tui.services.instances.ready import wait_ready
@@ -47,6 +50,10 @@ ModelPaths = Callable[[str], Awaitable[Path]]
 """Writes the extra_model_paths.yaml that points a version at the library; returns its path."""
 
 
+WiringCheck = Callable[[Mapping[str, Any]], list[str]]
+"""ComfyUI's reported folder paths -> what it lacks of the model library (one line each)."""
+
+
 class InstancesService:
     """Launch / stop / restart / reattach ComfyUI instances, and read their state."""
 
@@ -61,6 +68,7 @@ class InstancesService:
         username: Callable[[], str] = getpass.getuser,
         probe_timeout: float = PROBE_TIMEOUT_S,
         model_paths: ModelPaths | None = None,
+        wiring: WiringCheck | None = None,
     ) -> None:
         self.settings = settings
         self.paths = paths
@@ -72,6 +80,7 @@ class InstancesService:
         self._watcher = Watcher(paths, clock, probe_timeout)
         self.last_views: list[InstanceView] = []
         self._model_paths = model_paths
+        self._wiring = wiring
 
     # --- helpers --------------------------------------------------------------------------
     async def gpu_count(self) -> int:
@@ -143,7 +152,22 @@ class InstancesService:
         record = await asyncio.to_thread(require_instance, self.paths, instance_id)
         limit = self.settings.ready_timeout if timeout is None else timeout
         async for event in wait_ready(self.paths, instance_id, limit, self.stop, self.url(record)):
+            if isinstance(event, Finished):
+                for problem in await self._wiring_problems(record):
+                    yield LogLine(f"model library wiring: {problem}", source=instance_id)
             yield event
+
+    async def _wiring_problems(self, record: InstanceRecord) -> list[str]:
+        """Ask the running ComfyUI where it looks for models (`/internal/folder_paths`) and
+        say what it lacks of the library; nothing when it does not answer (older versions)."""
+        if self._wiring is None:
+            return []
+        try:
+            async with new_session() as session:
+                reported = await get_json(session, f"{base_url(record)}/internal/folder_paths")
+        except (TimeoutError, aiohttp.ClientError, ValueError, OSError):
+            return []
+        return self._wiring(reported) if isinstance(reported, Mapping) else []
 
     async def launch(self, request: LaunchRequest) -> AsyncIterator[Event]:
         """`start` then `wait_ready`, as one job for the TUI."""

@@ -5,7 +5,7 @@ The one API both front ends use for issue 8::
     nodes = NodesService(settings, paths, running_versions=...)
     async for event in nodes.add("https://github.com/owner/ComfyUI-Thing"): ...
     plan = await nodes.plan("ComfyUI-Thing", "v0.3.77")    # uv dry run: nothing changes
-    print(plan.summary()); plan.blocked                    # ask the user here
+    plan.summary(), plan.blocked                           # show these, ask the user here
     async for event in nodes.enable(plan, run_install_script=False): ...
     await nodes.disable("ComfyUI-Thing", "v0.3.77")
     snapshot = await nodes.snapshots.create("v0.3.77")

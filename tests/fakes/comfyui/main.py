@@ -5,9 +5,11 @@ It behaves like the real thing where a launcher can tell: argparse flags (an unk
 (echoing argv), `/queue`, every route also under `/api`, exit 1 on a taken port, a clean exit 0
 on SIGINT and an immediate death on SIGTERM. The flags it accepts come from `fake_features.py`,
 so a test repo can give each tag a different set. Environment knobs for tests:
-FAKE_COMFYUI_STARTUP_DELAY (seconds before binding), FAKE_COMFYUI_CRASH_AFTER (seconds, then exit
-1), FAKE_COMFYUI_FAIL_WITH (a line to log before exiting 1 at startup), FAKE_COMFYUI_IGNORE_SIGINT
-(any value: SIGINT is ignored, only SIGKILL stops it). `GET /manager/reboot` acts like
+FAKE_COMFYUI_STARTUP_DELAY (seconds before binding), FAKE_COMFYUI_FOLDER_PATHS (the JSON that
+`/internal/folder_paths` answers; without it that route is 404, as on old versions),
+FAKE_COMFYUI_CRASH_AFTER (seconds, then exit 1), FAKE_COMFYUI_FAIL_WITH (a line to log before
+exiting 1 at startup), FAKE_COMFYUI_IGNORE_SIGINT (any value: SIGINT is ignored, only SIGKILL
+stops it). `GET /manager/reboot` acts like
 ComfyUI-Manager's Restart: with `__COMFY_CLI_SESSION__` set it writes `<value>.reboot` and exits
 0, otherwise it re-executes itself in place.
 """
@@ -111,6 +113,8 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif path == "/queue":
             self._send({"queue_running": [], "queue_pending": []})
+        elif path == "/internal/folder_paths" and "FAKE_COMFYUI_FOLDER_PATHS" in os.environ:
+            self._send(json.loads(os.environ["FAKE_COMFYUI_FOLDER_PATHS"]))
         elif path == "/history":
             self._send({})
         elif path == "/manager/reboot":
