@@ -52,3 +52,13 @@ def test_the_detail_line_says_why_where_and_how_much() -> None:
     assert detail_line(paused) == "connection reset (p resumes)"
     done = item(State.DONE, bytes_done=100 * MIB)
     assert detail_line(done) == "loras/a-rather-long-model-name-v2.safetensors · 100.0 MiB"
+
+
+def test_a_row_is_redrawn_only_when_what_it_shows_changes() -> None:
+    from comfy_tui.ui.widgets.download_list import drawn_key
+
+    a = item(State.ACTIVE, bytes_done=25 * MIB, speed=3.5 * MIB, eta=21.4)
+    same = a.with_(bytes_done=25 * MIB + 1000)  # 1 kB later: nothing visible changed
+    assert drawn_key(a, 70) == drawn_key(same, 70)
+    assert drawn_key(a, 70) != drawn_key(a.with_(bytes_done=60 * MIB), 70)
+    assert drawn_key(a, 70) != drawn_key(a.with_(speed=9 * MIB), 70)

@@ -162,3 +162,19 @@ async def test_pause_resume_cancel_and_quit_asks(data_dir: Path) -> None:
             await until(
                 pilot, lambda: not app.screen.query_one("#models-downloads").display, "hide"
             )
+
+
+async def test_a_download_that_ends_on_another_screen_is_shown_on_return(data_dir: Path) -> None:
+    async with DownloadServer() as server:
+        url = server.add("/files/pixel.safetensors", LORA)
+        app = local(data_dir)
+        async with app.run_test(size=LARGE) as pilot:
+            await pilot.press("2")
+            await settle(pilot)
+            await pilot.press("3")  # the Monitor screen
+            await pilot.pause()
+            await app.downloads.queue.add(DownloadRequest(url, folder="loras"))
+            await until(pilot, lambda: state(app) is State.DONE, "the download")
+            await pilot.press("2")
+            await until(pilot, lambda: "pixel" in names(app), "the table")
+            assert rows(app)[0].startswith("✓ pixel.safetensors")

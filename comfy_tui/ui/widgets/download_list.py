@@ -50,12 +50,23 @@ def _bar(fraction: float, width: int, state: State) -> Content:
     )
 
 
+def _layout(width: int) -> tuple[int, int]:
+    """(bar, name) cells of a row `width` cells wide."""
+    width = max(width, MIN_WIDTH)
+    bar_width = max(4, min(24, (width - TAIL - 8) // 3))
+    return bar_width, width - 2 - 1 - bar_width - 5 - 1 - TAIL
+
+
+def drawn_key(item: DownloadItem, width: int) -> str:
+    """What a row looks like: its text and how many half-cells of its bar are lit."""
+    lit = round(item.fraction * _layout(width)[0] * 2)
+    return f"{row_content(item, width)}|{lit}"
+
+
 def row_content(item: DownloadItem, width: int) -> Content:
     """One download in `width` cells: mark, name, bar, percent, speed and ETA (or state)."""
     mark, style = MARKS[item.state]
-    width = max(width, MIN_WIDTH)
-    bar_width = max(4, min(24, (width - TAIL - 8) // 3))
-    name_width = width - 2 - 1 - bar_width - 5 - 1 - TAIL
+    bar_width, name_width = _layout(width)
     name = item.label
     if len(name) > name_width:
         name = name[: max(1, name_width - 1)] + "…"
@@ -88,7 +99,8 @@ class DownloadList(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.items: dict[str, DownloadItem] = {}
-        self._drawn: dict[str, tuple[DownloadItem, int]] = {}
+        self._drawn: dict[str, str] = {}
+        """Each row as drawn (`drawn_key`): a row is replaced only when that changes."""
 
     @property
     def selected(self) -> DownloadItem | None:
@@ -101,28 +113,23 @@ class DownloadList(OptionList):
         return self.scrollable_content_region.width or self.size.width
 
     def show(self, items: Sequence[DownloadItem]) -> None:
-        """Show `items`: rows are replaced only where they changed."""
+        """Show `items`: rows are replaced only where what they draw changed."""
         width = self._row_width()
         ids = [i.id for i in items]
         self.items = {i.id: i for i in items}
+        rows = {i.id: row_content(i, width) for i in items}
         if ids != [o.id for o in self.options]:
             keep = self.highlighted_option.id if self.highlighted_option else None
-            self.set_options(Option(row_content(i, width), id=i.id) for i in items)
-            self._drawn = {i.id: (i, width) for i in items}
+            self.set_options(Option(rows[i], id=i) for i in ids)
+            self._drawn = {i.id: drawn_key(i, width) for i in items}
             if ids:
                 self.highlighted = ids.index(keep) if keep in ids else 0
             return
         for item in items:
-            drawn = self._drawn.get(item.id)
-            if drawn is not None and drawn == (item, width) and _same_live(drawn[0], item):
-                continue
-            self.replace_option_prompt(item.id, row_content(item, width))
-            self._drawn[item.id] = (item, width)
+            key = drawn_key(item, width)
+            if self._drawn.get(item.id) != key:
+                self.replace_option_prompt(item.id, rows[item.id])
+                self._drawn[item.id] = key
 
     def on_resize(self) -> None:
         self.show(list(self.items.values()))
-
-
-def _same_live(a: DownloadItem, b: DownloadItem) -> bool:
-    """`speed` and `eta` are left out of equality; compare them as shown."""
-    return _tail(a) == _tail(b)
