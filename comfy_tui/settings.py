@@ -39,6 +39,7 @@ class Settings:
     find_links: tuple[str, ...] = ()
     python: str = sys.executable
     installer: str = "uv"
+    model_mapping: str = "yaml"  # "yaml" (extra_model_paths.yaml) or "symlinks"
     exclude_newer_after_days: int = 90
     poll_interval: float = 1.0
     github_cache_ttl: float = 3600.0
@@ -170,6 +171,12 @@ def _installer(raw: Any, from_env: bool) -> str:
     return str(raw)
 
 
+def _model_mapping(raw: Any, from_env: bool) -> str:
+    if raw not in ("yaml", "symlinks"):
+        raise _Bad('"yaml" or "symlinks"')
+    return str(raw)
+
+
 def _days(raw: Any, from_env: bool) -> int:
     expected = "a whole number of days from 0 to 36500 (0 = off)"
     if from_env and isinstance(raw, str):
@@ -265,6 +272,7 @@ _KEYS: dict[str, _Key] = {
     "find_links": _Key(_url_list, ("COMFY_TUI_FIND_LINKS",)),
     "python": _Key(_string, ("COMFY_TUI_PYTHON",)),
     "installer": _Key(_installer, ("COMFY_TUI_INSTALLER",)),
+    "model_mapping": _Key(_model_mapping, ("COMFY_TUI_MODEL_MAPPING",)),
     "exclude_newer_after_days": _Key(_days, ("COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS",)),
     "poll_interval": _Key(_positive_float, ("COMFY_TUI_POLL_INTERVAL",)),
     "github_cache_ttl": _Key(_cache_ttl, ("COMFY_TUI_GITHUB_CACHE_TTL",)),

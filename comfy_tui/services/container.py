@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from comfy_tui.errors import SettingsError
 from comfy_tui.paths import DataPaths
@@ -67,6 +68,10 @@ def instance_labels(paths: DataPaths) -> Mapping[str, str]:
     return {r.id: f"{r.version} :{r.port}" for r in list_instances(paths) if r.live}
 
 
+def _wiring(library: LibraryService) -> Callable[[Mapping[str, Any]], list[str]]:
+    return lambda reported: wiring_problems(reported, library.roots())
+
+
 def build_monitor(settings: Settings, paths: DataPaths) -> Monitor:
     """The monitor: disks of the data dir and the model library, every `poll_interval` s."""
     return Monitor(
@@ -85,8 +90,8 @@ def build_services(settings: Settings) -> Services:
     instances = InstancesService(
         settings,
         paths,
-        model_paths=library.write_extra_model_paths,
-        wiring=lambda reported: wiring_problems(reported, library.roots()),
+        model_paths=library.map_into_version,
+        wiring=None if settings.model_mapping == "symlinks" else _wiring(library),
     )
     downloads = DownloadQueue(settings, paths)
     downloads.on_complete = library.index_download

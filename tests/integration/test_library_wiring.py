@@ -3,7 +3,9 @@ launch, and a running ComfyUI's `/internal/folder_paths` is checked against the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.services.library.mapping import expected_folder_paths, wiring_problems
 from comfy_tui.services.library.service import LibraryService
 from comfy_tui.store.instance_records import require_instance
+from tests.fakes import models as fm
 from tests.fakes.instance_lab import Lab
 
 
@@ -69,3 +72,23 @@ async def test_an_old_version_without_the_route_is_not_a_problem(lab: Lab) -> No
     svc, _ = wired_service(lab)
     warnings, _ = await launch(svc, {})
     assert warnings == []
+
+
+async def test_symlink_mode_links_the_library_into_the_version(tmp_path: Path) -> None:
+    lab = Lab(tmp_path)
+    lab.settings = dataclasses.replace(lab.settings, model_mapping="symlinks")
+    try:
+        library = LibraryService(lab.settings, lab.paths)
+        model = lab.paths.library_models() / "checkpoints" / "dream.safetensors"
+        fm.write_safetensors(model, fm.sd15_checkpoint())
+        async for _ in library.scan():
+            pass
+        svc = lab.service(model_paths=library.map_into_version)
+        warnings, argv = await launch(svc, {})
+        link = Path(lab.version.path) / "models" / "checkpoints" / "dream.safetensors"
+        assert link.is_symlink() and link.resolve() == model.resolve()
+        assert not Path(os.readlink(link)).is_absolute(), "links are relative"
+        assert "--extra-model-paths-config" not in argv
+        assert warnings == []
+    finally:
+        await lab.cleanup()

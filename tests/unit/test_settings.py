@@ -300,3 +300,13 @@ def test_bad_download_settings(data_dir: Path, toml: str, env: dict[str, str], n
         load_settings(data_dir, env)
     assert needle in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_model_mapping(data_dir: Path) -> None:
+    assert load_settings(data_dir, {}).model_mapping == "yaml"
+    write(data_dir, 'model_mapping = "symlinks"\n')
+    assert load_settings(data_dir, {}).model_mapping == "symlinks"
+    assert load_settings(data_dir, {"COMFY_TUI_MODEL_MAPPING": "yaml"}).model_mapping == "yaml"
+    write(data_dir, 'model_mapping = "copy"\n')
+    with pytest.raises(SettingsError, match="model_mapping"):
+        load_settings(data_dir, {})

@@ -46,7 +46,7 @@ from comfy_tui.store.instance_records import (
 from comfy_tui.store.version_records import VersionRecord, get_default, load_record
 from comfy_tui.validate import validate_tag
 
-ModelPaths = Callable[[str], Awaitable[Path]]
+ModelPaths = Callable[[str], Awaitable[Path | None]]
 """Writes the extra_model_paths.yaml that points a version at the library; returns its path."""
 
 

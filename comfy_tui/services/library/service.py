@@ -322,6 +322,23 @@ class LibraryService:
             symlinks.sync_symlinks, version_dir / "models", files, self.roots()
         )
 
+    async def map_into_version(self, tag: str) -> Path | None:
+        """Make the library visible to version `tag` before a launch, as the `model_mapping`
+        setting says: the generated YAML (its path is returned, for
+        `--extra-model-paths-config`), or relative symlinks in the version's `models/`."""
+        if self.settings.model_mapping == "symlinks":
+            report = await self.link_into_version(self.paths.version_dir(tag))
+            log.info(
+                "linked the library into %s: %d created, %d repaired, %d removed, %d skipped",
+                tag,
+                report.created,
+                report.repaired,
+                report.removed,
+                len(report.skipped),
+            )
+            return None
+        return await self.write_extra_model_paths(tag)
+
     async def write_extra_model_paths(self, tag: str) -> Path:
         """Write the YAML that points version `tag` at the library; the launcher passes the
         returned path with `--extra-model-paths-config`."""
