@@ -1,30 +1,16 @@
-"""Which function runs each subcommand. Features replace their `not built yet` entry."""
+"""Which function runs each subcommand, imported only when that subcommand runs.
+
+Each command module pulls in its own services (aiohttp, aiosqlite, huggingface_hub, ...), so a
+lazy table keeps `comfy-tui --version` and every other command from paying for all of them.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+from typing import cast
 
-from comfy_tui.cli.config_cmd import run_config
 from comfy_tui.cli.context import Context, Handler
-from comfy_tui.cli.downloads_cmd import run_models_download
-from comfy_tui.cli.instances_cmd import run_launch, run_logs, run_ps, run_restart, run_stop
-from comfy_tui.cli.models_cmd import HANDLERS as MODELS_HANDLERS
-from comfy_tui.cli.nodes_cmd import (
-    run_nodes_add,
-    run_nodes_disable,
-    run_nodes_enable,
-    run_nodes_list,
-    run_nodes_rm,
-    run_nodes_update,
-)
-from comfy_tui.cli.releases_cmd import run_releases
-from comfy_tui.cli.snapshot_cmd import (
-    run_snapshot_create,
-    run_snapshot_list,
-    run_snapshot_restore,
-)
-from comfy_tui.cli.stats_cmd import run_stats
-from comfy_tui.cli.versions_cmd import run_default, run_install, run_remove, run_versions
 from comfy_tui.errors import FeatureUnavailableError
 
 
@@ -32,32 +18,43 @@ def not_built_yet(ctx: Context, args: argparse.Namespace) -> int:
     raise FeatureUnavailableError(f"'comfy-tui {args.command}' is not built yet in this version")
 
 
-HANDLERS: dict[str, Handler] = {
-    "config": run_config,
-    "launch": run_launch,
-    "ps": run_ps,
-    "stop": run_stop,
-    "restart": run_restart,
-    "logs": run_logs,
-    "releases": run_releases,
-    "versions": run_versions,
-    "install": run_install,
-    "remove": run_remove,
-    "default": run_default,
-    **MODELS_HANDLERS,
-    "stats": run_stats,
-    "nodes list": run_nodes_list,
-    "nodes add": run_nodes_add,
-    "nodes update": run_nodes_update,
-    "nodes enable": run_nodes_enable,
-    "nodes disable": run_nodes_disable,
-    "nodes rm": run_nodes_rm,
-    "snapshot list": run_snapshot_list,
-    "snapshot create": run_snapshot_create,
-    "snapshot restore": run_snapshot_restore,
-    "models download": run_models_download,
+HANDLERS: dict[str, str] = {
+    "config": "config_cmd:run_config",
+    "releases": "releases_cmd:run_releases",
+    "versions": "versions_cmd:run_versions",
+    "install": "versions_cmd:run_install",
+    "remove": "versions_cmd:run_remove",
+    "default": "versions_cmd:run_default",
+    "launch": "instances_cmd:run_launch",
+    "ps": "instances_cmd:run_ps",
+    "stop": "instances_cmd:run_stop",
+    "restart": "instances_cmd:run_restart",
+    "logs": "instances_cmd:run_logs",
+    "stats": "stats_cmd:run_stats",
+    "models scan": "models_cmd:run_scan",
+    "models list": "models_cmd:run_list",
+    "models import": "models_cmd:run_import",
+    "models hash": "models_cmd:run_hash",
+    "models dedupe": "models_cmd:run_dedupe",
+    "models rm": "models_cmd:run_rm",
+    "models download": "downloads_cmd:run_models_download",
+    "nodes list": "nodes_cmd:run_nodes_list",
+    "nodes add": "nodes_cmd:run_nodes_add",
+    "nodes update": "nodes_cmd:run_nodes_update",
+    "nodes enable": "nodes_cmd:run_nodes_enable",
+    "nodes disable": "nodes_cmd:run_nodes_disable",
+    "nodes rm": "nodes_cmd:run_nodes_rm",
+    "snapshot list": "snapshot_cmd:run_snapshot_list",
+    "snapshot create": "snapshot_cmd:run_snapshot_create",
+    "snapshot restore": "snapshot_cmd:run_snapshot_restore",
 }
+"""Command name -> "module:function" under comfy_tui.cli."""
 
 
 def handler_for(command: str) -> Handler:
-    return HANDLERS.get(command, not_built_yet)
+    target = HANDLERS.get(command)
+    if target is None:
+        return not_built_yet
+    module_name, function = target.split(":")
+    module = importlib.import_module(f"comfy_tui.cli.{module_name}")
+    return cast(Handler, getattr(module, function))

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from comfy_tui.cli.context import Context, Handler
+from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json, show_event
 from comfy_tui.core.units import format_bytes, format_count, plural
 from comfy_tui.errors import ComfyTuiError
@@ -19,8 +19,6 @@ from comfy_tui.services.library.importer import ImportMode, ImportOutcome
 from comfy_tui.services.library.scan import ScanSummary
 from comfy_tui.services.library.service import LibraryService
 from comfy_tui.store.models_index import ModelRecord
-
-__all__ = ["HANDLERS"]
 
 
 def _library(ctx: Context) -> LibraryService:
@@ -201,13 +199,3 @@ def run_rm(ctx: Context, args: argparse.Namespace) -> int:
     else:
         out(f"moved {record.relpath} to the trash: {trashed}")
     return 0
-
-
-HANDLERS: dict[str, Handler] = {
-    "models scan": run_scan,
-    "models list": run_list,
-    "models import": run_import,
-    "models hash": run_hash,
-    "models dedupe": run_dedupe,
-    "models rm": run_rm,
-}

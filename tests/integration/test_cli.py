@@ -143,3 +143,10 @@ def test_bad_settings_give_one_line_and_exit_2(data_dir: Path, toml: str, needle
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert needle in lines[0] and "settings.toml" in lines[0]
+
+
+def test_every_handler_entry_resolves() -> None:
+    from comfy_tui.cli.handlers import HANDLERS
+
+    for name in HANDLERS:
+        assert callable(handler_for(name)), name
