@@ -8,12 +8,12 @@ drops it when a process dies, so a killed job never leaves it stuck.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from comfy_tui.events import LogLine
+from comfy_tui.services.locks import try_lock
 
 __all__ = ["LibraryLock"]
 
@@ -26,16 +26,9 @@ class LibraryLock:
         self._fd: int | None = None
 
     def try_acquire(self) -> bool:
-        if self._fd is not None:
-            return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
+        if self._fd is None:
+            self._fd = try_lock(self.path)
+        return self._fd is not None
 
     async def acquire(self, job: str) -> AsyncIterator[LogLine]:
         """Wait for the lock; says once that it waits (iterate it: `async for ev in ...`)."""
