@@ -22,7 +22,6 @@ os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="comfy-tui-test-hf-")
 
 
-
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     """`-n auto --dist worksteal` (pyproject's addopts) stay valid under `-p no:xdist`: the
     options are then accepted and ignored, and the run is serial."""
