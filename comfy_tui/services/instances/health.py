@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from comfy_tui.services.instances.command import port_in_argv
 from comfy_tui.services.instances.ports import probe_host
 from comfy_tui.store.instance_records import InstanceRecord
+
+if TYPE_CHECKING:
+    import aiohttp
 
 PROBE_TIMEOUT_S = 2.0
 MAX_BODY = 1024 * 1024
@@ -67,7 +68,7 @@ async def probe(
     url = base_url(record)
     try:
         stats = await get_json(session, f"{url}/system_stats")
-    except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as exc:
+    except probe_errors() as exc:
         return Probe(answered=False, detail=str(exc) or type(exc).__name__)
     system = stats.get("system") if isinstance(stats, dict) else None
     argv = system.get("argv") if isinstance(system, dict) else None
@@ -78,12 +79,24 @@ async def probe(
         try:
             doc = await get_json(session, f"{url}/queue")
             queue = len(doc.get("queue_running", [])) + len(doc.get("queue_pending", []))
-        except (TimeoutError, aiohttp.ClientError, ValueError, OSError, AttributeError):
+        except probe_errors() + (AttributeError,):
             queue = None
     return Probe(answered=True, ours=True, queue=queue)
 
 
+def probe_errors() -> tuple[type[Exception], ...]:
+    """What a failed probe raises (only asked once a session exists, so aiohttp is loaded)."""
+    import aiohttp
+
+    return (TimeoutError, aiohttp.ClientError, ValueError, OSError)
+
+
 def new_session(timeout_s: float = PROBE_TIMEOUT_S) -> aiohttp.ClientSession:
-    """A session for loopback probes: short timeouts, no proxies from the environment."""
+    """A session for loopback probes: short timeouts, no proxies from the environment.
+
+    aiohttp is imported here, not with the module: `comfy-tui ps` with nothing running
+    never needs it (it costs more than the rest of the command)."""
+    import aiohttp
+
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     return aiohttp.ClientSession(timeout=timeout, trust_env=False)

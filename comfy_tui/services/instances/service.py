@@ -22,13 +22,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from comfy_tui.errors import NotFoundError, ValidationError
 from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.instances.gpus import GpuCount, nvml_gpu_count
-from comfy_tui.services.instances.health import PROBE_TIMEOUT_S, base_url, get_json, new_session
+from comfy_tui.services.instances.health import (
+    PROBE_TIMEOUT_S,
+    base_url,
+    get_json,
+    new_session,
+    probe_errors,
+)
 from comfy_tui.services.instances.identity import any_alive
 from comfy_tui.services.instances.launch import LaunchRequest, Plan, plan_launch, request_of
 from comfy_tui.services.instances.ready import wait_ready
@@ -165,7 +169,7 @@ class InstancesService:
         try:
             async with new_session() as session:
                 reported = await get_json(session, f"{base_url(record)}/internal/folder_paths")
-        except (TimeoutError, aiohttp.ClientError, ValueError, OSError):
+        except probe_errors():
             return []
         return self._wiring(reported) if isinstance(reported, Mapping) else []
 
