@@ -8,6 +8,7 @@ expected type.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 import unicodedata
@@ -55,6 +56,8 @@ class Settings:
     civitai_api: str = "https://civitai.com"
     civitai_token: str | None = field(default=None, repr=False)
     allow_local_downloads: bool = False
+    pass_env: tuple[str, ...] = ()
+    """Secret variables (e.g. HF_TOKEN) a launched ComfyUI may see; other children never do."""
 
     def secrets(self) -> list[str]:
         """Every token value that is set: the log filter masks these."""
@@ -226,6 +229,20 @@ def _boolean(raw: Any, from_env: bool) -> bool:
     return raw
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+
+
+def _env_names(raw: Any, from_env: bool) -> tuple[str, ...]:
+    items = raw.split() if from_env and isinstance(raw, str) else raw
+    expected = "an array of environment variable names"
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise _Bad(expected)
+    for item in items:
+        if not _ENV_NAME.fullmatch(item):
+            raise _Bad(expected, f"{item!r} is not a variable name")
+    return tuple(dict.fromkeys(items))
+
+
 def _keymap(raw: Any, from_env: bool) -> Mapping[str, str]:
     if not isinstance(raw, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in raw.items()
@@ -287,10 +304,14 @@ _KEYS: dict[str, _Key] = {
     "civitai_api": _Key(_url, ("COMFY_TUI_CIVITAI_API",)),
     "civitai_token": _Key(_optional_string, ("CIVITAI_API_TOKEN",)),
     "allow_local_downloads": _Key(_boolean, ("COMFY_TUI_ALLOW_LOCAL_DOWNLOADS",)),
+    "pass_env": _Key(_env_names, ("COMFY_TUI_PASS_ENV",)),
 }
 
 ENV_VARS: dict[str, tuple[str, ...]] = {k: spec.env for k, spec in _KEYS.items() if spec.env}
 """Setting key → the environment variables that set it (first one set wins)."""
+
+SECRET_ENV_VARS: frozenset[str] = frozenset(n for k in _SECRET_KEYS for n in _KEYS[k].env)
+"""The variables secret settings are read from: no child process inherits them."""
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
