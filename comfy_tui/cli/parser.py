@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     nr.add_argument("name", metavar="NAME")
     nr.add_argument("--yes", action="store_true", help="do not ask")
 
+    au = leaf(sub, "audit", "a version's packages, the node that brought each, advisories")
+    au.add_argument("tag", metavar="TAG")
+
     sn = sub.add_parser("snapshot", help="environment snapshots and rollback")
     snsub = sn.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
     leaf(snsub, "list", "list snapshots of a version", "snapshot list").add_argument("tag")
