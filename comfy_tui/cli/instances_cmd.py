@@ -28,7 +28,7 @@ EXPOSED_WARNING = (
 
 
 def _service(ctx: Context) -> InstancesService:
-    return InstancesService(ctx.settings, ctx.paths)
+    return ctx.services.instances
 
 
 async def _show(ctx: Context, events: AsyncIterator[Event]) -> None:
