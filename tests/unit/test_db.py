@@ -163,7 +163,7 @@ async def test_a_file_that_is_not_a_database_is_damaged_with_a_rebuild_hint(
 ) -> None:
     path = tmp_path / "lib.db"
     path.write_bytes(b"not sqlite\n" * 500)
-    with pytest.raises(DamagedIndexError, match="damaged .*comfy-tui models scan"):
+    with pytest.raises(DamagedIndexError, match=r"damaged .*comfy-tui models scan"):
         async with connect(path):
             pass
     assert not is_damage(sqlite3.OperationalError("database is locked"))
