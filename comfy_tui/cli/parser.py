@@ -1,4 +1,4 @@
-"""The argparse tree: the command-line contract of DESIGN.md, fixed from day one."""
+"""The argparse tree: the command-line contract (README "Command line", docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """VersionsService: the installed ComfyUI versions, installs, removal and the default version.
 
-The one API both front ends use for issue 3's install half. A version is installed iff its
+The one API both front ends use for installed versions. A version is installed iff its
 record `metadata/versions/<tag>.json` exists (written last by the installer). Every method is
 async (file work runs in a thread) except `install`, which returns an async iterator of events
 (`Progress`, `LogLine`, then `Finished`), and raises a `ComfyTuiError` subclass on failure::
