@@ -1,6 +1,6 @@
 """NodesService: shared custom nodes enabled per version, their dependencies, and snapshots.
 
-The one API both front ends use for issue 8::
+The one API both front ends use for custom nodes::
 
     nodes = NodesService(settings, paths, guard=services.guard)
     async for event in nodes.add("https://github.com/owner/ComfyUI-Thing"): ...
