@@ -1,4 +1,4 @@
-"""The data-directory layout (see DESIGN.md): one method per place, created on demand."""
+"""The data-directory layout (docs/architecture.md): one method per place, created on demand."""
 
 from __future__ import annotations
 
