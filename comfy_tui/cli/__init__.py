@@ -18,6 +18,7 @@ from comfy_tui.core.safe_text import escape_text
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.logs import setup_logging
 from comfy_tui.paths import DataPaths, resolve_data_dir
+from comfy_tui.services.container import Services
 from comfy_tui.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return run_tui(settings)
         log.info("command: %s", args.command)
-        ctx = Context(settings=settings, paths=paths, json=bool(getattr(args, "json", False)))
+        services = Services(settings, paths)
+        ctx = Context(settings, paths, bool(getattr(args, "json", False)), services)
         return handler_for(args.command)(ctx, args)
     except ComfyTuiError as exc:
         log.info("command failed: %s", exc)
