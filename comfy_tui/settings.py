@@ -7,6 +7,7 @@ expected type.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from comfy_tui.core.binding_ids import BINDING_IDS
 from comfy_tui.errors import SettingsError, ValidationError
 from comfy_tui.validate import validate_listen, validate_port, validate_url
 
@@ -149,7 +151,11 @@ def _url_list(raw: Any, from_env: bool) -> tuple[str, ...]:
 
 
 def _port(raw: Any, from_env: bool) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int | str):
+    if (
+        isinstance(raw, bool)
+        or not isinstance(raw, int | str)
+        or (isinstance(raw, str) and not from_env)
+    ):
         raise _Bad("an integer port (1-65535)")
     try:
         return validate_port(raw)
@@ -256,10 +262,16 @@ def _env_names(raw: Any, from_env: bool) -> tuple[str, ...]:
 
 
 def _keymap(raw: Any, from_env: bool) -> Mapping[str, str]:
+    expected = 'a table of binding id = "key[,key]" strings'
     if not isinstance(raw, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in raw.items()
     ):
-        raise _Bad('a table of binding id = "key[,key]" strings')
+        raise _Bad(expected)
+    for binding_id in raw:
+        if binding_id not in BINDING_IDS:
+            close = difflib.get_close_matches(binding_id, BINDING_IDS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else " (the README lists the ids)"
+            raise _Bad(expected, f"unknown binding id {binding_id!r}{hint}")
     return MappingProxyType(dict(raw))
 
 
@@ -330,7 +342,7 @@ SECRET_ENV_VARS: frozenset[str] = frozenset(n for k in _SECRET_KEYS for n in _KE
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (some Windows editors) is fine
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
