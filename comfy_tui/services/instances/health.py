@@ -15,7 +15,7 @@ from comfy_tui.services.instances.command import port_in_argv
 from comfy_tui.services.instances.ports import probe_host
 from comfy_tui.store.instance_records import InstanceRecord
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # aiohttp is imported when a probe runs, not by `ps` with nothing live
     import aiohttp
 
 PROBE_TIMEOUT_S = 2.0
@@ -65,10 +65,12 @@ async def probe(
     session: aiohttp.ClientSession, record: InstanceRecord, *, with_queue: bool = True
 ) -> Probe:
     """Ask the instance's port who it is and, if it is ours, how long its queue is."""
+    import aiohttp
+
     url = base_url(record)
     try:
         stats = await get_json(session, f"{url}/system_stats")
-    except probe_errors() as exc:
+    except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as exc:
         return Probe(answered=False, detail=str(exc) or type(exc).__name__)
     system = stats.get("system") if isinstance(stats, dict) else None
     argv = system.get("argv") if isinstance(system, dict) else None
@@ -79,23 +81,13 @@ async def probe(
         try:
             doc = await get_json(session, f"{url}/queue")
             queue = len(doc.get("queue_running", [])) + len(doc.get("queue_pending", []))
-        except probe_errors() + (AttributeError,):
+        except (TimeoutError, aiohttp.ClientError, ValueError, OSError, AttributeError):
             queue = None
     return Probe(answered=True, ours=True, queue=queue)
 
 
-def probe_errors() -> tuple[type[Exception], ...]:
-    """What a failed probe raises (only asked once a session exists, so aiohttp is loaded)."""
-    import aiohttp
-
-    return (TimeoutError, aiohttp.ClientError, ValueError, OSError)
-
-
 def new_session(timeout_s: float = PROBE_TIMEOUT_S) -> aiohttp.ClientSession:
-    """A session for loopback probes: short timeouts, no proxies from the environment.
-
-    aiohttp is imported here, not with the module: `comfy-tui ps` with nothing running
-    never needs it (it costs more than the rest of the command)."""
+    """A session for loopback probes: short timeouts, no proxies from the environment."""
     import aiohttp
 
     timeout = aiohttp.ClientTimeout(total=timeout_s)
