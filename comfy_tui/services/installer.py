@@ -2,9 +2,11 @@
 
 Order: validate → take the tag's install lock (refused at once when any process holds it) →
 remove stale staging dirs → clone (mirror, then a checkout of the tag into
-`versions/.staging-<tag>-<hex>/`) → venv → torch family (one command, one source) →
-requirements.txt (the torch family pinned by a constraints file) → smoke test (`main.py
---help` for the accepted flags, then `--quick-test-for-ci --cpu` when the version has it) →
+`versions/.staging-<tag>-<hex>/`) → venv → torch family (resolved from one source, then
+installed; its build asked of torch itself) → requirements.txt (the torch family pinned by a
+constraints file, rewritten from what is installed) → byte code (services/bytecode.py) → smoke
+test (`main.py --help` for the accepted flags, then `--quick-test-for-ci --cpu` when the
+version has it and no installed version with the same packages passed it) →
 rename to `versions/<tag>/` → write the record, last. Any failure or cancellation kills the
 running child's process group and deletes the staging dir (or the renamed dir whose record was
 not written); no record is left behind. Every LogLine also goes to `logs/install-<tag>.log`.
