@@ -91,6 +91,10 @@ class DataPaths:
         """The record of a shared custom node (written last: the node exists iff it does)."""
         return self.node_records_dir() / f"{name}.json"
 
+    def node_packages(self, tag: str) -> Path:
+        """Which node brought which package into version `tag` (for `comfy-tui audit`)."""
+        return self._dir("metadata", "node_packages") / f"{tag}.json"
+
     def node_lock(self, name: str) -> Path:
         """Held while a shared node is cloned, updated or removed (by any process)."""
         return self._dir("metadata", "locks") / f"node-{name}.lock"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 import tomllib
 import unicodedata
@@ -63,6 +64,8 @@ class Settings:
     trash_keep_days: int = 30  # trash entries older than this are deleted (0 = keep forever)
     download_history_keep: int = 200  # finished downloads remembered in the queue file
     snapshots_keep: int = 20  # environment snapshots kept per version (the newest)
+    pass_env: tuple[str, ...] = ()
+    """Secret variables (e.g. HF_TOKEN) a launched ComfyUI may see; other children never do."""
 
     def secrets(self) -> list[str]:
         """Every token value that is set: the log filter masks these."""
@@ -263,6 +266,20 @@ def _boolean(raw: Any, from_env: bool) -> bool:
     return raw
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+
+
+def _env_names(raw: Any, from_env: bool) -> tuple[str, ...]:
+    items = raw.split() if from_env and isinstance(raw, str) else raw
+    expected = "an array of environment variable names"
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise _Bad(expected)
+    for item in items:
+        if not _ENV_NAME.fullmatch(item):
+            raise _Bad(expected, f"{item!r} is not a variable name")
+    return tuple(dict.fromkeys(items))
+
+
 def _keymap(raw: Any, from_env: bool) -> Mapping[str, str]:
     expected = 'a table of binding id = "key[,key]" strings'
     if not isinstance(raw, dict) or not all(
@@ -337,10 +354,14 @@ _KEYS: dict[str, _Key] = {
     ),
     "download_history_keep": _Key(_whole(0, 100000), ("COMFY_TUI_DOWNLOAD_HISTORY_KEEP",)),
     "snapshots_keep": _Key(_whole(1, 10000), ("COMFY_TUI_SNAPSHOTS_KEEP",)),
+    "pass_env": _Key(_env_names, ("COMFY_TUI_PASS_ENV",)),
 }
 
 ENV_VARS: dict[str, tuple[str, ...]] = {k: spec.env for k, spec in _KEYS.items() if spec.env}
 """Setting key → the environment variables that set it (first one set wins)."""
+
+SECRET_ENV_VARS: frozenset[str] = frozenset(n for k in _SECRET_KEYS for n in _KEYS[k].env)
+"""The variables secret settings are read from: no child process inherits them."""
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
