@@ -25,7 +25,7 @@ from comfy_tui.validate import validate_tag
 
 
 def _service(ctx: Context) -> VersionsService:
-    return VersionsService(ctx.settings, ctx.paths)
+    return ctx.services.versions
 
 
 def _record_json(record: VersionRecord, default: str | None) -> dict[str, Any]:

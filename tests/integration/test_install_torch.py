@@ -17,6 +17,7 @@ from comfy_tui.events import Event, LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
+from tests.fakes.guards import real_guard
 from tests.fakes.simple_index import build_simple_index, pytorch_like
 from tests.fakes.wheelhouse import build_torch, build_torch_family, build_wheel
 
@@ -75,7 +76,8 @@ def settings_for(
 
 
 def service_for(settings: Settings) -> VersionsService:
-    return VersionsService(settings, DataPaths(settings.data_dir), detect_gpu=lambda: None)
+    paths = DataPaths(settings.data_dir)
+    return VersionsService(settings, paths, guard=real_guard(paths), detect_gpu=lambda: None)
 
 
 async def collect(

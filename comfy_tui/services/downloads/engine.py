@@ -73,6 +73,7 @@ from comfy_tui.services.downloads.sniff import (
     is_model_name,
     is_web_content_type,
 )
+from comfy_tui.services.net import Network
 from comfy_tui.validate import ensure_inside, safe_relpath, validate_filename
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class HttpDownload:
         error_for_status: ErrorHook | None = None,
         connect_timeout: float = 30.0,
         read_timeout: float = 60.0,
+        network: Network | None = None,
     ) -> None:
         self.spec = spec
         self.library_root = library_root
@@ -112,6 +114,7 @@ class HttpDownload:
         self._disk_usage = disk_usage
         self._part_factory = part_factory
         self._error_for_status = error_for_status
+        self._network = network or Network.from_env()
         self._timeout = aiohttp.ClientTimeout(
             total=None,
             connect=connect_timeout,
@@ -145,10 +148,10 @@ class HttpDownload:
     # --- the job ----------------------------------------------------------------------------
     async def run(self) -> AsyncGenerator[Event, None]:
         self._threads = PartThreads()
-        self._session = aiohttp.ClientSession(
-            timeout=self._timeout, auto_decompress=False, read_bufsize=1024 * 1024
-        )
         try:
+            self._session = self._network.session(
+                timeout=self._timeout, auto_decompress=False, read_bufsize=1024 * 1024
+            )
             if self.filename is not None:
                 await self._claim(self.filename)
                 async with aclosing(self._prepare_resume()) as events:
@@ -364,6 +367,7 @@ class HttpDownload:
             token=self.spec.token,
             allow_local=self.spec.allow_local,
             on_response=on_response,
+            network=self._network,
         )
         return response
 
