@@ -13,6 +13,7 @@ from comfy_tui.paths import DataPaths
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
 from tests.fakes.comfyui_repo import FakeTag, build_comfyui_repo
+from tests.fakes.guards import real_guard
 from tests.fakes.install_fixtures import install_settings_for
 
 pytestmark = pytest.mark.usefixtures("no_leftover_children")
@@ -21,7 +22,8 @@ TAG = f"cpython-{sys.version_info[0]}{sys.version_info[1]}"
 
 
 def service_for(settings: Settings) -> VersionsService:
-    return VersionsService(settings, DataPaths(settings.data_dir), detect_gpu=lambda: None)
+    paths = DataPaths(settings.data_dir)
+    return VersionsService(settings, paths, guard=real_guard(paths), detect_gpu=lambda: None)
 
 
 def pyc(root: Path, relative: str) -> Path:
