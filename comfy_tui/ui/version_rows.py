@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from comfy_tui.core.timefmt import format_age, format_date, format_size
+from comfy_tui.core.timefmt import format_age, format_date
+from comfy_tui.core.units import format_bytes
 from comfy_tui.core.versions import is_prerelease, sort_newest_first
 from comfy_tui.services.releases_model import Release, ReleaseList
 from comfy_tui.store.version_records import VersionRecord
@@ -98,7 +99,7 @@ def build_rows(
                 default=record is not None and tag == default,
                 running=running.get(tag, 0),
                 installing=installing.get(tag),
-                size=format_size(record.size_bytes) if record and record.size_bytes else "",
+                size=format_bytes(record.size_bytes) if record and record.size_bytes else "",
             )
         )
     return rows
