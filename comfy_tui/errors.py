@@ -38,8 +38,16 @@ class MetadataError(ComfyTuiError):
     """A metadata file is corrupt, of an unknown schema version, or unreadable."""
 
 
+class DamagedIndexError(MetadataError):
+    """An SQLite file is damaged (corrupt or not a database); a cache can be rebuilt."""
+
+
 class LockBusyError(ComfyTuiError):
     """Another process holds the lock for this job (for example the same install)."""
+
+
+class VersionInUseError(ComfyTuiError):
+    """A version cannot be removed or changed while an instance of it is live (exit 1)."""
 
 
 class NotFoundError(ComfyTuiError):

@@ -1,4 +1,4 @@
-"""The data-directory layout (see DESIGN.md): one method per place, created on demand."""
+"""The data-directory layout (docs/architecture.md): one method per place, created on demand."""
 
 from __future__ import annotations
 
@@ -45,9 +45,11 @@ class DataPaths:
     root: Path
 
     def ensure_root(self) -> Path:
-        """Create the root (mode 0700: it holds logs and settings that may carry tokens)."""
+        """Create the root (mode 0700: it holds logs and settings that may carry tokens).
+
+        A folder that already exists keeps its mode: the user chose it (a shared or group
+        folder), and comfy-tui never changes the permissions of what it did not create."""
         _mkdir(self.root)
-        os.chmod(self.root, 0o700)
         return self.root
 
     def _dir(self, *parts: str) -> Path:

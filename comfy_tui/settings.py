@@ -7,6 +7,7 @@ expected type.
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 import tomllib
@@ -17,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from comfy_tui.core.binding_ids import BINDING_IDS
 from comfy_tui.errors import SettingsError, ValidationError
 from comfy_tui.validate import validate_listen, validate_port, validate_url
 
@@ -41,6 +43,9 @@ class Settings:
     installer: str = "uv"
     model_mapping: str = "yaml"  # "yaml" (extra_model_paths.yaml) or "symlinks"
     exclude_newer_after_days: int = 90
+    torch_index_url: str | None = None
+    """Where torch comes from: a URL, or "sources" (the configured package sources)."""
+    pytorch_index: str = "https://download.pytorch.org/whl"
     poll_interval: float = 1.0
     github_cache_ttl: float = 3600.0
     listen: str = "127.0.0.1"
@@ -126,6 +131,15 @@ def _optional_url(raw: Any, from_env: bool) -> str | None:
     return _url(raw, from_env)
 
 
+def _torch_index(raw: Any, from_env: bool) -> str | None:
+    if isinstance(raw, str) and raw.strip() == "sources":
+        return "sources"
+    try:
+        return _url(raw, from_env)
+    except _Bad:
+        raise _Bad('a package index URL or "sources"') from None
+
+
 def _url_list(raw: Any, from_env: bool) -> tuple[str, ...]:
     items = raw.split() if from_env and isinstance(raw, str) else raw
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
@@ -134,7 +148,11 @@ def _url_list(raw: Any, from_env: bool) -> tuple[str, ...]:
 
 
 def _port(raw: Any, from_env: bool) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int | str):
+    if (
+        isinstance(raw, bool)
+        or not isinstance(raw, int | str)
+        or (isinstance(raw, str) and not from_env)
+    ):
         raise _Bad("an integer port (1-65535)")
     try:
         return validate_port(raw)
@@ -227,10 +245,16 @@ def _boolean(raw: Any, from_env: bool) -> bool:
 
 
 def _keymap(raw: Any, from_env: bool) -> Mapping[str, str]:
+    expected = 'a table of binding id = "key[,key]" strings'
     if not isinstance(raw, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in raw.items()
     ):
-        raise _Bad('a table of binding id = "key[,key]" strings')
+        raise _Bad(expected)
+    for binding_id in raw:
+        if binding_id not in BINDING_IDS:
+            close = difflib.get_close_matches(binding_id, BINDING_IDS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else " (the README lists the ids)"
+            raise _Bad(expected, f"unknown binding id {binding_id!r}{hint}")
     return MappingProxyType(dict(raw))
 
 
@@ -274,6 +298,8 @@ _KEYS: dict[str, _Key] = {
     "installer": _Key(_installer, ("COMFY_TUI_INSTALLER",)),
     "model_mapping": _Key(_model_mapping, ("COMFY_TUI_MODEL_MAPPING",)),
     "exclude_newer_after_days": _Key(_days, ("COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS",)),
+    "torch_index_url": _Key(_torch_index, ("COMFY_TUI_TORCH_INDEX_URL",)),
+    "pytorch_index": _Key(_url, ("COMFY_TUI_PYTORCH_INDEX",)),
     "poll_interval": _Key(_positive_float, ("COMFY_TUI_POLL_INTERVAL",)),
     "github_cache_ttl": _Key(_cache_ttl, ("COMFY_TUI_GITHUB_CACHE_TTL",)),
     "listen": _Key(_listen, ("COMFY_TUI_LISTEN",)),
@@ -295,7 +321,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {k: spec.env for k, spec in _KEYS.items()
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (some Windows editors) is fine
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:

@@ -14,9 +14,11 @@ from comfy_tui.cli.context import Context
 from comfy_tui.cli.handlers import handler_for
 from comfy_tui.cli.output import err
 from comfy_tui.cli.parser import build_parser
+from comfy_tui.core.safe_text import escape_text
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.logs import setup_logging
 from comfy_tui.paths import DataPaths, resolve_data_dir
+from comfy_tui.services.container import Services
 from comfy_tui.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -54,16 +56,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return run_tui(settings)
         log.info("command: %s", args.command)
-        ctx = Context(settings=settings, paths=paths, json=bool(getattr(args, "json", False)))
+        services = Services(settings, paths)
+        ctx = Context(settings, paths, bool(getattr(args, "json", False)), services)
         return handler_for(args.command)(ctx, args)
     except ComfyTuiError as exc:
         log.info("command failed: %s", exc)
-        err(f"comfy-tui: {exc}")
+        err(f"comfy-tui: {escape_text(str(exc))}")
         return exc.exit_code
     except KeyboardInterrupt:
         err("comfy-tui: interrupted")
         return 130
     except OSError as exc:
         log.exception("unexpected OS error")
-        err(f"comfy-tui: {exc}")
+        err(f"comfy-tui: {escape_text(str(exc))}")
         return 1

@@ -15,8 +15,8 @@ from typing import Any
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json, show_event
 from comfy_tui.core.units import format_bytes
+from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.events import Event, Progress
-from comfy_tui.services.container import build_services
 from comfy_tui.services.downloads import DownloadItem, DownloadQueue, DownloadRequest
 from comfy_tui.services.downloads.hf import list_repo_files
 from comfy_tui.services.downloads.resolve import looks_like_url
@@ -35,7 +35,7 @@ def run_models_download(ctx: Context, args: argparse.Namespace) -> int:
     )
     if not looks_like_url(request.source) and request.file is None:
         return asyncio.run(_list(ctx, request))
-    queue = build_services(ctx.settings).downloads
+    queue = ctx.services.downloads
     return asyncio.run(_download(ctx, queue, request))
 
 
@@ -82,7 +82,7 @@ def _document(item: DownloadItem) -> dict[str, Any]:
         "size": item.bytes_total,
         "sha256": item.sha256,
         "kind": str(item.kind) if item.kind else None,
-        "source": item.request.source,
+        "source": redact_url(item.request.source),
         "file": item.request.file,
         "revision": item.request.revision,
         "commit": item.commit,

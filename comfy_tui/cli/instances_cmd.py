@@ -19,6 +19,7 @@ from comfy_tui.events import Event, Progress
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.services.instances.views import InstanceView
+from comfy_tui.services.jobs.state import JobState
 from comfy_tui.services.logtail import LogTail, last_lines
 from comfy_tui.store.instance_records import InstanceRecord, require_instance
 
@@ -29,7 +30,7 @@ EXPOSED_WARNING = (
 
 
 def _service(ctx: Context) -> InstancesService:
-    return InstancesService(ctx.settings, ctx.paths)
+    return ctx.services.instances
 
 
 async def _show(ctx: Context, events: AsyncIterator[Event]) -> None:
@@ -101,9 +102,11 @@ async def _one(svc: InstancesService, target: str) -> list[InstanceRecord]:
 
 
 # --- ps ---------------------------------------------------------------------------------------
-def _row(view: InstanceView) -> list[str]:
+def _row(view: InstanceView, job: JobState | None = None) -> list[str]:
     r = view.record
     queue = "-" if view.queue is None else str(view.queue)
+    if job is not None:
+        queue = job.summary()
     return [
         r.id,
         r.version,
@@ -123,11 +126,25 @@ def _table(rows: list[list[str]]) -> list[str]:
     ]
 
 
+async def _job_states(views: list[InstanceView]) -> dict[str, JobState]:
+    """What each running instance is working on; nothing running asks nothing (and `ps`
+    then never imports the HTTP client)."""
+    if not any(v.record.state == "running" for v in views):
+        return {}
+    from comfy_tui.services.jobs.client import snapshots
+
+    return await snapshots([v.record for v in views])
+
+
 async def _ps(ctx: Context, args: argparse.Namespace) -> int:
     svc = _service(ctx)
     views = await svc.refresh()
+    jobs = await _job_states(views)
     if ctx.json:
-        out_json([v.to_json() for v in views])
+        docs = [v.to_json() for v in views]
+        for doc, v in zip(docs, views, strict=True):
+            doc["job"] = jobs[v.id].to_json() if v.id in jobs else None
+        out_json(docs)
         return 0
     live = [v for v in views if v.record.live]
     now = time.time()
@@ -135,8 +152,8 @@ async def _ps(ctx: Context, args: argparse.Namespace) -> int:
     if not live:
         out("no instances running (start one with: comfy-tui launch [TAG])")
     else:
-        header = ["ID", "VERSION", "STATE", "PORT", "GPU", "UPTIME", "QUEUE", "URL"]
-        for line in _table([header, *(_row(v) for v in live)]):
+        header = ["ID", "VERSION", "STATE", "PORT", "GPU", "UPTIME", "JOB", "URL"]
+        for line in _table([header, *(_row(v, jobs.get(v.id)) for v in live)]):
             out(line)
         for v in live:
             if v.exposed:

@@ -35,7 +35,7 @@ __all__ = [
 
 
 def _service(ctx: Context) -> NodesService:
-    return NodesService(ctx.settings, ctx.paths)
+    return ctx.services.nodes
 
 
 def run_job(events: AsyncIterator[Event]) -> str:

@@ -1,4 +1,4 @@
-"""The argparse tree: the command-line contract of DESIGN.md, fixed from day one."""
+"""The argparse tree: the command-line contract (README "Command line", docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     i = leaf(sub, "install", "install a ComfyUI release")
     i.add_argument("tag", metavar="TAG")
     i.add_argument("--torch", default="auto", metavar=TORCH_CHOICES, help="torch build")
+    i.add_argument(
+        "--torch-index",
+        metavar="URL|sources",
+        help="take torch from this index (or the configured package sources); "
+        "default: the torch_index_url setting, else PyTorch's index",
+    )
+    i.add_argument("--python", metavar="PYTHON", help="interpreter for the new environment")
     rm = leaf(sub, "remove", "remove an installed version")
     rm.add_argument("tag", metavar="TAG")
     rm.add_argument("--yes", action="store_true", help="do not ask")
@@ -74,6 +81,20 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("id", metavar="ID")
     lg.add_argument("-f", "--follow", action="store_true")
     lg.add_argument("-n", "--lines", type=int, default=50, metavar="N")
+    jb = leaf(sub, "jobs", "what an instance is working on (--follow: events as lines)")
+    jb.add_argument("id", metavar="ID", nargs="?", help="default: the only running instance")
+    jb.add_argument("-f", "--follow", action="store_true")
+    rn = leaf(sub, "run", "queue an API-format workflow on an instance")
+    rn.add_argument("workflow", metavar="WORKFLOW.json")
+    rn.add_argument("--instance", metavar="ID", help="default: the only running instance")
+    rn.add_argument("--wait", action="store_true", help="follow it and print its output files")
+    ou = leaf(sub, "outputs", "copy a prompt's output files into a folder")
+    ou.add_argument("id", metavar="ID")
+    ou.add_argument("prompt_id", metavar="PROMPT_ID")
+    ou.add_argument("--to", metavar="DIR", required=True)
+    leaf(sub, "free", "ask an instance to unload models and free memory").add_argument(
+        "id", metavar="ID"
+    )
     s = leaf(sub, "stats", "CPU, RAM, disk and GPU readings")
     s.add_argument("--watch", action="store_true", help="keep printing samples until Ctrl-C")
     s.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N samples")

@@ -22,7 +22,7 @@ __all__ = ["run_snapshot_create", "run_snapshot_list", "run_snapshot_restore"]
 
 
 def _service(ctx: Context) -> NodesService:
-    return NodesService(ctx.settings, ctx.paths)
+    return ctx.services.nodes
 
 
 def when(snapshot: Snapshot) -> str:

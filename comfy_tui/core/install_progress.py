@@ -1,10 +1,9 @@
 """Install progress and facts read from a checkout: step weights, git progress, --help flags. Pure.
 
-Step weights come from a real ComfyUI v0.3.77 install on a 2-core box (shared/notes,
-real-comfyui-baseline.md): clone of one tag from the mirror ~0.6 s, venv ~0.1 s with uv (~3 s
-with pip), torch + requirements ~14 s with uv plus ~25 s of byte-compiling (torch is about
-60 % of both), `--quick-test-for-ci` ~12 s. A first install also clones the mirror, which
-`clone` covers with git's own percentages.
+Step weights come from a real ComfyUI v0.3.77 install measured on a 2-core box: clone of one
+tag from the mirror ~0.6 s, venv ~0.1 s with uv (~3 s with pip), torch + requirements ~14 s
+with uv plus ~25 s of byte-compiling (torch is about 60 % of both), `--quick-test-for-ci` ~12 s.
+A first install also clones the mirror, which `clone` covers with git's own percentages.
 """
 
 from __future__ import annotations

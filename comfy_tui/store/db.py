@@ -4,6 +4,8 @@ Every statement runs on aiosqlite's own thread, never on the event loop's. A dat
 described by its ordered list of migrations: migration *i* (1-based) moves `user_version`
 from *i - 1* to *i*, inside one transaction, so a crash mid-migration leaves the old schema.
 A file whose `user_version` is newer than this build knows is refused, not guessed at.
+A damaged file (SQLite says corrupt or "not a database", on opening or on any later statement)
+raises `DamagedIndexError`, one line that says how to rebuild it, never a traceback.
 
 `LIBRARY_MIGRATIONS` is the model library's schema (models table + FTS5 index).
 """
@@ -18,9 +20,9 @@ from pathlib import Path
 
 import aiosqlite
 
-from comfy_tui.errors import MetadataError
+from comfy_tui.errors import DamagedIndexError, MetadataError
 
-__all__ = ["LIBRARY_MIGRATIONS", "connect", "migrate", "split_statements"]
+__all__ = ["LIBRARY_MIGRATIONS", "connect", "is_damage", "migrate", "split_statements"]
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -162,6 +164,22 @@ async def _use_wal(db: aiosqlite.Connection) -> None:
             await asyncio.sleep(0.02)
 
 
+_DAMAGE_CODES = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
+REBUILD_HINT = "rebuild it from the library's files with 'comfy-tui models scan'"
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True when SQLite reports a damaged file (not a busy or locked one)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    return name in _DAMAGE_CODES or name.startswith("SQLITE_CORRUPT_")
+
+
+def _damaged(path: Path, exc: BaseException) -> DamagedIndexError:
+    return DamagedIndexError(f"the model index {path} is damaged ({exc}): {REBUILD_HINT}")
+
+
 @contextlib.asynccontextmanager
 async def connect(
     path: Path, migrations: Sequence[str] = LIBRARY_MIGRATIONS
@@ -182,7 +200,14 @@ async def connect(
             await db.execute("PRAGMA synchronous = NORMAL")
             await migrate(db, migrations, path)
         except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise _damaged(path, exc) from exc
             raise MetadataError(f"database {path} is unusable ({exc})") from exc
-        yield db
+        try:
+            yield db
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise _damaged(path, exc) from exc
+            raise
     finally:
         await db.close()

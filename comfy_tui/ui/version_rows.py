@@ -29,7 +29,7 @@ class VersionRow:
     default: bool
     running: int
     installing: float | None  # the install's fraction while one runs, else None
-    size: str  # "1.4 GB" for installed versions, "" otherwise
+    size: str  # "1.3 GiB" for installed versions, "" otherwise
 
     @property
     def status(self) -> str:

@@ -296,7 +296,7 @@ async def test_removing_a_version_keeps_the_shared_checkout(
     await drain(service.add(node_mirror.url(THING)))
     for tag in ("v0.3.77", "v0.4.0"):
         await drain(service.enable(await service.plan(THING, tag)))
-    versions = VersionsService(nodes_settings, DataPaths(data_dir))
+    versions = VersionsService(nodes_settings, DataPaths(data_dir), guard=service.guard)
     await versions.remove("v0.3.77")
     assert (data_dir / "nodes" / THING / "__init__.py").is_file()
     assert (await service.get(THING)).enabled_in == ("v0.4.0",)

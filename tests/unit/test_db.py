@@ -11,9 +11,9 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from comfy_tui.errors import MetadataError
+from comfy_tui.errors import DamagedIndexError, MetadataError
 from comfy_tui.store import models_index as index
-from comfy_tui.store.db import LIBRARY_MIGRATIONS, connect, split_statements
+from comfy_tui.store.db import LIBRARY_MIGRATIONS, connect, is_damage, split_statements
 from comfy_tui.store.models_index import ModelRecord
 
 
@@ -156,3 +156,14 @@ async def test_a_rescan_of_the_same_file_keeps_its_hash(tmp_path: Path) -> None:
         assert (await index.select_models(db))[0].sha256 == "ab"
         await index.upsert_models(db, [record("loras/a.safetensors", ino=8)])
         assert (await index.select_models(db))[0].sha256 is None
+
+
+async def test_a_file_that_is_not_a_database_is_damaged_with_a_rebuild_hint(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "lib.db"
+    path.write_bytes(b"not sqlite\n" * 500)
+    with pytest.raises(DamagedIndexError, match=r"damaged .*comfy-tui models scan"):
+        async with connect(path):
+            pass
+    assert not is_damage(sqlite3.OperationalError("database is locked"))

@@ -5,7 +5,9 @@ to the source, or a copy hashed while it is written, fsync-ed, then hashed again
 compared. Only a complete, verified file is linked into place (never over an existing name:
 a clash gets `name-1.ext`), and its index row is written after that. A kill at any moment leaves
 at most a staging file, which the next import removes; never a partial file in `models/`.
-Content already in the library (same sha256) is not stored twice.
+A kill between placing a file and indexing it leaves a complete file without a row: the next
+scan adds it, and so does the next import of it (it finds its own content under the wanted
+name and indexes it). Content already in the library (same sha256) is not stored twice.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import aiosqlite
 
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event, Finished, LogLine
+from comfy_tui.services.faults import checkpoint
 from comfy_tui.services.library.hashing import sha256_file, sha256_stream, track
 from comfy_tui.services.library.headers import read_header
 from comfy_tui.services.library.plan import PlannedFile
@@ -170,6 +173,7 @@ async def _import_one(
             digest = await job.result()
         finally:
             await job.stop()
+        checkpoint("import.staged")
         same = await _find_same(db, digest, item.size)
         if same is not None:
             yield ImportOutcome(str(item.source), same, "already present", digest)
@@ -177,13 +181,16 @@ async def _import_one(
         relpath, existed = await run_blocking(
             lambda _cancel: place_file(staged, root, item.relpath, digest)
         )
+        checkpoint("import.placed")
+        # Also when the name already held this content: `_find_same` did not see it, so it is
+        # a file a killed import placed but never indexed; indexing it now makes it visible.
         final = safe_relpath(root, relpath)
-        if not existed:
-            st = final.stat()
-            found = FoundFile(relpath, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
-            info = await run_blocking(lambda _cancel: read_header(final))
-            await index.upsert_models(db, [record_for(root, found, info, now, sha256=digest)])
-            await db.commit()
+        st = final.stat()
+        found = FoundFile(relpath, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+        info = await run_blocking(lambda _cancel: read_header(final))
+        await index.upsert_models(db, [record_for(root, found, info, now, sha256=digest)])
+        await db.commit()
+        checkpoint("import.indexed")
         if mode == "move" and not existed:
             item.source.unlink()
         action = {"copy": "copied", "move": "moved"}.get(mode, "hardlinked" if linked else "copied")

@@ -2,26 +2,32 @@
 inode) re-read, vanished ones dropped; unchanged files are never opened.
 
 Headers are read in batches in a worker thread; each batch is one transaction, so a killed scan
-keeps what it finished and the next scan does the rest.
+keeps what it finished and the next scan does the rest. A damaged index is set aside and built
+again from the files (see rebuild.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from comfy_tui.errors import DamagedIndexError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.services.library.folders import folder_of
 from comfy_tui.services.library.headers import HeaderInfo, read_header
+from comfy_tui.services.library.rebuild import apply_salvaged, set_aside
 from comfy_tui.services.library.threads import Cancelled, run_blocking
 from comfy_tui.services.library.walk import FoundFile, WalkResult, walk_root
 from comfy_tui.store import models_index as index
 from comfy_tui.store.db import connect
 from comfy_tui.store.models_index import ModelRecord, encode_metadata
+
+log = logging.getLogger(__name__)
 
 __all__ = ["BATCH", "ScanSummary", "record_for", "scan_roots"]
 
@@ -40,11 +46,19 @@ class ScanSummary:
     unreadable: int = 0
     opened: int = 0  # headers read: new and changed safetensors/GGUF files only
     skipped: list[str] = field(default_factory=list)
+    rebuilt: bool = False  # the index was damaged and was built again from the files
+    salvaged: int = 0  # rows whose hash or download source was kept from the damaged index
+
+    def restart(self) -> None:
+        """Count a rebuild from zero, not the try that found the index damaged."""
+        for name, value in vars(ScanSummary(rebuilt=True)).items():
+            setattr(self, name, value)
 
     def line(self) -> str:
+        rebuilt = "index rebuilt; " if self.rebuilt else ""
         return (
-            f"{self.files} files: {self.new} new, {self.changed} changed, {self.removed} removed, "
-            f"{self.unchanged} unchanged, {self.unreadable} unreadable"
+            f"{rebuilt}{self.files} files: {self.new} new, {self.changed} changed, "
+            f"{self.removed} removed, {self.unchanged} unchanged, {self.unreadable} unreadable"
         )
 
 
@@ -130,18 +144,9 @@ async def _scan_root(
             yield Progress("read headers", fraction, detail=f"{done} of {len(todo)} in {root}")
 
 
-async def scan_roots(
-    db_path: Path,
-    roots: Sequence[Path],
-    *,
-    clock: Callable[[], float],
-    summary: ScanSummary | None = None,
+async def _scan_all(
+    db_path: Path, roots: Sequence[Path], clock: Callable[[], float], summary: ScanSummary
 ) -> AsyncIterator[Event]:
-    """Scan every root; rows of roots that are no longer configured are dropped.
-
-    A configured root that does not exist (an unmounted disk) keeps its rows and is reported.
-    """
-    summary = summary if summary is not None else ScanSummary()
     async with connect(db_path) as db:
         async with db.execute("SELECT DISTINCT root FROM models") as cursor:
             indexed = {str(r[0]) for r in await cursor.fetchall()}
@@ -160,4 +165,37 @@ async def scan_roots(
         span = ((number - 1) / len(roots), 1 / len(roots))
         async for event in _scan_root(db_path, root, clock, summary, span):
             yield event
+
+
+async def scan_roots(
+    db_path: Path,
+    roots: Sequence[Path],
+    *,
+    clock: Callable[[], float],
+    summary: ScanSummary | None = None,
+) -> AsyncIterator[Event]:
+    """Scan every root; rows of roots that are no longer configured are dropped.
+
+    A configured root that does not exist (an unmounted disk) keeps its rows and is reported.
+    A damaged index is set aside and rebuilt by a full scan (once).
+    """
+    summary = summary if summary is not None else ScanSummary()
+    try:
+        async for event in _scan_all(db_path, roots, clock, summary):
+            yield event
+    except DamagedIndexError as exc:
+        yield LogLine("the model index is damaged; rebuilding it from the files", "scan")
+        damaged, salvaged = await asyncio.to_thread(set_aside, db_path)
+        log.warning("%s; set aside as %s", exc, damaged)
+        summary.restart()
+        async for event in _scan_all(db_path, roots, clock, summary):
+            yield event
+        async with connect(db_path) as db:
+            summary.salvaged = await apply_salvaged(db, salvaged)
+            await db.commit()
+        yield LogLine(
+            f"the damaged index is kept as {damaged}; {summary.salvaged} hash(es) or download "
+            "source(s) carried over",
+            "scan",
+        )
     yield Finished(summary.line())

@@ -149,8 +149,18 @@ class LibraryService:
         return [(r.tag, Path(r.path)) for r in records]
 
     # --- jobs ------------------------------------------------------------------------------
-    def scan(self, summary: ScanSummary | None = None) -> AsyncIterator[Event]:
-        return scan_roots(self.db_path, self.roots(), clock=self.clock, summary=summary)
+    async def scan(self, summary: ScanSummary | None = None) -> AsyncIterator[Event]:
+        """Make the index match the files; what a killed import left in staging is removed
+        when no other library job runs (an import in progress keeps its staging file)."""
+        lock = LibraryLock(self.paths.library_lock())
+        if lock.try_acquire():
+            try:
+                await asyncio.to_thread(clear_staging, self.paths.library_staging())
+            finally:
+                lock.release()
+        roots = self.roots()
+        async for event in scan_roots(self.db_path, roots, clock=self.clock, summary=summary):
+            yield event
 
     async def hash_models(self, ids: Sequence[int] | None = None) -> AsyncIterator[Event]:
         """Hash the given models (all without a sha256 when `ids` is None)."""

@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncGenerator, Mapping
-from contextlib import aclosing
+from collections.abc import AsyncGenerator
+from contextlib import AbstractAsyncContextManager, aclosing
 from pathlib import Path
 
 from comfy_tui.core.node_plan import clone_source, diff_packages
@@ -31,7 +31,7 @@ from comfy_tui.services.nodes.links import (
     read_version_nodes,
     remove_link,
 )
-from comfy_tui.services.nodes.snapshots import SnapshotTaker, version_lock
+from comfy_tui.services.nodes.snapshots import SnapshotTaker
 from comfy_tui.services.nodes.version_env import VersionEnv, load_version, refresh_torch_pins
 from comfy_tui.store import node_records
 from comfy_tui.store.snapshots import Snapshot
@@ -157,17 +157,13 @@ async def restore(
     taker: SnapshotTaker,
     tag: str,
     snapshot_id: str | None,
-    running: Mapping[str, int],
+    guarded: AbstractAsyncContextManager[None],
 ) -> AsyncGenerator[Event, None]:
-    """The restore job (see the module docstring); `running`: tag → running instances."""
+    """The restore job (see the module docstring). `guarded` holds the version's lock
+    exclusive and refuses while an instance of it is live (`VersionGuard.changing`)."""
     env = await load_version(taker.paths, tag)
-    if running.get(env.tag):
-        raise InstallError(
-            f"{env.tag} is running: stop it first (comfy-tui stop {env.tag}); a restore "
-            "replaces packages it has loaded"
-        )
     target = await taker.get(env.tag, snapshot_id)
-    async with version_lock(taker.paths, env.tag):
+    async with guarded:
         yield Progress("check", 0.0, detail=f"checking snapshot {target.id}")
         for note in await _preflight_nodes(taker, env, target):
             yield LogLine(note, "comfy-tui")

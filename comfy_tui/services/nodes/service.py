@@ -1,8 +1,8 @@
 """NodesService: shared custom nodes enabled per version, their dependencies, and snapshots.
 
-The one API both front ends use for issue 8::
+The one API both front ends use for custom nodes::
 
-    nodes = NodesService(settings, paths, running_versions=...)
+    nodes = NodesService(settings, paths, guard=services.guard)
     async for event in nodes.add("https://github.com/owner/ComfyUI-Thing"): ...
     plan = await nodes.plan("ComfyUI-Thing", "v0.3.77")    # uv dry run: nothing changes
     plan.summary(), plan.blocked                           # show these, ask the user here
@@ -12,7 +12,9 @@ The one API both front ends use for issue 8::
     async for event in nodes.restore("v0.3.77", snapshot.id): ...
 
 Validation errors are raised when a method is called (before any iteration); every change of
-a version's nodes or venv takes a snapshot first and holds the version's install lock.
+a version's nodes or venv takes a snapshot first and holds the version's lock exclusive
+through the guard, which refuses while an instance of the version is live (running or
+starting). Front ends call `check_change`/`check_remove` before they ask "are you sure?".
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,8 +45,9 @@ from comfy_tui.services.nodes.links import (
     remove_link,
 )
 from comfy_tui.services.nodes.restore import put_back, restore
-from comfy_tui.services.nodes.snapshots import SnapshotTaker, version_lock
+from comfy_tui.services.nodes.snapshots import SnapshotTaker
 from comfy_tui.services.nodes.version_env import load_version, refresh_torch_pins
+from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store import node_records, version_records
 from comfy_tui.store.node_records import NodeRecord
@@ -54,12 +57,6 @@ from comfy_tui.validate import validate_tag
 log = logging.getLogger(__name__)
 
 __all__ = ["NodeInfo", "NodesOverview", "NodesService"]
-
-RunningVersions = Callable[[], Awaitable[Mapping[str, int]]]
-
-
-async def _nothing_running() -> Mapping[str, int]:
-    return {}
 
 
 @dataclass(frozen=True)
@@ -93,12 +90,13 @@ class NodesService:
         settings: Settings,
         paths: DataPaths,
         *,
-        running_versions: RunningVersions = _nothing_running,
+        guard: VersionGuard,
         now: Callable[[], float] = time.time,
     ) -> None:
+        """`guard`: which versions run, and their locks (every change holds one)."""
         self.settings = settings
         self.paths = paths
-        self.running_versions = running_versions
+        self.guard = guard
         self.snapshots = SnapshotTaker(settings, paths, now=now)
 
     # --- reading ---------------------------------------------------------------------
@@ -160,7 +158,7 @@ class NodesService:
         name = validate_node_name(name)
         if ref is not None:
             ref = validate_tag(ref)
-        return repo_jobs.update_node(self.snapshots, name, ref, self.enabled_in)
+        return repo_jobs.update_node(self.snapshots, self.guard, name, ref, self.enabled_in)
 
     async def remove(self, name: str) -> list[str]:
         """Delete a shared node; first unlinked (after a snapshot) from every version that
@@ -169,15 +167,9 @@ class NodesService:
         await self._record(name)
         async with repo_jobs.node_lock(self.snapshots, name):
             users = await self.enabled_in(name)
-            running = await self.running_versions()
-            busy = [t for t in users if running.get(t)]
-            if busy:
-                raise InstallError(
-                    f"{name} is used by a running instance of {', '.join(busy)}: stop it first "
-                    f"(comfy-tui stop {busy[0]})"
-                )
-            for tag in users:
-                await self._unlink(name, tag, f"before removing {name}")
+            async with self.guard.changing(users, f"remove {name}"):
+                for tag in users:
+                    await self._unlink_locked(name, tag, f"before removing {name}")
             await asyncio.to_thread(node_records.delete_node, self.paths, name)
             folder = self.paths.node_dir(name)
             if folder.exists():
@@ -220,7 +212,7 @@ class NodesService:
         await self._record(plan.name)
         env = await load_version(self.paths, plan.tag)
         checkout = NodeCheckout(self.paths.node_dir(plan.name))
-        async with version_lock(self.paths, env.tag):
+        async with self.guard.changing(env.tag, f"enable {plan.name} in {env.tag}"):
             if await checkout.head() != plan.commit:
                 raise InstallError(f"{plan.name} changed since the plan was made: plan again")
             yield Progress("snapshot", 0.0, detail="saving the current state")
@@ -243,12 +235,8 @@ class NodesService:
             except BaseException as exc:
                 await put_back(self.snapshots, env, before, exc)
                 raise
-        running = (await self.running_versions()).get(env.tag)
-        restart = f"; restart {env.tag} to load it" if running else ""
         yield Progress("packages", 1.0, detail="enabled")
-        yield Finished(
-            f"{plan.name} enabled in {env.tag} ({len(plan.changes)} package(s) changed){restart}"
-        )
+        yield Finished(f"{plan.name} enabled in {env.tag} ({len(plan.changes)} package(s) changed)")
 
     async def disable(self, name: str, tag: str) -> Snapshot:
         """Remove the version's link (after a snapshot, which is returned). Its packages stay
@@ -263,14 +251,37 @@ class NodesService:
                     "comfy-tui leaves it alone"
                 )
             raise NotFoundError(f"{name} is not enabled in {tag}")
-        return await self._unlink(name, tag, f"before disabling {name}")
+        async with self.guard.changing(tag, f"disable {name} in {tag}"):
+            return await self._unlink_locked(name, tag, f"before disabling {name}")
 
-    async def _unlink(self, name: str, tag: str, reason: str) -> Snapshot:
+    async def _unlink_locked(self, name: str, tag: str, reason: str) -> Snapshot:
+        """Snapshot, then remove the link (the caller holds the version through the guard)."""
         env = await load_version(self.paths, tag)
-        async with version_lock(self.paths, tag):
-            before = await self.snapshots.capture(env, reason)
-            await asyncio.to_thread(remove_link, env.path, name, self.paths.nodes_dir())
+        before = await self.snapshots.capture(env, reason)
+        await asyncio.to_thread(remove_link, env.path, name, self.paths.nodes_dir())
         return before
+
+    # --- guards before questions ----------------------------------------------------------
+    async def check_change(self, name: str, tags: str | Sequence[str], doing: str) -> None:
+        """Refuse (VersionInUseError naming the instance) to `doing` (e.g. "enable X in
+        v0.3.77") while an instance of one of `tags` is live; before any question."""
+        validate_node_name(name)
+        await self.guard.check(tags, doing)
+
+    async def check_remove(self, name: str) -> None:
+        """`check_change` for removing a shared node: every version that enables it."""
+        name = validate_node_name(name)
+        await self.check_change(name, await self.enabled_in(name), f"remove {name}")
+
+    async def check_update(self, name: str) -> None:
+        """`check_change` for updating a shared node: every version that enables it."""
+        name = validate_node_name(name)
+        await self.check_change(name, await self.enabled_in(name), f"update {name}")
+
+    async def check_restore(self, tag: str) -> None:
+        """Refuse to restore a snapshot of `tag` while an instance of it is live."""
+        tag = validate_tag(tag)
+        await self.guard.check(tag, f"restore a snapshot of {tag}")
 
     # --- snapshots ---------------------------------------------------------------------
     def restore(self, tag: str, snapshot_id: str | None = None) -> AsyncGenerator[Event, None]:
@@ -281,7 +292,7 @@ class NodesService:
         return self._restore(tag, snapshot_id)
 
     async def _restore(self, tag: str, snapshot_id: str | None) -> AsyncGenerator[Event, None]:
-        running = await self.running_versions()
-        async with aclosing(restore(self.snapshots, tag, snapshot_id, running)) as stream:
+        guarded = self.guard.changing(tag, f"restore a snapshot of {tag}")
+        async with aclosing(restore(self.snapshots, tag, snapshot_id, guarded)) as stream:
             async for event in stream:
                 yield event

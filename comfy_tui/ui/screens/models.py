@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static
 
 from comfy_tui.core.units import format_bytes
+from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Failed, Finished, LogLine, Progress
 from comfy_tui.services.library.dedupe import DuplicateReport
 from comfy_tui.services.library.service import LibraryService
@@ -135,9 +136,13 @@ class ModelsScreen(DownloadsMixin):
         self.run_worker(self._load(), group="models:load", exclusive=True, exit_on_error=False)
 
     async def _load(self) -> None:
-        stats = await self.library.folders()
-        folder = None if self.folder == ALL else self.folder
-        models = await self.library.list_models(self.query_text, folder)
+        try:
+            stats = await self.library.folders()
+            folder = None if self.folder == ALL else self.folder
+            models = await self.library.list_models(self.query_text, folder)
+        except ComfyTuiError as exc:  # a damaged index says so (and `s` rebuilds it)
+            self.notify(str(exc), severity="error", timeout=30)
+            return
         self.versions = [tag for tag, _ in await self.library.installed_versions()]
         self.query_one(FolderList).show(stats, self.folder)
         self._fill(models, empty_library=not stats)

@@ -9,7 +9,8 @@ FAKE_COMFYUI_STARTUP_DELAY (seconds before binding), FAKE_COMFYUI_FOLDER_PATHS (
 `/internal/folder_paths` answers; without it that route is 404, as on old versions),
 FAKE_COMFYUI_CRASH_AFTER (seconds, then exit 1), FAKE_COMFYUI_FAIL_WITH (a line to log before
 exiting 1 at startup), FAKE_COMFYUI_IGNORE_SIGINT (any value: SIGINT is ignored, only SIGKILL
-stops it). `GET /manager/reboot` acts like
+stops it). The job side (`POST /prompt`, `/ws`, `/history`, `/view`, `POST /free`) lives in
+`fake_jobs.py`, with its own knobs. `GET /manager/reboot` acts like
 ComfyUI-Manager's Restart: with `__COMFY_CLI_SESSION__` set it writes `<value>.reboot` and exits
 0, otherwise it re-executes itself in place.
 """
@@ -32,6 +33,9 @@ sys.path.insert(0, str(HERE))
 
 from comfyui_version import __version__  # noqa: E402
 from fake_features import FLAGS  # noqa: E402
+from fake_jobs import Hub, serve_websocket, validate  # noqa: E402
+
+HUB: Hub | None = None
 
 
 def _existing_dir(value: str) -> str:
@@ -91,10 +95,84 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _query(self) -> dict[str, str]:
+        from urllib.parse import parse_qsl
+
+        return dict(parse_qsl(self.path.partition("?")[2]))
+
+    def _body(self) -> object:
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            return json.loads(self.rfile.read(length) or b"{}")
+        except ValueError:
+            return None
+
+    def do_POST(self) -> None:
+        path = self.path.split("?")[0]
+        if path.startswith("/api/"):
+            path = path[4:]
+        assert HUB is not None
+        body = self._body()
+        if path == "/prompt":
+            if not isinstance(body, dict) or "prompt" not in body:
+                self._send(
+                    {
+                        "error": {"type": "no_prompt", "message": "No prompt provided"},
+                        "node_errors": {},
+                    },
+                    400,
+                )
+                return
+            error, node_errors = validate(body["prompt"])
+            if error is not None:
+                self._send({"error": error, "node_errors": node_errors}, 400)
+                return
+            prompt_id, number = HUB.put(body["prompt"], body.get("client_id"))
+            self._send({"prompt_id": prompt_id, "number": number, "node_errors": {}})
+        elif path == "/free":
+            if isinstance(body, dict):
+                for flag in ("unload_models", "free_memory"):
+                    if body.get(flag):
+                        HUB.flags[flag] = True
+                log(f"/free asked: {json.dumps(body, sort_keys=True)}")
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self._send({"error": "not found"}, 404)
+
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
         if path.startswith("/api/"):
             path = path[4:]
+        assert HUB is not None
+        if path == "/ws" and not os.environ.get("FAKE_COMFYUI_NO_WS"):
+            sid = self._query().get("clientId") or os.urandom(16).hex()
+            serve_websocket(self, HUB, sid)
+            return
+        if path == "/view":
+            q = self._query()
+            base = HUB.output_dir.resolve()
+            target = (base / q.get("subfolder", "") / q.get("filename", "")).resolve()
+            if (
+                q.get("type", "output") != "output"
+                or not target.is_relative_to(base)
+                or not target.is_file()
+            ):
+                self._send({"error": "not found"}, 404)
+                return
+            data = target.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        if path.startswith("/history/"):
+            wanted = path.removeprefix("/history/")
+            with HUB.lock:
+                self._send({wanted: HUB.history[wanted]} if wanted in HUB.history else {})
+            return
         if path == "/system_stats":
             self._send(
                 {
@@ -112,11 +190,14 @@ class Handler(BaseHTTPRequestHandler):
                 }
             )
         elif path == "/queue":
-            self._send({"queue_running": [], "queue_pending": []})
+            self._send(HUB.snapshot())
         elif path == "/internal/folder_paths" and "FAKE_COMFYUI_FOLDER_PATHS" in os.environ:
             self._send(json.loads(os.environ["FAKE_COMFYUI_FOLDER_PATHS"]))
         elif path == "/history":
-            self._send({})
+            with HUB.lock:
+                items = list(HUB.history.items())
+            wanted = self._query().get("max_items")
+            self._send(dict(items[-int(wanted) :] if wanted else items))
         elif path == "/manager/reboot":
             self._send({})
             threading.Thread(target=manager_reboot, daemon=True).start()
@@ -148,6 +229,9 @@ def main() -> int:
         log(os.environ["FAKE_COMFYUI_FAIL_WITH"])
         return 1
     time.sleep(float(os.environ.get("FAKE_COMFYUI_STARTUP_DELAY", "0")))
+    global HUB
+    out_dir = getattr(args, "output_directory", None)
+    HUB = Hub(Path(out_dir) if out_dir else HERE / "output")
     host = (args.listen or "127.0.0.1").split(",")[0]
     try:
         server = ThreadingHTTPServer((host, args.port), Handler)

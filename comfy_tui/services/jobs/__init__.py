@@ -1,0 +1,1 @@
+"""Live job progress of running ComfyUI instances (`/ws`), and queueing work on them."""
