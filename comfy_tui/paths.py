@@ -91,6 +91,10 @@ class DataPaths:
         """The record of a shared custom node (written last: the node exists iff it does)."""
         return self.node_records_dir() / f"{name}.json"
 
+    def node_packages(self, tag: str) -> Path:
+        """Which node brought which package into version `tag` (for `comfy-tui audit`)."""
+        return self._dir("metadata", "node_packages") / f"{tag}.json"
+
     def node_lock(self, name: str) -> Path:
         """Held while a shared node is cloned, updated or removed (by any process)."""
         return self._dir("metadata", "locks") / f"node-{name}.lock"
@@ -156,6 +160,10 @@ class DataPaths:
     def library_lock(self) -> Path:
         """Held while an import, dedupe or removal changes the library's files."""
         return self.library_dir() / ".lock"
+
+    def trash_dir(self) -> Path:
+        """What removing a version (its user/, output/, input/) or a node put aside."""
+        return self._dir("trash")
 
     def model_paths_config(self, tag: str) -> Path:
         """The generated extra_model_paths.yaml that points version `tag` at the library."""

@@ -32,6 +32,7 @@ from comfy_tui.core.versions import sort_newest_first
 from comfy_tui.errors import ComfyTuiError, InstallError, NotFoundError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
+from comfy_tui.services import trashbin
 from comfy_tui.services.nodes import repo_jobs
 from comfy_tui.services.nodes.checkouts import NodeCheckout, remove_tree, removing_dir
 from comfy_tui.services.nodes.deps import INSTALL_SCRIPT, REQUIREMENTS, DepsPlan, apply_deps
@@ -50,6 +51,7 @@ from comfy_tui.services.nodes.version_env import load_version, refresh_torch_pin
 from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store import node_records, version_records
+from comfy_tui.store.node_packages import record_origins
 from comfy_tui.store.node_records import NodeRecord
 from comfy_tui.store.snapshots import Snapshot, validate_snapshot_id
 from comfy_tui.validate import validate_tag
@@ -97,6 +99,7 @@ class NodesService:
         self.settings = settings
         self.paths = paths
         self.guard = guard
+        self.now = now
         self.snapshots = SnapshotTaker(settings, paths, now=now)
 
     # --- reading ---------------------------------------------------------------------
@@ -161,8 +164,9 @@ class NodesService:
         return repo_jobs.update_node(self.snapshots, self.guard, name, ref, self.enabled_in)
 
     async def remove(self, name: str) -> list[str]:
-        """Delete a shared node; first unlinked (after a snapshot) from every version that
-        enables it. Refused while a running instance uses it. Returns those versions."""
+        """Remove a shared node (its checkout goes to the trash); first unlinked (after a
+        snapshot) from every version that enables it. Refused while a running instance uses
+        it. Returns those versions."""
         name = validate_node_name(name)
         await self._record(name)
         async with repo_jobs.node_lock(self.snapshots, name):
@@ -170,8 +174,17 @@ class NodesService:
             async with self.guard.changing(users, f"remove {name}"):
                 for tag in users:
                     await self._unlink_locked(name, tag, f"before removing {name}")
+            record = await asyncio.to_thread(node_records.load_node, self.paths, name)
             await asyncio.to_thread(node_records.delete_node, self.paths, name)
             folder = self.paths.node_dir(name)
+            kept = await asyncio.to_thread(
+                trashbin.put_node_aside, self.paths, record, name, folder, time.time()
+            )
+            if kept is not None:
+                log.info("node %s put in the trash as %s", name, kept.id)
+            await asyncio.to_thread(
+                trashbin.prune, self.paths, self.settings.trash_keep_days, time.time()
+            )
             if folder.exists():
                 gone = removing_dir(self.paths.nodes_dir(), name)
                 folder.rename(gone)
@@ -180,8 +193,17 @@ class NodesService:
         return users
 
     # --- per version -------------------------------------------------------------------
-    async def plan(self, name: str, tag: str, *, force: bool = False) -> DepsPlan:
-        """What enabling `name` in `tag` would change (a uv dry run; nothing changes)."""
+    async def plan(
+        self,
+        name: str,
+        tag: str,
+        *,
+        force: bool = False,
+        allow_direct_refs: bool = False,
+        allow_builds: bool = False,
+    ) -> DepsPlan:
+        """What enabling `name` in `tag` would change (a uv dry run; nothing changes and no
+        code of the node or its dependencies runs unless `allow_builds`: see `deps`)."""
         name, tag = validate_node_name(name), validate_tag(tag)
         await self._record(name)
         env = await load_version(self.paths, tag)
@@ -190,7 +212,16 @@ class NodesService:
             raise InstallError(f"the checkout of {name} is missing: remove and add it again")
         commit = await checkout.head()
         tool = self.snapshots.tool()
-        plan = await make_deps_plan(tool, env, name, checkout.path, commit, force=force)
+        plan = await make_deps_plan(
+            tool,
+            env,
+            name,
+            checkout.path,
+            commit,
+            force=force,
+            allow_direct_refs=allow_direct_refs,
+            allow_builds=allow_builds,
+        )
         linked = name in (await asyncio.to_thread(self._read, tag, env.path)).shared
         return replace(plan, enabled=linked)
 
@@ -229,6 +260,9 @@ class NodesService:
                     pinned = await refresh_torch_pins(self.paths, env)
                     yield LogLine(f"{env.tag}'s torch family is now pinned to {pinned}", "uv")
                 await asyncio.to_thread(make_link, env.path, plan.name, self.paths.nodes_dir())
+                await asyncio.to_thread(
+                    record_origins, self.paths, env.tag, plan.name, plan.changes, self.now()
+                )
             except ComfyTuiError as exc:
                 await put_back(self.snapshots, env, before, exc)
                 raise InstallError(f"{exc}; {env.tag} was put back as it was") from exc
