@@ -14,6 +14,7 @@ from comfy_tui.cli.context import Context
 from comfy_tui.cli.handlers import handler_for
 from comfy_tui.cli.output import err
 from comfy_tui.cli.parser import build_parser
+from comfy_tui.core.safe_text import escape_text
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.logs import setup_logging
 from comfy_tui.paths import DataPaths, resolve_data_dir
@@ -60,12 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler_for(args.command)(ctx, args)
     except ComfyTuiError as exc:
         log.info("command failed: %s", exc)
-        err(f"comfy-tui: {exc}")
+        err(f"comfy-tui: {escape_text(str(exc))}")
         return exc.exit_code
     except KeyboardInterrupt:
         err("comfy-tui: interrupted")
         return 130
     except OSError as exc:
         log.exception("unexpected OS error")
-        err(f"comfy-tui: {exc}")
+        err(f"comfy-tui: {escape_text(str(exc))}")
         return 1

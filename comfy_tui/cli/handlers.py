@@ -48,6 +48,7 @@ HANDLERS: dict[str, str] = {
     "nodes enable": "nodes_cmd:run_nodes_enable",
     "nodes disable": "nodes_cmd:run_nodes_disable",
     "nodes rm": "nodes_cmd:run_nodes_rm",
+    "audit": "audit_cmd:run_audit",
     "snapshot list": "snapshot_cmd:run_snapshot_list",
     "snapshot create": "snapshot_cmd:run_snapshot_create",
     "snapshot restore": "snapshot_cmd:run_snapshot_restore",

@@ -1,9 +1,12 @@
 """`comfy-tui nodes list|add URL|update NAME|enable NAME TAG|disable NAME TAG|rm NAME`.
 
 `enable` (and `update`, for every version that enables the node) first shows what would
-change in the version's venv (a uv dry run) and asks on a terminal; a script adds `--yes`.
-A change to the torch family is refused unless `--force`. A node's install.py runs only with
-`--run-install-script` (or a yes on a terminal). Progress goes to stderr, the result to stdout
+change in the version's venv (a uv dry run that builds nothing) and asks on a terminal; a
+script adds `--yes`. A change to the torch family is refused unless `--force`. Requirement
+lines that are refused (direct references, ``-e``, index options) need `--allow-direct-refs`;
+packages that must be built from source (their setup code runs) need `--build-from-source`
+(or a yes on a terminal). A node's install.py runs only with `--run-install-script` (or a yes
+on a terminal). Progress goes to stderr, the result to stdout
 (one JSON document with `--json`).
 """
 
@@ -80,7 +83,28 @@ def plan_json(plan: DepsPlan) -> dict[str, Any]:
         "torch_changes": [change(c) for c in plan.torch_changes],
         "blocked": plan.blocked,
         "install_script": plan.install_script,
+        "source_builds": list(plan.source_builds),
+        "builds_allowed": plan.builds_allowed,
+        "allowed_lines": [
+            {"file": r.source, "line": r.number, "text": r.text, "reason": r.reason}
+            for r in plan.allowed_lines
+        ],
     }
+
+
+def make_plan(service: NodesService, name: str, tag: str, args: argparse.Namespace) -> DepsPlan:
+    """The plan for `name` in `tag` with the flags given; source builds the flags did not
+    allow are asked about on a terminal (the plan is then made again, building them)."""
+    allow = {"force": args.force, "allow_direct_refs": args.allow_direct_refs}
+    plan = asyncio.run(service.plan(name, tag, allow_builds=args.build_from_source, **allow))
+    if not plan.builds_blocked:
+        return plan
+    err(f"{plan.name} in {plan.tag}:")
+    for line in plan.build_lines():
+        err(f"  {line}")
+    if not terminal() or not ask("Build them? Their setup code runs with your rights."):
+        raise InstallError(f"{plan.refusal()}; add --build-from-source to build them")
+    return asyncio.run(service.plan(name, tag, allow_builds=True, **allow))
 
 
 def run_nodes_list(ctx: Context, args: argparse.Namespace) -> int:
@@ -161,7 +185,7 @@ def run_nodes_enable(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
     doing = f"enable {args.name} in {args.tag}"
     asyncio.run(service.check_change(args.name, validate_tag(args.tag), doing))
-    plan = asyncio.run(service.plan(args.name, args.tag, force=args.force))
+    plan = make_plan(service, args.name, args.tag, args)
     result = _apply(service, plan, args)
     if ctx.json:
         out_json(result)
@@ -178,14 +202,14 @@ def run_nodes_update(ctx: Context, args: argparse.Namespace) -> int:
         out(detail)
     applied: dict[str, Any] = {}
     for tag in asyncio.run(service.enabled_in(args.name)):
-        plan = asyncio.run(service.plan(args.name, tag, force=args.force))
-        script = plan.install_script and args.run_install_script
-        if not plan.changes and not plan.torch_changes and not script:
-            applied[tag] = {**plan_json(plan), "applied": False}
-            if not ctx.json:
-                out(f"{tag}: its requirements are already installed")
-            continue
         try:
+            plan = make_plan(service, args.name, tag, args)
+            script = plan.install_script and args.run_install_script
+            if not plan.changes and not plan.torch_changes and not script:
+                applied[tag] = {**plan_json(plan), "applied": False}
+                if not ctx.json:
+                    out(f"{tag}: its requirements are already installed")
+                continue
             applied[tag] = _apply(service, plan, args)
         except ComfyTuiError as exc:
             raise type(exc)(

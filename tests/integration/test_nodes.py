@@ -149,7 +149,11 @@ async def test_a_forced_torch_change_is_applied_and_pinned(
     ("requirements", "error", "needle"),
     [
         ("this is not ==== valid\n", InstallError, "requirements.txt cannot be installed"),
-        ("nodedep\n--index-url http://evil.example/simple\n", ValidationError, "'--index-url'"),
+        (
+            "nodedep\n--index-url http://evil.example/simple\n",
+            ValidationError,
+            "line 2: '--index-url http://evil",
+        ),
         ("no-such-package-anywhere\n", InstallError, "no-such-package-anywhere"),
     ],
 )

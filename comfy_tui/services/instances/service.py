@@ -18,6 +18,7 @@ any later comfy-tui process picks them up again through `refresh`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import getpass
 import socket
 import time
@@ -147,9 +148,8 @@ class InstancesService:
                 model_paths_config=await self._model_paths(version.tag),
                 previous=previous,
             )
-            record = await asyncio.to_thread(
-                plan_launch, self.paths, request, plan, spawn_supervisor
-            )
+            spawn = functools.partial(spawn_supervisor, pass_env=self.settings.pass_env)
+            record = await asyncio.to_thread(plan_launch, self.paths, request, plan, spawn)
         record = await asyncio.to_thread(wait_for_child, self.paths, record.id)
         await asyncio.to_thread(prune_finished, self.paths)
         return record

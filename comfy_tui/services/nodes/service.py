@@ -50,6 +50,7 @@ from comfy_tui.services.nodes.version_env import load_version, refresh_torch_pin
 from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store import node_records, version_records
+from comfy_tui.store.node_packages import record_origins
 from comfy_tui.store.node_records import NodeRecord
 from comfy_tui.store.snapshots import Snapshot, validate_snapshot_id
 from comfy_tui.validate import validate_tag
@@ -97,6 +98,7 @@ class NodesService:
         self.settings = settings
         self.paths = paths
         self.guard = guard
+        self.now = now
         self.snapshots = SnapshotTaker(settings, paths, now=now)
 
     # --- reading ---------------------------------------------------------------------
@@ -180,8 +182,17 @@ class NodesService:
         return users
 
     # --- per version -------------------------------------------------------------------
-    async def plan(self, name: str, tag: str, *, force: bool = False) -> DepsPlan:
-        """What enabling `name` in `tag` would change (a uv dry run; nothing changes)."""
+    async def plan(
+        self,
+        name: str,
+        tag: str,
+        *,
+        force: bool = False,
+        allow_direct_refs: bool = False,
+        allow_builds: bool = False,
+    ) -> DepsPlan:
+        """What enabling `name` in `tag` would change (a uv dry run; nothing changes and no
+        code of the node or its dependencies runs unless `allow_builds`: see `deps`)."""
         name, tag = validate_node_name(name), validate_tag(tag)
         await self._record(name)
         env = await load_version(self.paths, tag)
@@ -190,7 +201,16 @@ class NodesService:
             raise InstallError(f"the checkout of {name} is missing: remove and add it again")
         commit = await checkout.head()
         tool = self.snapshots.tool()
-        plan = await make_deps_plan(tool, env, name, checkout.path, commit, force=force)
+        plan = await make_deps_plan(
+            tool,
+            env,
+            name,
+            checkout.path,
+            commit,
+            force=force,
+            allow_direct_refs=allow_direct_refs,
+            allow_builds=allow_builds,
+        )
         linked = name in (await asyncio.to_thread(self._read, tag, env.path)).shared
         return replace(plan, enabled=linked)
 
@@ -229,6 +249,9 @@ class NodesService:
                     pinned = await refresh_torch_pins(self.paths, env)
                     yield LogLine(f"{env.tag}'s torch family is now pinned to {pinned}", "uv")
                 await asyncio.to_thread(make_link, env.path, plan.name, self.paths.nodes_dir())
+                await asyncio.to_thread(
+                    record_origins, self.paths, env.tag, plan.name, plan.changes, self.now()
+                )
             except ComfyTuiError as exc:
                 await put_back(self.snapshots, env, before, exc)
                 raise InstallError(f"{exc}; {env.tag} was put back as it was") from exc
