@@ -161,6 +161,10 @@ class DataPaths:
         """Held while an import, dedupe or removal changes the library's files."""
         return self.library_dir() / ".lock"
 
+    def trash_dir(self) -> Path:
+        """What removing a version (its user/, output/, input/) or a node put aside."""
+        return self._dir("trash")
+
     def model_paths_config(self, tag: str) -> Path:
         """The generated extra_model_paths.yaml that points version `tag` at the library."""
         return self._dir("metadata", "model_paths") / f"{tag}.yaml"

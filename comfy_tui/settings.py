@@ -61,6 +61,9 @@ class Settings:
     civitai_api: str = "https://civitai.com"
     civitai_token: str | None = field(default=None, repr=False)
     allow_local_downloads: bool = False
+    trash_keep_days: int = 30  # trash entries older than this are deleted (0 = keep forever)
+    download_history_keep: int = 200  # finished downloads remembered in the queue file
+    snapshots_keep: int = 20  # environment snapshots kept per version (the newest)
     pass_env: tuple[str, ...] = ()
     """Secret variables (e.g. HF_TOKEN) a launched ComfyUI may see; other children never do."""
 
@@ -232,6 +235,22 @@ def _small_count(raw: Any, from_env: bool) -> int:
     return raw
 
 
+def _whole(low: int, high: int, note: str = "") -> Parser:
+    """A whole number from `low` to `high` (environment: digits)."""
+    expected = f"a whole number from {low} to {high}{note}"
+
+    def parse(raw: Any, from_env: bool) -> int:
+        if from_env and isinstance(raw, str):
+            if not raw.strip().isdigit():
+                raise _Bad(expected)
+            raw = int(raw.strip())
+        if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
+            raise _Bad(expected)
+        return raw
+
+    return parse
+
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -330,6 +349,11 @@ _KEYS: dict[str, _Key] = {
     "civitai_api": _Key(_url, ("COMFY_TUI_CIVITAI_API",)),
     "civitai_token": _Key(_optional_string, ("CIVITAI_API_TOKEN",)),
     "allow_local_downloads": _Key(_boolean, ("COMFY_TUI_ALLOW_LOCAL_DOWNLOADS",)),
+    "trash_keep_days": _Key(
+        _whole(0, 36500, " (0 = keep forever)"), ("COMFY_TUI_TRASH_KEEP_DAYS",)
+    ),
+    "download_history_keep": _Key(_whole(0, 100000), ("COMFY_TUI_DOWNLOAD_HISTORY_KEEP",)),
+    "snapshots_keep": _Key(_whole(1, 10000), ("COMFY_TUI_SNAPSHOTS_KEEP",)),
     "pass_env": _Key(_env_names, ("COMFY_TUI_PASS_ENV",)),
 }
 

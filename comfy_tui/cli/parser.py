@@ -175,4 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     sr.add_argument("tag", metavar="TAG")
     sr.add_argument("id", metavar="ID", nargs="?", help="default: the newest snapshot")
     sr.add_argument("--yes", action="store_true", help="do not ask")
+    tr = sub.add_parser("trash", help="what remove put aside: list, restore, empty")
+    trsub = tr.add_subparsers(dest="trash_command", metavar="ACTION", required=True)
+    leaf(trsub, "list", "list the trash, newest first", "trash list")
+    leaf(trsub, "restore", "put an entry back", "trash restore").add_argument("id", metavar="ID")
+    leaf(trsub, "empty", "delete everything in the trash", "trash empty").add_argument(
+        "--yes", action="store_true", help="do not ask"
+    )
     return p

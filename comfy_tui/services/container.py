@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from comfy_tui.services.library.service import LibraryService
     from comfy_tui.services.monitor import GpuBackend, Monitor
     from comfy_tui.services.nodes import NodesService
+    from comfy_tui.services.trash_service import TrashService
     from comfy_tui.services.version_guard import VersionGuard
     from comfy_tui.services.versions import VersionsService
 
@@ -115,6 +116,12 @@ def _nodes(s: Services) -> NodesService:
     return NodesService(s.settings, s.paths, guard=s.guard)
 
 
+def _trash(s: Services) -> TrashService:
+    from comfy_tui.services.trash_service import TrashService
+
+    return TrashService(s.settings, s.paths, s.library)
+
+
 def _downloads(s: Services) -> DownloadQueue:
     from comfy_tui.services.downloads import DownloadQueue
 
@@ -146,6 +153,8 @@ class Services:
     instances: Lazy[InstancesService] = Lazy(build_instances)
     nodes: Lazy[NodesService] = Lazy(_nodes)
     downloads: Lazy[DownloadQueue] = Lazy(_downloads)
+    trash: Lazy[TrashService] = Lazy(_trash)
+    """What removing a model, a version or a node put aside (restorable)."""
     monitor: Lazy[Monitor] = Lazy(_monitor)
     """The one sampler of CPU, RAM, disks, GPUs and instances (the App runs it)."""
     running_versions: Lazy[RunningVersions] = Lazy(_running_versions)

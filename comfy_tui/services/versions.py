@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from pathlib import Path
@@ -23,7 +24,7 @@ from comfy_tui.core.versions import sort_newest_first
 from comfy_tui.errors import LockBusyError, NotFoundError
 from comfy_tui.events import Event
 from comfy_tui.paths import DataPaths
-from comfy_tui.services import staging
+from comfy_tui.services import staging, trashbin
 from comfy_tui.services.gpu_detect import DriverInfo, detect_driver
 from comfy_tui.services.installer import Installer
 from comfy_tui.services.version_guard import VersionGuard
@@ -150,6 +151,10 @@ class VersionsService:
         if version_records.load_record(self.paths, tag) is None and not final.exists():
             raise NotFoundError(f"{tag} is not installed")
         version_records.delete_record(self.paths, tag)  # not installed from here on
+        kept = trashbin.put_version_aside(self.paths, tag, final, time.time())
+        if kept is not None:
+            log.info("%s: %s put in the trash as %s", tag, ", ".join(kept.parts), kept.id)
+        trashbin.prune(self.paths, self.settings.trash_keep_days, time.time())
         if final.exists():
             gone = staging.new_removing_dir(self.paths, tag)
             final.rename(gone)

@@ -32,6 +32,7 @@ from comfy_tui.core.versions import sort_newest_first
 from comfy_tui.errors import ComfyTuiError, InstallError, NotFoundError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
+from comfy_tui.services import trashbin
 from comfy_tui.services.nodes import repo_jobs
 from comfy_tui.services.nodes.checkouts import NodeCheckout, remove_tree, removing_dir
 from comfy_tui.services.nodes.deps import INSTALL_SCRIPT, REQUIREMENTS, DepsPlan, apply_deps
@@ -163,8 +164,9 @@ class NodesService:
         return repo_jobs.update_node(self.snapshots, self.guard, name, ref, self.enabled_in)
 
     async def remove(self, name: str) -> list[str]:
-        """Delete a shared node; first unlinked (after a snapshot) from every version that
-        enables it. Refused while a running instance uses it. Returns those versions."""
+        """Remove a shared node (its checkout goes to the trash); first unlinked (after a
+        snapshot) from every version that enables it. Refused while a running instance uses
+        it. Returns those versions."""
         name = validate_node_name(name)
         await self._record(name)
         async with repo_jobs.node_lock(self.snapshots, name):
@@ -172,8 +174,17 @@ class NodesService:
             async with self.guard.changing(users, f"remove {name}"):
                 for tag in users:
                     await self._unlink_locked(name, tag, f"before removing {name}")
+            record = await asyncio.to_thread(node_records.load_node, self.paths, name)
             await asyncio.to_thread(node_records.delete_node, self.paths, name)
             folder = self.paths.node_dir(name)
+            kept = await asyncio.to_thread(
+                trashbin.put_node_aside, self.paths, record, name, folder, time.time()
+            )
+            if kept is not None:
+                log.info("node %s put in the trash as %s", name, kept.id)
+            await asyncio.to_thread(
+                trashbin.prune, self.paths, self.settings.trash_keep_days, time.time()
+            )
             if folder.exists():
                 gone = removing_dir(self.paths.nodes_dir(), name)
                 folder.rename(gone)
