@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator
 
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ValidationError
 from comfy_tui.events import Event, Progress
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.services.instances.service import InstancesService
-from comfy_tui.services.instances.views import InstanceView, format_uptime
+from comfy_tui.services.instances.views import InstanceView
 from comfy_tui.services.jobs.state import JobState
 from comfy_tui.services.logtail import LogTail, last_lines
 from comfy_tui.store.instance_records import InstanceRecord, require_instance
@@ -112,7 +113,7 @@ def _row(view: InstanceView, job: JobState | None = None) -> list[str]:
         r.state,
         str(r.port),
         view.gpu_text(),
-        format_uptime(view.uptime_s),
+        format_duration(view.uptime_s, unknown="-"),
         queue,
         view.url,
     ]
