@@ -67,7 +67,7 @@ async def test_detail_is_sampled_only_while_the_monitor_screen_shows(tmp_path: P
     monitor = boxes.h200(("load_1",) * 4)
     app = make_test_app(tmp_path, monitor=monitor)
     async with app.run_test(size=SMALL) as pilot:
-        assert monitor.detail is False
+        assert app.stats.monitor is monitor and monitor.detail is False
         cheap = await app.stats.sample_now()
         assert cheap.gpus[0].processes is None
         assert cheap.system.per_cpu_percent is None and cheap.system.disk_io is None
@@ -253,6 +253,7 @@ async def test_closing_the_app_releases_the_gpu_backend(tmp_path: Path) -> None:
     monitor = boxes._monitor(Spy([[GpuSnapshot(0, "A")]]), ReplaySystem.from_fixture())
     app = make_test_app(tmp_path, monitor=monitor)
     async with app.run_test(size=SMALL) as pilot:
+        await app.stats.sample_now()  # the backend is in use
         await pilot.press("q")
     assert closed.is_set()
 

@@ -64,7 +64,8 @@ class VersionsScreen(ModeScreen):
     def on_mount(self) -> None:
         self.comfy_app.job_updates.subscribe(self, self._on_job_update)
         self.render_rows()
-        self.load(refresh=False)
+        # After the first frame: the release service loads aiohttp.
+        self.call_after_refresh(self.load, refresh=False)
         self.set_interval(RUNNING_POLL_S, self._poll_running)
 
     def on_screen_resume(self) -> None:
