@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import aclosing
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from comfy_tui.errors import LockBusyError, NotFoundError
 from comfy_tui.events import Event
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging, trashbin
+from comfy_tui.services.disk_usage import DiskReport, measure_versions
 from comfy_tui.services.gpu_detect import DriverInfo, detect_driver
 from comfy_tui.services.installer import Installer
 from comfy_tui.services.version_guard import VersionGuard
@@ -64,6 +65,10 @@ class VersionsService:
         return self.detect_gpu()
 
     # --- reading ---------------------------------------------------------------------------
+    async def disk(self, tags: Iterable[str]) -> DiskReport:
+        """What each of `tags` holds alone and shares, and all of `versions/` (in a thread)."""
+        return await asyncio.to_thread(measure_versions, self.paths.versions_dir(), list(tags))
+
     async def installed(self) -> list[VersionRecord]:
         """Every installed version, newest first."""
         records = await asyncio.to_thread(version_records.list_records, self.paths)
