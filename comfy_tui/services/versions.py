@@ -27,12 +27,6 @@ from comfy_tui.errors import LockBusyError, NotFoundError
 from comfy_tui.events import Event
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging, trashbin
-<<<<<<< HEAD
-from comfy_tui.services.disk_usage import DiskReport, measure_versions
-from comfy_tui.services.gpu_detect import DriverInfo, detect_driver
-from comfy_tui.services.installer import Installer
-=======
->>>>>>> main
 from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store import version_records
@@ -40,6 +34,7 @@ from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.validate import validate_tag, validate_url
 
 if TYPE_CHECKING:
+    from comfy_tui.services.disk_usage import DiskReport
     from comfy_tui.services.gpu_detect import DriverInfo
     from comfy_tui.services.installer import Installer
 
@@ -87,6 +82,8 @@ class VersionsService:
     # --- reading ---------------------------------------------------------------------------
     async def disk(self, tags: Iterable[str]) -> DiskReport:
         """What each of `tags` holds alone and shares, and all of `versions/` (in a thread)."""
+        from comfy_tui.services.disk_usage import measure_versions
+
         return await asyncio.to_thread(measure_versions, self.paths.versions_dir(), list(tags))
 
     async def installed(self) -> list[VersionRecord]:
