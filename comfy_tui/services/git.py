@@ -27,6 +27,7 @@ from pathlib import Path
 from comfy_tui.core.install_progress import git_fraction
 from comfy_tui.errors import InstallError, NetworkError, NotFoundError
 from comfy_tui.events import Event, LogLine, Progress
+from comfy_tui.services.childenv import child_environ
 from comfy_tui.services.locks import AsyncFileLock
 from comfy_tui.services.proc import ChildProcess, run_capture
 from comfy_tui.validate import validate_tag
@@ -39,8 +40,8 @@ _PARTIAL = ".partial-"
 
 
 def git_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for git: never prompt, messages in English."""
-    env = dict(os.environ if base is None else base)
+    """The environment for git: no secrets (`child_environ`), never prompt, English."""
+    env = child_environ(base)
     env.update(
         {
             "GIT_TERMINAL_PROMPT": "0",

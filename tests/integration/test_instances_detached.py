@@ -133,14 +133,13 @@ def test_cli_errors_are_one_line(tmp_path: Path, args: list[str], code: int, nee
 TUI_STAND_IN = """
 import asyncio, sys
 from pathlib import Path
-from comfy_tui.paths import DataPaths
+from comfy_tui.services.container import Services
 from comfy_tui.services.instances.launch import LaunchRequest
-from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.settings import Settings
 
 async def main():
-    svc = InstancesService(Settings(data_dir=Path(sys.argv[1]), base_port=int(sys.argv[2])),
-                           DataPaths(Path(sys.argv[1])), gpu_count=lambda: 0)
+    services = Services(Settings(data_dir=Path(sys.argv[1]), base_port=int(sys.argv[2])))
+    svc = services.instances
     async for event in svc.launch(LaunchRequest()):
         if type(event).__name__ == "Finished":
             print(event.detail.split()[0], flush=True)

@@ -113,6 +113,9 @@ def test_tokens_are_masked_and_hidden_from_repr(data_dir: Path) -> None:
         ("find_links = 'file:///w'", ["find_links", "array"]),
         ('listen = "a b"', ["listen"]),
         ('keymap = "f1"', ["keymap", "table"]),
+        ('base_port = "8200"', ["base_port", "integer port", "string '8200'"]),
+        ('[keymap]\nmode-modles = "f2"', ["keymap", "unknown binding id", "'mode-models'"]),
+        ('[keymap]\nfly = "f2"', ["keymap", "unknown binding id 'fly'", "README"]),
         ("colour = 1", ["unknown key 'colour'", "known keys"]),
         ("base_port = [", ["malformed TOML"]),
         ("\xff", ["settings"]),
@@ -134,6 +137,19 @@ def test_bad_environment_value_names_the_variable(data_dir: Path) -> None:
         load_settings(data_dir, {"COMFY_TUI_BASE_PORT": "0"})
     assert "environment variable COMFY_TUI_BASE_PORT" in str(info.value)
     assert "base_port" in str(info.value)
+
+
+def test_a_utf8_bom_is_accepted(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "settings.toml").write_bytes(b"\xef\xbb\xbfbase_port = 8200\n")
+    assert load_settings(data_dir, {}).base_port == 8200
+
+
+def test_every_binding_id_of_the_keymap_setting_rebinds_a_key(data_dir: Path) -> None:
+    from comfy_tui.core.binding_ids import BINDING_IDS
+
+    write(data_dir, "[keymap]\n" + "".join(f'{i} = "f9"\n' for i in sorted(BINDING_IDS)))
+    assert set(load_settings(data_dir, {}).keymap) == BINDING_IDS
 
 
 def test_non_utf8_file_is_a_settings_error(data_dir: Path) -> None:

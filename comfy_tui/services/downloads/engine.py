@@ -29,6 +29,7 @@ from typing import Any
 import aiohttp
 
 from comfy_tui import __version__
+from comfy_tui.core.units import format_bytes
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ComfyTuiError, LockBusyError
 from comfy_tui.events import Event, Finished, LogLine, Progress
@@ -40,7 +41,7 @@ from comfy_tui.services.downloads.finish import (
     write_error,
 )
 from comfy_tui.services.downloads.hf import hub_headers
-from comfy_tui.services.downloads.meter import SpeedMeter, human_bytes
+from comfy_tui.services.downloads.meter import SpeedMeter
 from comfy_tui.services.downloads.model import (
     AlreadyExistsError,
     DownloadError,
@@ -273,12 +274,16 @@ class HttpDownload:
             await self._in_thread(part.reset)
             return
         self._validator, self.bytes_total = validator, total
+<<<<<<< HEAD
         if done is not None:  # segmented: the gaps are fetched, the sha256 re-reads as it goes
             self._done = done
             self.resumed_from = self.bytes_done = done.total
             yield LogLine(f"resuming {self.filename} at {human_bytes(done.total)}", "download")
             return
         yield LogLine(f"resuming {self.filename} at {human_bytes(part.size)}", "download")
+=======
+        yield LogLine(f"resuming {self.filename} at {format_bytes(part.size)}", "download")
+>>>>>>> main
         hashed = 0
         while hashed < part.size:
             hashed = await self._in_thread(part.rehash_step, hashed)

@@ -2,7 +2,8 @@
 
 Every command uses the configured package sources (`index_url`, `extra_index_urls`,
 `find_links`), the shared uv cache, the environment cleaned of the user's PIP_*/UV_* settings,
-and the version's torch backend, exactly as the install did (`core.install_plan`). Custom
+and the version's torch backend, exactly as the install did (`core.install_plan`). Node
+installs and their dry runs pass ``--no-build`` unless the user agreed to source builds. Custom
 nodes and snapshots always use uv (a dependency of comfy-tui), also for versions installed
 with pip: uv works on any venv.
 """
@@ -24,7 +25,10 @@ from comfy_tui.services.envs import child_env, find_uv, run_tool, uv_error
 from comfy_tui.services.proc import ChildProcess, run_capture
 from comfy_tui.settings import Settings
 
-__all__ = ["DryRun", "VenvTool"]
+__all__ = ["NO_BUILD", "DryRun", "VenvTool"]
+
+NO_BUILD = "--no-build"
+"""uv builds no source distribution: resolving and installing run no package's code."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,9 @@ class VenvTool:
         backend: str,
         *,
         dry_run: bool,
+        no_build: bool,
     ) -> list[str]:
-        return plan.uv_install_argv(
+        argv = plan.uv_install_argv(
             self.uv,
             python,
             self.cache,
@@ -85,6 +90,7 @@ class VenvTool:
             torch_backend=backend,
             dry_run=dry_run,
         )
+        return [*argv, NO_BUILD] if no_build else argv
 
     async def _dry(self, argv: list[str]) -> DryRun:
         child = ChildProcess(argv, env=self.env, tail_lines=400)
@@ -100,17 +106,35 @@ class VenvTool:
         return DryRun(child.returncode, tuple(lines), reason)
 
     async def dry_run_install(
-        self, python: Path, requirements: Path, constraints: Path | None, backend: str
+        self,
+        python: Path,
+        requirements: Path,
+        constraints: Path | None,
+        backend: str,
+        *,
+        no_build: bool = True,
     ) -> DryRun:
-        """What installing `requirements` (held by `constraints`) would change."""
+        """What installing `requirements` (held by `constraints`) would change; with
+        `no_build` no source distribution is built (so none of their code runs)."""
         return await self._dry(
-            self._install_argv(python, requirements, constraints, backend, dry_run=True)
+            self._install_argv(
+                python, requirements, constraints, backend, dry_run=True, no_build=no_build
+            )
         )
 
     def install(
-        self, python: Path, requirements: Path, constraints: Path | None, backend: str, what: str
+        self,
+        python: Path,
+        requirements: Path,
+        constraints: Path | None,
+        backend: str,
+        what: str,
+        *,
+        no_build: bool = True,
     ) -> AsyncGenerator[Event, None]:
-        argv = self._install_argv(python, requirements, constraints, backend, dry_run=False)
+        argv = self._install_argv(
+            python, requirements, constraints, backend, dry_run=False, no_build=no_build
+        )
         return run_tool(argv, self.env, "uv", what)
 
     def _sync_argv(self, python: Path, packages: Path, backend: str, *, dry_run: bool) -> list[str]:

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from comfy_tui.services.instances.views import (
-    InstanceView,
-    format_bytes,
-    format_percent,
-    format_uptime,
-)
+from comfy_tui.core.units import format_bytes, format_duration
+from comfy_tui.services.instances.views import InstanceView, format_percent
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "ID"),
@@ -54,10 +50,10 @@ def row_cells(view: InstanceView) -> list[str | Text]:
         str(r.port),
         view.gpu_text(),
         state_text(view),
-        format_uptime(view.uptime_s),
+        format_duration(view.uptime_s, unknown="-"),
         "-" if view.queue is None else str(view.queue),
         format_percent(view.cpu_percent),
-        format_bytes(view.rss_bytes),
+        format_bytes(view.rss_bytes, unknown="-"),
     ]
 
 

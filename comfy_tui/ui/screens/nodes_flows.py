@@ -3,6 +3,7 @@
 Each flow runs in a worker of the screen (dialogs are awaited with `push_screen_wait`); the
 change itself is an App job (`nodes:enable:<name>:<tag>`, `snapshot:restore:<tag>`), so it
 survives screen switches. Service errors become an error dialog; nothing is changed then.
+A version with a live instance is refused before any question (`ui/guards.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
 from comfy_tui.ui.dialogs.review import ReviewScreen
 from comfy_tui.ui.dialogs.snapshots import SnapshotsScreen
+from comfy_tui.ui.guards import refused
 
 if TYPE_CHECKING:
     from comfy_tui.ui.screens.nodes import NodesScreen
@@ -46,8 +48,16 @@ async def enable(screen: NodesScreen, info: NodeInfo) -> None:
         screen.notify(f"{info.name} is enabled in every installed version", severity="warning")
         return
     tag = await pick_version(screen, f"Enable {info.name} in which version?", candidates)
-    if tag is not None:
+    if tag is not None and not await _in_use(screen, info.name, tag, "enable"):
         await dependencies(screen, info.name, tag)
+
+
+async def _in_use(screen: NodesScreen, name: str, tags: str | tuple[str, ...], verb: str) -> bool:
+    """Refuse at once (True) when `verb`-ing node `name` touches a version that runs."""
+    where = f" in {tags}" if isinstance(tags, str) else ""
+    doing = f"{verb} {name}{where}"
+    check = screen.comfy_app.services.nodes.check_change(name, tags, doing)
+    return await refused(screen.app, doing[0].upper() + doing[1:], check)
 
 
 async def _plan(screen: NodesScreen, name: str, tag: str) -> DepsPlan | None:
@@ -124,7 +134,7 @@ async def disable(screen: NodesScreen, info: NodeInfo) -> None:
     tag = await pick_version(
         screen, f"Disable {info.name} in which version?", list(info.enabled_in)
     )
-    if tag is None:
+    if tag is None or await _in_use(screen, info.name, tag, "disable"):
         return
     try:
         before = await screen.comfy_app.services.nodes.disable(info.name, tag)
@@ -142,6 +152,8 @@ async def disable(screen: NodesScreen, info: NodeInfo) -> None:
 async def remove(screen: NodesScreen, info: NodeInfo) -> None:
     users = f" It is disabled in {', '.join(info.enabled_in)} first." if info.enabled_in else ""
     question = f"Delete the shared node {info.name} and its checkout?{users}"
+    if await _in_use(screen, info.name, info.enabled_in, "remove"):
+        return
     if not await screen.app.push_screen_wait(ConfirmScreen(question, yes="Delete", no="Keep")):
         return
     try:
@@ -174,6 +186,8 @@ async def snapshots(screen: NodesScreen, preferred: str | None) -> None:
         if choice.action == "create":
             taken = await nodes.snapshots.create(tag)
             screen.notify(f"Snapshot {taken.id} of {tag} taken", title="Snapshot")
+            return
+        if await refused(screen.app, f"Restore {tag}", nodes.check_restore(tag)):
             return
         preview = await nodes.snapshots.preview(tag, choice.snapshot_id)
     except ComfyTuiError as exc:
