@@ -274,16 +274,12 @@ class HttpDownload:
             await self._in_thread(part.reset)
             return
         self._validator, self.bytes_total = validator, total
-<<<<<<< HEAD
         if done is not None:  # segmented: the gaps are fetched, the sha256 re-reads as it goes
             self._done = done
             self.resumed_from = self.bytes_done = done.total
-            yield LogLine(f"resuming {self.filename} at {human_bytes(done.total)}", "download")
+            yield LogLine(f"resuming {self.filename} at {format_bytes(done.total)}", "download")
             return
-        yield LogLine(f"resuming {self.filename} at {human_bytes(part.size)}", "download")
-=======
         yield LogLine(f"resuming {self.filename} at {format_bytes(part.size)}", "download")
->>>>>>> main
         hashed = 0
         while hashed < part.size:
             hashed = await self._in_thread(part.rehash_step, hashed)
