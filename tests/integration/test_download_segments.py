@@ -186,16 +186,16 @@ asyncio.run(main())
 def test_kill_9_in_a_segment_then_resume(root: Path) -> None:
     with ThreadedServer(DownloadServer()) as server:
         url = server.add("/m.bin", DATA, rate=6 * MIB)
-        proc = subprocess.Popen(
+        with subprocess.Popen(
             [sys.executable, "-c", textwrap.dedent(KILLED), url, str(root)],
             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2],
-        )  # fmt: skip
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.strip().isdigit() and int(line) >= 8 * MIB:
-                break
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        ) as proc:  # fmt: skip
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if line.strip().isdigit() and int(line) >= 8 * MIB:
+                    break
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
         side = json.loads(sidecar_path(root / "vae" / "m.bin").read_text())
         kept = Done.from_doc(side["segments"], len(DATA))
         assert kept is not None and 0 < kept.total < len(DATA)

@@ -63,6 +63,7 @@ from comfy_tui.services.downloads.protocol import (
     Retry,
     Validator,
     host_of,
+    leftover,
     open_following,
     parse_content_range,
     status_error,
@@ -532,6 +533,10 @@ class HttpDownload:
             yield self._progress(received)
         except NETWORK_ERRORS as exc:
             try:
+                rest = leftover(response.content)
+                if rest:
+                    received += len(rest)
+                    await sink.add(rest)
                 await sink.finish()  # keep every byte that arrived
             except OSError as write_failed:
                 raise self._write_error(write_failed) from None

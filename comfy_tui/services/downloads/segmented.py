@@ -38,6 +38,7 @@ from comfy_tui.services.downloads.protocol import (
     Retry,
     Validator,
     host_of,
+    leftover,
     open_following,
     parse_content_range,
 )
@@ -260,6 +261,11 @@ class Segmented:
                 if at >= piece.end:
                     break
         except NETWORK_ERRORS as exc:
+            rest = leftover(response.content)[: piece.end - at]
+            if rest:
+                chunks.append(rest)
+                buffered += len(rest)
+                at += len(rest)
             await settle()
             if chunks:
                 submit()
