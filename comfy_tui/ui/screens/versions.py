@@ -68,7 +68,7 @@ class VersionsScreen(ModeScreen):
         self.render_rows()
         # After the first frame: the release service loads aiohttp.
         self.call_after_refresh(self.load, refresh=False)
-        self.set_interval(RUNNING_POLL_S, self._poll_running)
+        self.every(RUNNING_POLL_S, self._poll_running)
 
     def on_screen_resume(self) -> None:
         self._reload_local()
