@@ -71,16 +71,17 @@ async def test_detail_is_sampled_only_while_the_monitor_screen_shows(tmp_path: P
         cheap = await app.stats.sample_now()
         assert cheap.gpus[0].processes is None
         assert cheap.system.per_cpu_percent is None and cheap.system.disk_io is None
+        # A hidden screen handles its suspend after the key: wait for it, not for the clock.
         await pilot.press("3")
-        assert monitor.detail is True
+        await until(pilot, lambda: monitor.detail is True, "detail on the Monitor screen")
         full = await app.stats.sample_now()
         assert full.gpus[0].processes is not None and full.system.per_cpu_percent is not None
         await pilot.press("question_mark")  # a dialog over the monitor hides it too
-        assert monitor.detail is False
+        await until(pilot, lambda: monitor.detail is False, "no detail under a dialog")
         await pilot.press("escape")
-        assert monitor.detail is True
+        await until(pilot, lambda: monitor.detail is True, "detail again")
         await pilot.press("2")
-        assert monitor.detail is False
+        await until(pilot, lambda: monitor.detail is False, "no detail on another screen")
         again = await app.stats.sample_now()
         assert again.gpus[0].processes is None
 
