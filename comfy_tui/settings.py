@@ -55,10 +55,15 @@ class Settings:
     civitai_api: str = "https://civitai.com"
     civitai_token: str | None = field(default=None, repr=False)
     allow_local_downloads: bool = False
+    notify_bell: bool = True
+    notify_desktop: bool = True
+    notify_webhook: str | None = field(default=None, repr=False)
+    notify_command: tuple[str, ...] = ()
 
     def secrets(self) -> list[str]:
         """Every token value that is set: the log filter masks these."""
-        return [s for s in (self.github_token, self.hf_token, self.civitai_token) if s]
+        tokens = (self.github_token, self.hf_token, self.civitai_token, self.notify_webhook)
+        return [s for s in tokens if s]
 
     def to_public_dict(self) -> dict[str, Any]:
         """A JSON-ready view with tokens masked (`***` when set, null when not)."""
@@ -252,13 +257,26 @@ def _path_list(raw: Any, from_env: bool) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _webhook(raw: Any, from_env: bool) -> str:
+    url = _url(raw, from_env)
+    if url.startswith("file:"):
+        raise _Bad("an https:// URL (or loopback http://)")
+    return url
+
+
+def _argv(raw: Any, from_env: bool) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not raw or not all(isinstance(a, str) and a for a in raw):
+        raise _Bad('an array of strings, the command and its arguments (no shell): ["notify-send"]')
+    return tuple(raw)
+
+
 @dataclass(frozen=True)
 class _Key:
     parse: Parser
     env: tuple[str, ...] = ()
 
 
-_SECRET_KEYS = frozenset({"github_token", "hf_token", "civitai_token"})
+_SECRET_KEYS = frozenset({"github_token", "hf_token", "civitai_token", "notify_webhook"})
 
 _KEYS: dict[str, _Key] = {
     "github_api": _Key(_url, ("COMFY_TUI_GITHUB_API",)),
@@ -287,6 +305,10 @@ _KEYS: dict[str, _Key] = {
     "civitai_api": _Key(_url, ("COMFY_TUI_CIVITAI_API",)),
     "civitai_token": _Key(_optional_string, ("CIVITAI_API_TOKEN",)),
     "allow_local_downloads": _Key(_boolean, ("COMFY_TUI_ALLOW_LOCAL_DOWNLOADS",)),
+    "notify_bell": _Key(_boolean, ("COMFY_TUI_NOTIFY_BELL",)),
+    "notify_desktop": _Key(_boolean, ("COMFY_TUI_NOTIFY_DESKTOP",)),
+    "notify_webhook": _Key(_webhook, ("COMFY_TUI_NOTIFY_WEBHOOK",)),
+    "notify_command": _Key(_argv),
 }
 
 ENV_VARS: dict[str, tuple[str, ...]] = {k: spec.env for k, spec in _KEYS.items() if spec.env}

@@ -35,6 +35,7 @@ HANDLERS: dict[str, str] = {
     "run": "jobs_cmd:run_run",
     "outputs": "jobs_cmd:run_outputs",
     "free": "jobs_cmd:run_free",
+    "watch": "watch_cmd:run_watch",
     "models scan": "models_cmd:run_scan",
     "models list": "models_cmd:run_list",
     "models import": "models_cmd:run_import",

@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(sub, "free", "ask an instance to unload models and free memory").add_argument(
         "id", metavar="ID"
     )
+    wt = leaf(sub, "watch", "print notifications (jobs, crashes, downloads, installs) as they come")
+    wt.add_argument("--count", type=int, metavar="N", help="stop after N notifications")
     s = leaf(sub, "stats", "CPU, RAM, disk and GPU readings")
     s.add_argument("--watch", action="store_true", help="keep printing samples until Ctrl-C")
     s.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N samples")
