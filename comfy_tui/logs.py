@@ -8,6 +8,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from comfy_tui.core.url_secrets import redact_text
+
 MASK = "***"
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -15,7 +17,6 @@ _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _PATTERNS = [
     re.compile(r"(?i)(authorization:\s*(?:bearer|token)\s+)[^\s'\"]+"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)([?&](?:token|access_token|api_key|apikey|key)=)[^&\s'\"]+"),
     re.compile(r"()\bhf_[A-Za-z0-9]{10,}"),
     re.compile(r"()\bgh[pousr]_[A-Za-z0-9]{20,}"),
     re.compile(r"()\bgithub_pat_[A-Za-z0-9_]{20,}"),
@@ -23,7 +24,8 @@ _PATTERNS = [
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Mask known secret values and anything shaped like a token."""
+    """Mask known secret values, credentials in URLs, and anything shaped like a token."""
+    text = redact_text(text)
     for secret in secrets:
         if secret:
             text = text.replace(secret, MASK)

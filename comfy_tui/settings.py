@@ -41,6 +41,9 @@ class Settings:
     installer: str = "uv"
     model_mapping: str = "yaml"  # "yaml" (extra_model_paths.yaml) or "symlinks"
     exclude_newer_after_days: int = 90
+    torch_index_url: str | None = None
+    """Where torch comes from: a URL, or "sources" (the configured package sources)."""
+    pytorch_index: str = "https://download.pytorch.org/whl"
     poll_interval: float = 1.0
     github_cache_ttl: float = 3600.0
     listen: str = "127.0.0.1"
@@ -129,6 +132,15 @@ def _url(raw: Any, from_env: bool) -> str:
 
 def _optional_url(raw: Any, from_env: bool) -> str | None:
     return _url(raw, from_env)
+
+
+def _torch_index(raw: Any, from_env: bool) -> str | None:
+    if isinstance(raw, str) and raw.strip() == "sources":
+        return "sources"
+    try:
+        return _url(raw, from_env)
+    except _Bad:
+        raise _Bad('a package index URL or "sources"') from None
 
 
 def _url_list(raw: Any, from_env: bool) -> tuple[str, ...]:
@@ -292,6 +304,8 @@ _KEYS: dict[str, _Key] = {
     "installer": _Key(_installer, ("COMFY_TUI_INSTALLER",)),
     "model_mapping": _Key(_model_mapping, ("COMFY_TUI_MODEL_MAPPING",)),
     "exclude_newer_after_days": _Key(_days, ("COMFY_TUI_EXCLUDE_NEWER_AFTER_DAYS",)),
+    "torch_index_url": _Key(_torch_index, ("COMFY_TUI_TORCH_INDEX_URL",)),
+    "pytorch_index": _Key(_url, ("COMFY_TUI_PYTORCH_INDEX",)),
     "poll_interval": _Key(_positive_float, ("COMFY_TUI_POLL_INTERVAL",)),
     "github_cache_ttl": _Key(_cache_ttl, ("COMFY_TUI_GITHUB_CACHE_TTL",)),
     "listen": _Key(_listen, ("COMFY_TUI_LISTEN",)),

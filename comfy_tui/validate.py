@@ -17,6 +17,7 @@ import unicodedata
 import urllib.parse
 from pathlib import Path, PurePosixPath
 
+from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ValidationError
 
 __all__ = [
@@ -149,19 +150,6 @@ def is_loopback_host(host: str) -> bool:
 # --------------------------------------------------------------------------- URLs
 
 
-def _redact(url: str) -> str:
-    """`url` with any password replaced by ``***`` so it never lands in a message or a log."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
-
-
 def validate_url(url: str, *, allow_local: bool = False, what: str = "URL") -> str:
     """Check a download or API URL and return it unchanged.
 
@@ -173,7 +161,7 @@ def validate_url(url: str, *, allow_local: bool = False, what: str = "URL") -> s
     url = _require_str(url, what)
     if not url:
         raise ValidationError(f"invalid {what}: it is empty")
-    bad = f"invalid {what} {_show(_redact(url))}"
+    bad = f"invalid {what} {_show(redact_url(url))}"
     if _has_control_or_space(url):
         raise ValidationError(f"{bad}: it must not contain whitespace or control characters")
     try:

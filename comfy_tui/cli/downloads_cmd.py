@@ -14,6 +14,7 @@ from typing import Any
 
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.events import Event, Progress
 from comfy_tui.services.container import build_services
 from comfy_tui.services.downloads import DownloadItem, DownloadQueue, DownloadRequest
@@ -82,7 +83,7 @@ def _document(item: DownloadItem) -> dict[str, Any]:
         "size": item.bytes_total,
         "sha256": item.sha256,
         "kind": str(item.kind) if item.kind else None,
-        "source": item.request.source,
+        "source": redact_url(item.request.source),
         "file": item.request.file,
         "revision": item.request.revision,
         "commit": item.commit,

@@ -45,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     i = leaf(sub, "install", "install a ComfyUI release")
     i.add_argument("tag", metavar="TAG")
     i.add_argument("--torch", default="auto", metavar=TORCH_CHOICES, help="torch build")
+    i.add_argument(
+        "--torch-index",
+        metavar="URL|sources",
+        help="take torch from this index (or the configured package sources); "
+        "default: the torch_index_url setting, else PyTorch's index",
+    )
+    i.add_argument("--python", metavar="PYTHON", help="interpreter for the new environment")
     rm = leaf(sub, "remove", "remove an installed version")
     rm.add_argument("tag", metavar="TAG")
     rm.add_argument("--yes", action="store_true", help="do not ask")

@@ -72,7 +72,9 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
 
 def run_install(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
-    events = service.install(args.tag, args.torch)  # invalid input fails here, exit 2
+    events = service.install(  # invalid input fails here, exit 2
+        args.tag, args.torch, torch_index=args.torch_index, python=args.python
+    )
     printer = ProgressPrinter()
 
     async def consume() -> VersionRecord | None:
@@ -90,7 +92,7 @@ def run_install(ctx: Context, args: argparse.Namespace) -> int:
         total = sum(record.step_seconds.values())
         out(f"installed {record.tag} (ComfyUI {record.comfyui_version or '?'}) at {record.path}")
         out(
-            f"torch {record.torch_version or '—'} ({record.torch_backend}), "
+            f"torch {record.torch_version or '—'} ({record.torch_build or record.torch_backend}), "
             f"Python {record.python_version}, {record.installer}, "
             f"{format_size(record.size_bytes)}, {total:.1f} s"
         )

@@ -3,11 +3,12 @@
 - Package sources: the `index_url`, `extra_index_urls` and `find_links` settings are passed to
   every command. `find_links` alone (no index configured) means an air-gapped wheelhouse:
   ``--no-index``, so nothing ever reaches out to PyPI.
-- Torch: with no sources configured, uv gets ``--torch-backend <backend>`` (its own PyTorch index
-  routing) and pip gets ``--index-url https://download.pytorch.org/whl/<backend>`` as its only
-  index, so a CPU install can never fall back to PyPI's CUDA build. With configured sources the
-  torch family comes from them; when a wheelhouse holds several builds, `pick_torch_version`
-  pins the one whose local label matches the backend.
+- Torch: the installer picks one index for the torch family (services/torch_source.py);
+  `torch_index_args` makes it the family's only source (uv: first extra index, so uv's
+  first-index strategy takes the family from it; pip: the only index). Without one, the torch
+  family comes from the configured sources; when a wheelhouse holds several builds,
+  `pick_torch_version` pins the one whose local label matches the backend. Node installs
+  still pass ``--torch-backend`` (uv's own PyTorch routing) when no sources are configured.
 - Old tags: uv resolves ``--exclude-newer <tag date + 1 day>`` for tags older than the
   `exclude_newer_after_days` setting; when that is not in effect, `KNOWN_MISSING` adds the
   packages old tags forgot to declare.
@@ -24,24 +25,26 @@ from pathlib import Path
 
 __all__ = [
     "KNOWN_MISSING",
-    "PYTORCH_INDEX",
     "TORCH_FAMILY",
     "Sources",
     "constraints_text",
     "exclude_newer_date",
+    "is_pinned_package",
     "known_missing",
     "local_label",
     "pick_torch_version",
     "pip_install_argv",
     "pip_venv_argv",
+    "torch_index_args",
     "uv_freeze_argv",
     "uv_install_argv",
     "uv_sync_argv",
     "uv_venv_argv",
 ]
 
-PYTORCH_INDEX = "https://download.pytorch.org/whl/"
 TORCH_FAMILY = ("torch", "torchvision", "torchaudio")
+PINNED_PREFIXES = ("nvidia-",)
+PINNED_EXTRA = frozenset({"triton", "pytorch-triton", "pytorch-triton-rocm"})
 PIP_RETRIES = "1"
 PIP_TIMEOUT = "15"
 
@@ -130,10 +133,22 @@ def pick_torch_version(wheel_names: Iterable[str], backend: str) -> str | None:
     return best[1] if best else None
 
 
+def is_pinned_package(name: str) -> bool:
+    """The torch family and the CUDA/ROCm runtime packages that come with a torch build."""
+    name = name.lower().replace("_", "-")
+    return name in TORCH_FAMILY or name.startswith(PINNED_PREFIXES) or name in PINNED_EXTRA
+
+
 def constraints_text(installed: Mapping[str, str]) -> str:
-    """A constraints file pinning the installed torch family exactly (local label included)."""
+    """A constraints file pinning the installed torch family exactly (local label included),
+    and with it the CUDA runtime (nvidia-*) and triton packages that build brought."""
     lines = ["# written by comfy-tui: keeps the torch build chosen at install time"]
     lines += [f"{name}=={installed[name]}" for name in TORCH_FAMILY if installed.get(name)]
+    lines += [
+        f"{name}=={version}"
+        for name, version in sorted(installed.items())
+        if version and name not in TORCH_FAMILY and is_pinned_package(name)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -198,15 +213,24 @@ def uv_install_argv(
     constraints: Path | None = None,
     torch_backend: str | None = None,
     exclude_newer: datetime | None = None,
+    exempt: Iterable[str] = (),
     dry_run: bool = False,
+    compile_bytecode: bool = True,
+    index_args: list[str] | None = None,
 ) -> list[str]:
     """`uv pip install` into the venv: shared cache, hardlinks, byte-compiled.
 
     With `dry_run` uv only resolves and prints what would change (`` + name==1.0`` lines).
+    `exempt` names packages the ``--exclude-newer`` cut-off does not apply to (their index
+    gives no upload time). `index_args` replaces the sources' own index options.
     """
-    argv = _uv_pip("install", uv, venv_python, cache, sources, torch_backend)
+    argv = _uv_pip("install", uv, venv_python, cache, sources, torch_backend, index_args)
+    if not compile_bytecode:
+        argv.remove("--compile-bytecode")
     if exclude_newer is not None:
         argv += ["--exclude-newer", _rfc3339(exclude_newer)]
+        for name in exempt:
+            argv += ["--exclude-newer-package", f"{name}=false"]
     if dry_run:
         argv.append("--dry-run")
     return argv + _targets(packages, requirements, constraints)
@@ -219,13 +243,30 @@ def _uv_pip(
     cache: Path,
     sources: Sources,
     torch_backend: str | None,
+    index_args: list[str] | None = None,
 ) -> list[str]:
     argv = [uv, "pip", command, "--no-config", "--python", str(venv_python)]
     argv += ["--cache-dir", str(cache), "--link-mode", "hardlink", "--compile-bytecode"]
+    if index_args is not None:
+        return argv + index_args
     argv += sources.args()
     if torch_backend and torch_backend != "none" and not sources.configured:
         argv += ["--torch-backend", torch_backend]
     return argv
+
+
+def torch_index_args(sources: Sources, url: str, installer: str) -> list[str]:
+    """Index options that take the torch family from `url` and nothing else from elsewhere.
+
+    uv: `url` as the first extra index (uv's default first-index strategy then takes every
+    package it holds from it: one source for the family) with the configured sources behind it
+    for torch's plain dependencies. pip merges indexes, so it gets `url` alone.
+    """
+    if installer != "uv":
+        return ["--index-url", url]
+    if sources.air_gapped:
+        return ["--index-url", url, *sources.args()[1:]]
+    return ["--extra-index-url", url, *sources.args()]
 
 
 def uv_sync_argv(
@@ -258,17 +299,14 @@ def pip_install_argv(
     packages: Iterable[str] = (),
     requirements: Path | None = None,
     constraints: Path | None = None,
-    torch_index: str | None = None,
+    index_args: list[str] | None = None,
 ) -> list[str]:
     """`python -m pip install` in the venv; few retries so an unreachable index fails fast.
 
-    `torch_index` (a PyTorch backend such as "cpu") replaces every source with that one index.
+    `index_args` (see `torch_index_args`) replaces the sources' own index options.
     """
     argv = [str(venv_python), "-m", "pip", "install", "--disable-pip-version-check"]
     argv += ["--no-input", "--progress-bar", "off", "--retries", PIP_RETRIES]
     argv += ["--timeout", PIP_TIMEOUT, "--cache-dir", str(cache)]
-    if torch_index:
-        argv += ["--index-url", PYTORCH_INDEX + torch_index]
-    else:
-        argv += sources.args()
+    argv += sources.args() if index_args is None else index_args
     return argv + _targets(packages, requirements, constraints)

@@ -16,7 +16,6 @@ import asyncio
 import logging
 import os
 import re
-import sys
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 
 from comfy_tui.core import install_plan as plan
+from comfy_tui.core.torch_build import check_plan
+from comfy_tui.core.uv_output import dry_run_plan, hint_lines, normalize_name
 from comfy_tui.errors import InstallError, NetworkError
 from comfy_tui.events import Event, LogLine
 from comfy_tui.services.proc import ChildProcess
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "EnvBuilder",
-    "check_torch_build",
+    "ToolFailed",
     "child_env",
     "find_uv",
     "run_tool",
@@ -86,10 +87,26 @@ def uv_error(lines: list[str]) -> str:
     for i, line in enumerate(lines):
         if line.startswith("error:"):
             text = line.removeprefix("error:").strip()
-            causes = [c.strip().removeprefix("cause:").strip() for c in lines[i + 1 :]]
-            causes = [c for c in causes if c]
+            causes = []
+            for c in lines[i + 1 :]:
+                if not c.strip() or c.lstrip().startswith(("hint:", "help:")):
+                    break
+                causes.append(c.strip().removeprefix("cause:").strip())
             return f"{text} ({causes[0]})" if causes else text
     return ""
+
+
+class ToolFailed(InstallError):
+    """A uv/pip run failed; `lines` is the end of its output (for a retry decision)."""
+
+    def __init__(self, message: str, lines: list[str]) -> None:
+        super().__init__(message)
+        self.lines = lines
+
+
+def _with_hints(message: str, lines: list[str]) -> str:
+    hints = hint_lines(lines)
+    return "\n".join([message, *(f"  {h}" for h in hints)]) if hints else message
 
 
 async def run_tool(
@@ -97,25 +114,30 @@ async def run_tool(
 ) -> AsyncGenerator[Event, None]:
     """Run uv/pip/python, yielding the command and its output as LogLines.
 
-    Raises NetworkError when the output says an index could not be reached, else InstallError
-    with the tool's last error line (`what` names the step: "installing requirements.txt").
+    Raises NetworkError when the output says an index could not be reached, else ToolFailed
+    (an InstallError) with the tool's error line (`what` names the step: "installing
+    requirements.txt"); either way followed by uv's own ``hint:``/``help:`` lines in full.
     """
     yield LogLine("$ " + " ".join(argv), source)
-    child = ChildProcess(argv, env=env, cwd=cwd)
+    child = ChildProcess(argv, env=env, cwd=cwd, tail_lines=200)
     async with aclosing(child.lines()) as stream:
         async for line in stream:
             yield LogLine(line, source)
     if child.returncode != 0:
-        reason = uv_error(list(child.tail)) or child.last_line(
+        tail = list(child.tail)
+        reason = uv_error(tail) or child.last_line(
             r"(?i)error|fatal|no matching|not find|unsatisf|because"
         )
-        lines = "\n".join(child.tail)
-        if _NETWORK.search(lines):
+        if _NETWORK.search("\n".join(tail)):
             raise NetworkError(
-                f"{what} failed: a package index could not be reached ({reason}); "
-                "check index_url/extra_index_urls/find_links"
+                _with_hints(
+                    f"{what} failed: a package index could not be reached ({reason}); "
+                    "check index_url/extra_index_urls/find_links/torch_index_url",
+                    tail,
+                )
             )
-        raise InstallError(f"{what} failed: {reason or f'{source} exited with {child.returncode}'}")
+        message = f"{what} failed: {reason or f'{source} exited with {child.returncode}'}"
+        raise ToolFailed(_with_hints(message, tail), tail)
 
 
 @dataclass(frozen=True)
@@ -161,25 +183,55 @@ class EnvBuilder:
                 return [f"torch=={version}", "torchvision", "torchaudio"]
         return list(plan.TORCH_FAMILY)
 
-    async def install_torch(self, venv: Path, backend: str) -> AsyncGenerator[Event, None]:
-        """torch, torchvision and torchaudio in one command, from one source."""
+    def _torch_argv(
+        self, venv: Path, backend: str, url: str | None, *, dry_run: bool = False
+    ) -> list[str]:
         python = self.venv_python(venv)
-        packages = self._torch_packages(backend)
+        packages = self._torch_packages(backend) if url is None else list(plan.TORCH_FAMILY)
+        index = plan.torch_index_args(self.sources, url, self.installer) if url else None
         if self.installer == "uv":
             assert self.uv is not None
-            argv = plan.uv_install_argv(
+            return plan.uv_install_argv(
                 self.uv,
                 python,
                 self.uv_cache,
                 self.sources,
                 packages=packages,
-                torch_backend=backend,
+                index_args=index,
+                dry_run=dry_run,
+                compile_bytecode=False,
             )
-        else:
-            index = None if self.sources.configured else backend
-            argv = plan.pip_install_argv(
-                python, self.pip_cache, self.sources, packages=packages, torch_index=index
-            )
+        return plan.pip_install_argv(
+            python, self.pip_cache, self.sources, packages=packages, index_args=index
+        )
+
+    async def resolve_torch(
+        self, venv: Path, backend: str, url: str | None, found: dict[str, str]
+    ) -> AsyncGenerator[Event, None]:
+        """uv only: resolve the family (nothing downloaded) and refuse a mixed or wrong build.
+
+        Fills `found` with the planned ``{name: version}``.
+        """
+        if self.installer != "uv":
+            return
+        lines: list[str] = []
+        argv = self._torch_argv(venv, backend, url, dry_run=True)
+        async with aclosing(
+            self._run(argv, self.installer, f"resolving torch ({backend})")
+        ) as stream:
+            async for event in stream:
+                if isinstance(event, LogLine):
+                    lines.append(event.text)
+                yield event
+        found.update(dry_run_plan(lines))
+        check_plan(found, backend)
+
+    async def install_torch(
+        self, venv: Path, backend: str, url: str | None = None
+    ) -> AsyncGenerator[Event, None]:
+        """torch, torchvision and torchaudio in one command, from one source (`url`, else
+        the configured package sources)."""
+        argv = self._torch_argv(venv, backend, url)
         async with aclosing(
             self._run(argv, self.installer, f"installing torch ({backend})")
         ) as stream:
@@ -192,11 +244,14 @@ class EnvBuilder:
         requirements: Path,
         constraints: Path | None,
         *,
-        backend: str,
         extra: Iterable[str] = (),
         exclude_newer: datetime | None = None,
+        exempt: Iterable[str] = (),
     ) -> AsyncGenerator[Event, None]:
-        """requirements.txt (plus `extra` packages) with the torch family held by `constraints`."""
+        """requirements.txt (plus `extra` packages) with the torch family held by `constraints`.
+
+        `exempt`: packages the `exclude_newer` cut-off does not apply to.
+        """
         python = self.venv_python(venv)
         if self.installer == "uv":
             assert self.uv is not None
@@ -208,8 +263,9 @@ class EnvBuilder:
                 packages=extra,
                 requirements=requirements,
                 constraints=constraints,
-                torch_backend=backend,
                 exclude_newer=exclude_newer,
+                exempt=exempt,
+                compile_bytecode=False,
             )
         else:
             argv = plan.pip_install_argv(
@@ -227,35 +283,12 @@ class EnvBuilder:
                 yield event
 
     async def describe(self, venv: Path) -> dict[str, str]:
-        """The venv's Python version and the installed torch family versions ("" if absent).
+        """The venv's Python version and the installed torch family versions ("" if absent),
+        plus the CUDA runtime packages a constraints file pins.
 
         Read from pyvenv.cfg and the dist-info METADATA files: no interpreter start needed.
         """
         return await asyncio.to_thread(venv_facts, venv)
-
-
-def check_torch_build(sources: plan.Sources, backend: str, installed: Mapping[str, str]) -> None:
-    """With user-configured sources, make sure they gave the torch build that was asked for.
-
-    (PyTorch's own index, used otherwise, serves exactly the build it was asked for.)
-    """
-    torch = installed.get("torch", "")
-    if not torch:
-        raise InstallError("the torch step finished but torch is not installed")
-    if not sources.configured or not sys.platform.startswith("linux"):
-        return
-    label = plan.local_label(torch)
-    if label != backend:
-        raise InstallError(
-            f"the configured package sources gave torch {torch}, not a {backend} build: "
-            f"add {backend} wheels, pick another build with --torch, or use --torch none"
-        )
-    vision = installed.get("torchvision", "")
-    if vision and plan.local_label(vision) != label:
-        raise InstallError(
-            f"torchvision {vision} does not match torch {torch} (ComfyUI would crash "
-            "with 'operator torchvision::nms does not exist'): fix the package sources"
-        )
 
 
 def _metadata_version(dist_info: Path) -> str:
@@ -272,7 +305,8 @@ def _metadata_version(dist_info: Path) -> str:
 
 
 def venv_facts(venv: Path) -> dict[str, str]:
-    """{"python": "3.11.7", "torch": "2.5.1+cpu", "torchvision": ..., "torchaudio": ...}."""
+    """{"python": "3.11.7", "torch": "2.5.1+cpu", "torchvision": ..., "torchaudio": ...,
+    "nvidia-cublas-cu12": ... (when installed)}."""
     facts = {"python": ""}
     try:
         for line in (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines():
@@ -283,8 +317,10 @@ def venv_facts(venv: Path) -> dict[str, str]:
         raise InstallError(f"the new environment at {venv} is broken: {exc}") from exc
     for name in plan.TORCH_FAMILY:
         facts[name] = ""
-        for site in sorted(venv.glob("lib/python*/site-packages")):
-            for dist_info in site.glob(f"{name}-*.dist-info"):
+    for site in sorted(venv.glob("lib/python*/site-packages")):
+        for dist_info in site.glob("*.dist-info"):
+            name = normalize_name(dist_info.name.split("-", 1)[0])
+            if plan.is_pinned_package(name):
                 version = _metadata_version(dist_info)
                 if version:
                     facts[name] = version

@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -28,15 +29,23 @@ from comfy_tui.core.install_progress import (
     parse_comfyui_version,
 )
 from comfy_tui.core.torch_backend import TorchChoice, resolve_torch, validate_torch
+from comfy_tui.core.torch_build import TorchBuild, check_plan
+from comfy_tui.core.uv_output import missing_upload_date
 from comfy_tui.errors import ComfyTuiError, InstallError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging
-from comfy_tui.services.envs import EnvBuilder, check_torch_build, child_env, find_uv
+from comfy_tui.services.envs import EnvBuilder, ToolFailed, child_env, find_uv
 from comfy_tui.services.git import GitMirror
 from comfy_tui.services.gpu_detect import DriverInfo
 from comfy_tui.services.locks import AsyncFileLock
 from comfy_tui.services.smoke import SmokeTest
+from comfy_tui.services.torch_source import (
+    Probe,
+    choose_torch_source,
+    probe_index,
+    probe_torch_build,
+)
 from comfy_tui.settings import Settings
 from comfy_tui.store import version_records
 from comfy_tui.store.version_records import VersionRecord
@@ -47,6 +56,12 @@ log = logging.getLogger(__name__)
 __all__ = ["Installer"]
 
 CONSTRAINTS_NAME = "comfy-tui-constraints.txt"
+
+
+@dataclass(frozen=True)
+class _Options:
+    torch_index: str | None
+    python: str
 
 
 class Installer:
@@ -60,19 +75,30 @@ class Installer:
         detect_gpu: Callable[[], DriverInfo | None],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         uv_bin: Callable[[], str | None] = find_uv,
+        probe_index: Probe = probe_index,
     ) -> None:
         self.settings = settings
         self.paths = paths
         self.detect_gpu = detect_gpu
         self.now = now
         self.uv_bin = uv_bin
+        self.probe_index = probe_index
 
     def check(self, tag: str, torch: str) -> tuple[str, str]:
         """Validate the request before anything touches the disk (ValidationError)."""
         return validate_tag(tag), validate_torch(torch)
 
-    async def install(self, tag: str, torch: str = "auto") -> AsyncGenerator[Event, None]:
+    async def install(
+        self,
+        tag: str,
+        torch: str = "auto",
+        *,
+        torch_index: str | None = None,
+        python: str | None = None,
+    ) -> AsyncGenerator[Event, None]:
+        """Install `tag`; `torch_index` and `python` override the settings for this install."""
         tag, torch = self.check(tag, torch)
+        options = _Options(torch_index, python or self.settings.python)
         if await asyncio.to_thread(version_records.load_record, self.paths, tag):
             raise InstallError(
                 f"{tag} is already installed (remove it first: comfy-tui remove {tag})"
@@ -82,11 +108,13 @@ class Installer:
         )
         async with lock:
             with self.paths.install_log(tag).open("w", encoding="utf-8") as log_file:
-                async with aclosing(self._locked(tag, torch, log_file)) as stream:
+                async with aclosing(self._locked(tag, torch, options, log_file)) as stream:
                     async for event in stream:
                         yield event
 
-    async def _locked(self, tag: str, torch: str, log_file: TextIO) -> AsyncGenerator[Event, None]:
+    async def _locked(
+        self, tag: str, torch: str, options: _Options, log_file: TextIO
+    ) -> AsyncGenerator[Event, None]:
         paths = self.paths
         for stale in await asyncio.to_thread(staging.remove_stale, paths, tag):
             yield self._note(log_file, f"removed the stale {stale.name} of an earlier run")
@@ -99,7 +127,9 @@ class Installer:
         work = await asyncio.to_thread(staging.new_staging_dir, paths, tag)
         done: list[VersionRecord] = []
         try:
-            async with aclosing(self._steps(tag, torch, work, final, log_file, done)) as stream:
+            async with aclosing(
+                self._steps(tag, torch, options, work, final, log_file, done)
+            ) as stream:
                 async for event in stream:
                     yield event
         except ComfyTuiError as exc:
@@ -143,7 +173,7 @@ class Installer:
                 else:
                     yield event
 
-    def _envs(self, log_file: TextIO) -> tuple[EnvBuilder, LogLine | None]:
+    def _envs(self, log_file: TextIO, python: str) -> tuple[EnvBuilder, LogLine | None]:
         s, paths = self.settings, self.paths
         installer, uv, note = s.installer, None, None
         if installer == "uv":
@@ -154,7 +184,7 @@ class Installer:
         sources = plan.Sources(s.index_url, s.extra_index_urls, s.find_links)
         env = child_env(os.environ, uv_cache=paths.uv_cache(), pip_cache=paths.pip_cache())
         builder = EnvBuilder(
-            installer, s.python, sources, paths.uv_cache(), paths.pip_cache(), env, uv
+            installer, python, sources, paths.uv_cache(), paths.pip_cache(), env, uv
         )
         return builder, note
 
@@ -162,6 +192,7 @@ class Installer:
         self,
         tag: str,
         torch: str,
+        options: _Options,
         work: Path,
         final: Path,
         log_file: TextIO,
@@ -187,7 +218,7 @@ class Installer:
 
         # venv
         started = time.monotonic()
-        envs, note = self._envs(log_file)
+        envs, note = self._envs(log_file, options.python)
         if note:
             yield note
         venv = work / ".venv"
@@ -203,17 +234,35 @@ class Installer:
         started = time.monotonic()
         choice = await self._choose_torch(torch)
         yield self._note(log_file, f"torch build: {choice.backend} ({choice.reason})")
-        constraints: Path | None = None
+        build: TorchBuild | None = None
         if choice.backend != "none":
             yield Progress("torch", overall_fraction("torch", 0), detail=f"torch {choice.backend}")
-            torch_events = relay(envs.install_torch(venv, choice.backend), "torch", log_file, 0, 1)
-            async with aclosing(torch_events) as stream:
+            source = await choose_torch_source(
+                choice.backend,
+                envs.sources,
+                override=options.torch_index or self.settings.torch_index_url,
+                pytorch_index=self.settings.pytorch_index,
+                probe=self.probe_index,
+            )
+            yield self._note(log_file, source.note)
+            planned: dict[str, str] = {}
+            resolve = envs.resolve_torch(venv, choice.backend, source.url, planned)
+            async with aclosing(relay(resolve, "torch", log_file, 0, 0.05)) as stream:
                 async for event in stream:
                     yield event
-            installed = await envs.describe(venv)
-            check_torch_build(envs.sources, choice.backend, installed)
-            constraints = venv / CONSTRAINTS_NAME
-            constraints.write_text(plan.constraints_text(installed), encoding="utf-8")
+            if planned:
+                family = ", ".join(f"{n} {planned[n]}" for n in plan.TORCH_FAMILY if n in planned)
+                yield self._note(log_file, f"resolved {family}: one source, one build")
+            install = envs.install_torch(venv, choice.backend, source.url)
+            async with aclosing(relay(install, "torch", log_file, 0.05, 0.9)) as stream:
+                async for event in stream:
+                    yield event
+            check_plan(await envs.describe(venv), choice.backend)
+            yield Progress("torch", overall_fraction("torch", 0.9), detail="checking the build")
+            build = await probe_torch_build(envs.venv_python(venv), envs.env)
+            remark = build.check(choice.backend)
+            yield self._note(log_file, build.describe() + (f"; {remark}" if remark else ""))
+            await asyncio.to_thread(self._pin_torch, venv, await envs.describe(venv))
         seconds["torch"] = time.monotonic() - started
 
         # requirements
@@ -232,25 +281,50 @@ class Installer:
         yield Progress(
             "requirements", overall_fraction("requirements", 0), detail="requirements.txt"
         )
+        resolution = f"as of {cutoff:%Y-%m-%d}" if cutoff else ""
         if requirements.is_file():
-            events = envs.install_requirements(
-                venv,
-                requirements,
-                constraints,
-                backend=choice.backend,
-                extra=extra,
-                exclude_newer=cutoff,
-            )
-            async with aclosing(relay(events, "requirements", log_file, 0, 1)) as stream:
-                async for event in stream:
-                    yield event
+            constraints = venv / CONSTRAINTS_NAME
+            pins = constraints if constraints.is_file() else None
+            exempt: list[str] = []
+            for attempt in range(3):
+                events = envs.install_requirements(
+                    venv,
+                    requirements,
+                    pins,
+                    extra=extra,
+                    exclude_newer=cutoff,
+                    exempt=exempt,
+                )
+                try:
+                    async with aclosing(relay(events, "requirements", log_file, 0, 1)) as stream:
+                        async for event in stream:
+                            yield event
+                    break
+                except ToolFailed as exc:
+                    undated = missing_upload_date(exc.lines)
+                    if cutoff is None or not undated or attempt == 2:
+                        raise
+                    if attempt == 0:
+                        exempt = undated
+                        resolution = f"as of {cutoff:%Y-%m-%d}, except {', '.join(undated)}"
+                        text = (
+                            f"the index gives no upload time for {', '.join(undated)}: "
+                            "exempting them from the date cut-off and retrying"
+                        )
+                    else:
+                        cutoff, extra = None, plan.known_missing(tag)
+                        resolution = "no date cut-off (the index gives no upload times)"
+                        text = "more packages without upload time: retrying without the cut-off"
+                    yield self._note(log_file, text)
+                    yield Progress("requirements", overall_fraction("requirements", 0), detail=text)
         else:
             yield self._note(log_file, f"{tag} has no requirements.txt; skipping that step")
+        await asyncio.to_thread(self._pin_torch, venv, await envs.describe(venv))
         seconds["requirements"] = time.monotonic() - started
 
         # smoke
         started = time.monotonic()
-        smoke = SmokeTest(envs.venv_python(venv), work, envs.env)
+        smoke = SmokeTest(envs.venv_python(venv), work, envs.env, torch_build=build)
         async with aclosing(relay(smoke.run(), "smoke", log_file, 0, 1)) as stream:
             async for event in stream:
                 yield event
@@ -277,6 +351,8 @@ class Installer:
             python_version=facts.get("python", ""),
             torch_version=facts.get("torch", ""),
             torch_backend=choice.backend,
+            torch_build=smoke.torch_build.kind if smoke.torch_build else "",
+            resolution=resolution,
             installer=envs.installer,
             installed_at=time.time(),
             size_bytes=size,
@@ -285,6 +361,13 @@ class Installer:
         )
         await asyncio.to_thread(version_records.save_record, self.paths, record)
         done.append(record)
+
+    @staticmethod
+    def _pin_torch(venv: Path, installed: dict[str, str]) -> None:
+        """Write the constraints file from what is installed (nothing when torch is not)."""
+        if installed.get("torch"):
+            text = plan.constraints_text(installed)
+            (venv / CONSTRAINTS_NAME).write_text(text, encoding="utf-8")
 
     async def _choose_torch(self, torch: str) -> TorchChoice:
         driver: DriverInfo | None = None

@@ -1,5 +1,8 @@
 """The post-install smoke test: does the new version's `main.py` start at all?
 
+It first reports the torch build the environment holds (asked of torch itself unless the
+torch step already did).
+
 `main.py --help` first (about 0.1 s on real ComfyUI, no torch import): it must exit 0, and its
 option list is what the version accepts (recorded, so the launch dialog offers only those).
 Then, when the version has it, `main.py --quick-test-for-ci --cpu` runs ComfyUI's whole
@@ -14,9 +17,11 @@ from contextlib import aclosing
 from pathlib import Path
 
 from comfy_tui.core.install_progress import parse_help_flags
+from comfy_tui.core.torch_build import TorchBuild
 from comfy_tui.errors import InstallError
 from comfy_tui.events import Event, LogLine, Progress
 from comfy_tui.services.proc import ChildProcess
+from comfy_tui.services.torch_source import probe_torch_build
 
 __all__ = ["QUICK_TEST", "TIMEOUT_S", "SmokeTest"]
 
@@ -27,11 +32,20 @@ TIMEOUT_S = 600.0
 class SmokeTest:
     """Run with `async for event in SmokeTest(...).run()`; `flags` is set once it passed."""
 
-    def __init__(self, python: Path, checkout: Path, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        python: Path,
+        checkout: Path,
+        env: Mapping[str, str],
+        *,
+        torch_build: TorchBuild | None = None,
+    ) -> None:
         self.python = python
         self.checkout = checkout
         self.env = env
         self.flags: tuple[str, ...] = ()
+        self.torch_build = torch_build
+        """The torch build the environment holds (asked at the start unless given)."""
 
     async def _run(self, *args: str) -> AsyncGenerator[Event, None]:
         child = ChildProcess([str(self.python), "main.py", *args], cwd=self.checkout, env=self.env)
@@ -48,6 +62,10 @@ class SmokeTest:
             )
 
     async def run(self) -> AsyncGenerator[Event, None]:
+        if self.torch_build is None:
+            yield Progress("smoke", 0.0, detail="which torch build")
+            self.torch_build = await probe_torch_build(self.python, self.env)
+        yield LogLine(f"torch build: {self.torch_build.describe()}", "smoke")
         yield Progress("smoke", 0.0, detail="main.py --help")
         help_lines: list[str] = []
         async with aclosing(self._run("--help")) as events:

@@ -31,7 +31,7 @@ from comfy_tui.services.locks import AsyncFileLock
 from comfy_tui.settings import Settings
 from comfy_tui.store import version_records
 from comfy_tui.store.version_records import VersionRecord
-from comfy_tui.validate import validate_tag
+from comfy_tui.validate import validate_tag, validate_url
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,11 @@ Plain or async."""
 
 def _never_running(tag: str) -> bool:
     return False
+
+
+def validate_torch_index(value: str) -> str:
+    """A torch index URL (https://, file://, loopback http://) or "sources"; ValidationError."""
+    return "sources" if value == "sources" else validate_url(value, allow_local=True)
 
 
 class VersionsService:
@@ -92,7 +97,14 @@ class VersionsService:
         """
         return await asyncio.to_thread(staging.remove_stale, self.paths)
 
-    def install(self, tag: str, torch: str = "auto") -> AsyncGenerator[Event, None]:
+    def install(
+        self,
+        tag: str,
+        torch: str = "auto",
+        *,
+        torch_index: str | None = None,
+        python: str | None = None,
+    ) -> AsyncGenerator[Event, None]:
         """Install ComfyUI `tag` with the torch build `torch` (auto|cpu|cuXXX|rocmX.Y|none).
 
         Yields weighted `Progress` for the steps clone, venv, torch, requirements, smoke, the
@@ -102,16 +114,22 @@ class VersionsService:
         such tag) or NetworkError (repository unreachable); nothing is left on disk then.
         Cancelling the consuming task kills the child process group and cleans up.
         The tag and torch value are checked at once (ValidationError before iterating).
+        `torch_index` (a URL or "sources") and `python` override the settings for this one.
         """
         tag, torch = self.installer.check(tag, torch)
-        return self._install(tag, torch)
+        if torch_index is not None:
+            torch_index = validate_torch_index(torch_index)
+        return self._install(tag, torch, torch_index, python)
 
-    async def _install(self, tag: str, torch: str) -> AsyncGenerator[Event, None]:
+    async def _install(
+        self, tag: str, torch: str, torch_index: str | None, python: str | None
+    ) -> AsyncGenerator[Event, None]:
         if tag in self._installing:
             raise LockBusyError(f"{tag} is already being installed")
         self._installing.add(tag)
         try:
-            async with aclosing(self.installer.install(tag, torch)) as stream:
+            install = self.installer.install(tag, torch, torch_index=torch_index, python=python)
+            async with aclosing(install) as stream:
                 async for event in stream:
                     yield event
         finally:

@@ -75,7 +75,7 @@ def _git(cwd: Path, *args: str, date: str | None = None) -> str:
 
 def write_tree(work: Path, tag: FakeTag) -> None:
     """The fake ComfyUI source of one tag, written into `work`."""
-    for name in ("main.py", "README.md"):
+    for name in ("main.py", "README.md", "fake_jobs.py"):
         shutil.copy2(SOURCE / name, work / name)
     flags = [f for f in _base_flags() if f not in tag.drop_flags] + list(tag.add_flags)
     (work / "comfyui_version.py").write_text(

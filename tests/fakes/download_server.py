@@ -60,6 +60,7 @@ class Seen:
     method: str
     path: str
     headers: dict[str, str]
+    query: str = ""
 
 
 class DownloadServer:
@@ -96,7 +97,9 @@ class DownloadServer:
             await self._runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        self.requests.append(Seen(request.method, request.path, dict(request.headers)))
+        self.requests.append(
+            Seen(request.method, request.path, dict(request.headers), request.query_string)
+        )
         route = self.routes.get(request.path)
         if route is None:
             return web.Response(status=404, text="no such file")

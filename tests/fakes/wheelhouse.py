@@ -6,7 +6,10 @@
 - the torch family for each build label (default ``cpu`` and ``cu128``): ``torch 2.5.1+<label>``,
   ``torchvision 0.20.1+<label>`` and ``torchaudio 2.5.1+<label>``, each pinning its torch, so
   choosing the build and pinning it in the requirements step are real resolver work;
-- optionally an unlabelled ``torch 2.6.0`` (what PyPI serves on Linux: a CUDA build).
+- optionally an unlabelled ``torch 2.6.0`` (what PyPI serves on Linux: a CUDA 13.0 build).
+
+Each fake torch has `torch.version.cuda`/`.hip` and `torch.backends.mps.is_built()`, so the
+build check asks it what it is, as it asks real torch.
 """
 
 from __future__ import annotations
@@ -68,16 +71,45 @@ def build_wheel(
     return path
 
 
+def build_of(label: str) -> tuple[str | None, str | None]:
+    """(torch.version.cuda, torch.version.hip) a build label stands for: cu128 → ("12.8", None)."""
+    if label.startswith("cu") and label[2:].isdigit():
+        return f"{int(label[2:-1])}.{label[-1]}", None
+    if label.startswith("rocm"):
+        return None, label[4:]
+    return None, None
+
+
+def torch_files(version: str, cuda: str | None, hip: str | None) -> dict[str, str | bytes]:
+    """A fake `torch` package that says which build it is, as real torch does."""
+    return {
+        "torch/__init__.py": (f'__version__ = "{version}"\nfrom torch import version, backends\n'),
+        "torch/version.py": f"__version__ = {version!r}\ncuda = {cuda!r}\nhip = {hip!r}\n",
+        "torch/backends.py": (
+            "class mps:\n    @staticmethod\n    def is_built():\n        return False\n"
+        ),
+    }
+
+
+def build_torch(
+    dest: Path, version: str, *, cuda: str | None = None, hip: str | None = None,
+    payload: bytes = b"",
+) -> Path:  # fmt: skip
+    """One fake torch wheel of the given build (CUDA `cuda`, ROCm `hip`, else CPU)."""
+    files = torch_files(version, cuda, hip)
+    if payload:
+        files["torch/lib/libtorch_fake.so"] = payload
+    return build_wheel(dest, "torch", version, files=files)
+
+
 def build_torch_family(dest: Path, label: str, *, payload: bytes = b"") -> None:
     """torch, torchvision and torchaudio of one build (`label` like "cpu" or "cu128").
 
     `payload` goes into torch as a data file, to give the wheel a realistic weight.
     """
     torch = f"{TORCH}+{label}"
-    files: dict[str, str | bytes] = {"torch/__init__.py": f'__version__ = "{torch}"\n'}
-    if payload:
-        files["torch/lib/libtorch_fake.so"] = payload
-    build_wheel(dest, "torch", torch, files=files)
+    cuda, hip = build_of(label)
+    build_torch(dest, torch, cuda=cuda, hip=hip, payload=payload)
     build_wheel(dest, "torchvision", f"{TORCHVISION}+{label}", requires=[f"torch=={torch}"])
     build_wheel(dest, "torchaudio", f"{TORCHAUDIO}+{label}", requires=[f"torch=={torch}"])
 
@@ -95,5 +127,5 @@ def build_wheelhouse(
     for label in labels:
         build_torch_family(dest, label, payload=torch_payload)
     if pypi_torch:
-        build_wheel(dest, "torch", "2.6.0")
+        build_torch(dest, "2.6.0", cuda="13.0")
     return dest

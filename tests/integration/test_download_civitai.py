@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -22,8 +21,9 @@ from comfy_tui.services.downloads import (
 )
 from comfy_tui.settings import Settings
 from tests.fakes.download_server import DownloadServer
+from tests.fakes.payloads import safetensors_payload
 
-DATA = os.urandom(300_000)
+DATA = safetensors_payload(300_000)
 SHA = hashlib.sha256(DATA).hexdigest()
 TOKEN = "civitai-token-for-tests"
 

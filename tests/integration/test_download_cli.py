@@ -18,8 +18,9 @@ from comfy_tui.services.downloads import State
 from comfy_tui.services.downloads.store import load_items
 from tests.fakes.download_server import DownloadServer, ThreadedServer
 from tests.fakes.fake_hf import FakeHub
+from tests.fakes.payloads import safetensors_payload
 
-DATA = os.urandom(12 * 1024 * 1024)
+DATA = safetensors_payload(12 * 1024 * 1024)
 TOKEN = "hf_CliSecretToken0123456789abcdef"
 
 

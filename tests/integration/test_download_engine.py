@@ -30,6 +30,7 @@ from comfy_tui.services.downloads import (
 )
 from comfy_tui.services.downloads.partfile import PartFile
 from tests.fakes.download_server import DownloadServer
+from tests.fakes.payloads import pickle_payload
 
 DiskUsage = namedtuple("DiskUsage", "total used free")
 
@@ -81,13 +82,13 @@ def root(tmp_path: Path) -> Path:
     return path
 
 
-PAYLOAD = os.urandom(3 * 1024 * 1024 + 123)
+PAYLOAD = pickle_payload(3 * 1024 * 1024 + 123)
 
 
 async def test_download_lands_verified_and_calls_on_complete(
     server: DownloadServer, root: Path
 ) -> None:
-    url = server.add("/files/model.safetensors", PAYLOAD)
+    url = server.add("/files/model.ckpt", PAYLOAD)
     seen: list[tuple[Path, DownloadMeta]] = []
 
     async def on_complete(path: Path, meta: DownloadMeta) -> None:
@@ -95,18 +96,18 @@ async def test_download_lands_verified_and_calls_on_complete(
 
     engine = engine_for(spec_for(url, expected_sha256=sha(PAYLOAD)), root, on_complete=on_complete)
     events = await collect(engine)
-    target = root / "checkpoints" / "model.safetensors"
+    target = root / "checkpoints" / "model.ckpt"
     assert target.read_bytes() == PAYLOAD
-    assert files_in(target.parent) == ["model.safetensors"]
+    assert files_in(target.parent) == ["model.ckpt"]
     assert isinstance(events[-1], Finished) and events[-1].detail == str(target)
     fractions = [e.fraction for e in events if isinstance(e, Progress)]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     [(path, meta)] = seen
     assert path == target
     assert meta.sha256 == sha(PAYLOAD) and meta.size == len(PAYLOAD)
-    assert meta.folder == "checkpoints" and meta.filename == "model.safetensors"
+    assert meta.folder == "checkpoints" and meta.filename == "model.ckpt"
     assert meta.url == url and meta.etag is not None
-    assert server.seen("/files/model.safetensors")[0].headers["Accept-Encoding"] == "identity"
+    assert server.seen("/files/model.ckpt")[0].headers["Accept-Encoding"] == "identity"
 
 
 async def test_resume_after_a_dropped_connection(server: DownloadServer, root: Path) -> None:
@@ -176,7 +177,7 @@ async def test_range_ignored_starts_over_clean(server: DownloadServer, root: Pat
 
 
 async def test_changed_file_is_fetched_again_whole(server: DownloadServer, root: Path) -> None:
-    new = os.urandom(len(PAYLOAD))
+    new = pickle_payload(len(PAYLOAD))
     url = server.add("/m.bin", PAYLOAD, drop_after=[1_000_000], etags=['"v1"', '"v2"'])
     server.routes["/m.bin"].versions.append(new)
     await collect(engine_for(spec_for(url), root))
@@ -188,7 +189,7 @@ async def test_changed_file_is_fetched_again_whole(server: DownloadServer, root:
 async def test_changed_validator_restarts_when_the_server_ignores_if_range(
     server: DownloadServer, root: Path
 ) -> None:
-    new = os.urandom(len(PAYLOAD))
+    new = pickle_payload(len(PAYLOAD))
     url = server.add(
         "/m.bin", PAYLOAD, drop_after=[1_000_000], etags=['"v1"', '"v2"'], ignore_if_range=True
     )
@@ -368,7 +369,7 @@ async def test_disk_full_while_writing_keeps_the_part(server: DownloadServer, ro
 
 
 async def test_cancel_keeps_the_part_for_a_resume(server: DownloadServer, root: Path) -> None:
-    big = os.urandom(8 * 1024 * 1024)
+    big = pickle_payload(8 * 1024 * 1024)
     url = server.add("/m.bin", big, rate=8 * 1024 * 1024)
     engine = engine_for(spec_for(url, filename="m.bin"), root)
     task = asyncio.create_task(collect(engine))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,8 +21,9 @@ from comfy_tui.services.downloads import (
 )
 from comfy_tui.settings import Settings
 from tests.fakes.fake_hf import COMMIT, FakeHub
+from tests.fakes.payloads import safetensors_payload
 
-BIG = os.urandom(2 * 1024 * 1024 + 7)
+BIG = safetensors_payload(2 * 1024 * 1024 + 7)
 SMALL = b'{"model_type": "test"}\n'
 TOKEN = "hf_FakeTokenForTests1234567890"
 
@@ -102,7 +102,7 @@ async def test_meta_reaches_on_complete(data_dir: Path, hub: FakeHub) -> None:
 async def test_the_hub_sha256_is_enforced(data_dir: Path, hub: FakeHub) -> None:
     """X-Linked-Etag names the sha256: a CDN serving other bytes is caught."""
     settings = settings_for(data_dir, hub)
-    hub._blobs[sha(BIG)] = os.urandom(len(BIG))
+    hub._blobs[sha(BIG)] = safetensors_payload(len(BIG))
     with pytest.raises(DownloadError, match="sha256 mismatch"):
         await download(settings, DownloadRequest("org/flux", "split_files/vae/ae.safetensors"))
     assert list((data_dir / "library/models/vae").iterdir()) == []

@@ -157,4 +157,4 @@ async def test_query_strings_are_not_recorded(data_dir: Path) -> None:
         **{**vars(meta), "source": "https://m.example/q.safetensors?token=s3cr3t"}
     )
     record = await library.index_download(target, signed)
-    assert record is not None and record.source_url == "https://m.example/q.safetensors"
+    assert record is not None and record.source_url == "https://m.example/q.safetensors?token=***"

@@ -17,8 +17,9 @@ from comfy_tui.services.downloads import DownloadItem, DownloadQueue, DownloadRe
 from comfy_tui.services.downloads.store import load_items, save_item
 from comfy_tui.settings import Settings
 from tests.fakes.download_server import DownloadServer
+from tests.fakes.payloads import pickle_payload
 
-DATA = os.urandom(6 * 1024 * 1024)
+DATA = pickle_payload(6 * 1024 * 1024)
 RATE = 12 * 1024 * 1024
 
 

@@ -65,7 +65,13 @@ def test_uv_torch_comes_from_configured_sources_when_there_are_some() -> None:
 
 def test_pip_torch_uses_exactly_one_pytorch_index() -> None:
     argv = plan.pip_install_argv(
-        PY, CACHE, plan.Sources(), packages=plan.TORCH_FAMILY, torch_index="cpu"
+        PY,
+        CACHE,
+        plan.Sources(),
+        packages=plan.TORCH_FAMILY,
+        index_args=plan.torch_index_args(
+            plan.Sources(), "https://download.pytorch.org/whl/cpu", "pip"
+        ),
     )
     assert argv[argv.index("--index-url") + 1] == "https://download.pytorch.org/whl/cpu"
     assert argv.count("--index-url") == 1

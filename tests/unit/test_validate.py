@@ -228,7 +228,7 @@ def test_validate_url_credentials_are_redacted_in_message() -> None:
         validate_url("https://alice:s3cret@example.com/x", what="mirror URL")
     text = _message(exc)
     assert "s3cret" not in text
-    assert text.startswith("invalid mirror URL 'https://alice:***@example.com/x'")
+    assert text.startswith("invalid mirror URL 'https://***@example.com/x'")
     assert "settings" in text
 
 

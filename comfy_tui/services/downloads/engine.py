@@ -29,6 +29,7 @@ from typing import Any
 import aiohttp
 
 from comfy_tui import __version__
+from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ComfyTuiError, LockBusyError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.services.downloads.finish import (
@@ -48,7 +49,11 @@ from comfy_tui.services.downloads.model import (
     Kind,
     OnComplete,
 )
-from comfy_tui.services.downloads.names import filename_from_disposition, filename_from_url
+from comfy_tui.services.downloads.names import (
+    filename_from_disposition,
+    filename_from_url,
+    free_name,
+)
 from comfy_tui.services.downloads.partfile import PartFile
 from comfy_tui.services.downloads.pipeline import ChunkSink, PartThreads
 from comfy_tui.services.downloads.protocol import (
@@ -63,7 +68,11 @@ from comfy_tui.services.downloads.protocol import (
     unsatisfied_total,
 )
 from comfy_tui.services.downloads.retry import RetryPolicy, parse_retry_after
-from comfy_tui.services.downloads.urls import redact_url
+from comfy_tui.services.downloads.sniff import (
+    WEB_PAGE,
+    is_model_name,
+    is_web_content_type,
+)
 from comfy_tui.validate import ensure_inside, safe_relpath, validate_filename
 
 log = logging.getLogger(__name__)
@@ -203,10 +212,13 @@ class HttpDownload:
         directory.mkdir(parents=True, exist_ok=True)
         return ensure_inside(self.library_root, directory)
 
-    async def _claim(self, name: str) -> None:
-        """Decide the target, refuse an existing file, open and lock the part."""
+    async def _claim(self, name: str, *, rename_on_clash: bool = False) -> None:
+        """Decide the target, refuse an existing file (or, for a name the server chose, take
+        the first free ``name-N.ext``), open and lock the part."""
         name = validate_filename(name)
         directory = self._dest_dir()
+        if rename_on_clash:
+            name = free_name(directory, name)
         target = ensure_inside(self.library_root, directory / name)
         if target.exists() or target.is_symlink():
             raise AlreadyExistsError(
@@ -277,6 +289,9 @@ class HttpDownload:
                     async for event in events:
                         yield event
                 offset = self.part.size if self.part else 0
+            name = self.filename or ""
+            if is_web_content_type(response.headers.get("Content-Type")) and is_model_name(name):
+                raise DownloadError(WEB_PAGE.format(name=name))
             total: int | None
             if status == 206:
                 span = parse_content_range(response.headers.get("Content-Range"))
@@ -315,14 +330,11 @@ class HttpDownload:
         self, response: aiohttp.ClientResponse, fresh: Validator
     ) -> AsyncGenerator[Event, None]:
         """The first answer named the file: claim it; resume a matching part by asking again."""
-        name = (
-            filename_from_disposition(response.headers.get("Content-Disposition"))
-            or filename_from_url(self.final_url)
-            or filename_from_url(self.spec.url)
-        )
+        offered = filename_from_disposition(response.headers.get("Content-Disposition"))
+        name = offered or filename_from_url(self.final_url) or filename_from_url(self.spec.url)
         if name is None:
             raise DownloadError(f"cannot tell the file name of {redact_url(self.spec.url)}")
-        await self._claim(name)
+        await self._claim(name, rename_on_clash=offered is not None)
         part = self._need_part()
         if part.size == 0:
             return

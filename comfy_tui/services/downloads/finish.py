@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.events import Progress
 from comfy_tui.services.downloads.meter import human_bytes, human_eta
 from comfy_tui.services.downloads.model import (
@@ -18,7 +19,7 @@ from comfy_tui.services.downloads.model import (
 )
 from comfy_tui.services.downloads.partfile import PartFile
 from comfy_tui.services.downloads.pipeline import PartThreads
-from comfy_tui.services.downloads.urls import redact_url
+from comfy_tui.services.downloads.sniff import check_fd
 
 DISK_RESERVE = 64 * 1024 * 1024
 """Free space left untouched: a download never fills the disk to the last byte."""
@@ -72,7 +73,8 @@ async def verify_and_commit(
     commit: str | None,
     etag: str | None,
 ) -> DownloadMeta:
-    """Check the sha256, rename the part onto its target, and describe the result."""
+    """Check the sha256 and the first bytes (`sniff`: a model, not a web page), rename the
+    part onto its target, and describe the result."""
     name = part.target.name
     digest = part.hexdigest()
     if expected and digest != expected:
@@ -81,6 +83,10 @@ async def verify_and_commit(
             f"sha256 mismatch for {name}: expected {expected}, got {digest};"
             " the downloaded file was deleted"
         )
+    problem = await threads.call(check_fd, name, part.fd)
+    if problem is not None:
+        await threads.call(part.discard)
+        raise DownloadError(problem)
     try:
         await threads.call(part.commit)
     except FileExistsError:

@@ -11,6 +11,7 @@ import re
 import unicodedata
 import urllib.parse
 from email.message import Message
+from pathlib import Path
 
 from comfy_tui.errors import ValidationError
 from comfy_tui.validate import validate_filename
@@ -75,3 +76,24 @@ def filename_from_url(url: str) -> str | None:
     path = urllib.parse.urlsplit(url).path
     segment = path.rstrip("/").rsplit("/", 1)[-1]
     return sanitize_filename(urllib.parse.unquote(segment)) if segment else None
+
+
+def free_name(directory: Path, name: str) -> str:
+    """`name`, or ``stem-2.ext``, ``stem-3.ext``, …: the first name no file or link in
+    `directory` has yet, so a name the server chose never overwrites (blocking). A `.part`
+    does not count as taken: it is this download's own, resumed."""
+
+    def taken(candidate: str) -> bool:
+        target = directory / candidate
+        return target.exists() or target.is_symlink()
+
+    if not taken(name):
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, ext = name, ""
+    for n in range(2, 1000):
+        candidate = f"{stem}-{n}.{ext}" if ext else f"{stem}-{n}"
+        if len(candidate.encode()) <= _MAX_BYTES + 8 and not taken(candidate):
+            return candidate
+    return name  # every suffix taken: the caller refuses the existing name

@@ -15,9 +15,10 @@ from typing import Any
 
 import aiohttp
 
+from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.downloads.model import DownloadError
-from comfy_tui.services.downloads.urls import MAX_REDIRECTS, check_hop, origin, redact_url
+from comfy_tui.services.downloads.urls import MAX_REDIRECTS, check_hop, origin
 
 NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})

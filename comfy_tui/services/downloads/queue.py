@@ -132,6 +132,9 @@ class DownloadQueue:
         await self.load()
         existing = self._find_open(spec)
         if existing is not None:
+            if existing.request != request:  # the same file; take the link as given now
+                await self._save(existing.with_(request=request))
+                existing = self._items[existing.id]
             if existing.state in (State.PAUSED, State.FAILED):
                 await self.resume(existing.id)
             return self._items[existing.id]
@@ -186,7 +189,8 @@ class DownloadQueue:
         """
         spec = await self._resolver.resolve(request)
         await self.load()
-        item = self._find_open(spec) or self._new_item(request, spec)
+        found = self._find_open(spec)
+        item = found.with_(request=request) if found else self._new_item(request, spec)
         if item.id in self._tasks:
             raise LockBusyError(f"{item.label} is already downloading")
         self._specs[item.id] = spec
@@ -266,6 +270,11 @@ class DownloadQueue:
         item = self._items[item_id]
         spec = self._specs.pop(item_id, None)
         try:
+            if spec is None and item.needs_url:
+                raise DownloadError(
+                    f"the full link of {item.label} (it held a token or signature) was not kept:"
+                    " add the download again with the full link"
+                )
             if spec is None:
                 spec = await self._resolver.resolve(item.request)
             if item.filename and spec.filename is None:

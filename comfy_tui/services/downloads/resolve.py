@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 
+from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.downloads.civitai import is_civitai_url, parse_civitai_url, resolve_civitai
 from comfy_tui.services.downloads.folders import KNOWN_FOLDERS, canonical_folder, guess_folder
@@ -80,7 +81,7 @@ class Resolver:
                 raise _need_folder(repr(url.rsplit("/", 1)[-1] or url))
         return DownloadSpec(
             kind=Kind.URL,
-            key=f"url:{url}",
+            key=f"url:{redact_url(url)}",
             url=url,
             folder=folder,
             expected_sha256=sha256,

@@ -3,6 +3,10 @@
 Each change rewrites only its own entry under the file's lock (`update_json`), so a CLI download
 and the TUI's queue can share the file. `DownloadItem` is also the frozen snapshot the queue
 publishes to the UI and the CLI.
+
+URLs are stored redacted (`core.url_secrets`): a link with ``?token=`` or a signature keeps its
+full form only in memory and, while the download is unfinished, in the 0600 `url_vault`.
+An entry whose full URL was lost cannot resume: `needs_url` says so and the user adds it again.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from comfy_tui.core.url_secrets import MASK, has_url_secret, redact_url
 from comfy_tui.services.downloads.model import DownloadRequest, Kind, State
+from comfy_tui.services.downloads.url_vault import keep_url, read_urls
 from comfy_tui.store.jsonfile import read_json, update_json
 
 SCHEMA = 1
@@ -50,15 +56,23 @@ class DownloadItem:
 
     @property
     def label(self) -> str:
-        return self.filename or self.request.file or self.request.source
+        return self.filename or self.request.file or redact_url(self.request.source)
+
+    @property
+    def needs_url(self) -> bool:
+        """The stored URL is redacted and its full form is gone: it cannot be fetched."""
+        source = self.request.source
+        return MASK in source and redact_url(source) == source
 
     def with_(self, **changes: Any) -> DownloadItem:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        request = self.request.to_dict()
+        request["source"] = redact_url(self.request.source)
         doc: dict[str, Any] = {
             "id": self.id,
-            "request": self.request.to_dict(),
+            "request": request,
             "state": str(self.state),
             "kind": str(self.kind) if self.kind else None,
         }
@@ -108,17 +122,33 @@ class DownloadItem:
         )
 
 
+_UNFINISHED = frozenset({State.QUEUED, State.ACTIVE, State.PAUSED, State.FAILED})
+
+
+def _with_full_url(item: DownloadItem, urls: dict[str, str]) -> DownloadItem:
+    full = urls.get(item.id)
+    if full is None or redact_url(full) != item.request.source:
+        return item
+    return item.with_(request=DownloadRequest(**{**item.request.to_dict(), "source": full}))
+
+
 def load_items(path: Path) -> list[DownloadItem]:
-    """Every readable entry, oldest first (blocking: call from a thread)."""
+    """Every readable entry, oldest first, full URLs restored from the vault (blocking)."""
     doc = read_json(path, schema=SCHEMA, default=_EMPTY)
     raw = doc.get("items")
     entries = raw if isinstance(raw, list) else []
     items = [DownloadItem.from_dict(e) for e in entries if isinstance(e, dict)]
-    return sorted((i for i in items if i is not None), key=lambda i: i.added_at)
+    urls = read_urls(path)
+    found = (_with_full_url(i, urls) for i in items if i is not None)
+    return sorted(found, key=lambda i: i.added_at)
 
 
 def save_item(path: Path, item: DownloadItem) -> None:
-    """Insert or replace the entry with `item.id` (blocking)."""
+    """Insert or replace the entry with `item.id` (blocking); its full URL goes to the vault
+    while it is unfinished, and leaves the vault once it is not."""
+    source = item.request.source
+    secret = has_url_secret(source) and not item.needs_url and item.state in _UNFINISHED
+    keep_url(path, item.id, source if secret else None)
     entry = item.to_dict()
 
     def change(doc: dict[str, Any]) -> dict[str, Any]:
@@ -137,6 +167,7 @@ def save_item(path: Path, item: DownloadItem) -> None:
 
 def delete_item(path: Path, item_id: str) -> None:
     """Drop the entry with `item_id` (blocking)."""
+    keep_url(path, item_id, None)
 
     def change(doc: dict[str, Any]) -> dict[str, Any]:
         raw = doc.get("items")

@@ -49,9 +49,3 @@ def check_hop(previous: str, target: str, *, allow_local: bool) -> str:
             f"refusing a redirect from {origin(previous)[1]} to a loopback address"
         )
     return checked
-
-
-def redact_url(url: str) -> str:
-    """`url` without its query string (signed CDN links carry credentials there)."""
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit(parts._replace(query="", fragment=""))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from comfy_tui.services.downloads.urls import redact_url
+from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.services.library.walk import FoundFile
 
 if TYPE_CHECKING:
