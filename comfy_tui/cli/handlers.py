@@ -36,6 +36,8 @@ HANDLERS: dict[str, str] = {
     "outputs": "jobs_cmd:run_outputs",
     "free": "jobs_cmd:run_free",
     "watch": "watch_cmd:run_watch",
+    "up": "up_cmd:run_up",
+    "autostart": "up_cmd:run_autostart",
     "models scan": "models_cmd:run_scan",
     "models list": "models_cmd:run_list",
     "models import": "models_cmd:run_import",

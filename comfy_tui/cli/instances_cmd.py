@@ -162,9 +162,11 @@ def run_ps(ctx: Context, args: argparse.Namespace) -> int:
 
 
 # --- stop -------------------------------------------------------------------------------------
-async def _stop_one(svc: InstancesService, record: InstanceRecord) -> tuple[InstanceRecord, float]:
+async def _stop_one(
+    svc: InstancesService, record: InstanceRecord, keep_wanted: bool = False
+) -> tuple[InstanceRecord, float]:
     began = time.monotonic()
-    final = await svc.stop(record.id)
+    final = await svc.stop(record.id, keep_wanted=keep_wanted)
     return final, time.monotonic() - began
 
 
@@ -181,7 +183,8 @@ async def _stop(ctx: Context, args: argparse.Namespace) -> int:
             out(f"{r.id} is not running ({r.state})")
     if args.all and not live and not ctx.json:
         out("no instances running")
-    results = await asyncio.gather(*(_stop_one(svc, r) for r in live))
+    keep = bool(getattr(args, "keep_wanted", False))
+    results = await asyncio.gather(*(_stop_one(svc, r, keep) for r in live))
     if ctx.json:
         out_json(
             [

@@ -11,10 +11,12 @@ from comfy_tui.paths import DataPaths
 from comfy_tui.services.downloads import DownloadQueue
 from comfy_tui.services.github import GitHubReleases
 from comfy_tui.services.instances.service import InstancesService
+from comfy_tui.services.jobs.service import JobsService
 from comfy_tui.services.library.mapping import wiring_problems
 from comfy_tui.services.library.service import LibraryService
 from comfy_tui.services.monitor import GpuBackend, Monitor, NvmlBackend, ReplayBackend
 from comfy_tui.services.nodes import NodesService
+from comfy_tui.services.notify.notifier import Notifier
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
 from comfy_tui.store.instance_records import list_instances
@@ -44,6 +46,10 @@ class Services:
     """The one sampler of CPU, RAM, disks, GPUs and instances (the App runs it)."""
     instance_labels: Callable[[], Mapping[str, str]] = field(default=_no_instance_labels)
     """Instance id -> what the screens call it, e.g. "v0.3.77 :8188"."""
+    jobs: JobsService = field(default_factory=JobsService)
+    """Live job progress of the watched instances (the notifier decides which)."""
+    notifier: Notifier | None = None
+    """Notices of jobs, crashes, downloads and installs (the App runs it)."""
 
 
 def gpu_backend(settings: Settings) -> GpuBackend:
@@ -94,6 +100,7 @@ def build_services(settings: Settings) -> Services:
         wiring=None if settings.model_mapping == "symlinks" else _wiring(library),
     )
     downloads = DownloadQueue(settings, paths)
+    jobs = JobsService(poll_interval=settings.poll_interval)
     downloads.on_complete = library.index_download
     return Services(
         settings=settings,
@@ -107,4 +114,6 @@ def build_services(settings: Settings) -> Services:
         nodes=NodesService(settings, paths, running_versions=instances.running_versions),
         monitor=build_monitor(settings, paths),
         instance_labels=lambda: instance_labels(paths),
+        jobs=jobs,
+        notifier=Notifier(settings, paths, jobs),
     )

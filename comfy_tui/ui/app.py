@@ -16,10 +16,12 @@ from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event
 from comfy_tui.paths import styles_dir
 from comfy_tui.services.container import Services
+from comfy_tui.services.notify.notice import Notice
 from comfy_tui.ui.commands import ComfyCommands
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.help import HelpRow, HelpScreen
+from comfy_tui.ui.dialogs.notifications import NotificationsScreen
 from comfy_tui.ui.downloads_feed import DownloadsChanged, DownloadsFeed
 from comfy_tui.ui.jobs import JobEventPosted, JobUpdate, is_job, job_group, pump, state_after
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
@@ -92,6 +94,35 @@ class ComfyTuiApp(App[int]):
         self.run_worker(
             self.services.versions.clean_stale(), group="versions:clean", exit_on_error=False
         )
+        self._start_notifier()
+
+    # --- notifications -------------------------------------------------------------------
+    def _start_notifier(self) -> None:
+        """Watch jobs, instances, downloads and installs while the app runs; each notice is a
+        toast, a line of the notifications list (`N`) and, in a real terminal, a bell and a
+        desktop notification."""
+        notifier = self.services.notifier
+        if notifier is None:
+            return
+        notifier.terminal = self._terminal_write
+        notifier.subscribe(self._on_notice)
+        self.run_worker(notifier.run(), group="notifier", exit_on_error=False)
+
+    def _on_notice(self, notice: Notice) -> None:
+        if notice.failure:
+            self.notify(notice.body, title=notice.title, severity="error", timeout=8)
+        else:
+            self.notify(notice.body, title=notice.title, timeout=8)
+
+    def _terminal_write(self, text: str) -> None:
+        driver = self._driver
+        if driver is not None and not self.is_headless:
+            driver.write(text)
+            driver.flush()
+
+    def action_notifications(self) -> None:
+        notifier = self.services.notifier
+        self.push_screen(NotificationsScreen(list(notifier.recent) if notifier else []))
 
     def on_stats_sampled(self, message: StatsSampled) -> None:
         self.stats.receive(message.sample)

@@ -42,6 +42,7 @@ from comfy_tui.store.instance_records import (
     list_instances,
     prune_finished,
     require_instance,
+    update_instance,
 )
 from comfy_tui.store.version_records import VersionRecord, get_default, load_record
 from comfy_tui.validate import validate_tag
@@ -177,10 +178,16 @@ class InstancesService:
             yield event
 
     # --- stop / restart -------------------------------------------------------------------
-    async def stop(self, instance_id: str) -> InstanceRecord:
-        """SIGINT, grace (`stop_grace`), SIGKILL; returns the final record."""
+    async def stop(self, instance_id: str, *, keep_wanted: bool = False) -> InstanceRecord:
+        """SIGINT, grace (`stop_grace`), SIGKILL; returns the final record. The user no
+        longer wants it up (`up` leaves it alone) unless `keep_wanted` (a shutdown)."""
         await asyncio.to_thread(require_instance, self.paths, instance_id)
-        return await stop_instance(self.paths, instance_id, self.settings.stop_grace)
+        final = await stop_instance(self.paths, instance_id, self.settings.stop_grace)
+        if keep_wanted or not final.wanted:
+            return final
+        return await asyncio.to_thread(
+            update_instance, self.paths, instance_id, lambda r: r.evolve(wanted=False)
+        )
 
     async def restart(self, instance_id: str) -> AsyncIterator[Event]:
         """Stop, then launch again with the same settings and id (the port is kept if free)."""

@@ -10,6 +10,7 @@ from comfy_tui.services.instances.views import (
     format_percent,
     format_uptime,
 )
+from comfy_tui.services.jobs.state import JobState
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "ID"),
@@ -18,7 +19,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("gpu", "GPU"),
     ("state", "State"),
     ("uptime", "Uptime"),
-    ("queue", "Queue"),
+    ("job", "Job"),
     ("cpu", "CPU %"),
     ("ram", "RAM"),
 )
@@ -32,6 +33,24 @@ STATE_STYLE = {
     "crashed": "bold red",
 }
 FINISHED_SHOWN = 10
+BAR_CELLS = 8
+
+
+def job_cell(view: InstanceView, job: JobState | None) -> str | Text:
+    """`━━━━╸─── KSampler 14/30 · 2 queued` while a prompt runs; the queue or the last
+    prompt's duration otherwise; `-` when nothing is known."""
+    if job is None or not job.connected or not view.record.live:
+        return "-" if view.queue is None or not view.record.live else f"{view.queue} queued"
+    text = Text()
+    fraction = job.fraction
+    if fraction is not None:
+        halves = round(fraction * BAR_CELLS * 2)
+        full, half = divmod(min(halves, BAR_CELLS * 2), 2)
+        text.append("━" * full + ("╸" if half else ""), style="green")
+        text.append("━" * (BAR_CELLS - full - half) + " ", style="grey23")
+    failed = job.last is not None and not job.last.ok and not job.prompt_id
+    text.append(job.summary(), style="red" if failed else "")
+    return text
 
 
 def order(views: list[InstanceView]) -> list[InstanceView]:
@@ -46,7 +65,7 @@ def state_text(view: InstanceView) -> Text:
     return Text(view.state, style=STATE_STYLE.get(view.state, ""))
 
 
-def row_cells(view: InstanceView) -> list[str | Text]:
+def row_cells(view: InstanceView, job: JobState | None = None) -> list[str | Text]:
     r = view.record
     return [
         r.id,
@@ -55,14 +74,14 @@ def row_cells(view: InstanceView) -> list[str | Text]:
         view.gpu_text(),
         state_text(view),
         format_uptime(view.uptime_s),
-        "-" if view.queue is None else str(view.queue),
+        job_cell(view, job),
         format_percent(view.cpu_percent),
         format_bytes(view.rss_bytes),
     ]
 
 
-def detail_text(view: InstanceView) -> Text:
-    """The panel under the table: where to reach it, how to tunnel, why it ended."""
+def detail_text(view: InstanceView, job: JobState | None = None) -> Text:
+    """The panel under the table: where to reach it, how to tunnel, why it ended, its job."""
     r = view.record
     text = Text()
     head = f"{r.id} · ComfyUI {r.version} · "
@@ -82,6 +101,31 @@ def detail_text(view: InstanceView) -> Text:
             "\n⚠ Listening on all interfaces: anyone who can reach this machine can use it",
             style="bold dark_orange",
         )
+    if job is not None and job.connected and r.live:
+        text.append(f"\nJob     {job_line(job)}")
     if r.reason and r.reason != "stopped" and (not r.live or r.restarts):
         text.append(f"\nWhy     {r.reason}", style="red" if r.state == "crashed" else "")
     return text
+
+
+def job_line(job: JobState) -> str:
+    """The detail panel's job line: the running node (with its title) and the last prompt."""
+    parts = []
+    if job.prompt_id:
+        node = job.node_class or "starting"
+        if job.node_title and job.node_title != job.node_class:
+            node += f" “{job.node_title}”"
+        if job.value is not None and job.max:
+            node += f" {job.value}/{job.max}"
+        parts.append(f"{node} · prompt {job.prompt_id[:8]}")
+    if job.queued:
+        parts.append(f"{job.queued} queued")
+    last = job.last
+    if last is not None:
+        took = format_uptime(last.duration_s)
+        parts.append(
+            f"last {took}" if last.ok else f"last failed at {last.error_node}: {last.error}"
+        )
+    if not job.connected:
+        parts.append("not connected")
+    return " · ".join(parts) or "idle"
