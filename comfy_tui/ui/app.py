@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
@@ -72,6 +74,7 @@ class ComfyTuiApp(App[int]):
         self.downloads = DownloadsFeed(self, services.downloads)
         """The download queue, started on mount; screens subscribe to `downloads.updates`."""
         self._sampling = sampling
+        self._notifier_task: asyncio.Task[None] | None = None
         services.monitor.set_detail(False)  # the Monitor screen turns detail on while shown
         if services.settings.keymap:
             self.set_keymap(dict(services.settings.keymap))
@@ -106,7 +109,9 @@ class ComfyTuiApp(App[int]):
             return
         notifier.terminal = self._terminal_write
         notifier.subscribe(self._on_notice)
-        self.run_worker(notifier.run(), group="notifier", exit_on_error=False)
+        # A task, not a worker: it runs as long as the app, and helpers that wait for the
+        # workers to finish must not wait for it.
+        self._notifier_task = asyncio.get_running_loop().create_task(notifier.run())
 
     def _on_notice(self, notice: Notice) -> None:
         if notice.failure:
@@ -133,6 +138,10 @@ class ComfyTuiApp(App[int]):
     async def on_unmount(self) -> None:
         """Stop the downloads (they resume on the next start), stop sampling and release NVML
         (never let that block quitting)."""
+        if self._notifier_task is not None:
+            self._notifier_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._notifier_task
         await self.downloads.stop()
         try:
             await self.stats.stop()

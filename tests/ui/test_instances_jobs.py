@@ -68,12 +68,15 @@ async def test_a_running_job_shows_node_step_and_queue(data_dir: Path, tmp_path:
         detail = str(app.screen.query_one("#instances-detail").render())
         assert "Job     KSampler 15/30 · prompt" in detail
         hold.touch()
+        notifier = app.services.notifier
+        assert notifier is not None
+        await until(pilot, lambda: len(notifier.recent) == 3)  # all three prompts finished
         await until(pilot, lambda: job_cell(app).startswith("last "))
         assert any("Job finished" in str(n.title) for n in app._notifications)
         await pilot.press("N")
         assert isinstance(app.screen, NotificationsScreen)
         table = app.screen.query_one(DataTable)
-        assert table.row_count == 3
+        assert table.row_count == 3, [(n.kind, n.body) for n in notifier.recent]
         assert "Job finished on v0.3.77" in str(table.get_cell_at((0, 1)))
         await pilot.press("escape")
         assert isinstance(app.screen, InstancesScreen)

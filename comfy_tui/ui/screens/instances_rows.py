@@ -40,7 +40,9 @@ def job_cell(view: InstanceView, job: JobState | None) -> str | Text:
     """`━━━━╸─── KSampler 14/30 · 2 queued` while a prompt runs; the queue or the last
     prompt's duration otherwise; `-` when nothing is known."""
     if job is None or not job.connected or not view.record.live:
-        return "-" if view.queue is None or not view.record.live else f"{view.queue} queued"
+        if view.queue is None or not view.record.live:
+            return "-"
+        return f"{view.queue} in queue" if view.queue else "idle"
     text = Text()
     fraction = job.fraction
     if fraction is not None:
