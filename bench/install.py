@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from comfy_tui.core.install_progress import STEPS
 from comfy_tui.paths import DataPaths
+from comfy_tui.services.container import Services
 from comfy_tui.services.envs import child_env, find_uv
 from comfy_tui.services.staging import du_bytes
 from comfy_tui.services.versions import VersionsService
@@ -60,7 +61,8 @@ def run_series(
         installer=installer,
     )
     paths = DataPaths(data)
-    service = VersionsService(settings, paths, detect_gpu=lambda: None)
+    guard = Services(settings).guard
+    service = VersionsService(settings, paths, guard=guard, detect_gpu=lambda: None)
     print(f"\n== {installer}: {', '.join(tags)} (torch cpu, wheelhouse only)")
     print(f"{'version':10} {' '.join(f'{s:>12}' for s in STEPS)} {'total':>8} {'wall':>8}")
     walls = []

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from comfy_tui.paths import DataPaths  # noqa: E402
+from comfy_tui.services.container import Services, build_instances  # noqa: E402
 from comfy_tui.services.instances.launch import LaunchRequest  # noqa: E402
-from comfy_tui.services.instances.service import InstancesService  # noqa: E402
 from comfy_tui.settings import Settings  # noqa: E402
 from tests.fakes.installed_version import install_fake_version  # noqa: E402
 from tests.fakes.instance_lab import free_port  # noqa: E402
@@ -72,9 +72,8 @@ def cli(root: Path, env: dict[str, str], *args: str) -> tuple[float, str]:
 
 
 async def in_process(root: Path, delay: str) -> tuple[float, float]:
-    svc = InstancesService(
-        Settings(data_dir=root, base_port=free_port()), DataPaths(root), gpu_count=lambda: 0
-    )
+    services = Services(Settings(data_dir=root, base_port=free_port()))
+    svc = build_instances(services, gpu_count=lambda: 0)
     began = time.perf_counter()
     instance_id = ""
     request = LaunchRequest(env={"FAKE_COMFYUI_STARTUP_DELAY": delay})

@@ -25,6 +25,7 @@ from typing import TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from comfy_tui.paths import DataPaths
+from comfy_tui.services.container import Services
 from comfy_tui.services.nodes import NodesService
 from comfy_tui.services.staging import du_bytes
 from comfy_tui.services.versions import VersionsService
@@ -66,10 +67,11 @@ async def main(count: int) -> None:
         nodes_mirror=mirror.uri,
     )
     paths = DataPaths(settings.data_dir)
-    versions = VersionsService(settings, paths, detect_gpu=lambda: None)
+    guard = Services(settings).guard
+    versions = VersionsService(settings, paths, guard=guard, detect_gpu=lambda: None)
     for tag in TAGS:
         await drain(versions.install(tag, "cpu"))
-    nodes = NodesService(settings, paths)
+    nodes = NodesService(settings, paths, guard=guard)
 
     first = await nodes.snapshots.create(TAGS[0])
     add, plan, enable = [], [], []

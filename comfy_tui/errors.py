@@ -46,6 +46,10 @@ class LockBusyError(ComfyTuiError):
     """Another process holds the lock for this job (for example the same install)."""
 
 
+class VersionInUseError(ComfyTuiError):
+    """A version cannot be removed or changed while an instance of it is live (exit 1)."""
+
+
 class NotFoundError(ComfyTuiError):
     """A version, instance, model or node that was asked for does not exist."""
 

@@ -45,9 +45,11 @@ class DataPaths:
     root: Path
 
     def ensure_root(self) -> Path:
-        """Create the root (mode 0700: it holds logs and settings that may carry tokens)."""
+        """Create the root (mode 0700: it holds logs and settings that may carry tokens).
+
+        A folder that already exists keeps its mode: the user chose it (a shared or group
+        folder), and comfy-tui never changes the permissions of what it did not create."""
         _mkdir(self.root)
-        os.chmod(self.root, 0o700)
         return self.root
 
     def _dir(self, *parts: str) -> Path:
@@ -88,6 +90,10 @@ class DataPaths:
     def node_record(self, name: str) -> Path:
         """The record of a shared custom node (written last: the node exists iff it does)."""
         return self.node_records_dir() / f"{name}.json"
+
+    def node_packages(self, tag: str) -> Path:
+        """Which node brought which package into version `tag` (for `comfy-tui audit`)."""
+        return self._dir("metadata", "node_packages") / f"{tag}.json"
 
     def node_lock(self, name: str) -> Path:
         """Held while a shared node is cloned, updated or removed (by any process)."""
@@ -154,6 +160,10 @@ class DataPaths:
     def library_lock(self) -> Path:
         """Held while an import, dedupe or removal changes the library's files."""
         return self.library_dir() / ".lock"
+
+    def trash_dir(self) -> Path:
+        """What removing a version (its user/, output/, input/) or a node put aside."""
+        return self._dir("trash")
 
     def model_paths_config(self, tag: str) -> Path:
         """The generated extra_model_paths.yaml that points version `tag` at the library."""

@@ -7,7 +7,9 @@ expected type.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import sys
 import tomllib
 import unicodedata
@@ -17,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from comfy_tui.core.binding_ids import BINDING_IDS
 from comfy_tui.errors import SettingsError, ValidationError
 from comfy_tui.validate import validate_listen, validate_port, validate_url
 
@@ -55,6 +58,7 @@ class Settings:
     gpu_replay: Path | None = None
     """Testing aid: play GPU readings from a recording file instead of asking NVML."""
     max_downloads: int = 2
+    download_segments: int = 4
     civitai_api: str = "https://civitai.com"
     civitai_token: str | None = field(default=None, repr=False)
     allow_local_downloads: bool = False
@@ -62,6 +66,11 @@ class Settings:
     notify_desktop: bool = True
     notify_webhook: str | None = field(default=None, repr=False)
     notify_command: tuple[str, ...] = ()
+    trash_keep_days: int = 30  # trash entries older than this are deleted (0 = keep forever)
+    download_history_keep: int = 200  # finished downloads remembered in the queue file
+    snapshots_keep: int = 20  # environment snapshots kept per version (the newest)
+    pass_env: tuple[str, ...] = ()
+    """Secret variables (e.g. HF_TOKEN) a launched ComfyUI may see; other children never do."""
 
     def secrets(self) -> list[str]:
         """Every token value that is set: the log filter masks these."""
@@ -151,7 +160,11 @@ def _url_list(raw: Any, from_env: bool) -> tuple[str, ...]:
 
 
 def _port(raw: Any, from_env: bool) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int | str):
+    if (
+        isinstance(raw, bool)
+        or not isinstance(raw, int | str)
+        or (isinstance(raw, str) and not from_env)
+    ):
         raise _Bad("an integer port (1-65535)")
     try:
         return validate_port(raw)
@@ -228,6 +241,22 @@ def _small_count(raw: Any, from_env: bool) -> int:
     return raw
 
 
+def _whole(low: int, high: int, note: str = "") -> Parser:
+    """A whole number from `low` to `high` (environment: digits)."""
+    expected = f"a whole number from {low} to {high}{note}"
+
+    def parse(raw: Any, from_env: bool) -> int:
+        if from_env and isinstance(raw, str):
+            if not raw.strip().isdigit():
+                raise _Bad(expected)
+            raw = int(raw.strip())
+        if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
+            raise _Bad(expected)
+        return raw
+
+    return parse
+
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -243,11 +272,31 @@ def _boolean(raw: Any, from_env: bool) -> bool:
     return raw
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+
+
+def _env_names(raw: Any, from_env: bool) -> tuple[str, ...]:
+    items = raw.split() if from_env and isinstance(raw, str) else raw
+    expected = "an array of environment variable names"
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise _Bad(expected)
+    for item in items:
+        if not _ENV_NAME.fullmatch(item):
+            raise _Bad(expected, f"{item!r} is not a variable name")
+    return tuple(dict.fromkeys(items))
+
+
 def _keymap(raw: Any, from_env: bool) -> Mapping[str, str]:
+    expected = 'a table of binding id = "key[,key]" strings'
     if not isinstance(raw, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in raw.items()
     ):
-        raise _Bad('a table of binding id = "key[,key]" strings')
+        raise _Bad(expected)
+    for binding_id in raw:
+        if binding_id not in BINDING_IDS:
+            close = difflib.get_close_matches(binding_id, BINDING_IDS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else " (the README lists the ids)"
+            raise _Bad(expected, f"unknown binding id {binding_id!r}{hint}")
     return MappingProxyType(dict(raw))
 
 
@@ -316,6 +365,7 @@ _KEYS: dict[str, _Key] = {
     "library_roots": _Key(_path_list, ("COMFY_TUI_LIBRARY_ROOTS",)),
     "gpu_replay": _Key(_optional_path, ("COMFY_TUI_GPU_REPLAY",)),
     "max_downloads": _Key(_small_count, ("COMFY_TUI_MAX_DOWNLOADS",)),
+    "download_segments": _Key(_small_count, ("COMFY_TUI_DOWNLOAD_SEGMENTS",)),
     "civitai_api": _Key(_url, ("COMFY_TUI_CIVITAI_API",)),
     "civitai_token": _Key(_optional_string, ("CIVITAI_API_TOKEN",)),
     "allow_local_downloads": _Key(_boolean, ("COMFY_TUI_ALLOW_LOCAL_DOWNLOADS",)),
@@ -323,15 +373,24 @@ _KEYS: dict[str, _Key] = {
     "notify_desktop": _Key(_boolean, ("COMFY_TUI_NOTIFY_DESKTOP",)),
     "notify_webhook": _Key(_webhook, ("COMFY_TUI_NOTIFY_WEBHOOK",)),
     "notify_command": _Key(_argv),
+    "trash_keep_days": _Key(
+        _whole(0, 36500, " (0 = keep forever)"), ("COMFY_TUI_TRASH_KEEP_DAYS",)
+    ),
+    "download_history_keep": _Key(_whole(0, 100000), ("COMFY_TUI_DOWNLOAD_HISTORY_KEEP",)),
+    "snapshots_keep": _Key(_whole(1, 10000), ("COMFY_TUI_SNAPSHOTS_KEEP",)),
+    "pass_env": _Key(_env_names, ("COMFY_TUI_PASS_ENV",)),
 }
 
 ENV_VARS: dict[str, tuple[str, ...]] = {k: spec.env for k, spec in _KEYS.items() if spec.env}
 """Setting key → the environment variables that set it (first one set wins)."""
 
+SECRET_ENV_VARS: frozenset[str] = frozenset(n for k in _SECRET_KEYS for n in _KEYS[k].env)
+"""The variables secret settings are read from: no child process inherits them."""
+
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (some Windows editors) is fine
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:

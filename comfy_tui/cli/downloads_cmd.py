@@ -14,12 +14,11 @@ from typing import Any
 
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.core.units import format_bytes
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.events import Event, Progress
-from comfy_tui.services.container import build_services
 from comfy_tui.services.downloads import DownloadItem, DownloadQueue, DownloadRequest
 from comfy_tui.services.downloads.hf import list_repo_files
-from comfy_tui.services.downloads.meter import human_bytes
 from comfy_tui.services.downloads.resolve import looks_like_url
 from comfy_tui.validate import validate_repo_id
 
@@ -36,7 +35,7 @@ def run_models_download(ctx: Context, args: argparse.Namespace) -> int:
     )
     if not looks_like_url(request.source) and request.file is None:
         return asyncio.run(_list(ctx, request))
-    queue = build_services(ctx.settings).downloads
+    queue = ctx.services.downloads
     return asyncio.run(_download(ctx, queue, request))
 
 
@@ -68,7 +67,7 @@ async def _list(ctx: Context, request: DownloadRequest) -> int:
         )
     else:
         for f in files:
-            size = human_bytes(f.size) if f.size is not None else "?"
+            size = format_bytes(f.size, unknown="?")
             out(f"{f.path}\t{size}")
     err(f"comfy-tui: say which file to download: comfy-tui models download {repo_id} FILE")
     return 2

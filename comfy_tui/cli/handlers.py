@@ -51,9 +51,13 @@ HANDLERS: dict[str, str] = {
     "nodes enable": "nodes_cmd:run_nodes_enable",
     "nodes disable": "nodes_cmd:run_nodes_disable",
     "nodes rm": "nodes_cmd:run_nodes_rm",
+    "audit": "audit_cmd:run_audit",
     "snapshot list": "snapshot_cmd:run_snapshot_list",
     "snapshot create": "snapshot_cmd:run_snapshot_create",
     "snapshot restore": "snapshot_cmd:run_snapshot_restore",
+    "trash list": "trash_cmd:run_trash_list",
+    "trash restore": "trash_cmd:run_trash_restore",
+    "trash empty": "trash_cmd:run_trash_empty",
 }
 """Command name -> "module:function" under comfy_tui.cli."""
 

@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator
 
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ValidationError
 from comfy_tui.events import Event, Progress
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.services.instances.service import InstancesService
-from comfy_tui.services.instances.views import InstanceView, format_uptime
-from comfy_tui.services.jobs.client import snapshots
+from comfy_tui.services.instances.views import InstanceView
 from comfy_tui.services.jobs.state import JobState
 from comfy_tui.services.logtail import LogTail, last_lines
 from comfy_tui.store.instance_records import InstanceRecord, require_instance
@@ -30,7 +30,7 @@ EXPOSED_WARNING = (
 
 
 def _service(ctx: Context) -> InstancesService:
-    return InstancesService(ctx.settings, ctx.paths)
+    return ctx.services.instances
 
 
 async def _show(ctx: Context, events: AsyncIterator[Event]) -> None:
@@ -113,7 +113,7 @@ def _row(view: InstanceView, job: JobState | None = None) -> list[str]:
         r.state,
         str(r.port),
         view.gpu_text(),
-        format_uptime(view.uptime_s),
+        format_duration(view.uptime_s, unknown="-"),
         queue,
         view.url,
     ]
@@ -126,10 +126,20 @@ def _table(rows: list[list[str]]) -> list[str]:
     ]
 
 
+async def _job_states(views: list[InstanceView]) -> dict[str, JobState]:
+    """What each running instance is working on; nothing running asks nothing (and `ps`
+    then never imports the HTTP client)."""
+    if not any(v.record.state == "running" for v in views):
+        return {}
+    from comfy_tui.services.jobs.client import snapshots
+
+    return await snapshots([v.record for v in views])
+
+
 async def _ps(ctx: Context, args: argparse.Namespace) -> int:
     svc = _service(ctx)
     views = await svc.refresh()
-    jobs = await snapshots([v.record for v in views])
+    jobs = await _job_states(views)
     if ctx.json:
         docs = [v.to_json() for v in views]
         for doc, v in zip(docs, views, strict=True):

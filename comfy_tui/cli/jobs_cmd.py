@@ -31,7 +31,7 @@ from comfy_tui.store.instance_records import InstanceRecord
 
 
 def _service(ctx: Context) -> InstancesService:
-    return InstancesService(ctx.settings, ctx.paths)
+    return ctx.services.instances
 
 
 async def running_instance(svc: InstancesService, target: str | None) -> InstanceRecord:

@@ -22,7 +22,7 @@ from comfy_tui.store.models_index import ModelRecord
 
 
 def _library(ctx: Context) -> LibraryService:
-    return LibraryService(ctx.settings, ctx.paths)
+    return ctx.services.library
 
 
 async def _drain(events: AsyncIterator[Event]) -> None:

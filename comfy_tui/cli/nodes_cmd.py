@@ -1,9 +1,12 @@
 """`comfy-tui nodes list|add URL|update NAME|enable NAME TAG|disable NAME TAG|rm NAME`.
 
 `enable` (and `update`, for every version that enables the node) first shows what would
-change in the version's venv (a uv dry run) and asks on a terminal; a script adds `--yes`.
-A change to the torch family is refused unless `--force`. A node's install.py runs only with
-`--run-install-script` (or a yes on a terminal). Progress goes to stderr, the result to stdout
+change in the version's venv (a uv dry run that builds nothing) and asks on a terminal; a
+script adds `--yes`. A change to the torch family is refused unless `--force`. Requirement
+lines that are refused (direct references, ``-e``, index options) need `--allow-direct-refs`;
+packages that must be built from source (their setup code runs) need `--build-from-source`
+(or a yes on a terminal). A node's install.py runs only with `--run-install-script` (or a yes
+on a terminal). Progress goes to stderr, the result to stdout
 (one JSON document with `--json`).
 """
 
@@ -22,6 +25,7 @@ from comfy_tui.core.node_plan import node_name_from_url
 from comfy_tui.errors import ComfyTuiError, InstallError
 from comfy_tui.events import Event, Finished
 from comfy_tui.services.nodes import DepsPlan, NodeInfo, NodesService
+from comfy_tui.validate import validate_tag
 
 __all__ = [
     "run_job",
@@ -35,7 +39,7 @@ __all__ = [
 
 
 def _service(ctx: Context) -> NodesService:
-    return NodesService(ctx.settings, ctx.paths)
+    return ctx.services.nodes
 
 
 def run_job(events: AsyncIterator[Event]) -> str:
@@ -79,7 +83,28 @@ def plan_json(plan: DepsPlan) -> dict[str, Any]:
         "torch_changes": [change(c) for c in plan.torch_changes],
         "blocked": plan.blocked,
         "install_script": plan.install_script,
+        "source_builds": list(plan.source_builds),
+        "builds_allowed": plan.builds_allowed,
+        "allowed_lines": [
+            {"file": r.source, "line": r.number, "text": r.text, "reason": r.reason}
+            for r in plan.allowed_lines
+        ],
     }
+
+
+def make_plan(service: NodesService, name: str, tag: str, args: argparse.Namespace) -> DepsPlan:
+    """The plan for `name` in `tag` with the flags given; source builds the flags did not
+    allow are asked about on a terminal (the plan is then made again, building them)."""
+    allow = {"force": args.force, "allow_direct_refs": args.allow_direct_refs}
+    plan = asyncio.run(service.plan(name, tag, allow_builds=args.build_from_source, **allow))
+    if not plan.builds_blocked:
+        return plan
+    err(f"{plan.name} in {plan.tag}:")
+    for line in plan.build_lines():
+        err(f"  {line}")
+    if not terminal() or not ask("Build them? Their setup code runs with your rights."):
+        raise InstallError(f"{plan.refusal()}; add --build-from-source to build them")
+    return asyncio.run(service.plan(name, tag, allow_builds=True, **allow))
 
 
 def run_nodes_list(ctx: Context, args: argparse.Namespace) -> int:
@@ -158,7 +183,9 @@ def _apply(service: NodesService, plan: DepsPlan, args: argparse.Namespace) -> d
 
 def run_nodes_enable(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
-    plan = asyncio.run(service.plan(args.name, args.tag, force=args.force))
+    doing = f"enable {args.name} in {args.tag}"
+    asyncio.run(service.check_change(args.name, validate_tag(args.tag), doing))
+    plan = make_plan(service, args.name, args.tag, args)
     result = _apply(service, plan, args)
     if ctx.json:
         out_json(result)
@@ -169,19 +196,20 @@ def run_nodes_enable(ctx: Context, args: argparse.Namespace) -> int:
 
 def run_nodes_update(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
+    asyncio.run(service.check_update(args.name))
     detail = run_job(service.update(args.name, args.commit))
     if not ctx.json:
         out(detail)
     applied: dict[str, Any] = {}
     for tag in asyncio.run(service.enabled_in(args.name)):
-        plan = asyncio.run(service.plan(args.name, tag, force=args.force))
-        script = plan.install_script and args.run_install_script
-        if not plan.changes and not plan.torch_changes and not script:
-            applied[tag] = {**plan_json(plan), "applied": False}
-            if not ctx.json:
-                out(f"{tag}: its requirements are already installed")
-            continue
         try:
+            plan = make_plan(service, args.name, tag, args)
+            script = plan.install_script and args.run_install_script
+            if not plan.changes and not plan.torch_changes and not script:
+                applied[tag] = {**plan_json(plan), "applied": False}
+                if not ctx.json:
+                    out(f"{tag}: its requirements are already installed")
+                continue
             applied[tag] = _apply(service, plan, args)
         except ComfyTuiError as exc:
             raise type(exc)(
@@ -196,7 +224,10 @@ def run_nodes_update(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def run_nodes_disable(ctx: Context, args: argparse.Namespace) -> int:
-    before = asyncio.run(_service(ctx).disable(args.name, args.tag))
+    service = _service(ctx)
+    doing = f"disable {args.name} in {args.tag}"
+    asyncio.run(service.check_change(args.name, validate_tag(args.tag), doing))
+    before = asyncio.run(service.disable(args.name, args.tag))
     if ctx.json:
         out_json({"node": args.name, "tag": args.tag, "snapshot": before.id})
     else:
@@ -210,6 +241,7 @@ def run_nodes_disable(ctx: Context, args: argparse.Namespace) -> int:
 
 def run_nodes_rm(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
+    asyncio.run(service.check_remove(args.name))  # a live instance is named before any question
     info = asyncio.run(service.get(args.name))
     users = f" and disable it in {', '.join(info.enabled_in)}" if info.enabled_in else ""
     if not confirmed(

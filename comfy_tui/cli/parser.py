@@ -159,9 +159,23 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument(
             "--run-install-script", action="store_true", help="run the node's install.py"
         )
+        sp.add_argument(
+            "--allow-direct-refs",
+            action="store_true",
+            help="accept requirement lines that are refused (direct references, -e, -r "
+            "outside the node, index options): read them first",
+        )
+        sp.add_argument(
+            "--build-from-source",
+            action="store_true",
+            help="build packages that exist only as source (runs their setup code)",
+        )
     nr = leaf(nsub, "rm", "remove a node", "nodes rm")
     nr.add_argument("name", metavar="NAME")
     nr.add_argument("--yes", action="store_true", help="do not ask")
+
+    au = leaf(sub, "audit", "a version's packages, the node that brought each, advisories")
+    au.add_argument("tag", metavar="TAG")
 
     sn = sub.add_parser("snapshot", help="environment snapshots and rollback")
     snsub = sn.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
@@ -171,4 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     sr.add_argument("tag", metavar="TAG")
     sr.add_argument("id", metavar="ID", nargs="?", help="default: the newest snapshot")
     sr.add_argument("--yes", action="store_true", help="do not ask")
+    tr = sub.add_parser("trash", help="what remove put aside: list, restore, empty")
+    trsub = tr.add_subparsers(dest="trash_command", metavar="ACTION", required=True)
+    leaf(trsub, "list", "list the trash, newest first", "trash list")
+    leaf(trsub, "restore", "put an entry back", "trash restore").add_argument("id", metavar="ID")
+    leaf(trsub, "empty", "delete everything in the trash", "trash empty").add_argument(
+        "--yes", action="store_true", help="do not ask"
+    )
     return p

@@ -14,7 +14,6 @@ from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json
 from comfy_tui.core.timefmt import format_age, format_date
 from comfy_tui.errors import NetworkError
-from comfy_tui.services.github import GitHubReleases
 from comfy_tui.services.releases_model import Release, ReleaseList
 from comfy_tui.store.version_records import get_default, list_records
 
@@ -22,7 +21,7 @@ _SOURCE_NAMES = {"github": "GitHub", "cache": "the cache", "mirror": "the local 
 
 
 def run_releases(ctx: Context, args: argparse.Namespace) -> int:
-    listed = asyncio.run(GitHubReleases(ctx.settings, ctx.paths).list(refresh=args.refresh))
+    listed = asyncio.run(ctx.services.releases.list(refresh=args.refresh))
     if listed.source == "none":
         raise NetworkError(
             f"no ComfyUI releases known: {listed.error or listed.warning}; "

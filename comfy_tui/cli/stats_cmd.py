@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import out, out_json
 from comfy_tui.errors import ValidationError
-from comfy_tui.services.container import build_services
 from comfy_tui.services.monitor import (
     NA,
     Monitor,
@@ -45,7 +44,7 @@ def run_stats(ctx: Context, args: argparse.Namespace) -> int:
     count = getattr(args, "count", None)
     if count is not None and count < 1:
         raise ValidationError(f"--count must be at least 1, got {count}")
-    services = build_services(ctx.settings)
+    services = ctx.services
     labels = dict(services.instance_labels())
     try:
         return asyncio.run(_stats(services.monitor, ctx.json, args.watch, count, labels))

@@ -9,12 +9,11 @@ import os
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json
 from comfy_tui.services import autostart
-from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.services.instances.up import bring_up
 
 
 async def _up(ctx: Context) -> int:
-    results = await bring_up(InstancesService(ctx.settings, ctx.paths))
+    results = await bring_up(ctx.services.instances)
     failed = [r for r in results if not r.ok]
     if ctx.json:
         out_json([r.to_json() for r in results])

@@ -15,7 +15,7 @@ from typing import Any
 from comfy_tui.cli.confirm import confirmed
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import ProgressPrinter, err, out, out_json
-from comfy_tui.core.timefmt import format_size
+from comfy_tui.core.units import format_bytes, format_duration
 from comfy_tui.errors import NotFoundError, ValidationError
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.store.version_records import VersionRecord
@@ -25,7 +25,7 @@ from comfy_tui.validate import validate_tag
 
 
 def _service(ctx: Context) -> VersionsService:
-    return VersionsService(ctx.settings, ctx.paths)
+    return ctx.services.versions
 
 
 def _record_json(record: VersionRecord, default: str | None) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
             r.comfyui_version or "?",
             r.torch_version or "—",
             f"{r.torch_backend}/{r.installer}",
-            format_size(r.size_bytes),
+            format_bytes(r.size_bytes),
             _when(r.installed_at),
         )
         for r in records
@@ -94,7 +94,7 @@ def run_install(ctx: Context, args: argparse.Namespace) -> int:
         out(
             f"torch {record.torch_version or '—'} ({record.torch_build or record.torch_backend}), "
             f"Python {record.python_version}, {record.installer}, "
-            f"{format_size(record.size_bytes)}, {total:.1f} s"
+            f"{format_bytes(record.size_bytes)}, {format_duration(total)}"
         )
     return 0
 
@@ -102,8 +102,9 @@ def run_install(ctx: Context, args: argparse.Namespace) -> int:
 def run_remove(ctx: Context, args: argparse.Namespace) -> int:
     tag = validate_tag(args.tag)
     service = _service(ctx)
+    asyncio.run(service.check_remove(tag))  # a live instance is named before any question
     record = asyncio.run(service.get(tag))
-    size = f" ({format_size(record.size_bytes)})" if record else ""
+    size = f" ({format_bytes(record.size_bytes)})" if record else ""
     question = f"Remove ComfyUI {tag}{size} and its environment?"
     needs = f"removing {tag} needs confirmation: run it on a terminal or add --yes"
     if not confirmed(question, yes=args.yes, needs=needs):

@@ -17,9 +17,7 @@ from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out
 from comfy_tui.core.timefmt import format_clock
 from comfy_tui.errors import ValidationError
-from comfy_tui.services.jobs.service import JobsService
 from comfy_tui.services.notify.notice import Notice
-from comfy_tui.services.notify.notifier import Notifier
 
 
 def _write_terminal(text: str) -> None:
@@ -29,12 +27,8 @@ def _write_terminal(text: str) -> None:
 
 async def _watch(ctx: Context, args: argparse.Namespace) -> int:
     tty = sys.stdout.isatty()
-    notifier = Notifier(
-        ctx.settings,
-        ctx.paths,
-        JobsService(poll_interval=ctx.settings.poll_interval),
-        terminal=_write_terminal if tty and not ctx.json else None,
-    )
+    notifier = ctx.services.notifier
+    notifier.terminal = _write_terminal if tty and not ctx.json else None
     done = asyncio.Event()
     shown = 0
 

@@ -5,8 +5,8 @@
   like a tag: ASCII letters, digits, ``.``, ``-`` and ``_``.
 - With the `nodes_mirror` setting, ``https://host/owner/Repo`` is cloned from
   ``<mirror>/owner/Repo.git`` instead (the host is dropped, ``.git`` added when missing).
-- A node's requirements.txt may not carry pip options (``--index-url``, ``-e``, ...): only
-  the configured package sources are used, so a node cannot bring its own torch index.
+- Which requirement lines a node may use is `core.req_policy`'s business; plans are made
+  with ``--no-build``, and `source_build_names` reads which packages uv would have to build.
 - uv's ``--dry-run`` prints `` + name==1.0`` / `` - name==0.9`` lines; `parse_changes` turns
   them into `PackageChange`s and `torch_changes` picks the ones that touch the torch family.
 """
@@ -25,7 +25,6 @@ from comfy_tui.validate import validate_url
 __all__ = [
     "PackageChange",
     "canonical_name",
-    "check_requirements_text",
     "clone_source",
     "diff_packages",
     "mirror_url",
@@ -33,6 +32,7 @@ __all__ = [
     "parse_changes",
     "parse_freeze",
     "requirement_names",
+    "source_build_names",
     "torch_changes",
     "validate_node_name",
 ]
@@ -40,6 +40,9 @@ __all__ = [
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", re.ASCII)
 _CHANGE = re.compile(r"^\s*([+\-~])\s+(\S+?)(?:==(\S+)|\s+@\s+(\S+))?\s*$")
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_NEEDS_BUILD = re.compile(
+    r"(?:Building source distributions for|Wheels are required for|Failed to build) `([^`]+)`"
+)
 
 
 def validate_node_name(name: str) -> str:
@@ -103,16 +106,14 @@ def canonical_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def check_requirements_text(text: str, source: str = "requirements.txt") -> None:
-    """Refuse pip options in a node's requirements (they would bypass our package sources)."""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split(" #", 1)[0].strip()
-        if line.startswith("-"):
-            option = line.split()[0].split("=", 1)[0]
-            raise ValidationError(
-                f"{source} line {number}: the option {option!r} is not allowed (comfy-tui "
-                "installs only from your configured package sources)"
-            )
+def source_build_names(lines: Iterable[str]) -> list[str]:
+    """The packages uv (run with ``--no-build``) says it would have to build from source."""
+    names: dict[str, str] = {}
+    for line in lines:
+        for match in _NEEDS_BUILD.finditer(line):
+            name = re.split(r"[\s=<>!~@\[]", match.group(1), maxsplit=1)[0]
+            names.setdefault(canonical_name(name), name)
+    return sorted(names.values(), key=str.lower)
 
 
 def requirement_names(text: str) -> set[str]:

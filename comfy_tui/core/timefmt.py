@@ -1,10 +1,10 @@
-"""Short human forms of durations, dates and sizes for tables and status lines. Pure."""
+"""Short human forms of durations, dates and ages for tables and status lines. Pure."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
-__all__ = ["format_age", "format_clock", "format_date", "format_size", "parse_iso"]
+__all__ = ["format_age", "format_clock", "format_date", "parse_iso"]
 
 
 def format_age(seconds: float) -> str:
@@ -40,15 +40,3 @@ def format_date(iso: str) -> str:
     """`2025-11-20` from an ISO timestamp (its UTC date); `—` when unknown."""
     value = parse_iso(iso)
     return value.astimezone(UTC).strftime("%Y-%m-%d") if value else "—"
-
-
-def format_size(size: int | None) -> str:
-    """`1.4 GB`, `820 MB`, `12 kB` (powers of 1000, like du -h --si); `—` when unknown."""
-    if size is None or size < 0:
-        return "—"
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit in ("B", "kB") else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"

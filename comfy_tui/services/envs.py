@@ -27,6 +27,7 @@ from comfy_tui.core.torch_build import check_plan
 from comfy_tui.core.uv_output import dry_run_plan, hint_lines, normalize_name
 from comfy_tui.errors import InstallError, NetworkError
 from comfy_tui.events import Event, LogLine
+from comfy_tui.services.childenv import child_environ
 from comfy_tui.services.proc import ChildProcess
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,11 @@ def find_uv() -> str | None:
 def child_env(
     base: Mapping[str, str], *, uv_cache: Path | None = None, pip_cache: Path | None = None
 ) -> dict[str, str]:
-    """`base` without the user's PIP_*/UV_* settings and Python path hacks, plus ours."""
+    """`base` without comfy-tui's secrets (`child_environ`), the user's PIP_*/UV_* settings
+    and Python path hacks, plus ours."""
     env = {
         k: v
-        for k, v in base.items()
+        for k, v in child_environ(base).items()
         if k not in _DROP and (k in _KEEP or not k.startswith(("PIP_", "UV_")))
     }
     env["PIP_CONFIG_FILE"] = os.devnull  # ignore pip.conf files: our settings decide

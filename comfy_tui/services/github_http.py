@@ -26,6 +26,7 @@ from yarl import URL
 
 from comfy_tui.core.timefmt import format_clock
 from comfy_tui.errors import NetworkError
+from comfy_tui.services.net import Network
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class GitHubClient:
 
     api: str
     token: str | None = None
+    network: Network = field(default_factory=Network.from_env)
     sleep: Sleep = asyncio.sleep
     jitter: Callable[[], float] = lambda: 0.0
     clock: Callable[[], float] = lambda: 0.0
@@ -81,7 +83,7 @@ class GitHubClient:
         items: list[Any] = []
         first_etag: str | None = None
         seen: set[str] = set()
-        async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+        async with self.network.session(timeout=TIMEOUT) as session:
             page = 0
             while url is not None:
                 page += 1
@@ -146,9 +148,8 @@ class GitHubClient:
             if not self._same_origin(url):
                 raise NetworkError(f"GitHub sent us to another host ({url.host}); not following")
             try:
-                async with session.get(
-                    url, headers=self._headers(etag), allow_redirects=False
-                ) as response:
+                options = self.network.request_options(str(url), self._headers(etag))
+                async with session.get(url, allow_redirects=False, **options) as response:
                     body = await response.read()
                     status = response.status
                     headers = CIMultiDict(response.headers)

@@ -30,11 +30,14 @@ def _open(path: Path) -> int:
     return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
 
-def try_lock(path: Path) -> int | None:
-    """Take the lock without waiting: the open descriptor (close it to release), or None."""
+def try_lock(path: Path, *, shared: bool = False) -> int | None:
+    """Take the lock without waiting: the open descriptor (close it to release), or None.
+
+    `shared` takes it shared: any number of shared holders, but never beside an exclusive one.
+    """
     fd = _open(path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         return None
@@ -45,12 +48,20 @@ class AsyncFileLock:
     """``async with AsyncFileLock(path, timeout=0, busy="..."):`` — exclusive, inter-process.
 
     `timeout` None waits forever, 0 tries once, a positive number waits that long; then
-    `LockBusyError(busy)` is raised.
+    `LockBusyError(busy)` is raised. `shared=True` takes it shared (readers beside readers).
     """
 
-    def __init__(self, path: Path, *, timeout: float | None = None, busy: str = "") -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        timeout: float | None = None,
+        busy: str = "",
+        shared: bool = False,
+    ) -> None:
         self.path = path
         self.timeout = timeout
+        self.shared = shared
         self.busy = busy or f"{path} is locked by another job"
         self._fd: int | None = None
 
@@ -58,7 +69,9 @@ class AsyncFileLock:
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         delay = _POLL_MIN_S
         while True:
-            fd = try_lock(self.path)  # non-blocking: never leaks a lock on cancel
+            fd = try_lock(
+                self.path, shared=self.shared
+            )  # non-blocking: never leaks a lock on cancel
             if fd is not None:
                 self._fd = fd
                 return

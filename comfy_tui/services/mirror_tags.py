@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from pathlib import Path
 
+from comfy_tui.services.childenv import child_environ
 from comfy_tui.services.releases_model import Release, make_release
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ async def mirror_tags(repo: Path, *, git: str = "git") -> list[Release] | None:
     """The repository's tags as Releases (unordered), or None when it is missing or unreadable."""
     if not is_git_repo(repo):
         return None
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    env = child_environ(extra={"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
     try:
         process = await asyncio.create_subprocess_exec(
             git,

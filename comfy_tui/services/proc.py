@@ -9,6 +9,9 @@ early, or the child exits, every process left in the group is killed. With `die_
 Long-lived children such as a launched ComfyUI pass ``die_with_parent=False``.
 
 `run_capture` is the short form: run, collect stdout and stderr, return the exit status.
+
+Both give the child `childenv.child_environ(env)`: whatever environment a caller builds, the
+child never sees comfy-tui's secrets (`HF_TOKEN`, `GITHUB_TOKEN`, ...).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comfy_tui.errors import ProcessError
+from comfy_tui.services.childenv import child_environ
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +105,7 @@ class ChildProcess:
             raise ValueError("argv is empty")
         self.argv = [str(a) for a in argv]
         self.cwd = cwd
-        self.env = dict(env) if env is not None else None
+        self.env = child_environ(env)
         self.die_with_parent = die_with_parent
         self.returncode: int | None = None
         self.pid: int | None = None
@@ -194,7 +198,7 @@ async def run_capture(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=cwd,
-            env=dict(env) if env is not None else None,
+            env=child_environ(env),
             start_new_session=True,
             preexec_fn=_die_with(os.getpid()),
         )

@@ -5,7 +5,7 @@ record `metadata/versions/<tag>.json` exists (written last by the installer). Ev
 async (file work runs in a thread) except `install`, which returns an async iterator of events
 (`Progress`, `LogLine`, then `Finished`), and raises a `ComfyTuiError` subclass on failure::
 
-    service = VersionsService(settings, paths)
+    service = VersionsService(settings, paths, guard=services.guard)
     async for event in service.install("v0.3.77", torch="auto"):
         ...  # Progress(step="clone"|"venv"|"torch"|"requirements"|"smoke", fraction=0..1)
     record = await service.get("v0.3.77")
@@ -14,34 +14,30 @@ async (file work runs in a thread) except `install`, which returns an async iter
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+import time
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from comfy_tui.core.versions import sort_newest_first
-from comfy_tui.errors import InstallError, LockBusyError, NotFoundError
+from comfy_tui.errors import LockBusyError, NotFoundError
 from comfy_tui.events import Event
 from comfy_tui.paths import DataPaths
-from comfy_tui.services import staging
-from comfy_tui.services.gpu_detect import DriverInfo, detect_driver
-from comfy_tui.services.installer import Installer
-from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.services import staging, trashbin
+from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store import version_records
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.validate import validate_tag, validate_url
 
+if TYPE_CHECKING:
+    from comfy_tui.services.gpu_detect import DriverInfo
+    from comfy_tui.services.installer import Installer
+
 log = logging.getLogger(__name__)
-
-IsRunning = Callable[[str], bool | Awaitable[bool]]
-"""`is_running(tag)`: True while an instance of that version runs (remove is then refused).
-Plain or async."""
-
-
-def _never_running(tag: str) -> bool:
-    return False
 
 
 def validate_torch_index(value: str) -> str:
@@ -57,17 +53,29 @@ class VersionsService:
         settings: Settings,
         paths: DataPaths,
         *,
-        is_running: IsRunning = _never_running,
-        detect_gpu: Callable[[], DriverInfo | None] = detect_driver,
+        guard: VersionGuard,
+        detect_gpu: Callable[[], DriverInfo | None] | None = None,
     ) -> None:
+        """`guard` refuses a remove while an instance of the version is live."""
         self.settings = settings
         self.paths = paths
-        self.is_running = is_running
+        self.guard = guard
         self.detect_gpu = detect_gpu
-        self.installer = Installer(settings, paths, detect_gpu=self._detect)
+        """The NVIDIA driver probe (`gpu_detect.detect_driver` unless a test gives one)."""
         self._installing: set[str] = set()
 
+    @cached_property
+    def installer(self) -> Installer:
+        """Built on first use: listing, `default` and `remove` never import the installer."""
+        from comfy_tui.services.installer import Installer
+
+        return Installer(self.settings, self.paths, detect_gpu=self._detect)
+
     def _detect(self) -> DriverInfo | None:
+        if self.detect_gpu is None:
+            from comfy_tui.services.gpu_detect import detect_driver
+
+            return detect_driver()
         return self.detect_gpu()
 
     # --- reading ---------------------------------------------------------------------------
@@ -135,20 +143,22 @@ class VersionsService:
         finally:
             self._installing.discard(tag)
 
+    async def check_remove(self, tag: str) -> None:
+        """Refuse (VersionInUseError, one line naming the instance) to remove a version with
+        a live instance: front ends call this before they ask "are you sure?"."""
+        tag = validate_tag(tag)
+        await self.guard.check(tag, f"remove {tag}")
+
     async def remove(self, tag: str) -> None:
         """Delete an installed version (record first, then its folder).
 
-        Raises NotFoundError when it is not installed, InstallError while an instance of it
-        runs, LockBusyError while it is being installed.
+        Raises NotFoundError when it is not installed, VersionInUseError while an instance of
+        it is live (checked under the version lock, so no launch slips in), LockBusyError
+        while it is being installed.
         """
         tag = validate_tag(tag)
-        running = self.is_running(tag)
-        if inspect.isawaitable(running):
-            running = await running
-        if running:
-            raise InstallError(f"{tag} is running: stop it first (comfy-tui stop {tag})")
-        busy = f"{tag} is being installed or removed right now"
-        async with AsyncFileLock(self.paths.install_lock(tag), timeout=0, busy=busy):
+        busy = f"{tag} is being installed, launched or removed right now"
+        async with self.guard.changing(tag, f"remove {tag}", busy=busy):
             await asyncio.to_thread(self._remove_locked, tag)
 
     def _remove_locked(self, tag: str) -> None:
@@ -156,6 +166,10 @@ class VersionsService:
         if version_records.load_record(self.paths, tag) is None and not final.exists():
             raise NotFoundError(f"{tag} is not installed")
         version_records.delete_record(self.paths, tag)  # not installed from here on
+        kept = trashbin.put_version_aside(self.paths, tag, final, time.time())
+        if kept is not None:
+            log.info("%s: %s put in the trash as %s", tag, ", ".join(kept.parts), kept.id)
+        trashbin.prune(self.paths, self.settings.trash_keep_days, time.time())
         if final.exists():
             gone = staging.new_removing_dir(self.paths, tag)
             final.rename(gone)

@@ -16,7 +16,7 @@ from typing import Any
 
 from comfy_tui.errors import MetadataError, ValidationError
 from comfy_tui.paths import DataPaths
-from comfy_tui.store.jsonfile import read_json, write_json
+from comfy_tui.store.jsonfile import backup_path, lock_path, read_json, write_json
 
 SCHEMA = 1
 _ID = re.compile(r"[0-9]{8}-[0-9]{6}(?:-[0-9]{1,4})?", re.ASCII)
@@ -100,3 +100,14 @@ def list_snapshots(paths: DataPaths, tag: str) -> list[Snapshot]:
         if _ID.fullmatch(path.stem):
             found.append(Snapshot.from_json(read_json(path, schema=SCHEMA), path))
     return sorted(found, key=lambda s: (s.created_at, s.id), reverse=True)
+
+
+def prune_snapshots(paths: DataPaths, tag: str, keep: int) -> list[str]:
+    """Delete the oldest snapshots of `tag` beyond the newest `keep`; their ids (blocking)."""
+    dropped = []
+    for old in list_snapshots(paths, tag)[max(keep, 1) :]:
+        path = paths.snapshot_file(tag, old.id)
+        for file in (path, backup_path(path), lock_path(path)):
+            file.unlink(missing_ok=True)
+        dropped.append(old.id)
+    return dropped

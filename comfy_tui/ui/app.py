@@ -105,8 +105,6 @@ class ComfyTuiApp(App[int]):
         toast, a line of the notifications list (`N`) and, in a real terminal, a bell and a
         desktop notification."""
         notifier = self.services.notifier
-        if notifier is None:
-            return
         notifier.terminal = self._terminal_write
         notifier.subscribe(self._on_notice)
         # A task, not a worker: it runs as long as the app, and helpers that wait for the
@@ -126,8 +124,7 @@ class ComfyTuiApp(App[int]):
             driver.flush()
 
     def action_notifications(self) -> None:
-        notifier = self.services.notifier
-        self.push_screen(NotificationsScreen(list(notifier.recent) if notifier else []))
+        self.push_screen(NotificationsScreen(list(self.services.notifier.recent)))
 
     def on_stats_sampled(self, message: StatsSampled) -> None:
         self.stats.receive(message.sample)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from comfy_tui.core.timefmt import format_age, format_date, format_size
+from comfy_tui.core.timefmt import format_age, format_date
+from comfy_tui.core.units import format_bytes
 from comfy_tui.core.versions import is_prerelease, sort_newest_first
 from comfy_tui.services.releases_model import Release, ReleaseList
 from comfy_tui.store.version_records import VersionRecord
@@ -28,7 +29,7 @@ class VersionRow:
     default: bool
     running: int
     installing: float | None  # the install's fraction while one runs, else None
-    size: str  # "1.4 GB" for installed versions, "" otherwise
+    size: str  # "1.3 GiB" for installed versions, "" otherwise
 
     @property
     def status(self) -> str:
@@ -98,7 +99,7 @@ def build_rows(
                 default=record is not None and tag == default,
                 running=running.get(tag, 0),
                 installing=installing.get(tag),
-                size=format_size(record.size_bytes) if record and record.size_bytes else "",
+                size=format_bytes(record.size_bytes) if record and record.size_bytes else "",
             )
         )
     return rows

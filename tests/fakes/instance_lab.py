@@ -13,10 +13,17 @@ from typing import Any
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.instances.identity import verified_group
 from comfy_tui.services.instances.service import InstancesService
+from comfy_tui.services.library.service import LibraryService
 from comfy_tui.settings import Settings
 from comfy_tui.store.instance_records import list_instances
 from comfy_tui.store.version_records import VersionRecord
+from tests.fakes.guards import real_guard
 from tests.fakes.installed_version import install_fake_version
+
+
+async def no_model_paths(tag: str) -> None:
+    """For a service that only stops instances: it never launches, so maps no library."""
+    return None
 
 
 def free_port() -> int:
@@ -47,8 +54,13 @@ class Lab:
         self.version: VersionRecord = install_fake_version(self.paths)
 
     def service(self, gpu_count: int = 0, **kw: Any) -> InstancesService:
+        """The instances service wired as the container wires it (the real guard, the real
+        model library); `kw` replaces any part."""
         kw.setdefault("hostname", lambda: "gpubox")
         kw.setdefault("username", lambda: "me")
+        kw.setdefault("guard", real_guard(self.paths))
+        kw.setdefault("model_paths", LibraryService(self.settings, self.paths).map_into_version)
+        kw.setdefault("wiring", None)
         return InstancesService(self.settings, self.paths, gpu_count=lambda: gpu_count, **kw)
 
     async def cleanup(self) -> None:
@@ -58,7 +70,14 @@ class Lab:
 async def stop_everything(root: Path) -> None:
     """Stop whatever is still live under `root`, then SIGKILL any group of ours that survived."""
     paths = DataPaths(root)
-    svc = InstancesService(Settings(data_dir=root, stop_grace=2.0), paths, gpu_count=lambda: 0)
+    svc = InstancesService(
+        Settings(data_dir=root, stop_grace=2.0),
+        paths,
+        guard=real_guard(paths),
+        model_paths=no_model_paths,
+        wiring=None,
+        gpu_count=lambda: 0,
+    )
     for record in list_instances(paths):
         if record.live:
             with contextlib.suppress(Exception):

@@ -20,6 +20,7 @@ from comfy_tui.paths import DataPaths
 from comfy_tui.services.nodes import NodesService
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
+from tests.fakes.guards import fake_guard, real_guard
 from tests.fakes.install_fixtures import install_settings_for
 from tests.fakes.node_repo import NodeMirror
 from tests.fakes.wheelhouse import build_wheel
@@ -84,12 +85,17 @@ class StepClock:
 
 
 def nodes_service(settings: Settings, **kw: object) -> NodesService:
-    return NodesService(settings, DataPaths(settings.data_dir), **kw)  # type: ignore[arg-type]
+    """The nodes service over `settings`; `running` (tag -> count) fakes live instances."""
+    paths = DataPaths(settings.data_dir)
+    running = kw.pop("running", None)
+    guard = real_guard(paths) if running is None else fake_guard(paths, running)  # type: ignore[arg-type]
+    return NodesService(settings, paths, guard=guard, **kw)  # type: ignore[arg-type]
 
 
 async def install_versions(settings: Settings, *tags: str) -> None:
     """Install real versions of the fake ComfyUI (about a second each)."""
-    service = VersionsService(settings, DataPaths(settings.data_dir), detect_gpu=lambda: None)
+    paths = DataPaths(settings.data_dir)
+    service = VersionsService(settings, paths, guard=real_guard(paths), detect_gpu=lambda: None)
     for tag in tags:
         async for _ in service.install(tag, "cpu"):
             pass

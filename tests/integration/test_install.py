@@ -11,13 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from comfy_tui.errors import InstallError, LockBusyError, NetworkError, NotFoundError
+from comfy_tui.errors import (
+    InstallError,
+    LockBusyError,
+    NetworkError,
+    NotFoundError,
+    VersionInUseError,
+)
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.gpu_detect import DriverInfo
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
 from tests.fakes.comfyui_repo import FakeTag, add_tag, build_comfyui_repo
+from tests.fakes.guards import fake_guard, real_guard
 from tests.fakes.install_fixtures import install_settings_for, processes_under
 from tests.fakes.wheelhouse import build_wheelhouse
 
@@ -25,8 +32,12 @@ pytestmark = pytest.mark.usefixtures("no_leftover_children")
 
 
 def service_for(settings: Settings, **kw: object) -> VersionsService:
+    """The versions service; `running` (tag -> count, or a callable) fakes live instances."""
     kw.setdefault("detect_gpu", lambda: None)
-    return VersionsService(settings, DataPaths(settings.data_dir), **kw)  # type: ignore[arg-type]
+    paths = DataPaths(settings.data_dir)
+    running = kw.pop("running", None)
+    guard = real_guard(paths) if running is None else fake_guard(paths, running)  # type: ignore[arg-type]
+    return VersionsService(settings, paths, guard=guard, **kw)  # type: ignore[arg-type]
 
 
 async def collect(service: VersionsService, tag: str, torch: str = "auto") -> list[Event]:
@@ -52,7 +63,14 @@ async def test_install_with_uv(install_settings: Settings, data_dir: Path) -> No
     fractions = [e.fraction for e in events if isinstance(e, Progress)]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     steps = [e.step for e in events if isinstance(e, Progress)]
-    assert list(dict.fromkeys(steps)) == ["clone", "venv", "torch", "requirements", "smoke"]
+    assert list(dict.fromkeys(steps)) == [
+        "clone",
+        "venv",
+        "torch",
+        "requirements",
+        "compile",
+        "smoke",
+    ]
     assert {e.source for e in events if isinstance(e, LogLine)} >= {"git", "uv", "smoke"}
     assert "quick test passed" in logs(events, "smoke")
 
@@ -66,7 +84,14 @@ async def test_install_with_uv(install_settings: Settings, data_dir: Path) -> No
     assert record.python_version == ".".join(map(str, sys.version_info[:3]))
     assert len(record.commit) == 40
     assert record.size_bytes > 0
-    assert set(record.step_seconds) == {"clone", "venv", "torch", "requirements", "smoke"}
+    assert set(record.step_seconds) == {
+        "clone",
+        "venv",
+        "torch",
+        "requirements",
+        "compile",
+        "smoke",
+    }
     assert record.accepts("--quick-test-for-ci") and record.accepts("--cuda-device")
     assert not record.accepts("--enable-manager")
 
@@ -299,7 +324,7 @@ async def test_a_second_install_of_the_same_tag_is_refused_while_one_runs(
             await collect(service, "v0.5.0")
         with pytest.raises(LockBusyError, match=r"v0\.5\.0 is already being installed"):
             await collect(other, "v0.5.0")
-        with pytest.raises(LockBusyError, match="being installed or removed"):
+        with pytest.raises(LockBusyError, match="being installed, launched or removed"):
             await other.remove("v0.5.0")
     finally:
         task.cancel()
@@ -309,14 +334,14 @@ async def test_a_second_install_of_the_same_tag_is_refused_while_one_runs(
 
 
 async def test_remove_and_default(install_settings: Settings, data_dir: Path) -> None:
-    running: set[str] = set()
-    service = service_for(install_settings, is_running=lambda tag: tag in running)
+    running: dict[str, int] = {}
+    service = service_for(install_settings, running=lambda: running)
     await collect(service, "v0.4.0")
     await service.set_default("v0.4.0")
     assert await service.get_default() == "v0.4.0"
 
-    running.add("v0.4.0")
-    with pytest.raises(InstallError, match=r"v0\.4\.0 is running"):
+    running["v0.4.0"] = 1
+    with pytest.raises(VersionInUseError, match=r"v0\.4\.0 :8188, id fake0 is running"):
         await service.remove("v0.4.0")
     running.clear()
 
@@ -330,15 +355,15 @@ async def test_remove_and_default(install_settings: Settings, data_dir: Path) ->
         await service.set_default("v0.4.0")
 
 
-async def test_remove_refuses_while_an_async_is_running_says_so(
+async def test_remove_refuses_while_an_instance_starts_says_so(
     install_settings: Settings,
 ) -> None:
-    async def running(tag: str) -> bool:
-        return True
-
-    service = service_for(install_settings, is_running=running)
+    service = service_for(install_settings)
     await collect(service, "v0.4.0")
-    with pytest.raises(InstallError, match="stop it first"):
+    service.guard = fake_guard(service.paths, {"v0.4.0": 1})
+    with pytest.raises(VersionInUseError, match="stop it with: comfy-tui stop fake0"):
+        await service.check_remove("v0.4.0")
+    with pytest.raises(VersionInUseError, match="stop it with: comfy-tui stop fake0"):
         await service.remove("v0.4.0")
 
 

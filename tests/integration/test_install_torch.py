@@ -17,6 +17,7 @@ from comfy_tui.events import Event, LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
+from tests.fakes.guards import real_guard
 from tests.fakes.simple_index import build_simple_index, pytorch_like
 from tests.fakes.wheelhouse import build_torch, build_torch_family, build_wheel
 
@@ -75,7 +76,8 @@ def settings_for(
 
 
 def service_for(settings: Settings) -> VersionsService:
-    return VersionsService(settings, DataPaths(settings.data_dir), detect_gpu=lambda: None)
+    paths = DataPaths(settings.data_dir)
+    return VersionsService(settings, paths, guard=real_guard(paths), detect_gpu=lambda: None)
 
 
 async def collect(
@@ -131,7 +133,7 @@ async def test_cpu_falls_back_to_the_package_sources_and_accepts_their_cuda_buil
     events = await collect(service, "v0.4.0", "cpu")
     lines = logs(events)
     assert any("is not reachable" in line and "package sources instead" in line for line in lines)
-    assert any("CUDA 13.0 build (it runs on the CPU too" in line for line in lines)
+    assert any("CUDA 13.0 build; it runs on the CPU too" in line for line in lines)
     record = await service.get("v0.4.0")
     assert record is not None and (record.torch_version, record.torch_build) == (
         "2.6.0",

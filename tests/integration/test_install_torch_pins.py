@@ -9,6 +9,7 @@ import pytest
 from comfy_tui.errors import InstallError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.versions import VersionsService
+from tests.fakes.guards import real_guard
 from tests.fakes.node_fixtures import drain, nodes_service, nodes_settings_for
 from tests.fakes.node_repo import NodeCommit, NodeMirror
 
@@ -26,7 +27,8 @@ async def test_a_node_asking_for_another_torch_after_a_torch_none_install_is_ref
     settings = nodes_settings_for(
         data_dir, fake_upstream, node_mirror, wheelhouse, node_wheels, torch_one
     )
-    versions = VersionsService(settings, DataPaths(data_dir), detect_gpu=lambda: None)
+    paths = DataPaths(data_dir)
+    versions = VersionsService(settings, paths, guard=real_guard(paths), detect_gpu=lambda: None)
     await drain(versions.install("v0.3.77", "none"))
     record = await versions.get("v0.3.77")
     assert record is not None and record.torch_backend == "none"

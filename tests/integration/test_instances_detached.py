@@ -133,14 +133,13 @@ def test_cli_errors_are_one_line(tmp_path: Path, args: list[str], code: int, nee
 TUI_STAND_IN = """
 import asyncio, sys
 from pathlib import Path
-from comfy_tui.paths import DataPaths
+from comfy_tui.services.container import Services
 from comfy_tui.services.instances.launch import LaunchRequest
-from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.settings import Settings
 
 async def main():
-    svc = InstancesService(Settings(data_dir=Path(sys.argv[1]), base_port=int(sys.argv[2])),
-                           DataPaths(Path(sys.argv[1])), gpu_count=lambda: 0)
+    services = Services(Settings(data_dir=Path(sys.argv[1]), base_port=int(sys.argv[2])))
+    svc = services.instances
     async for event in svc.launch(LaunchRequest()):
         if type(event).__name__ == "Finished":
             print(event.detail.split()[0], flush=True)
@@ -152,16 +151,15 @@ asyncio.run(main())
 
 @pytest.fixture
 def tui(lab: Lab) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(
+    with subprocess.Popen(  # leaving the block closes its stdout and waits for it
         [sys.executable, "-c", TUI_STAND_IN, str(lab.root), str(lab.settings.base_port)],
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own group, like a terminal's foreground job
-    )
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
+    ) as proc:
+        yield proc
+        if proc.poll() is None:
+            proc.kill()
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGHUP])

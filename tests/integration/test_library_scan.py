@@ -96,7 +96,7 @@ async def test_bad_files_are_unreadable_and_the_scan_goes_on(data_dir: Path) -> 
     models = {m.name: m for m in await library.list_models()}
     assert summary.unreadable == 3
     assert models["good.safetensors"].status == "ok"
-    assert "100 MB" in models["claims-10gb.safetensors"].problem
+    assert "100.0 MiB" in models["claims-10gb.safetensors"].problem
     assert models["cut.gguf"].status == "unreadable"
 
 

@@ -45,7 +45,11 @@ async def launch(svc: InstancesService, env: dict[str, str]) -> tuple[list[str],
     events = [e async for e in svc.launch(LaunchRequest(env=env))]
     assert isinstance(events[-1], Finished), events
     instance_id = events[0].source if isinstance(events[0], LogLine) else ""
-    warnings = [e.text for e in events if isinstance(e, LogLine) and "wiring" in e.text]
+    warnings = [
+        e.text
+        for e in events
+        if isinstance(e, LogLine) and e.text.startswith("model library wiring")
+    ]
     argv = require_instance(svc.paths, instance_id).argv
     return warnings, " ".join(argv)
 

@@ -149,7 +149,11 @@ async def test_a_forced_torch_change_is_applied_and_pinned(
     ("requirements", "error", "needle"),
     [
         ("this is not ==== valid\n", InstallError, "requirements.txt cannot be installed"),
-        ("nodedep\n--index-url http://evil.example/simple\n", ValidationError, "'--index-url'"),
+        (
+            "nodedep\n--index-url http://evil.example/simple\n",
+            ValidationError,
+            "line 2: '--index-url http://evil",
+        ),
         ("no-such-package-anywhere\n", InstallError, "no-such-package-anywhere"),
     ],
 )
@@ -296,7 +300,7 @@ async def test_removing_a_version_keeps_the_shared_checkout(
     await drain(service.add(node_mirror.url(THING)))
     for tag in ("v0.3.77", "v0.4.0"):
         await drain(service.enable(await service.plan(THING, tag)))
-    versions = VersionsService(nodes_settings, DataPaths(data_dir))
+    versions = VersionsService(nodes_settings, DataPaths(data_dir), guard=service.guard)
     await versions.remove("v0.3.77")
     assert (data_dir / "nodes" / THING / "__init__.py").is_file()
     assert (await service.get(THING)).enabled_in == ("v0.4.0",)

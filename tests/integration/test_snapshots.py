@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from comfy_tui.errors import InstallError, NotFoundError, ValidationError
+from comfy_tui.errors import InstallError, NotFoundError, ValidationError, VersionInUseError
 from comfy_tui.events import Finished
 from comfy_tui.services.nodes import NodesService
 from comfy_tui.settings import Settings
+from tests.fakes.guards import fake_guard
 from tests.fakes.node_fixtures import (
     StepClock,
     drain,
@@ -166,8 +167,8 @@ async def test_restore_checks_first_and_changes_nothing_when_it_cannot(
         await drain(service.restore(TAG, saved.id))
     subprocess.run(["git", "-C", str(checkout), "checkout", "-q", "--", "."], check=True)
 
-    with pytest.raises(InstallError, match="is running: stop it first"):
-        await drain(nodes_service(nodes_settings, running_versions=_running).restore(TAG, saved.id))
+    with pytest.raises(VersionInUseError, match=f"cannot restore a snapshot of {TAG}: {TAG} :8188"):
+        await drain(nodes_service(nodes_settings, running={TAG: 1}).restore(TAG, saved.id))
     with pytest.raises(NotFoundError, match="no snapshot 1999"):
         await drain(service.restore(TAG, "1999"))
     with pytest.raises(ValidationError):
@@ -178,19 +179,16 @@ async def test_restore_checks_first_and_changes_nothing_when_it_cannot(
     assert len(await service.snapshots.list(TAG)) == count
 
 
-async def _running() -> dict[str, int]:
-    return {TAG: 1}
-
-
 async def test_remove_is_refused_while_a_running_instance_uses_the_node(
     nodes_settings: Settings, node_mirror: NodeMirror, data_dir: Path
 ) -> None:
     await install_versions(nodes_settings, TAG)
     node_mirror.add("Alpha")
-    service = nodes_service(nodes_settings, running_versions=_running)
+    service = nodes_service(nodes_settings)
     await drain(service.add(node_mirror.url("Alpha")))
     await enable(service, "Alpha")
-    with pytest.raises(InstallError, match=f"used by a running instance of {TAG}"):
+    service.guard = fake_guard(service.paths, {TAG: 1})
+    with pytest.raises(VersionInUseError, match=f"cannot remove Alpha: {TAG} :8188, id fake0"):
         await service.remove("Alpha")
     assert (data_dir / "nodes" / "Alpha").is_dir()
 

@@ -12,7 +12,6 @@ tests deliver ticks with `app.stats.sample_now()`, so no live timer changes a sn
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 import tempfile
 from collections.abc import Callable, Mapping
@@ -61,7 +60,7 @@ def make_test_app(
         release_service = GitHubReleases(built_settings, built.paths, sleep=sleep_forever)
     else:
         release_service = releases(built_settings, built)
-    built = dataclasses.replace(built, releases=release_service)
+    built.releases = release_service
     built.monitor = monitor if monitor is not None else monitor_boxes.h200()
     if instance_labels is not None:
         built.instance_labels = instance_labels

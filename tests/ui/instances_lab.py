@@ -7,12 +7,11 @@ are deterministic, and writes a fixed log file for the log view.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.container import Services
+from comfy_tui.services.container import Services, build_instances
 from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.services.instances.views import InstanceView
 from comfy_tui.store.instance_records import InstanceRecord
@@ -26,10 +25,8 @@ CLOCK = 1_800_000_000.0
 
 def _with_instances(make: Callable[[Services], InstancesService]) -> Callable[[Services], Services]:
     def swap(built: Services) -> Services:
-        instances = make(built)
-        return dataclasses.replace(
-            built, instances=instances, running_versions=instances.running_versions
-        )
+        built.instances = make(built)
+        return built
 
     return swap
 
@@ -41,12 +38,8 @@ def real_app(data_dir: Path, **settings: object) -> ComfyTuiApp:
         data_dir,
         settings=values,
         services=_with_instances(
-            lambda s: InstancesService(
-                s.settings,
-                s.paths,
-                gpu_count=lambda: 0,
-                hostname=lambda: "gpubox",
-                username=lambda: "me",
+            lambda s: build_instances(
+                s, gpu_count=lambda: 0, hostname=lambda: "gpubox", username=lambda: "me"
             )
         ),
     )
@@ -78,6 +71,9 @@ class FakeInstances(InstancesService):
         super().__init__(
             built.settings,
             built.paths,
+            guard=built.guard,
+            model_paths=built.library.map_into_version,
+            wiring=None,
             gpu_count=lambda: 2,
             clock=lambda: CLOCK,
             hostname=lambda: "gpubox",

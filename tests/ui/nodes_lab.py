@@ -19,6 +19,7 @@ from comfy_tui.core.node_plan import PackageChange
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.container import Services
 from comfy_tui.services.nodes import DepsPlan, NodeInfo, NodesOverview, NodesService, OwnNode
+from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store.snapshots import NodeState, Snapshot, save_snapshot
 from comfy_tui.ui.app import ComfyTuiApp
@@ -85,8 +86,10 @@ TORCH_PLAN = dataclasses.replace(
 class ScriptedNodes(NodesService):
     """Fixed overview and plans; everything else is the real service."""
 
-    def __init__(self, settings: Settings, paths: DataPaths, plan: DepsPlan = PLAN) -> None:
-        super().__init__(settings, paths)
+    def __init__(
+        self, settings: Settings, paths: DataPaths, plan: DepsPlan, guard: VersionGuard
+    ) -> None:
+        super().__init__(settings, paths, guard=guard)
         self.fixed_plan = plan
         self.overview_data = OVERVIEW
 
@@ -96,8 +99,18 @@ class ScriptedNodes(NodesService):
     async def enabled_in(self, name: str) -> list[str]:
         return [t for n in self.overview_data.nodes if n.name == name for t in n.enabled_in]
 
-    async def plan(self, name: str, tag: str, *, force: bool = False) -> DepsPlan:
-        return dataclasses.replace(self.fixed_plan, name=name, tag=tag, forced=force)
+    async def plan(
+        self,
+        name: str,
+        tag: str,
+        *,
+        force: bool = False,
+        allow_direct_refs: bool = False,
+        allow_builds: bool = False,
+    ) -> DepsPlan:
+        return dataclasses.replace(
+            self.fixed_plan, name=name, tag=tag, forced=force, builds_allowed=allow_builds
+        )
 
 
 def write_snapshots(data_dir: Path, tag: str = "v0.4.0") -> None:
@@ -117,7 +130,8 @@ def write_snapshots(data_dir: Path, tag: str = "v0.4.0") -> None:
 
 def nodes_app(data_dir: Path, plan: DepsPlan = PLAN) -> ComfyTuiApp:
     def services(built: Services) -> Services:
-        return dataclasses.replace(built, nodes=ScriptedNodes(built.settings, built.paths, plan))
+        built.nodes = ScriptedNodes(built.settings, built.paths, plan, built.guard)
+        return built
 
     return make_test_app(data_dir, services=services)
 

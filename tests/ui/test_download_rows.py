@@ -29,7 +29,7 @@ def test_a_row_fills_its_width_exactly(state: State, width: int) -> None:
 def test_an_active_row_shows_percent_speed_and_eta() -> None:
     row = str(row_content(item(State.ACTIVE, speed=3.5 * MIB, eta=21.4), 70))
     assert row.startswith("↓ a-rather-long")
-    assert row.endswith(" 25%   3.5 MiB/s   0:21")
+    assert row.endswith(" 25%   3.5 MiB/s    21s")
     assert "━" in row
 
 

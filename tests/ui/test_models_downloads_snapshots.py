@@ -6,7 +6,6 @@ The queue is frozen mid-download: fixed bytes, speeds and ETAs, nothing runs, no
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +69,8 @@ class StillQueue(DownloadQueue):
 
 
 def still(services: Services) -> Services:
-    return dataclasses.replace(services, downloads=StillQueue(services.settings, services.paths))
+    services.downloads = StillQueue(services.settings, services.paths)
+    return services
 
 
 async def open_models(pilot: Any) -> None:

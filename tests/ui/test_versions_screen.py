@@ -72,7 +72,7 @@ async def test_releases_and_installed_versions_newest_first_with_markers(
         ]  # fmt: skip
         rows = screen.query_one(VersionTable).rows_by_tag
         assert rows["v0.3.77"].status == "default · running 2" and rows["v0.3.77"].marker == "▶"
-        assert rows["v0.3.76"].status == "installed" and rows["v0.3.76"].size == "1.4 GB"
+        assert rows["v0.3.76"].status == "installed" and rows["v0.3.76"].size == "1.3 GiB"
         assert rows["v0.45.2"].status == "" and rows["v0.45.2"].released == "2026-11-12"
         assert "from GitHub just now · 3 installed · 1 prereleases hidden (p)" in status(screen)
         await pilot.press("p")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -23,11 +22,13 @@ from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.container import Services
 from comfy_tui.services.github import GitHubReleases
+from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
 from comfy_tui.store.version_records import VersionRecord, save_record, set_default
 from comfy_tui.ui.app import ComfyTuiApp
 from tests.fakes.fake_github import release
+from tests.fakes.guards import fake_guard
 from tests.ui.app_factory import make_test_app
 
 _BUSY = (WorkerState.PENDING, WorkerState.RUNNING)
@@ -95,8 +96,8 @@ def write_cache(data_dir: Path, age_s: float, tags: list[dict[str, Any]] | None 
 class ScriptedVersions(VersionsService):
     """The real service with a scripted `install`: `script[tag]` events, then wait on `gate`."""
 
-    def __init__(self, settings: Settings, paths: DataPaths) -> None:
-        super().__init__(settings, paths)
+    def __init__(self, settings: Settings, paths: DataPaths, guard: VersionGuard) -> None:
+        super().__init__(settings, paths, guard=guard)
         self.script: dict[str, list[Event]] = {}
         self.gates: dict[str, asyncio.Event] = {}
         self.cleaned: set[str] = set()
@@ -137,17 +138,17 @@ def versions_app(
     running: Mapping[str, int] | None = None,
     clock_now: float = T0,
 ) -> ComfyTuiApp:
-    """The app on `data_dir`, its releases from `github_api`, its installs scripted."""
+    """The app on `data_dir`, its releases from `github_api`, its installs scripted.
+    `running` (tag -> count) fakes live instances; without it the real guard looks."""
 
     def releases(settings: Settings, services: Services) -> GitHubReleases:
         return GitHubReleases(settings, services.paths, clock=lambda: clock_now, sleep=no_sleep)
 
-    async def running_versions() -> Mapping[str, int]:
-        return dict(running or {})
-
     def services(built: Services) -> Services:
-        scripted = ScriptedVersions(built.settings, built.paths)
-        return dataclasses.replace(built, versions=scripted, running_versions=running_versions)
+        if running is not None:
+            built.guard = fake_guard(built.paths, dict(running))
+        built.versions = ScriptedVersions(built.settings, built.paths, built.guard)
+        return built
 
     cache = data_dir / "metadata" / "github_cache.json"
     if cache.exists():  # point a prepared cache at this API

@@ -18,7 +18,7 @@ from comfy_tui.services.downloads.hf import (
     validate_repo_path,
     validate_revision,
 )
-from comfy_tui.services.downloads.meter import SpeedMeter, human_bytes, human_eta
+from comfy_tui.services.downloads.meter import SpeedMeter
 from comfy_tui.services.downloads.model import DownloadRequest, Kind, State, normalize_sha256
 from comfy_tui.services.downloads.names import (
     filename_from_disposition,
@@ -166,11 +166,6 @@ def test_speed_meter_and_eta() -> None:
     now[0] = 2.0
     meter.update(4000)
     assert meter.speed == 0.5 * 3000 + 0.5 * 1000
-    assert human_eta(None) == "--:--"
-    assert human_eta(61) == "1:01"
-    assert human_eta(3725) == "1:02:05"
-    assert human_bytes(512) == "512 B"
-    assert human_bytes(3 * 1024**3) == "3.0 GiB"
 
 
 def test_hf_urls() -> None:

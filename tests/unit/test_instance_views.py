@@ -6,8 +6,6 @@ import pytest
 
 from comfy_tui.services.instances.views import (
     InstanceView,
-    format_bytes,
-    format_uptime,
     tunnel_for,
     url_for,
 )
@@ -42,21 +40,14 @@ def test_url_and_tunnel(listen: str, url: str, tunnel: str) -> None:
     assert tunnel_for(rec(listen), "me", "box") == tunnel
 
 
+def test_handed_secrets_are_masked_in_the_json_view() -> None:
+    env = {"HF_TOKEN": "hf_abc", "MY_SERVICE_API_KEY": "k", "COMFY_LOGLEVEL": "debug"}
+    record = rec().evolve(user_env=env, env={**env, "PYTHONUNBUFFERED": "1"})
+    doc = InstanceView(record, "u", "t").to_json()
+    assert doc["env"] == {"HF_TOKEN": "***", "MY_SERVICE_API_KEY": "***", "COMFY_LOGLEVEL": "debug"}
+    assert "hf_abc" not in str(doc)
+
+
 def test_exposed_only_on_all_interfaces() -> None:
     assert InstanceView(rec("0.0.0.0"), "u", "t").exposed
     assert not InstanceView(rec(), "u", "t").exposed
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(None, "-"), (5.9, "5s"), (125, "2m05s"), (7260, "2h01m"), (90000, "1d01h")],
-)
-def test_format_uptime(seconds: float | None, text: str) -> None:
-    assert format_uptime(seconds) == text
-
-
-def test_format_bytes() -> None:
-    assert format_bytes(None) == "-"
-    assert format_bytes(512) == "512 B"
-    assert format_bytes(900 * 1024 * 1024) == "900.0 MiB"
-    assert format_bytes(3 * 1024**3) == "3.0 GiB"

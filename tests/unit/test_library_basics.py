@@ -82,8 +82,8 @@ def test_fts_query_is_always_safe(text: str | None, query: str | None) -> None:
 def test_sizes_and_counts() -> None:
     assert format_bytes(None) == "—"
     assert format_bytes(512) == "512 B"
-    assert format_bytes(1536) == "1.5 KB"
-    assert format_bytes(6_938_040_682) == "6.5 GB"
+    assert format_bytes(1536) == "1.5 KiB"
+    assert format_bytes(6_938_040_682) == "6.5 GiB"
     assert format_count(None) == "—"
     assert format_count(999) == "999"
     assert format_count(859_520_964) == "860M"

@@ -31,7 +31,7 @@ def test_a_header_claiming_10_gb_is_unreadable_without_reading_it(tmp_path: Path
     path.write_bytes(struct.pack("<Q", 10 * 1024**3) + b"{}")
     info = read_header(path)
     assert info.status == "unreadable"
-    assert "over the 100 MB limit" in info.problem
+    assert "over the 100.0 MiB limit" in info.problem
     assert MAX_HEADER_BYTES == 100 * 1024 * 1024
 
 

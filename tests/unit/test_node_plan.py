@@ -8,7 +8,6 @@ import pytest
 
 from comfy_tui.core.node_plan import (
     PackageChange,
-    check_requirements_text,
     clone_source,
     diff_packages,
     mirror_url,
@@ -16,6 +15,7 @@ from comfy_tui.core.node_plan import (
     parse_changes,
     parse_freeze,
     requirement_names,
+    source_build_names,
     torch_changes,
     validate_node_name,
 )
@@ -80,11 +80,15 @@ def test_mirror_urls() -> None:
     assert clone_source("https://m.example/x", url) == "https://m.example/x/owner/Repo.git"
 
 
-def test_pip_options_in_requirements_are_refused() -> None:
-    check_requirements_text("numpy>=1.25\n# a comment\nopencv-python  # cv\n\n")
-    for line in ("--index-url https://x/simple", "-e .", "--extra-index-url=https://x", "-r a"):
-        with pytest.raises(ValidationError, match=r"requirements\.txt line 2"):
-            check_requirements_text(f"numpy\n{line}\n")
+def test_source_build_names_from_uv_no_build_errors() -> None:
+    lines = [
+        "error: Failed to build `evilpkg @ file:///tmp/wheels/evilpkg-1.0.tar.gz`",
+        "  cause: Building source distributions for `evilpkg` is disabled",
+        "hint: Wheels are required for `Other_Pkg` because building from source is disabled",
+        "error: something else about `numpy`",
+    ]
+    assert source_build_names(lines) == ["evilpkg", "Other_Pkg"]
+    assert source_build_names(["Resolved 3 packages"]) == []
 
 
 def test_requirement_names() -> None:

@@ -41,11 +41,19 @@ def test_folders_are_created_on_demand_with_a_private_root(tmp_path: Path) -> No
     assert paths.nodes_dir().is_dir()
 
 
-def test_existing_root_is_made_private(tmp_path: Path) -> None:
+def test_an_existing_root_and_its_folders_keep_their_mode(tmp_path: Path) -> None:
     root = tmp_path / "data"
-    root.mkdir(mode=0o755)
-    DataPaths(root).ensure_root()
-    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    (root / "metadata").mkdir(parents=True)
+    root.chmod(0o750)
+    (root / "metadata").chmod(0o770)
+    paths = DataPaths(root)
+    paths.ensure_root()
+    paths.version_records_dir()
+    paths.logs_dir()
+    assert stat.S_IMODE(root.stat().st_mode) == 0o750
+    assert stat.S_IMODE((root / "metadata").stat().st_mode) == 0o770
+    assert stat.S_IMODE((root / "metadata" / "versions").stat().st_mode) == 0o700  # new
+    assert stat.S_IMODE((root / "logs").stat().st_mode) == 0o700
 
 
 def test_styles_dir_has_the_stylesheets() -> None:

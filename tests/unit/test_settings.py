@@ -113,6 +113,9 @@ def test_tokens_are_masked_and_hidden_from_repr(data_dir: Path) -> None:
         ("find_links = 'file:///w'", ["find_links", "array"]),
         ('listen = "a b"', ["listen"]),
         ('keymap = "f1"', ["keymap", "table"]),
+        ('base_port = "8200"', ["base_port", "integer port", "string '8200'"]),
+        ('[keymap]\nmode-modles = "f2"', ["keymap", "unknown binding id", "'mode-models'"]),
+        ('[keymap]\nfly = "f2"', ["keymap", "unknown binding id 'fly'", "README"]),
         ("colour = 1", ["unknown key 'colour'", "known keys"]),
         ("base_port = [", ["malformed TOML"]),
         ("\xff", ["settings"]),
@@ -134,6 +137,19 @@ def test_bad_environment_value_names_the_variable(data_dir: Path) -> None:
         load_settings(data_dir, {"COMFY_TUI_BASE_PORT": "0"})
     assert "environment variable COMFY_TUI_BASE_PORT" in str(info.value)
     assert "base_port" in str(info.value)
+
+
+def test_a_utf8_bom_is_accepted(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "settings.toml").write_bytes(b"\xef\xbb\xbfbase_port = 8200\n")
+    assert load_settings(data_dir, {}).base_port == 8200
+
+
+def test_every_binding_id_of_the_keymap_setting_rebinds_a_key(data_dir: Path) -> None:
+    from comfy_tui.core.binding_ids import BINDING_IDS
+
+    write(data_dir, "[keymap]\n" + "".join(f'{i} = "f9"\n' for i in sorted(BINDING_IDS)))
+    assert set(load_settings(data_dir, {}).keymap) == BINDING_IDS
 
 
 def test_non_utf8_file_is_a_settings_error(data_dir: Path) -> None:
@@ -250,6 +266,7 @@ def test_nodes_mirror_default_file_environment_and_bad_values(data_dir: Path) ->
 def test_download_settings_defaults(data_dir: Path) -> None:
     s = load_settings(data_dir, {})
     assert s.max_downloads == 2
+    assert s.download_segments == 4
     assert s.civitai_api == "https://civitai.com"
     assert s.civitai_token is None
     assert s.allow_local_downloads is False
@@ -287,6 +304,8 @@ def test_download_settings_from_file_and_environment(data_dir: Path) -> None:
     [
         ("max_downloads = 0", {}, "max_downloads"),
         ("max_downloads = 17", {}, "max_downloads"),
+        ("download_segments = 0", {}, "download_segments"),
+        ("", {"COMFY_TUI_DOWNLOAD_SEGMENTS": "x"}, "download_segments"),
         ('max_downloads = "2"', {}, "max_downloads"),
         ("allow_local_downloads = 1", {}, "allow_local_downloads"),
         ('civitai_api = "http://civitai.example"', {}, "civitai_api"),
@@ -309,4 +328,13 @@ def test_model_mapping(data_dir: Path) -> None:
     assert load_settings(data_dir, {"COMFY_TUI_MODEL_MAPPING": "yaml"}).model_mapping == "yaml"
     write(data_dir, 'model_mapping = "copy"\n')
     with pytest.raises(SettingsError, match="model_mapping"):
+        load_settings(data_dir, {})
+
+
+def test_pass_env_names_variables(data_dir: Path) -> None:
+    assert load_settings(data_dir, {}).pass_env == ()
+    env = {"COMFY_TUI_PASS_ENV": "HF_TOKEN  CIVITAI_API_TOKEN HF_TOKEN"}
+    assert load_settings(data_dir, env).pass_env == ("HF_TOKEN", "CIVITAI_API_TOKEN")
+    write(data_dir, 'pass_env = ["HF_TOKEN", "bad name"]\n')
+    with pytest.raises(SettingsError, match=r"key 'pass_env'.*'bad name' is not a variable name"):
         load_settings(data_dir, {})

@@ -6,7 +6,7 @@ from datetime import UTC, timedelta, timezone
 
 import pytest
 
-from comfy_tui.core.timefmt import format_age, format_clock, format_date, format_size, parse_iso
+from comfy_tui.core.timefmt import format_age, format_clock, format_date, parse_iso
 
 
 @pytest.mark.parametrize(
@@ -28,17 +28,3 @@ def test_dates() -> None:
     assert format_date("") == "—" and format_date("soon") == "—"
     assert parse_iso("2025-11-20T12:00:00Z") is not None
     assert parse_iso("2025-11-20") is not None and parse_iso("x") is None
-
-
-@pytest.mark.parametrize(
-    ("size", "text"),
-    [
-        (None, "—"),
-        (512, "512 B"),
-        (12_300, "12 kB"),
-        (820_000_000, "820.0 MB"),
-        (1_400_000_000, "1.4 GB"),
-    ],
-)
-def test_format_size(size: int | None, text: str) -> None:
-    assert format_size(size) == text

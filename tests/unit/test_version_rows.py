@@ -31,7 +31,7 @@ def test_rows_merge_releases_and_installed_versions_newest_first() -> None:
     by_tag = {r.tag: r for r in rows}
     assert by_tag["v0.45.2"].status == "installing 42%" and by_tag["v0.45.2"].marker == "◌"
     assert by_tag["v0.3.77"].status == "default · running 2" and by_tag["v0.3.77"].marker == "▶"
-    assert by_tag["v0.3.77"].size == "1.4 GB" and by_tag["v0.3.77"].released == "2025-11-21"
+    assert by_tag["v0.3.77"].size == "1.3 GiB" and by_tag["v0.3.77"].released == "2025-11-21"
     assert by_tag["v0.5.0"].released == "—" and by_tag["v0.5.0"].marker == "●"
 
 

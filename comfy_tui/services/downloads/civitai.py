@@ -21,6 +21,7 @@ from comfy_tui.errors import NetworkError, NotFoundError, ValidationError
 from comfy_tui.services.downloads.model import DownloadError, normalize_sha256
 from comfy_tui.services.downloads.names import sanitize_filename
 from comfy_tui.services.downloads.urls import check_download_url, origin
+from comfy_tui.services.net import Network
 
 CIVITAI_DOMAINS = ("civitai.com", "civitai.red")
 
@@ -86,13 +87,14 @@ def parse_civitai_url(url: str) -> CivitaiRef:
 
 
 async def _get_json(
-    session: aiohttp.ClientSession, url: str, token: str | None, what: str
+    session: aiohttp.ClientSession, url: str, token: str | None, what: str, network: Network
 ) -> dict[str, Any]:
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     try:
-        async with session.get(url, headers=headers, allow_redirects=False) as response:
+        options = network.request_options(url, headers)
+        async with session.get(url, allow_redirects=False, **options) as response:
             if response.status in (401, 403):
                 raise DownloadError(
                     f"CivitAI refused access to {what} (HTTP {response.status}):"
@@ -135,22 +137,26 @@ async def resolve_civitai(
     token: str | None,
     allow_local: bool,
     timeout: float = 30.0,
+    network: Network | None = None,
 ) -> CivitaiFile:
     """Ask the API which file `ref` means. Raises a one-line error for each way it can fail."""
     api = api_base.rstrip("/")
     client_timeout = aiohttp.ClientTimeout(total=timeout)
-    async with aiohttp.ClientSession(timeout=client_timeout) as session:
+    network = network or Network.from_env()
+    async with network.session(timeout=client_timeout) as session:
         if ref.version_id is not None and ref.model_id is None:
             what = f"model version {ref.version_id}"
             version = await _get_json(
-                session, f"{api}/api/v1/model-versions/{ref.version_id}", token, what
+                session, f"{api}/api/v1/model-versions/{ref.version_id}", token, what, network
             )
             model = version.get("model") if isinstance(version.get("model"), dict) else {}
             model_type = (model or {}).get("type")
             model_id = _as_int(version.get("modelId"))
         else:
             what = f"model {ref.model_id}"
-            model = await _get_json(session, f"{api}/api/v1/models/{ref.model_id}", token, what)
+            model = await _get_json(
+                session, f"{api}/api/v1/models/{ref.model_id}", token, what, network
+            )
             versions = [v for v in model.get("modelVersions") or [] if isinstance(v, dict)]
             if ref.version_id is not None:
                 versions = [v for v in versions if v.get("id") == ref.version_id]

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from comfy_tui.core.units import format_bytes, format_duration, format_rate
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.events import Progress
-from comfy_tui.services.downloads.meter import human_bytes, human_eta
 from comfy_tui.services.downloads.model import (
     AlreadyExistsError,
     ChecksumError,
@@ -38,8 +38,8 @@ def check_disk(
     if free < need + DISK_RESERVE:
         keep = " (the partial file is kept)" if offset else ""
         raise DownloadError(
-            f"not enough disk space for {name}: {human_bytes(need)} needed,"
-            f" {human_bytes(free)} free in {directory}{keep}",
+            f"not enough disk space for {name}: {format_bytes(need)} needed,"
+            f" {format_bytes(free)} free in {directory}{keep}",
             resumable=offset > 0,
         )
 
@@ -48,7 +48,7 @@ def write_error(exc: OSError, name: str | None, kept: int) -> DownloadError:
     """A failed write (a full disk, most likely): the part keeps what was written."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DownloadError(
-            f"the disk is full while writing {name} ({human_bytes(kept)} kept):"
+            f"the disk is full while writing {name} ({format_bytes(kept)} kept):"
             " free some space, then resume",
             resumable=True,
         )
@@ -58,9 +58,9 @@ def write_error(exc: OSError, name: str | None, kept: int) -> DownloadError:
 def progress(name: str | None, done: int, total: int | None, speed: float | None,
              eta: float | None) -> Progress:  # fmt: skip
     fraction = min(1.0, done / total) if total else 0.0
-    rate = f"{human_bytes(speed)}/s" if speed else "-- /s"
-    of = human_bytes(total) if total is not None else "?"
-    detail = f"{human_bytes(done)} / {of}, {rate}, ETA {human_eta(eta)}"
+    rate = format_rate(speed or None, unknown="-- /s")
+    of = format_bytes(total) if total is not None else "?"
+    detail = f"{format_bytes(done)} / {of}, {rate}, ETA {format_duration(eta, unknown='--')}"
     return Progress(f"download {name}", fraction, done, total, detail)
 
 

@@ -7,6 +7,7 @@ is checked (`urls.check_hop`) and the Bearer token is sent only to the first URL
 from __future__ import annotations
 
 import asyncio
+import collections
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.downloads.model import DownloadError
 from comfy_tui.services.downloads.urls import MAX_REDIRECTS, check_hop, origin
+from comfy_tui.services.net import Network
 
 NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -71,6 +73,21 @@ class Validator:
         return False
 
 
+def leftover(content: aiohttp.StreamReader) -> bytes:
+    """The body bytes aiohttp had received but not handed out when the connection broke.
+
+    Its ``readany`` raises the connection error before returning what is still buffered, so
+    under load a whole megabyte that did arrive would be asked for again. These bytes come
+    from the reader's buffer (empty if a future aiohttp keeps it elsewhere).
+    """
+    buffer = getattr(content, "_buffer", None)
+    if not isinstance(buffer, collections.deque) or not buffer:
+        return b""
+    offset = getattr(content, "_buffer_offset", 0)
+    data = b"".join(bytes(piece) for piece in buffer)
+    return data[offset:] if isinstance(offset, int) else data
+
+
 def parse_content_range(value: str | None) -> tuple[int, int, int | None] | None:
     """(first byte, last byte, total or None) of a 206's Content-Range."""
     match = _CONTENT_RANGE.fullmatch((value or "").strip())
@@ -90,9 +107,20 @@ def host_of(url: str) -> str:
     return urllib.parse.urlsplit(url).hostname or url
 
 
+def proxy_error(status: int) -> DownloadError:
+    if status == 407:
+        return DownloadError(
+            "the proxy asks for credentials (HTTP 407): put them in HTTPS_PROXY / HTTP_PROXY"
+            " (http://user:password@proxy:port)"
+        )
+    return DownloadError(f"the proxy refused the connection (HTTP {status})")
+
+
 def status_error(status: int, url: str) -> DownloadError:
     """The generic one-line error for a final answer that is not 200/206 (and not retried)."""
     where = redact_url(url)
+    if status == 407:
+        return proxy_error(status)
     if status in (401, 403):
         return DownloadError(f"access denied (HTTP {status}) to {where}: it may need a token")
     if status in (404, 410):
@@ -108,8 +136,10 @@ async def open_following(
     token: str | None,
     allow_local: bool,
     on_response: Callable[[Mapping[str, str]], None] | None = None,
+    network: Network | None = None,
 ) -> tuple[aiohttp.ClientResponse, str]:
-    """GET `url`, following redirects by hand. Returns the final response and its URL.
+    """GET `url`, following redirects by hand (each hop through `network`'s proxy for it).
+    Returns the final response and its URL.
 
     Raises `Retry` when a host cannot be reached, `DownloadError` for a refused redirect
     target, a redirect without Location, or more than `MAX_REDIRECTS` redirects.
@@ -120,7 +150,15 @@ async def open_following(
         if token and origin(url) == origin(first):
             sent["Authorization"] = f"Bearer {token}"
         try:
-            response = await session.get(url, headers=sent, allow_redirects=False)
+            options = (network or Network()).request_options(url, sent)
+            response = await session.get(url, allow_redirects=False, **options)
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise DownloadError(
+                f"the certificate of {host_of(url)} is not trusted ({exc.certificate_error});"
+                " if your company's CA signs it, set SSL_CERT_FILE to its bundle"
+            ) from None
+        except aiohttp.ClientHttpProxyError as exc:
+            raise proxy_error(exc.status) from None
         except NETWORK_ERRORS as exc:
             raise Retry(f"cannot reach {host_of(url)} ({type(exc).__name__})") from None
         if on_response is not None:

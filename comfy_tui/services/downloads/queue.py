@@ -20,6 +20,7 @@ import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from comfy_tui.errors import ComfyTuiError, LockBusyError, NetworkError
@@ -351,7 +352,10 @@ class DownloadQueue:
 
     async def _save(self, item: DownloadItem) -> None:
         self._set(item)
-        await asyncio.to_thread(save_item, self.paths.downloads_queue(), item)
+        keep = self.settings.download_history_keep
+        await asyncio.to_thread(
+            partial(save_item, self.paths.downloads_queue(), item, history_keep=keep)
+        )
 
 
 def _with_filename(spec: DownloadSpec, filename: str) -> DownloadSpec:

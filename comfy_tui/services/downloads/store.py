@@ -143,9 +143,28 @@ def load_items(path: Path) -> list[DownloadItem]:
     return sorted(found, key=lambda i: i.added_at)
 
 
-def save_item(path: Path, item: DownloadItem) -> None:
+_HISTORY = frozenset({"done", "cancelled"})
+
+
+def _prune_history(entries: list[dict[str, Any]], keep: int) -> list[dict[str, Any]]:
+    """Only the newest `keep` finished (done or cancelled) entries stay; others all stay."""
+    finished = [e for e in entries if e.get("state") in _HISTORY]
+    if len(finished) <= keep:
+        return entries
+
+    def when(e: dict[str, Any]) -> float:
+        value = e.get("finished_at") or e.get("added_at") or 0.0
+        return float(value) if isinstance(value, int | float) else 0.0
+
+    newest = sorted(finished, key=when, reverse=True)[:keep]
+    kept = {id(e) for e in newest}
+    return [e for e in entries if e.get("state") not in _HISTORY or id(e) in kept]
+
+
+def save_item(path: Path, item: DownloadItem, *, history_keep: int | None = None) -> None:
     """Insert or replace the entry with `item.id` (blocking); its full URL goes to the vault
-    while it is unfinished, and leaves the vault once it is not."""
+    while it is unfinished, and leaves the vault once it is not. With `history_keep`, only
+    that many finished entries are remembered (the newest)."""
     source = item.request.source
     secret = has_url_secret(source) and not item.needs_url and item.state in _UNFINISHED
     keep_url(path, item.id, source if secret else None)
@@ -160,6 +179,8 @@ def save_item(path: Path, item: DownloadItem) -> None:
                 break
         else:
             entries.append(entry)
+        if history_keep is not None:
+            entries = _prune_history(entries, history_keep)
         return {**doc, "items": entries}
 
     update_json(path, change, schema=SCHEMA, default=_EMPTY)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from comfy_tui.services.instances.command import port_in_argv
 from comfy_tui.services.instances.ports import probe_host
 from comfy_tui.store.instance_records import InstanceRecord
+
+if TYPE_CHECKING:  # aiohttp is imported when a probe runs, not by `ps` with nothing live
+    import aiohttp
 
 PROBE_TIMEOUT_S = 2.0
 MAX_BODY = 1024 * 1024
@@ -64,6 +65,8 @@ async def probe(
     session: aiohttp.ClientSession, record: InstanceRecord, *, with_queue: bool = True
 ) -> Probe:
     """Ask the instance's port who it is and, if it is ours, how long its queue is."""
+    import aiohttp
+
     url = base_url(record)
     try:
         stats = await get_json(session, f"{url}/system_stats")
@@ -85,5 +88,7 @@ async def probe(
 
 def new_session(timeout_s: float = PROBE_TIMEOUT_S) -> aiohttp.ClientSession:
     """A session for loopback probes: short timeouts, no proxies from the environment."""
+    import aiohttp
+
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     return aiohttp.ClientSession(timeout=timeout, trust_env=False)

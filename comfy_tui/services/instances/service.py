@@ -1,11 +1,15 @@
 """InstancesService: the one API the TUI and the CLI use to launch, list, stop and restart.
 
-    svc = InstancesService(settings, paths)
+    svc = InstancesService(settings, paths, guard=..., model_paths=..., wiring=...)
     record = await svc.start(LaunchRequest("v0.3.77"))       # spawned, not ready yet
     async for event in svc.wait_ready(record.id): ...         # LogLine / Progress / Finished
     async for event in svc.launch(LaunchRequest(...)): ...    # both at once
     views = await svc.refresh()                               # reattach + health + usage
     await svc.stop(record.id)
+
+The guard (which versions run, the version lock) and the model library (`model_paths`, the
+`wiring` check) are required: `services/container.py` wires them for every front end, so a
+launch from the CLI and one from the TUI build the same command line.
 
 Instances run under a detached supervisor and outlive the process that launched them;
 any later comfy-tui process picks them up again through `refresh`.
@@ -14,28 +18,26 @@ any later comfy-tui process picks them up again through `refresh`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import getpass
 import socket
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
-
-import aiohttp
 
 from comfy_tui.errors import NotFoundError, ValidationError
 from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.instances.gpus import GpuCount, nvml_gpu_count
 from comfy_tui.services.instances.health import PROBE_TIMEOUT_S, base_url, get_json, new_session
-from comfy_tui.services.instances.identity import any_alive
 from comfy_tui.services.instances.launch import LaunchRequest, Plan, plan_launch, request_of
 from comfy_tui.services.instances.ready import wait_ready
 from comfy_tui.services.instances.spawn import spawn_supervisor, wait_for_child
 from comfy_tui.services.instances.stop import stop_instance
 from comfy_tui.services.instances.views import InstanceView, tunnel_for, url_for
 from comfy_tui.services.instances.watch import Watcher
+from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store.instance_records import (
     InstanceRecord,
@@ -63,15 +65,19 @@ class InstancesService:
         settings: Settings,
         paths: DataPaths,
         *,
+        guard: VersionGuard,
+        model_paths: ModelPaths,
+        wiring: WiringCheck | None,
         gpu_count: GpuCount = nvml_gpu_count,
         clock: Callable[[], float] = time.time,
         hostname: Callable[[], str] = socket.gethostname,
         username: Callable[[], str] = getpass.getuser,
         probe_timeout: float = PROBE_TIMEOUT_S,
-        model_paths: ModelPaths | None = None,
-        wiring: WiringCheck | None = None,
     ) -> None:
+        """`model_paths` makes the library visible to a version before each launch;
+        `wiring` (None with symlink mapping) checks what a ready ComfyUI reports."""
         self.settings = settings
+        self.guard = guard
         self.paths = paths
         self.clock = clock
         self._gpu_count_fn = gpu_count
@@ -107,13 +113,7 @@ class InstancesService:
             record, self.url(record), self.tunnel(record), uptime, queue, usage[0], usage[1]
         )
 
-    async def _model_paths_config(self, tag: str) -> Path | None:
-        """The generated extra_model_paths.yaml for `tag` (written by the model library)."""
-        if self._model_paths is None:
-            return None
-        return await self._model_paths(tag)
-
-    def _version(self, tag: str | None) -> VersionRecord:
+    def _tag(self, tag: str | None) -> str:
         if tag is None:
             tag = get_default(self.paths)
             if tag is None:
@@ -121,7 +121,9 @@ class InstancesService:
                     "no version given and no default version set "
                     "(install one, or run: comfy-tui default TAG)"
                 )
-        tag = validate_tag(tag)
+        return validate_tag(tag)
+
+    def _version(self, tag: str) -> VersionRecord:
         version = load_record(self.paths, tag)
         if version is None:
             raise NotFoundError(f"version {tag} is not installed (see: comfy-tui versions)")
@@ -131,17 +133,24 @@ class InstancesService:
     async def start(
         self, request: LaunchRequest, *, previous: InstanceRecord | None = None
     ) -> InstanceRecord:
-        """Plan, record and spawn one instance; returns once ComfyUI's process exists."""
-        version = await asyncio.to_thread(self._version, request.version)
-        plan = Plan(
-            version=version,
-            listen=self.settings.listen,
-            base_port=self.settings.base_port,
-            gpu_count=await self.gpu_count(),
-            model_paths_config=await self._model_paths_config(version.tag),
-            previous=previous,
-        )
-        record = await asyncio.to_thread(plan_launch, self.paths, request, plan, spawn_supervisor)
+        """Plan, record and spawn one instance; returns once ComfyUI's process exists.
+
+        The version's lock is held shared from the check that it is installed until the run
+        record is written and the supervisor spawned, so no remove or restore runs between."""
+        tag = await asyncio.to_thread(self._tag, request.version)
+        gpu_count = await self.gpu_count()
+        async with self.guard.launching(tag):
+            version = await asyncio.to_thread(self._version, tag)
+            plan = Plan(
+                version=version,
+                listen=self.settings.listen,
+                base_port=self.settings.base_port,
+                gpu_count=gpu_count,
+                model_paths_config=await self._model_paths(version.tag),
+                previous=previous,
+            )
+            spawn = functools.partial(spawn_supervisor, pass_env=self.settings.pass_env)
+            record = await asyncio.to_thread(plan_launch, self.paths, request, plan, spawn)
         record = await asyncio.to_thread(wait_for_child, self.paths, record.id)
         await asyncio.to_thread(prune_finished, self.paths)
         return record
@@ -163,6 +172,8 @@ class InstancesService:
         say what it lacks of the library; nothing when it does not answer (older versions)."""
         if self._wiring is None:
             return []
+        import aiohttp  # only here: `ps` and `stop` never need it
+
         try:
             async with new_session() as session:
                 reported = await get_json(session, f"{base_url(record)}/internal/folder_paths")
@@ -232,20 +243,10 @@ class InstancesService:
 
     async def running_versions(self) -> Mapping[str, int]:
         """Version tag → how many of its instances are alive now."""
-        records = await asyncio.to_thread(_live_records, self.paths)
-        return dict(Counter(r.version for r in records))
+        return await self.guard.running_versions()
 
     async def running_tags(self) -> set[str]:
         return set(await self.running_versions())
 
     async def is_running(self, tag: str) -> bool:
         return tag in await self.running_versions()
-
-
-def _live_records(paths: DataPaths) -> list[InstanceRecord]:
-    return [r for r in list_instances(paths) if r.live and any_alive(r)]
-
-
-def is_version_running(paths: DataPaths, tag: str) -> bool:
-    """Blocking check for callers outside the event loop (the version remove guard)."""
-    return any(r.version == tag for r in _live_records(paths))

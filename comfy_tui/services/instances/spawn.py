@@ -13,11 +13,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import comfy_tui
 from comfy_tui.errors import ProcessError
 from comfy_tui.paths import DataPaths
+from comfy_tui.services.childenv import child_environ
 from comfy_tui.services.instances.identity import create_time, supervisor_alive
 from comfy_tui.services.instances.reasons import exit_reason
 from comfy_tui.store.instance_records import InstanceRecord, load_instance, update_instance
@@ -40,8 +42,13 @@ def open_log(path: Path) -> int:
     return fd
 
 
-def spawn_supervisor(paths: DataPaths, record: InstanceRecord) -> InstanceRecord:
-    """Start the supervisor for `record` (already saved) and note its pid in the record."""
+def spawn_supervisor(
+    paths: DataPaths, record: InstanceRecord, *, pass_env: Iterable[str] = ()
+) -> InstanceRecord:
+    """Start the supervisor for `record` (already saved) and note its pid in the record.
+
+    Its environment, which ComfyUI inherits, is ours without comfy-tui's secrets
+    (`child_environ`) except the variables named in `pass_env`, plus the record's own."""
     fd = open_log(Path(record.log_path))
     log_start = os.fstat(fd).st_size
     try:
@@ -54,7 +61,7 @@ def spawn_supervisor(paths: DataPaths, record: InstanceRecord) -> InstanceRecord
             stdin=subprocess.DEVNULL,
             stdout=fd,
             stderr=fd,
-            env={**os.environ, **record.env},
+            env=child_environ(keep=pass_env, extra=record.env),
             start_new_session=True,
             close_fds=True,
         )

@@ -89,6 +89,7 @@ class Supervisor:
         child = subprocess.Popen(
             list(record.argv),
             cwd=record.cwd,
+            env=dict(os.environ),  # built for ComfyUI by spawn_supervisor (child_environ)
             stdin=subprocess.DEVNULL,
             close_fds=True,
         )

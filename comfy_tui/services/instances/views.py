@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from comfy_tui.services.childenv import mask_env
 from comfy_tui.services.instances.ports import bind_hosts, listens_everywhere
 from comfy_tui.store.instance_records import InstanceRecord
 from comfy_tui.validate import is_loopback_host
@@ -66,6 +67,7 @@ class InstanceView:
             "log": r.log_path,
             "started_at": r.started_at,
             "argv": list(r.argv),
+            "env": mask_env(r.user_env),  # what the user handed this instance, secrets masked
         }
 
 
@@ -90,30 +92,6 @@ def tunnel_for(record: InstanceRecord, user: str, hostname: str) -> str:
     else:
         target = f"[{first}]" if ":" in first else first
     return f"ssh -L {record.port}:{target}:{record.port} {user}@{hostname}"
-
-
-def format_uptime(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
-
-
-def format_bytes(n: int | None) -> str:
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit in ("B", "KiB") else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"
 
 
 def format_percent(p: float | None) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from comfy_tui.services.instances.views import format_uptime
+from comfy_tui.core.units import format_duration
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class JobState:
         if not parts:
             if self.last is not None:
                 word = "last" if self.last.ok else "failed"
-                return f"{word} {format_uptime(self.last.duration_s)}"
+                return f"{word} {format_duration(self.last.duration_s, unknown='-')}"
             return "idle"
         return " · ".join(parts)
 
@@ -240,7 +240,8 @@ class JobTracker:
         self.state = replace(self.state, last=outcome)
         if outcome.ok:
             files = ", ".join(outcome.outputs) or "no output files"
-            text = f"prompt {prompt_id} finished in {format_uptime(outcome.duration_s)}: {files}"
+            took = format_duration(outcome.duration_s, unknown="-")
+            text = f"prompt {prompt_id} finished in {took}: {files}"
             kind = "finished"
         else:
             text = f"prompt {prompt_id} failed at {outcome.error_node or '?'}: {outcome.error}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from comfy_tui.core.units import format_bytes
 from comfy_tui.services.library.safetensors import MAX_HEADER_BYTES, HeaderError
 
 __all__ = ["GgufHeader", "read_gguf_header"]
@@ -71,7 +72,7 @@ class _Reader:
     def take(self, n: int) -> bytes:
         self.consumed += n
         if self.consumed > MAX_HEADER_BYTES:
-            raise HeaderError(f"header runs past the {MAX_HEADER_BYTES // 1024**2} MB limit")
+            raise HeaderError(f"header runs past the {format_bytes(MAX_HEADER_BYTES)} limit")
         data = self.f.read(n)
         if len(data) < n:
             raise HeaderError("truncated: the file ends inside the GGUF header")

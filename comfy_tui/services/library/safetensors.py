@@ -14,6 +14,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from comfy_tui.core.units import format_bytes
+
 __all__ = [
     "MAX_HEADER_BYTES",
     "HeaderError",
@@ -56,10 +58,6 @@ class SafetensorsHeader:
         return tuple(sorted({t.dtype for t in self.tensors.values()}))
 
 
-def _size_text(n: int) -> str:
-    return f"{n / 1024**2:,.0f} MB" if n >= 1024**2 else f"{n:,} bytes"
-
-
 def parse_header(raw: bytes, data_bytes: int | None = None) -> SafetensorsHeader:
     """Validate the JSON header; `data_bytes` (file size minus header) bounds tensor offsets."""
     try:
@@ -94,8 +92,8 @@ def parse_header(raw: bytes, data_bytes: int | None = None) -> SafetensorsHeader
         end = max(end, offsets[1])
     if data_bytes is not None and end > data_bytes:
         raise HeaderError(
-            f"truncated: tensor data ends at {_size_text(end)} but the file holds "
-            f"{_size_text(data_bytes)} after the header"
+            f"truncated: tensor data ends at {format_bytes(end)} but the file holds "
+            f"{format_bytes(data_bytes)} after the header"
         )
     return SafetensorsHeader(tensors, metadata)
 
@@ -110,13 +108,13 @@ def read_safetensors_header(path: Path) -> SafetensorsHeader:
         (length,) = struct.unpack("<Q", prefix)
         if length > MAX_HEADER_BYTES:
             raise HeaderError(
-                f"header claims {_size_text(length)}, over the "
-                f"{MAX_HEADER_BYTES // 1024**2} MB limit"
+                f"header claims {format_bytes(length)}, over the "
+                f"{format_bytes(MAX_HEADER_BYTES)} limit"
             )
         if length > size - 8:
             raise HeaderError(
-                f"truncated: header claims {_size_text(length)} but the file has "
-                f"{_size_text(size - 8)} after the length"
+                f"truncated: header claims {format_bytes(length)} but the file has "
+                f"{format_bytes(size - 8)} after the length"
             )
         raw = f.read(length)
     if len(raw) < length:

@@ -288,9 +288,10 @@ class LibraryService:
         try:
             async for _ in lock.acquire("remove"):
                 pass
-            entry = await asyncio.to_thread(
-                trash.move_to_trash, record, self._trash_for(record.root), self.clock()
-            )
+            place, now = self._trash_for(record.root), self.clock()
+            entry = await asyncio.to_thread(trash.move_to_trash, record, place, now)
+            keep = self.settings.trash_keep_days
+            await asyncio.to_thread(trash.prune_trash, place, keep, now)
             async with connect(self.db_path) as db:
                 await index.delete_ids(db, [record.id or 0])
                 await db.commit()

@@ -21,7 +21,14 @@ from comfy_tui.store.atomic import fsync_dir
 from comfy_tui.store.jsonfile import read_json, write_json
 from comfy_tui.store.models_index import ModelRecord
 
-__all__ = ["TrashEntry", "list_trash", "move_to_trash", "restore_entry"]
+__all__ = [
+    "TrashEntry",
+    "delete_entry",
+    "list_trash",
+    "move_to_trash",
+    "prune_trash",
+    "restore_entry",
+]
 
 MANIFEST = "entry.json"
 
@@ -106,3 +113,18 @@ def restore_entry(entry: TrashEntry) -> str:
     with contextlib.suppress(OSError):
         shutil.rmtree(entry.file.parent)
     return relpath
+
+
+def delete_entry(entry: TrashEntry) -> None:
+    """Delete a trashed model for good (blocking)."""
+    shutil.rmtree(entry.file.parent, ignore_errors=True)
+
+
+def prune_trash(trash: Path, keep_days: int, now: float) -> int:
+    """Delete models trashed more than `keep_days` ago (0 keeps all); how many. Blocking."""
+    if keep_days <= 0:
+        return 0
+    old = [e for e in list_trash(trash) if e.removed_at < now - keep_days * 86400]
+    for entry in old:
+        delete_entry(entry)
+    return len(old)

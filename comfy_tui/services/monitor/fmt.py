@@ -6,12 +6,12 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
+from comfy_tui.core.units import format_bytes, format_rate
+
 T = TypeVar("T")
 
 NA = "n/a"
 """What a missing reading (``None``: unsupported, failed or not sampled) renders as."""
-
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
 def fmt_or_na(value: T | None, fmt: str | Callable[[T], str] = "{}") -> str:
@@ -30,29 +30,13 @@ def fmt_or_na(value: T | None, fmt: str | Callable[[T], str] = "{}") -> str:
 
 
 def fmt_bytes(value: float | None, *, precision: int = 1) -> str:
-    """Binary units: 512 -> "512 B", 150754820096 -> "140.4 GiB"; ``None`` -> "n/a"."""
-    if value is None or not math.isfinite(value):
-        return NA
-    sign = "-" if value < 0 else ""
-    size = abs(float(value))
-    if size < 1024:
-        return f"{sign}{size:.0f} B"
-    unit = 0
-    while size >= 1024 and unit < len(_UNITS) - 1:
-        size /= 1024
-        unit += 1
-    text = f"{size:.{precision}f}"
-    if float(text) >= 1024 and unit < len(_UNITS) - 1:  # 1023.96 KiB rounds up
-        size /= 1024
-        unit += 1
-        text = f"{size:.{precision}f}"
-    return f"{sign}{text} {_UNITS[unit]}"
+    """`core.units.format_bytes` with the monitor's "n/a" for ``None``."""
+    return format_bytes(value, unknown=NA, precision=precision)
 
 
-def fmt_rate(bytes_per_s: float | None, *, precision: int = 1) -> str:
-    """Throughput: 1572864.0 -> "1.5 MiB/s"; ``None`` -> "n/a"."""
-    text = fmt_bytes(bytes_per_s, precision=precision)
-    return text if text == NA else f"{text}/s"
+def fmt_rate(bytes_per_s: float | None) -> str:
+    """`core.units.format_rate` with the monitor's "n/a" for ``None``: "1.5 MiB/s"."""
+    return format_rate(bytes_per_s, unknown=NA)
 
 
 def fmt_pct(value: float | None, *, digits: int = 0) -> str:

@@ -3,8 +3,9 @@
 Both hold the node's lock (`metadata/locks/node-<name>.lock`, refused at once when another
 process holds it). `add` clones into `nodes/.partial-<name>-*`, renames it into place and
 writes the record last, so a failure or cancellation leaves nothing. `update` refuses a
-checkout with local changes, snapshots every version that enables the node, then fetches from
-the node's source (its mirror when `nodes_mirror` is set) and moves the checkout.
+checkout with local changes, holds every version that enables the node through the guard
+(refused while one of them has a live instance), snapshots them, then fetches from the node's
+source (its mirror when `nodes_mirror` is set) and moves the checkout.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from comfy_tui.services.nodes.checkouts import (
     remove_stale,
     remove_tree,
 )
-from comfy_tui.services.nodes.snapshots import SnapshotTaker, version_lock
+from comfy_tui.services.nodes.snapshots import SnapshotTaker
 from comfy_tui.services.nodes.version_env import load_version
+from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.store import node_records
 from comfy_tui.store.node_records import NodeRecord
 
@@ -61,7 +63,8 @@ async def add_node(taker: SnapshotTaker, name: str, url: str) -> AsyncGenerator[
         done = False
         try:
             yield Progress("clone", 0.0, detail=f"cloning {name}")
-            async with aclosing(NodeCheckout(work).clone(source, work)) as stream:
+            token = taker.settings.github_token
+            async with aclosing(NodeCheckout(work).clone(source, work, token=token)) as stream:
                 async for event in stream:
                     yield event
             os.rename(work, final)
@@ -81,7 +84,7 @@ async def add_node(taker: SnapshotTaker, name: str, url: str) -> AsyncGenerator[
 
 
 async def update_node(
-    taker: SnapshotTaker, name: str, ref: str | None, enabled_in: EnabledIn
+    taker: SnapshotTaker, guard: VersionGuard, name: str, ref: str | None, enabled_in: EnabledIn
 ) -> AsyncGenerator[Event, None]:
     paths = taker.paths
     record = await asyncio.to_thread(node_records.load_node, paths, name)
@@ -89,38 +92,40 @@ async def update_node(
         raise NotFoundError(f"no shared node {name} (comfy-tui nodes list)")
     checkout = NodeCheckout(paths.node_dir(name))
     async with node_lock(taker, name):
-        if not checkout.exists():
-            raise InstallError(f"the checkout of {name} is missing: remove and add it again")
-        if await checkout.is_dirty():
-            raise InstallError(
-                f"{name} has local changes to its files ({checkout.path}): commit or discard "
-                "them first"
-            )
-        old = await checkout.head()
-        yield Progress("snapshot", 0.0, detail="saving the versions that use it")
-        for tag in await enabled_in(name):
-            env = await load_version(paths, tag)
-            async with version_lock(paths, tag):
+        users = await enabled_in(name)
+        async with guard.changing(users, f"update {name}"):
+            if not checkout.exists():
+                raise InstallError(f"the checkout of {name} is missing: remove and add it again")
+            if await checkout.is_dirty():
+                raise InstallError(
+                    f"{name} has local changes to its files ({checkout.path}): commit or "
+                    "discard them first"
+                )
+            old = await checkout.head()
+            yield Progress("snapshot", 0.0, detail="saving the versions that use it")
+            for tag in users:
+                env = await load_version(paths, tag)
                 before = await taker.capture(env, f"before updating {name}")
-            yield LogLine(f"{tag} is saved as snapshot {before.id}", "comfy-tui")
-        source = clone_source(taker.settings.nodes_mirror, record.url)
-        yield Progress("fetch", 0.1, detail=f"fetching {name}")
-        async with aclosing(checkout.fetch(source)) as stream:
-            async for event in stream:
-                if isinstance(event, Progress):
-                    event = Progress("fetch", 0.1 + 0.8 * event.fraction, detail=event.detail)
-                yield event
-        if ref:
-            commit = await checkout.resolve(ref)
-            if not commit:
-                raise NotFoundError(f"{name} has no commit, tag or branch {ref}")
-            await checkout.checkout_commit(commit)
-        else:
-            branch = record.branch or await checkout.remote_default_branch()
-            if not branch:
-                raise InstallError(f"{name} follows no branch: give a commit to check out")
-            await checkout.fast_forward(branch)
-        new = await checkout.head()
+                yield LogLine(f"{tag} is saved as snapshot {before.id}", "comfy-tui")
+            source = clone_source(taker.settings.nodes_mirror, record.url)
+            yield Progress("fetch", 0.1, detail=f"fetching {name}")
+            fetch = checkout.fetch(source, token=taker.settings.github_token)
+            async with aclosing(fetch) as stream:
+                async for event in stream:
+                    if isinstance(event, Progress):
+                        event = Progress("fetch", 0.1 + 0.8 * event.fraction, detail=event.detail)
+                    yield event
+            if ref:
+                commit = await checkout.resolve(ref)
+                if not commit:
+                    raise NotFoundError(f"{name} has no commit, tag or branch {ref}")
+                await checkout.checkout_commit(commit)
+            else:
+                branch = record.branch or await checkout.remote_default_branch()
+                if not branch:
+                    raise InstallError(f"{name} follows no branch: give a commit to check out")
+                await checkout.fast_forward(branch)
+            new = await checkout.head()
     yield Progress("fetch", 1.0, detail="updated")
     if new == old:
         yield Finished(f"{name} is already at {new[:12]}")

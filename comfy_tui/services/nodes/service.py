@@ -2,7 +2,7 @@
 
 The one API both front ends use for custom nodes::
 
-    nodes = NodesService(settings, paths, running_versions=...)
+    nodes = NodesService(settings, paths, guard=services.guard)
     async for event in nodes.add("https://github.com/owner/ComfyUI-Thing"): ...
     plan = await nodes.plan("ComfyUI-Thing", "v0.3.77")    # uv dry run: nothing changes
     plan.summary(), plan.blocked                           # show these, ask the user here
@@ -12,7 +12,9 @@ The one API both front ends use for custom nodes::
     async for event in nodes.restore("v0.3.77", snapshot.id): ...
 
 Validation errors are raised when a method is called (before any iteration); every change of
-a version's nodes or venv takes a snapshot first and holds the version's install lock.
+a version's nodes or venv takes a snapshot first and holds the version's lock exclusive
+through the guard, which refuses while an instance of the version is live (running or
+starting). Front ends call `check_change`/`check_remove` before they ask "are you sure?".
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,6 +32,7 @@ from comfy_tui.core.versions import sort_newest_first
 from comfy_tui.errors import ComfyTuiError, InstallError, NotFoundError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
+from comfy_tui.services import trashbin
 from comfy_tui.services.nodes import repo_jobs
 from comfy_tui.services.nodes.checkouts import NodeCheckout, remove_tree, removing_dir
 from comfy_tui.services.nodes.deps import INSTALL_SCRIPT, REQUIREMENTS, DepsPlan, apply_deps
@@ -43,10 +46,12 @@ from comfy_tui.services.nodes.links import (
     remove_link,
 )
 from comfy_tui.services.nodes.restore import put_back, restore
-from comfy_tui.services.nodes.snapshots import SnapshotTaker, version_lock
+from comfy_tui.services.nodes.snapshots import SnapshotTaker
 from comfy_tui.services.nodes.version_env import load_version, refresh_torch_pins
+from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store import node_records, version_records
+from comfy_tui.store.node_packages import record_origins
 from comfy_tui.store.node_records import NodeRecord
 from comfy_tui.store.snapshots import Snapshot, validate_snapshot_id
 from comfy_tui.validate import validate_tag
@@ -54,12 +59,6 @@ from comfy_tui.validate import validate_tag
 log = logging.getLogger(__name__)
 
 __all__ = ["NodeInfo", "NodesOverview", "NodesService"]
-
-RunningVersions = Callable[[], Awaitable[Mapping[str, int]]]
-
-
-async def _nothing_running() -> Mapping[str, int]:
-    return {}
 
 
 @dataclass(frozen=True)
@@ -93,12 +92,14 @@ class NodesService:
         settings: Settings,
         paths: DataPaths,
         *,
-        running_versions: RunningVersions = _nothing_running,
+        guard: VersionGuard,
         now: Callable[[], float] = time.time,
     ) -> None:
+        """`guard`: which versions run, and their locks (every change holds one)."""
         self.settings = settings
         self.paths = paths
-        self.running_versions = running_versions
+        self.guard = guard
+        self.now = now
         self.snapshots = SnapshotTaker(settings, paths, now=now)
 
     # --- reading ---------------------------------------------------------------------
@@ -160,26 +161,30 @@ class NodesService:
         name = validate_node_name(name)
         if ref is not None:
             ref = validate_tag(ref)
-        return repo_jobs.update_node(self.snapshots, name, ref, self.enabled_in)
+        return repo_jobs.update_node(self.snapshots, self.guard, name, ref, self.enabled_in)
 
     async def remove(self, name: str) -> list[str]:
-        """Delete a shared node; first unlinked (after a snapshot) from every version that
-        enables it. Refused while a running instance uses it. Returns those versions."""
+        """Remove a shared node (its checkout goes to the trash); first unlinked (after a
+        snapshot) from every version that enables it. Refused while a running instance uses
+        it. Returns those versions."""
         name = validate_node_name(name)
         await self._record(name)
         async with repo_jobs.node_lock(self.snapshots, name):
             users = await self.enabled_in(name)
-            running = await self.running_versions()
-            busy = [t for t in users if running.get(t)]
-            if busy:
-                raise InstallError(
-                    f"{name} is used by a running instance of {', '.join(busy)}: stop it first "
-                    f"(comfy-tui stop {busy[0]})"
-                )
-            for tag in users:
-                await self._unlink(name, tag, f"before removing {name}")
+            async with self.guard.changing(users, f"remove {name}"):
+                for tag in users:
+                    await self._unlink_locked(name, tag, f"before removing {name}")
+            record = await asyncio.to_thread(node_records.load_node, self.paths, name)
             await asyncio.to_thread(node_records.delete_node, self.paths, name)
             folder = self.paths.node_dir(name)
+            kept = await asyncio.to_thread(
+                trashbin.put_node_aside, self.paths, record, name, folder, time.time()
+            )
+            if kept is not None:
+                log.info("node %s put in the trash as %s", name, kept.id)
+            await asyncio.to_thread(
+                trashbin.prune, self.paths, self.settings.trash_keep_days, time.time()
+            )
             if folder.exists():
                 gone = removing_dir(self.paths.nodes_dir(), name)
                 folder.rename(gone)
@@ -188,8 +193,17 @@ class NodesService:
         return users
 
     # --- per version -------------------------------------------------------------------
-    async def plan(self, name: str, tag: str, *, force: bool = False) -> DepsPlan:
-        """What enabling `name` in `tag` would change (a uv dry run; nothing changes)."""
+    async def plan(
+        self,
+        name: str,
+        tag: str,
+        *,
+        force: bool = False,
+        allow_direct_refs: bool = False,
+        allow_builds: bool = False,
+    ) -> DepsPlan:
+        """What enabling `name` in `tag` would change (a uv dry run; nothing changes and no
+        code of the node or its dependencies runs unless `allow_builds`: see `deps`)."""
         name, tag = validate_node_name(name), validate_tag(tag)
         await self._record(name)
         env = await load_version(self.paths, tag)
@@ -198,7 +212,16 @@ class NodesService:
             raise InstallError(f"the checkout of {name} is missing: remove and add it again")
         commit = await checkout.head()
         tool = self.snapshots.tool()
-        plan = await make_deps_plan(tool, env, name, checkout.path, commit, force=force)
+        plan = await make_deps_plan(
+            tool,
+            env,
+            name,
+            checkout.path,
+            commit,
+            force=force,
+            allow_direct_refs=allow_direct_refs,
+            allow_builds=allow_builds,
+        )
         linked = name in (await asyncio.to_thread(self._read, tag, env.path)).shared
         return replace(plan, enabled=linked)
 
@@ -220,7 +243,7 @@ class NodesService:
         await self._record(plan.name)
         env = await load_version(self.paths, plan.tag)
         checkout = NodeCheckout(self.paths.node_dir(plan.name))
-        async with version_lock(self.paths, env.tag):
+        async with self.guard.changing(env.tag, f"enable {plan.name} in {env.tag}"):
             if await checkout.head() != plan.commit:
                 raise InstallError(f"{plan.name} changed since the plan was made: plan again")
             yield Progress("snapshot", 0.0, detail="saving the current state")
@@ -237,18 +260,17 @@ class NodesService:
                     pinned = await refresh_torch_pins(self.paths, env)
                     yield LogLine(f"{env.tag}'s torch family is now pinned to {pinned}", "uv")
                 await asyncio.to_thread(make_link, env.path, plan.name, self.paths.nodes_dir())
+                await asyncio.to_thread(
+                    record_origins, self.paths, env.tag, plan.name, plan.changes, self.now()
+                )
             except ComfyTuiError as exc:
                 await put_back(self.snapshots, env, before, exc)
                 raise InstallError(f"{exc}; {env.tag} was put back as it was") from exc
             except BaseException as exc:
                 await put_back(self.snapshots, env, before, exc)
                 raise
-        running = (await self.running_versions()).get(env.tag)
-        restart = f"; restart {env.tag} to load it" if running else ""
         yield Progress("packages", 1.0, detail="enabled")
-        yield Finished(
-            f"{plan.name} enabled in {env.tag} ({len(plan.changes)} package(s) changed){restart}"
-        )
+        yield Finished(f"{plan.name} enabled in {env.tag} ({len(plan.changes)} package(s) changed)")
 
     async def disable(self, name: str, tag: str) -> Snapshot:
         """Remove the version's link (after a snapshot, which is returned). Its packages stay
@@ -263,14 +285,37 @@ class NodesService:
                     "comfy-tui leaves it alone"
                 )
             raise NotFoundError(f"{name} is not enabled in {tag}")
-        return await self._unlink(name, tag, f"before disabling {name}")
+        async with self.guard.changing(tag, f"disable {name} in {tag}"):
+            return await self._unlink_locked(name, tag, f"before disabling {name}")
 
-    async def _unlink(self, name: str, tag: str, reason: str) -> Snapshot:
+    async def _unlink_locked(self, name: str, tag: str, reason: str) -> Snapshot:
+        """Snapshot, then remove the link (the caller holds the version through the guard)."""
         env = await load_version(self.paths, tag)
-        async with version_lock(self.paths, tag):
-            before = await self.snapshots.capture(env, reason)
-            await asyncio.to_thread(remove_link, env.path, name, self.paths.nodes_dir())
+        before = await self.snapshots.capture(env, reason)
+        await asyncio.to_thread(remove_link, env.path, name, self.paths.nodes_dir())
         return before
+
+    # --- guards before questions ----------------------------------------------------------
+    async def check_change(self, name: str, tags: str | Sequence[str], doing: str) -> None:
+        """Refuse (VersionInUseError naming the instance) to `doing` (e.g. "enable X in
+        v0.3.77") while an instance of one of `tags` is live; before any question."""
+        validate_node_name(name)
+        await self.guard.check(tags, doing)
+
+    async def check_remove(self, name: str) -> None:
+        """`check_change` for removing a shared node: every version that enables it."""
+        name = validate_node_name(name)
+        await self.check_change(name, await self.enabled_in(name), f"remove {name}")
+
+    async def check_update(self, name: str) -> None:
+        """`check_change` for updating a shared node: every version that enables it."""
+        name = validate_node_name(name)
+        await self.check_change(name, await self.enabled_in(name), f"update {name}")
+
+    async def check_restore(self, tag: str) -> None:
+        """Refuse to restore a snapshot of `tag` while an instance of it is live."""
+        tag = validate_tag(tag)
+        await self.guard.check(tag, f"restore a snapshot of {tag}")
 
     # --- snapshots ---------------------------------------------------------------------
     def restore(self, tag: str, snapshot_id: str | None = None) -> AsyncGenerator[Event, None]:
@@ -281,7 +326,7 @@ class NodesService:
         return self._restore(tag, snapshot_id)
 
     async def _restore(self, tag: str, snapshot_id: str | None) -> AsyncGenerator[Event, None]:
-        running = await self.running_versions()
-        async with aclosing(restore(self.snapshots, tag, snapshot_id, running)) as stream:
+        guarded = self.guard.changing(tag, f"restore a snapshot of {tag}")
+        async with aclosing(restore(self.snapshots, tag, snapshot_id, guarded)) as stream:
             async for event in stream:
                 yield event

@@ -109,6 +109,10 @@ class SnapshotTaker:
         snapshot = Snapshot(snapshot_id, env.tag, when, reason, comfyui, nodes, packages)
         await asyncio.to_thread(store.save_snapshot, self.paths, snapshot)
         log.info("snapshot %s of %s taken (%s)", snapshot_id, env.tag, reason)
+        keep = self.settings.snapshots_keep
+        dropped = await asyncio.to_thread(store.prune_snapshots, self.paths, env.tag, keep)
+        if dropped:
+            log.info("snapshots of %s beyond the newest %d deleted: %s", env.tag, keep, dropped)
         return snapshot
 
     async def create(self, tag: str, reason: str = "on demand") -> Snapshot:

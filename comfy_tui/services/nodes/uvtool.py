@@ -2,7 +2,9 @@
 
 Every command uses the configured package sources (`index_url`, `extra_index_urls`,
 `find_links`), the shared uv cache, the environment cleaned of the user's PIP_*/UV_* settings,
-and the version's torch backend, exactly as the install did (`core.install_plan`). Custom
+and the version's torch backend, exactly as the install did (`core.install_plan`). Node
+installs and their dry runs pass ``--no-build`` unless the user agreed to source builds;
+syncs (snapshot restores) always do. Custom
 nodes and snapshots always use uv (a dependency of comfy-tui), also for versions installed
 with pip: uv works on any venv.
 """
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comfy_tui.core import install_plan as plan
-from comfy_tui.core.node_plan import parse_freeze
+from comfy_tui.core.node_plan import parse_freeze, source_build_names
 from comfy_tui.errors import InstallError
 from comfy_tui.events import Event
 from comfy_tui.paths import DataPaths
@@ -24,7 +26,10 @@ from comfy_tui.services.envs import child_env, find_uv, run_tool, uv_error
 from comfy_tui.services.proc import ChildProcess, run_capture
 from comfy_tui.settings import Settings
 
-__all__ = ["DryRun", "VenvTool"]
+__all__ = ["NO_BUILD", "DryRun", "VenvTool"]
+
+NO_BUILD = "--no-build"
+"""uv builds no source distribution: resolving and installing run no package's code."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +79,9 @@ class VenvTool:
         backend: str,
         *,
         dry_run: bool,
+        no_build: bool,
     ) -> list[str]:
-        return plan.uv_install_argv(
+        argv = plan.uv_install_argv(
             self.uv,
             python,
             self.cache,
@@ -85,13 +91,20 @@ class VenvTool:
             torch_backend=backend,
             dry_run=dry_run,
         )
+        return [*argv, NO_BUILD] if no_build else argv
 
     async def _dry(self, argv: list[str]) -> DryRun:
         child = ChildProcess(argv, env=self.env, tail_lines=400)
         lines = [line async for line in _lines(child)]
         assert child.returncode is not None
         reason = ""
-        if child.returncode != 0:
+        builds = source_build_names(lines) if NO_BUILD in argv else []
+        if child.returncode != 0 and builds:
+            reason = (
+                f"{', '.join(builds)} would have to be built from source (running its setup "
+                "code), and the uv cache no longer holds its build"
+            )
+        elif child.returncode != 0:
             reason = (
                 uv_error(lines)
                 or (lines[-1].strip() if lines else "")
@@ -100,21 +113,41 @@ class VenvTool:
         return DryRun(child.returncode, tuple(lines), reason)
 
     async def dry_run_install(
-        self, python: Path, requirements: Path, constraints: Path | None, backend: str
+        self,
+        python: Path,
+        requirements: Path,
+        constraints: Path | None,
+        backend: str,
+        *,
+        no_build: bool = True,
     ) -> DryRun:
-        """What installing `requirements` (held by `constraints`) would change."""
+        """What installing `requirements` (held by `constraints`) would change; with
+        `no_build` no source distribution is built (so none of their code runs)."""
         return await self._dry(
-            self._install_argv(python, requirements, constraints, backend, dry_run=True)
+            self._install_argv(
+                python, requirements, constraints, backend, dry_run=True, no_build=no_build
+            )
         )
 
     def install(
-        self, python: Path, requirements: Path, constraints: Path | None, backend: str, what: str
+        self,
+        python: Path,
+        requirements: Path,
+        constraints: Path | None,
+        backend: str,
+        what: str,
+        *,
+        no_build: bool = True,
     ) -> AsyncGenerator[Event, None]:
-        argv = self._install_argv(python, requirements, constraints, backend, dry_run=False)
+        argv = self._install_argv(
+            python, requirements, constraints, backend, dry_run=False, no_build=no_build
+        )
         return run_tool(argv, self.env, "uv", what)
 
     def _sync_argv(self, python: Path, packages: Path, backend: str, *, dry_run: bool) -> list[str]:
-        return plan.uv_sync_argv(
+        """A sync builds nothing: what it restores was installed before, so a package built
+        from source then comes from the uv cache now (its setup code does not run again)."""
+        argv = plan.uv_sync_argv(
             self.uv,
             python,
             self.cache,
@@ -123,6 +156,7 @@ class VenvTool:
             torch_backend=backend,
             dry_run=dry_run,
         )
+        return [*argv, NO_BUILD]
 
     async def dry_run_sync(self, python: Path, packages: Path, backend: str) -> DryRun:
         """Whether the venv can be brought to exactly `packages`, and what would change."""

@@ -15,9 +15,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from comfy_tui.core.units import format_bytes
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.services.downloads import DownloadRequest, RepoEntry
-from comfy_tui.services.downloads.meter import human_bytes
 from comfy_tui.services.downloads.resolve import looks_like_url
 from comfy_tui.ui.dialogs.pick import PickScreen
 
@@ -105,10 +105,7 @@ class AddDownloadScreen(ModalScreen[DownloadRequest | None]):
             self.say(f"{repo} has no files.", error=True)
             return
         self.say("")
-        choices = [
-            (f.path, f"{f.path}  {human_bytes(f.size) if f.size is not None else '?'}")
-            for f in files
-        ]
+        choices = [(f.path, f"{f.path}  {format_bytes(f.size, unknown='?')}") for f in files]
         self.app.push_screen(PickScreen(f"Files of {repo}", choices), self._picked)
 
     def _picked(self, path: str | None) -> None:

@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label
 
+from comfy_tui.core.safe_text import escape_text
+
 
 class ErrorScreen(ModalScreen[None]):
     """Shown by the App when a job fails unexpectedly."""
@@ -17,7 +19,8 @@ class ErrorScreen(ModalScreen[None]):
     def __init__(self, title: str, message: str) -> None:
         super().__init__()
         self._title = title
-        self._message = message
+        # user input in a message (a tag, a path) cannot smuggle in terminal control codes
+        self._message = "\n".join(escape_text(line) for line in message.split("\n"))
 
     def compose(self) -> ComposeResult:
         with Vertical(id="error-box"):

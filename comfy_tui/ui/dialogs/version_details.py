@@ -17,7 +17,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Log, Static
 
-from comfy_tui.core.timefmt import format_date, format_size
+from comfy_tui.core.timefmt import format_date
+from comfy_tui.core.units import format_bytes
 from comfy_tui.services.releases_model import Release
 from comfy_tui.store.version_records import VersionRecord
 
@@ -53,7 +54,7 @@ def detail_lines(
     torch = f"torch {record.torch_version or '—'} ({record.torch_backend or '—'})"
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in record.step_seconds.items()) or "—"
     lines += [
-        ("Installed", f"{when}{mark} · {format_size(record.size_bytes)}"),
+        ("Installed", f"{when}{mark} · {format_bytes(record.size_bytes)}"),
         ("Versions", f"ComfyUI {record.comfyui_version or '—'} · Python "
                      f"{record.python_version or '—'} · {torch}"),
         ("Install", f"{record.installer} · commit {record.commit[:12] or '—'} · "

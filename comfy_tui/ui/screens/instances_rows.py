@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from comfy_tui.services.instances.views import (
-    InstanceView,
-    format_bytes,
-    format_percent,
-    format_uptime,
-)
+from comfy_tui.core.units import format_bytes, format_duration
+from comfy_tui.services.childenv import mask_env
+from comfy_tui.services.instances.views import InstanceView, format_percent
 from comfy_tui.services.jobs.state import JobState
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -75,10 +72,10 @@ def row_cells(view: InstanceView, job: JobState | None = None) -> list[str | Tex
         str(r.port),
         view.gpu_text(),
         state_text(view),
-        format_uptime(view.uptime_s),
+        format_duration(view.uptime_s, unknown="-"),
         job_cell(view, job),
         format_percent(view.cpu_percent),
-        format_bytes(view.rss_bytes),
+        format_bytes(view.rss_bytes, unknown="-"),
     ]
 
 
@@ -98,6 +95,9 @@ def detail_text(view: InstanceView, job: JobState | None = None) -> Text:
     text.append(f"\nURL     {view.url}")
     text.append(f"\nTunnel  {view.tunnel}", style="")
     text.append(f"   (then open http://localhost:{r.port})", style="dim")
+    if r.user_env:
+        shown = " ".join(f"{k}={v}" for k, v in sorted(mask_env(r.user_env).items()))
+        text.append(f"\nEnv     {shown}", style="dim")
     if view.exposed:
         text.append(
             "\n⚠ Listening on all interfaces: anyone who can reach this machine can use it",
@@ -124,7 +124,7 @@ def job_line(job: JobState) -> str:
         parts.append(f"{job.queued} queued")
     last = job.last
     if last is not None:
-        took = format_uptime(last.duration_s)
+        took = format_duration(last.duration_s, unknown="-")
         parts.append(
             f"last {took}" if last.ok else f"last failed at {last.error_node}: {last.error}"
         )

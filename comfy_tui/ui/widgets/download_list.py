@@ -13,8 +13,8 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from comfy_tui.core.units import format_bytes, format_duration, format_rate
 from comfy_tui.services.downloads import DownloadItem, State
-from comfy_tui.services.downloads.meter import human_bytes, human_eta
 
 __all__ = ["DownloadList", "detail_line", "row_content"]
 
@@ -35,8 +35,8 @@ MIN_WIDTH = 40
 
 def _tail(item: DownloadItem) -> str:
     if item.state is State.ACTIVE:
-        speed = f"{human_bytes(item.speed)}/s" if item.speed else "-- /s"
-        return f"{speed:>11} {human_eta(item.eta):>6}"
+        speed = format_rate(item.speed or None, unknown="-- /s")
+        return f"{speed:>11} {format_duration(item.eta, unknown='--'):>6}"
     return str(item.state).rjust(TAIL)
 
 
@@ -86,11 +86,11 @@ def detail_line(item: DownloadItem) -> str:
         return item.error
     where = f"{item.folder}/{item.filename}" if item.folder and item.filename else item.label
     if item.state is State.DONE:
-        return f"{where} · {human_bytes(item.bytes_done)}"
+        return f"{where} · {format_bytes(item.bytes_done)}"
     if item.error:  # paused after a network failure: why, and that `p` resumes
         return f"{item.error} (p resumes)"
-    total = human_bytes(item.bytes_total) if item.bytes_total else "?"
-    return f"{where} · {human_bytes(item.bytes_done)} of {total}"
+    total = format_bytes(item.bytes_total) if item.bytes_total else "?"
+    return f"{where} · {format_bytes(item.bytes_done)} of {total}"
 
 
 class DownloadList(OptionList):
