@@ -207,3 +207,22 @@ async def test_a_github_token_reaches_git_only_as_a_header_for_github(
     (tmp_path / "env.txt").unlink()
     other = await clone("https://gitlab.example/example/Thing", tmp_path / "b")
     assert "GIT_CONFIG_VALUE_0" not in other and "Basic" not in other
+
+
+async def test_a_secret_handed_to_one_instance_reaches_that_instance_only(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from comfy_tui.services.instances.launch import LaunchRequest
+
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    service = lab.service()
+    handed = await service.start(LaunchRequest("v0.3.77", env={"HF_TOKEN": "handed-over"}))
+    plain = await service.start(LaunchRequest("v0.3.77"))
+    assert handed.pid is not None and plain.pid is not None
+    seen = _environ(handed.pid)
+    assert seen["HF_TOKEN"] == "handed-over"
+    assert not (SECRET_VARS - {"HF_TOKEN"}) & seen.keys()
+    assert not SECRET_VARS & _environ(plain.pid).keys()
+    views = {v.id: v.to_json() for v in await service.refresh()}
+    assert views[handed.id]["env"] == {"HF_TOKEN": "***"}
