@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     la.add_argument("--port", type=int)
     la.add_argument("--gpu", type=int)
     la.add_argument("--listen", metavar="ADDR")
+    la.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set an environment variable for this instance (repeatable; kept by restart)",
+    )
     la.add_argument("--no-wait", action="store_true", help="return once started, not when ready")
     la.add_argument(
         "--auto-restart",
