@@ -93,7 +93,7 @@ class VersionsScreen(ModeScreen):
             self.default = await services.versions.get_default()
             self.running = dict(await services.running_versions())
         except ComfyTuiError as exc:
-            self.notify(str(exc), title="Installed versions", severity="error")
+            self.show_error("Reading the installed versions failed", exc)
         self.render_rows()
 
     async def _load_releases(self, refresh: bool) -> None:
@@ -256,7 +256,7 @@ class VersionsScreen(ModeScreen):
             else:
                 await versions.set_default(tag if what == "default" else None)
         except ComfyTuiError as exc:
-            self.notify(str(exc), title=f"{what.capitalize()} {tag}", severity="error")
+            self.show_error(f"{what.capitalize()} {tag} failed", exc)
         except NotImplementedError:
             self.not_built_yet("Removing versions")
         self._reload_local()
