@@ -57,6 +57,11 @@ class ErrorScreen(ModalScreen[None]):
             keys = "enter closes · c saves to a file" if self._save_dir else "enter closes"
             yield Label(keys, id="error-hint", markup=False)
 
+    def on_mount(self) -> None:
+        """Fit the box to the longest line (wider up to 100 columns; CSS caps it at 95%)."""
+        longest = max(len(line) for line in self.report.text().splitlines())
+        self.query_one("#error-box").styles.width = min(max(longest + 4, 44), 100)
+
     def action_close(self) -> None:
         self.dismiss(None)
 
