@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 failure, 2 bad usage or invalid input (one-line reason 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -19,6 +20,7 @@ from comfy_tui.errors import ComfyTuiError
 from comfy_tui.logs import setup_logging
 from comfy_tui.paths import DataPaths, resolve_data_dir
 from comfy_tui.services.container import Services
+from comfy_tui.services.restore_journal import has_journals
 from comfy_tui.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -32,11 +34,26 @@ def _split_extra(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
-def run_tui(settings: Settings) -> int:
-    """Open the full-screen app (Textual is imported only here)."""
+def settle_interrupted(services: Services) -> list[str]:
+    """Settle snapshot restores a kill interrupted (one failed directory open when none was);
+    each gets one line on stderr, and the TUI shows them too."""
+    if not has_journals(services.paths):
+        return []
+    from comfy_tui.services.nodes.recover import recover_restores
+
+    lines = asyncio.run(recover_restores(services.nodes.snapshots))
+    for line in lines:
+        err(f"comfy-tui: {escape_text(line)}")
+    return lines
+
+
+def run_tui(settings: Settings, notes: Sequence[str] = ()) -> int:
+    """Open the full-screen app (Textual is imported only here); `notes` are shown on start."""
     from comfy_tui.ui.factory import make_app
 
     app = make_app(settings)
+    for note in notes:
+        app.notify(note, title="Interrupted restore", severity="warning", timeout=30, markup=False)
     result = app.run()
     return result or 0
 
@@ -53,10 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(data_dir, os.environ)
         paths = DataPaths(data_dir)
         setup_logging(paths.app_log(), secrets=settings.secrets())
-        if args.command is None:
-            return run_tui(settings)
-        log.info("command: %s", args.command)
         services = Services(settings, paths)
+        notes = settle_interrupted(services)
+        if args.command is None:
+            return run_tui(settings, notes)
+        log.info("command: %s", args.command)
         ctx = Context(settings, paths, bool(getattr(args, "json", False)), services)
         return handler_for(args.command)(ctx, args)
     except ComfyTuiError as exc:

@@ -25,6 +25,7 @@ from comfy_tui.core.node_plan import node_name_from_url
 from comfy_tui.errors import ComfyTuiError, InstallError
 from comfy_tui.events import Event, Finished
 from comfy_tui.services.nodes import DepsPlan, NodeInfo, NodesService
+from comfy_tui.validate import validate_tag
 
 __all__ = [
     "run_job",
@@ -182,6 +183,8 @@ def _apply(service: NodesService, plan: DepsPlan, args: argparse.Namespace) -> d
 
 def run_nodes_enable(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
+    doing = f"enable {args.name} in {args.tag}"
+    asyncio.run(service.check_change(args.name, validate_tag(args.tag), doing))
     plan = make_plan(service, args.name, args.tag, args)
     result = _apply(service, plan, args)
     if ctx.json:
@@ -193,6 +196,7 @@ def run_nodes_enable(ctx: Context, args: argparse.Namespace) -> int:
 
 def run_nodes_update(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
+    asyncio.run(service.check_update(args.name))
     detail = run_job(service.update(args.name, args.commit))
     if not ctx.json:
         out(detail)
@@ -220,7 +224,10 @@ def run_nodes_update(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def run_nodes_disable(ctx: Context, args: argparse.Namespace) -> int:
-    before = asyncio.run(_service(ctx).disable(args.name, args.tag))
+    service = _service(ctx)
+    doing = f"disable {args.name} in {args.tag}"
+    asyncio.run(service.check_change(args.name, validate_tag(args.tag), doing))
+    before = asyncio.run(service.disable(args.name, args.tag))
     if ctx.json:
         out_json({"node": args.name, "tag": args.tag, "snapshot": before.id})
     else:
@@ -234,6 +241,7 @@ def run_nodes_disable(ctx: Context, args: argparse.Namespace) -> int:
 
 def run_nodes_rm(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
+    asyncio.run(service.check_remove(args.name))  # a live instance is named before any question
     info = asyncio.run(service.get(args.name))
     users = f" and disable it in {', '.join(info.enabled_in)}" if info.enabled_in else ""
     if not confirmed(

@@ -60,6 +60,7 @@ def run_snapshot_create(ctx: Context, args: argparse.Namespace) -> int:
 def run_snapshot_restore(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
     service.restore(args.tag, args.id)  # a bad tag or id fails here (exit 2); not started
+    asyncio.run(service.check_restore(args.tag))  # a live instance is named before any question
     preview = asyncio.run(service.snapshots.preview(args.tag, args.id))
     target = preview.snapshot
     err(f"snapshot {target.id} of {target.tag} ({when(target)}, {target.reason}):")

@@ -102,6 +102,7 @@ def run_install(ctx: Context, args: argparse.Namespace) -> int:
 def run_remove(ctx: Context, args: argparse.Namespace) -> int:
     tag = validate_tag(args.tag)
     service = _service(ctx)
+    asyncio.run(service.check_remove(tag))  # a live instance is named before any question
     record = asyncio.run(service.get(tag))
     size = f" ({format_bytes(record.size_bytes)})" if record else ""
     question = f"Remove ComfyUI {tag}{size} and its environment?"

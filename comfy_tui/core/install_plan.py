@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 TORCH_FAMILY = ("torch", "torchvision", "torchaudio")
-PINNED_PREFIXES = ("nvidia-",)
+PINNED_PREFIXES = ("nvidia-", "cuda-")
 PINNED_EXTRA = frozenset({"triton", "pytorch-triton", "pytorch-triton-rocm"})
 PIP_RETRIES = "1"
 PIP_TIMEOUT = "15"

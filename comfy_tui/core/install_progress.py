@@ -19,13 +19,14 @@ __all__ = [
     "parse_help_flags",
 ]
 
-STEPS = ("clone", "venv", "torch", "requirements", "smoke")
+STEPS = ("clone", "venv", "torch", "requirements", "compile", "smoke")
 STEP_WEIGHTS: dict[str, float] = {
     "clone": 0.04,
     "venv": 0.02,
-    "torch": 0.46,
-    "requirements": 0.27,
-    "smoke": 0.21,
+    "torch": 0.44,
+    "requirements": 0.12,
+    "compile": 0.08,
+    "smoke": 0.30,
 }
 
 

@@ -89,6 +89,17 @@ class TorchBuild:
             error=str(data.get("error") or ""),
         )
 
+    @classmethod
+    def from_kind(cls, version: str, kind: str) -> TorchBuild:
+        """The build a record's `torch_build` ("CUDA 13.0", "ROCm 6.2", "CPU") stands for."""
+        head, _, number = kind.partition(" ")
+        return cls(
+            version=version,
+            cuda=number if head == "CUDA" else None,
+            hip=number if head == "ROCm" else None,
+            mps=head == "MPS",
+        )
+
     @property
     def kind(self) -> str:
         """ "CUDA 13.0", "ROCm 6.2", "MPS", "CPU", or "" when torch did not import."""
@@ -134,7 +145,7 @@ class TorchBuild:
                 f"torch {self.version} is a {self.kind} build, not the {backend} build asked for"
             )
         elif backend == "cpu" and self.kind != "CPU":
-            return f"{self.describe()} (it runs on the CPU too, but is larger)"
+            return "it runs on the CPU too, but is larger than a CPU build"
         return ""
 
 

@@ -2,9 +2,11 @@
 
 Order: validate → take the tag's install lock (refused at once when any process holds it) →
 remove stale staging dirs → clone (mirror, then a checkout of the tag into
-`versions/.staging-<tag>-<hex>/`) → venv → torch family (one command, one source) →
-requirements.txt (the torch family pinned by a constraints file) → smoke test (`main.py
---help` for the accepted flags, then `--quick-test-for-ci --cpu` when the version has it) →
+`versions/.staging-<tag>-<hex>/`) → venv → torch family (resolved from one source, then
+installed; its build asked of torch itself) → requirements.txt (the torch family pinned by a
+constraints file, rewritten from what is installed) → byte code (services/bytecode.py) → smoke
+test (`main.py --help` for the accepted flags, then `--quick-test-for-ci --cpu` when the
+version has it and no installed version with the same packages passed it) →
 rename to `versions/<tag>/` → write the record, last. Any failure or cancellation kills the
 running child's process group and deletes the staging dir (or the renamed dir whose record was
 not written); no record is left behind. Every LogLine also goes to `logs/install-<tag>.log`.
@@ -35,10 +37,13 @@ from comfy_tui.errors import ComfyTuiError, InstallError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging
+from comfy_tui.services.bytecode import prepare_bytecode
 from comfy_tui.services.envs import EnvBuilder, ToolFailed, child_env, find_uv
 from comfy_tui.services.git import GitMirror
 from comfy_tui.services.gpu_detect import DriverInfo
+from comfy_tui.services.heartbeat import with_ticks
 from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.services.reuse import find_twins
 from comfy_tui.services.smoke import SmokeTest
 from comfy_tui.services.torch_source import (
     Probe,
@@ -161,14 +166,27 @@ class Installer:
     async def _relay(
         self, events: AsyncGenerator[Event, None], step: str, log_file: TextIO, lo: float, hi: float
     ) -> AsyncGenerator[Event, None]:
-        """Pass a sub-job's events on: LogLines logged, local Progress mapped to the whole."""
-        async with aclosing(events) as stream:
+        """Pass a sub-job's events on: LogLines logged, local Progress mapped to the whole.
+
+        While the sub-job is quiet, a Progress every `TICK_S` says what it last did and for
+        how long, and creeps towards (never reaching) the end of its share.
+        """
+        within, detail, last = lo, "", ""
+        started = time.monotonic()
+        async with aclosing(with_ticks(events)) as stream:
             async for event in stream:
-                if isinstance(event, Progress):
-                    within = lo + (hi - lo) * event.fraction
+                if event is None:
+                    within += (hi - within) * 0.02
+                    doing = f"{detail} · {last}" if detail and last else detail or last
+                    shown = f"{doing[:70]} ({time.monotonic() - started:.0f} s)"
+                    yield Progress(step, overall_fraction(step, within), detail=shown)
+                elif isinstance(event, Progress):
+                    within = max(within, lo + (hi - lo) * event.fraction)
+                    detail = event.detail
                     yield Progress(step, overall_fraction(step, within), detail=event.detail)
                 elif isinstance(event, LogLine):
                     log_file.write(f"{event.source}: {event.text}\n")
+                    last = f"running {event.source}" if event.text.startswith("$ ") else event.text
                     yield event
                 else:
                     yield event
@@ -200,6 +218,12 @@ class Installer:
     ) -> AsyncGenerator[Event, None]:
         """Every step; appends the record to `done` once it is written (and not before)."""
         seconds: dict[str, float] = {}
+        try:
+            records = await asyncio.to_thread(version_records.list_records, self.paths)
+        except ComfyTuiError as exc:  # a damaged record: reuse nothing, install anyway
+            log.warning("not reusing other versions: %s", exc)
+            records = []
+        others = [r for r in records if r.tag != tag]
         mirror = GitMirror(self.settings.comfyui_repo, self.paths.comfyui_mirror())
         relay = self._relay
 
@@ -257,9 +281,17 @@ class Installer:
             async with aclosing(relay(install, "torch", log_file, 0.05, 0.9)) as stream:
                 async for event in stream:
                     yield event
-            check_plan(await envs.describe(venv), choice.backend)
+            installed = await envs.describe(venv)
+            check_plan(installed, choice.backend)
             yield Progress("torch", overall_fraction("torch", 0.9), detail="checking the build")
-            build = await probe_torch_build(envs.venv_python(venv), envs.env)
+            twins = await asyncio.to_thread(find_twins, venv, others)
+            if twins.torch is not None:
+                build = TorchBuild.from_kind(installed["torch"], twins.torch.torch_build)
+                yield self._note(
+                    log_file, f"the same torch files as {twins.torch.tag}: {build.kind} build"
+                )
+            else:
+                build = await probe_torch_build(envs.venv_python(venv), envs.env)
             remark = build.check(choice.backend)
             yield self._note(log_file, build.describe() + (f"; {remark}" if remark else ""))
             await asyncio.to_thread(self._pin_torch, venv, await envs.describe(venv))
@@ -322,9 +354,27 @@ class Installer:
         await asyncio.to_thread(self._pin_torch, venv, await envs.describe(venv))
         seconds["requirements"] = time.monotonic() - started
 
+        # byte code
+        started = time.monotonic()
+        yield Progress("compile", overall_fraction("compile", 0), detail="byte code")
+        bytecode = prepare_bytecode(
+            envs.venv_python(venv), venv, work, [Path(r.path) for r in others], envs.env
+        )
+        async with aclosing(relay(bytecode, "compile", log_file, 0, 1)) as stream:
+            async for event in stream:
+                yield event
+        seconds["compile"] = time.monotonic() - started
+
         # smoke
         started = time.monotonic()
-        smoke = SmokeTest(envs.venv_python(venv), work, envs.env, torch_build=build)
+        twins = await asyncio.to_thread(find_twins, venv, others)
+        smoke = SmokeTest(
+            envs.venv_python(venv),
+            work,
+            envs.env,
+            torch_build=build,
+            tested_with=twins.packages.tag if twins.packages else None,
+        )
         async with aclosing(relay(smoke.run(), "smoke", log_file, 0, 1)) as stream:
             async for event in stream:
                 yield event
@@ -352,6 +402,7 @@ class Installer:
             torch_version=facts.get("torch", ""),
             torch_backend=choice.backend,
             torch_build=smoke.torch_build.kind if smoke.torch_build else "",
+            smoke=smoke.result,
             resolution=resolution,
             installer=envs.installer,
             installed_at=time.time(),

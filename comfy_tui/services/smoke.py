@@ -6,7 +6,11 @@ torch step already did).
 `main.py --help` first (about 0.1 s on real ComfyUI, no torch import): it must exit 0, and its
 option list is what the version accepts (recorded, so the launch dialog offers only those).
 Then, when the version has it, `main.py --quick-test-for-ci --cpu` runs ComfyUI's whole
-start-up (imports, nodes, database) and exits before listening (about 12 s on real ComfyUI).
+start-up (imports, nodes, database) and exits before listening (about 12 s on real ComfyUI),
+with byte-code writing on (even under PYTHONDONTWRITEBYTECODE), so it leaves the ``.pyc`` files
+of everything a start imports: the first launch is as fast as later ones. When an installed
+version with exactly the same packages passed it already (`tested_with`), it is not repeated:
+the packages are known good, and ComfyUI's own files were byte-compiled by the install.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from comfy_tui.core.torch_build import TorchBuild
 from comfy_tui.errors import InstallError
 from comfy_tui.events import Event, LogLine, Progress
 from comfy_tui.services.proc import ChildProcess
+from comfy_tui.services.reuse import QUICK_TESTED
 from comfy_tui.services.torch_source import probe_torch_build
 
 __all__ = ["QUICK_TEST", "TIMEOUT_S", "SmokeTest"]
@@ -39,13 +44,20 @@ class SmokeTest:
         env: Mapping[str, str],
         *,
         torch_build: TorchBuild | None = None,
+        tested_with: str | None = None,
     ) -> None:
         self.python = python
         self.checkout = checkout
-        self.env = env
+        # byte code is written: the quick test compiles exactly what a start imports
+        self.env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
         self.flags: tuple[str, ...] = ()
         self.torch_build = torch_build
         """The torch build the environment holds (asked at the start unless given)."""
+        self.tested_with = tested_with
+        """An installed version with exactly these packages whose quick test passed: the
+        quick test is not repeated (the first launch runs the same imports)."""
+        self.result = ""
+        """What was tested: "quick test passed", "help only (...)", "packages quick-tested ..."."""
 
     async def _run(self, *args: str) -> AsyncGenerator[Event, None]:
         child = ChildProcess([str(self.python), "main.py", *args], cwd=self.checkout, env=self.env)
@@ -74,10 +86,19 @@ class SmokeTest:
                     help_lines.append(event.text)
         flags = parse_help_flags("\n".join(help_lines))
         yield LogLine(f"main.py accepts {len(flags)} flags", "smoke")
-        if QUICK_TEST in flags:
+        if QUICK_TEST in flags and self.tested_with:
+            self.result = f"packages quick-tested in {self.tested_with}"
+            yield LogLine(
+                f"the same packages passed {self.tested_with}'s quick test: not repeating it",
+                "smoke",
+            )
+        elif QUICK_TEST in flags:
             yield Progress("smoke", 0.1, detail=f"main.py {QUICK_TEST}")
             async with aclosing(self._run(QUICK_TEST, "--cpu")) as events:
                 async for event in events:
                     yield event
+            self.result = QUICK_TESTED
+        else:
+            self.result = f"help only (no {QUICK_TEST})"
         self.flags = flags
         yield Progress("smoke", 1.0, detail="smoke test passed")

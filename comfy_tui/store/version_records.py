@@ -31,6 +31,7 @@ class VersionRecord:
     torch_version: str = ""
     torch_backend: str = ""  # "cu128", "cpu", "none", ...
     torch_build: str = ""  # what torch itself says: "CUDA 13.0", "CPU", "ROCm 6.2", ""
+    smoke: str = ""  # "quick test passed", "help only ...", "packages quick-tested in v..."
     resolution: str = ""  # the date cut-off applied: "as of 2025-12-04[, except a, b]", ""
     installer: str = "uv"  # "uv" or "pip"
     installed_at: float = 0.0  # unix time

@@ -63,7 +63,14 @@ async def test_install_with_uv(install_settings: Settings, data_dir: Path) -> No
     fractions = [e.fraction for e in events if isinstance(e, Progress)]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     steps = [e.step for e in events if isinstance(e, Progress)]
-    assert list(dict.fromkeys(steps)) == ["clone", "venv", "torch", "requirements", "smoke"]
+    assert list(dict.fromkeys(steps)) == [
+        "clone",
+        "venv",
+        "torch",
+        "requirements",
+        "compile",
+        "smoke",
+    ]
     assert {e.source for e in events if isinstance(e, LogLine)} >= {"git", "uv", "smoke"}
     assert "quick test passed" in logs(events, "smoke")
 
@@ -77,7 +84,14 @@ async def test_install_with_uv(install_settings: Settings, data_dir: Path) -> No
     assert record.python_version == ".".join(map(str, sys.version_info[:3]))
     assert len(record.commit) == 40
     assert record.size_bytes > 0
-    assert set(record.step_seconds) == {"clone", "venv", "torch", "requirements", "smoke"}
+    assert set(record.step_seconds) == {
+        "clone",
+        "venv",
+        "torch",
+        "requirements",
+        "compile",
+        "smoke",
+    }
     assert record.accepts("--quick-test-for-ci") and record.accepts("--cuda-device")
     assert not record.accepts("--enable-manager")
 

@@ -133,7 +133,7 @@ async def test_cpu_falls_back_to_the_package_sources_and_accepts_their_cuda_buil
     events = await collect(service, "v0.4.0", "cpu")
     lines = logs(events)
     assert any("is not reachable" in line and "package sources instead" in line for line in lines)
-    assert any("CUDA 13.0 build (it runs on the CPU too" in line for line in lines)
+    assert any("CUDA 13.0 build; it runs on the CPU too" in line for line in lines)
     record = await service.get("v0.4.0")
     assert record is not None and (record.torch_version, record.torch_build) == (
         "2.6.0",

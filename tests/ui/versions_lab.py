@@ -138,13 +138,15 @@ def versions_app(
     running: Mapping[str, int] | None = None,
     clock_now: float = T0,
 ) -> ComfyTuiApp:
-    """The app on `data_dir`, its releases from `github_api`, its installs scripted."""
+    """The app on `data_dir`, its releases from `github_api`, its installs scripted.
+    `running` (tag -> count) fakes live instances; without it the real guard looks."""
 
     def releases(settings: Settings, services: Services) -> GitHubReleases:
         return GitHubReleases(settings, services.paths, clock=lambda: clock_now, sleep=no_sleep)
 
     def services(built: Services) -> Services:
-        built.guard = fake_guard(built.paths, dict(running or {}))
+        if running is not None:
+            built.guard = fake_guard(built.paths, dict(running))
         built.versions = ScriptedVersions(built.settings, built.paths, built.guard)
         return built
 

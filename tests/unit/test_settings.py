@@ -266,6 +266,7 @@ def test_nodes_mirror_default_file_environment_and_bad_values(data_dir: Path) ->
 def test_download_settings_defaults(data_dir: Path) -> None:
     s = load_settings(data_dir, {})
     assert s.max_downloads == 2
+    assert s.download_segments == 4
     assert s.civitai_api == "https://civitai.com"
     assert s.civitai_token is None
     assert s.allow_local_downloads is False
@@ -303,6 +304,8 @@ def test_download_settings_from_file_and_environment(data_dir: Path) -> None:
     [
         ("max_downloads = 0", {}, "max_downloads"),
         ("max_downloads = 17", {}, "max_downloads"),
+        ("download_segments = 0", {}, "download_segments"),
+        ("", {"COMFY_TUI_DOWNLOAD_SEGMENTS": "x"}, "download_segments"),
         ('max_downloads = "2"', {}, "max_downloads"),
         ("allow_local_downloads = 1", {}, "allow_local_downloads"),
         ('civitai_api = "http://civitai.example"', {}, "civitai_api"),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from comfy_tui.errors import ValidationError
 from comfy_tui.paths import DataPaths
+from comfy_tui.services import faults
 from comfy_tui.services.instances.command import build_command
 from comfy_tui.services.instances.identity import any_alive
 from comfy_tui.services.instances.ports import pick_port, port_is_free
@@ -119,6 +120,7 @@ def plan_launch(
     """Validate, choose port and GPU, build the command, save the record (state starting) and
     `spawn` it, all under the launch lock."""
     listen = validate_listen(req.listen or plan.listen)
+    faults.pause_point("launch.checked")  # tests hold the race open here: checked, not saved
     with file_lock(launch_lock(paths)):
         live = mark_dead_records(paths, list_instances(paths))
         previous = plan.previous

@@ -9,6 +9,10 @@ Staged so that a failed restore leaves the previous state in place:
 3. nodes (checkouts, then links), then ``uv pip sync``, then the torch pins;
 4. on any failure or cancellation, apply the step-2 snapshot the same way and say so; when
    that fails too, the error names the snapshot that holds the previous state.
+
+A journal (services/restore_journal.py) records the phase, so a restore killed midway is
+settled by the next command (recover.py): rolled back to the step-2 snapshot, or declared
+finished.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from pathlib import Path
 from comfy_tui.core.node_plan import clone_source, diff_packages
 from comfy_tui.errors import ComfyTuiError, InstallError
 from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.services import restore_journal as journal
+from comfy_tui.services.faults import checkpoint
 from comfy_tui.services.nodes.checkouts import NodeCheckout
 from comfy_tui.services.nodes.links import (
     custom_nodes_dir,
@@ -38,7 +44,7 @@ from comfy_tui.store.snapshots import Snapshot
 
 log = logging.getLogger(__name__)
 
-__all__ = ["apply_nodes", "put_back", "restore"]
+__all__ = ["apply_nodes", "apply_snapshot", "put_back", "restore"]
 
 
 async def _preflight_nodes(taker: SnapshotTaker, env: VersionEnv, target: Snapshot) -> list[str]:
@@ -117,11 +123,12 @@ def _packages_file(taker: SnapshotTaker, snapshot: Snapshot) -> Path:
     return path
 
 
-async def _apply(
+async def apply_snapshot(
     taker: SnapshotTaker, env: VersionEnv, snapshot: Snapshot
 ) -> AsyncGenerator[Event, None]:
     """Nodes, then the venv, then the pins (no checks: the caller did them)."""
     await apply_nodes(taker, env, snapshot)
+    checkpoint("restore.nodes")
     packages = await asyncio.to_thread(_packages_file, taker, snapshot)
     try:
         sync = taker.tool().sync(env.python, packages, env.backend, "restoring the packages")
@@ -130,6 +137,7 @@ async def _apply(
                 yield event
     finally:
         packages.unlink(missing_ok=True)
+    checkpoint("restore.synced")
     pinned = await refresh_torch_pins(taker.paths, env)
     if pinned:
         yield LogLine(f"the torch family of {env.tag} is now pinned to {pinned}", "comfy-tui")
@@ -141,7 +149,7 @@ async def put_back(
     """Apply `before` after `error`; raises InstallError naming `before` if that fails too."""
     log.warning("putting %s back to snapshot %s after: %r", env.tag, before.id, error)
     try:
-        async with aclosing(_apply(taker, env, before)) as stream:
+        async with aclosing(apply_snapshot(taker, env, before)) as stream:
             async for event in stream:
                 if isinstance(event, LogLine):
                     log.info("put back: %s", event.text)
@@ -164,38 +172,54 @@ async def restore(
     env = await load_version(taker.paths, tag)
     target = await taker.get(env.tag, snapshot_id)
     async with guarded:
-        yield Progress("check", 0.0, detail=f"checking snapshot {target.id}")
-        for note in await _preflight_nodes(taker, env, target):
-            yield LogLine(note, "comfy-tui")
-        packages = await asyncio.to_thread(_packages_file, taker, target)
+        await asyncio.to_thread(journal.begin, taker.paths, env.tag, target.id)
         try:
-            dry = await taker.tool().dry_run_sync(env.python, packages, env.backend)
-        finally:
-            packages.unlink(missing_ok=True)
-        if not dry.ok:
-            raise InstallError(
-                f"the packages of snapshot {target.id} cannot be installed from the configured "
-                f"sources ({dry.reason}); nothing changed"
-            )
-        yield Progress("snapshot", 0.2, detail="saving the current state")
-        before = await taker.capture(env, f"before restoring {target.id}")
-        yield LogLine(f"the current state is saved as snapshot {before.id}", "comfy-tui")
-        yield Progress("apply", 0.3, detail=f"restoring {target.id}")
-        try:
-            async with aclosing(_apply(taker, env, target)) as stream:
+            async with aclosing(_restore_locked(taker, env, target)) as stream:
                 async for event in stream:
                     yield event
-        except ComfyTuiError as exc:
-            await put_back(taker, env, before, exc)
-            raise InstallError(
-                f"restoring snapshot {target.id} failed ({exc}); the previous state was put back"
-            ) from exc
-        except BaseException as exc:  # cancelled, or a surprise: put back, then pass it on
-            await put_back(taker, env, before, exc)
-            raise
-        changed = diff_packages(before.packages, target.packages)
-        yield Progress("apply", 1.0, detail="restored")
-        yield Finished(
-            f"{env.tag} restored to snapshot {target.id} ({len(changed)} package(s) changed, "
-            f"{len(target.nodes)} node(s)); the state before is snapshot {before.id}"
+        finally:  # however it ended, it ended here: only a killed restore leaves a journal
+            await asyncio.to_thread(journal.end, taker.paths, env.tag)
+
+
+async def _restore_locked(
+    taker: SnapshotTaker, env: VersionEnv, target: Snapshot
+) -> AsyncGenerator[Event, None]:
+    yield Progress("check", 0.0, detail=f"checking snapshot {target.id}")
+    for note in await _preflight_nodes(taker, env, target):
+        yield LogLine(note, "comfy-tui")
+    packages = await asyncio.to_thread(_packages_file, taker, target)
+    try:
+        dry = await taker.tool().dry_run_sync(env.python, packages, env.backend)
+    finally:
+        packages.unlink(missing_ok=True)
+    if not dry.ok:
+        raise InstallError(
+            f"the packages of snapshot {target.id} cannot be installed from the configured "
+            f"sources ({dry.reason}); nothing changed"
         )
+    yield Progress("snapshot", 0.2, detail="saving the current state")
+    before = await taker.capture(env, f"before restoring {target.id}")
+    yield LogLine(f"the current state is saved as snapshot {before.id}", "comfy-tui")
+    checkpoint("restore.captured")
+    await asyncio.to_thread(journal.set_phase, taker.paths, env.tag, "applying", before=before.id)
+    yield Progress("apply", 0.3, detail=f"restoring {target.id}")
+    try:
+        async with aclosing(apply_snapshot(taker, env, target)) as stream:
+            async for event in stream:
+                yield event
+    except ComfyTuiError as exc:
+        await put_back(taker, env, before, exc)
+        raise InstallError(
+            f"restoring snapshot {target.id} failed ({exc}); the previous state was put back"
+        ) from exc
+    except BaseException as exc:  # cancelled, or a surprise: put back, then pass it on
+        await put_back(taker, env, before, exc)
+        raise
+    await asyncio.to_thread(journal.set_phase, taker.paths, env.tag, "applied")
+    checkpoint("restore.applied")
+    changed = diff_packages(before.packages, target.packages)
+    yield Progress("apply", 1.0, detail="restored")
+    yield Finished(
+        f"{env.tag} restored to snapshot {target.id} ({len(changed)} package(s) changed, "
+        f"{len(target.nodes)} node(s)); the state before is snapshot {before.id}"
+    )

@@ -20,6 +20,7 @@ from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.services.nodes import NodeInfo, NodesOverview
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
+from comfy_tui.ui.guards import refused
 from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.screens import nodes_flows as flows
 from comfy_tui.ui.screens.base import ModeScreen
@@ -215,8 +216,15 @@ class NodesScreen(ModeScreen):
         if info is None:
             return
         nodes = self.comfy_app.services.nodes
-        key = f"nodes:update:{info.name}"
-        self.start_job(key, f"update {info.name}", lambda: nodes.update(info.name))
+
+        async def guarded() -> None:
+            doing = f"update {info.name}"
+            check = nodes.check_change(info.name, info.enabled_in, doing)
+            if not await refused(self.app, f"Update {info.name}", check):
+                key = f"nodes:update:{info.name}"
+                self.start_job(key, doing, lambda: nodes.update(info.name))
+
+        self._flow(guarded)
 
     def action_enable(self) -> None:
         self._with_selected(flows.enable)

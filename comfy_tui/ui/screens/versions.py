@@ -21,6 +21,7 @@ from comfy_tui.services.releases_model import ReleaseList
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.version_details import VersionDetailsScreen, detail_lines, read_tail
+from comfy_tui.ui.guards import refused
 from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.versions_keys import VERSIONS_KEYS
@@ -236,7 +237,12 @@ class VersionsScreen(ModeScreen):
             if yes:
                 self.run_worker(self._change(row.tag, "remove"), exit_on_error=False)
 
-        self.app.push_screen(ConfirmScreen(question, yes="Remove", no="Keep"), answered)
+        async def guarded() -> None:  # a live instance is named at once, before the question
+            check = self.comfy_app.services.versions.check_remove(row.tag)
+            if not await refused(self.app, f"Remove {row.tag}", check):
+                self.app.push_screen(ConfirmScreen(question, yes="Remove", no="Keep"), answered)
+
+        self.run_worker(guarded(), group="versions:remove", exit_on_error=False)
 
     def action_toggle_default(self) -> None:
         row = self.selected()
