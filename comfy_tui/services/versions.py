@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import aclosing
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +34,7 @@ from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.validate import validate_tag, validate_url
 
 if TYPE_CHECKING:
+    from comfy_tui.services.disk_usage import DiskReport
     from comfy_tui.services.gpu_detect import DriverInfo
     from comfy_tui.services.installer import Installer
 
@@ -79,6 +80,12 @@ class VersionsService:
         return self.detect_gpu()
 
     # --- reading ---------------------------------------------------------------------------
+    async def disk(self, tags: Iterable[str]) -> DiskReport:
+        """What each of `tags` holds alone and shares, and all of `versions/` (in a thread)."""
+        from comfy_tui.services.disk_usage import measure_versions
+
+        return await asyncio.to_thread(measure_versions, self.paths.versions_dir(), list(tags))
+
     async def installed(self) -> list[VersionRecord]:
         """Every installed version, newest first."""
         records = await asyncio.to_thread(version_records.list_records, self.paths)

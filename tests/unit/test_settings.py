@@ -329,3 +329,12 @@ def test_model_mapping(data_dir: Path) -> None:
     write(data_dir, 'model_mapping = "copy"\n')
     with pytest.raises(SettingsError, match="model_mapping"):
         load_settings(data_dir, {})
+
+
+def test_pass_env_names_variables(data_dir: Path) -> None:
+    assert load_settings(data_dir, {}).pass_env == ()
+    env = {"COMFY_TUI_PASS_ENV": "HF_TOKEN  CIVITAI_API_TOKEN HF_TOKEN"}
+    assert load_settings(data_dir, env).pass_env == ("HF_TOKEN", "CIVITAI_API_TOKEN")
+    write(data_dir, 'pass_env = ["HF_TOKEN", "bad name"]\n')
+    with pytest.raises(SettingsError, match=r"key 'pass_env'.*'bad name' is not a variable name"):
+        load_settings(data_dir, {})
