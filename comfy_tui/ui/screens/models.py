@@ -152,7 +152,7 @@ class ModelsScreen(DownloadsMixin):
             folder = None if self.folder == ALL else self.folder
             models = await self.library.list_models(self.query_text, folder)
         except ComfyTuiError as exc:  # a damaged index says so (and `s` rebuilds it)
-            self.notify(str(exc), severity="error", timeout=30)
+            self.show_error("Reading the model library failed", exc)
             return
         self.versions = [tag for tag, _ in await self.library.installed_versions()]
         self.query_one(FolderList).show(stats, self.folder)
