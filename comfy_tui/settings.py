@@ -60,6 +60,9 @@ class Settings:
     max_downloads: int = 2
     download_segments: int = 4
     civitai_api: str = "https://civitai.com"
+    node_map_url: str = (
+        "https://raw.githubusercontent.com/ltdrdata/ComfyUI-Manager/main/extension-node-map.json"
+    )
     civitai_token: str | None = field(default=None, repr=False)
     allow_local_downloads: bool = False
     notify_bell: bool = True
@@ -367,6 +370,7 @@ _KEYS: dict[str, _Key] = {
     "max_downloads": _Key(_small_count, ("COMFY_TUI_MAX_DOWNLOADS",)),
     "download_segments": _Key(_small_count, ("COMFY_TUI_DOWNLOAD_SEGMENTS",)),
     "civitai_api": _Key(_url, ("COMFY_TUI_CIVITAI_API",)),
+    "node_map_url": _Key(_url, ("COMFY_TUI_NODE_MAP_URL",)),
     "civitai_token": _Key(_optional_string, ("CIVITAI_API_TOKEN",)),
     "allow_local_downloads": _Key(_boolean, ("COMFY_TUI_ALLOW_LOCAL_DOWNLOADS",)),
     "notify_bell": _Key(_boolean, ("COMFY_TUI_NOTIFY_BELL",)),

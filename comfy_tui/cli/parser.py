@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     mn = leaf(msub, "needs", "which models a workflow (JSON, PNG, WebP) needs", "models needs")
     mn.add_argument("file", metavar="FILE")
     mn.add_argument("--download", action="store_true", help="fetch the missing ones with a URL")
+    mn.add_argument("--version", metavar="TAG", help="check its nodes against this version")
 
     n = sub.add_parser("nodes", help="shared custom nodes")
     nsub = n.add_subparsers(dest="nodes_command", metavar="ACTION", required=True)
