@@ -21,6 +21,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "help-close",
         "import-cancel",
         "input-cancel",
+        "install-cancel",
         "instances-launch",
         "instances-log",
         "instances-restart",
