@@ -34,7 +34,7 @@ from comfy_tui.services.instances.health import PROBE_TIMEOUT_S, base_url, get_j
 from comfy_tui.services.instances.launch import LaunchRequest, Plan, plan_launch, request_of
 from comfy_tui.services.instances.ready import wait_ready
 from comfy_tui.services.instances.spawn import spawn_supervisor, wait_for_child
-from comfy_tui.services.instances.stop import stop_instance
+from comfy_tui.services.instances.stop import StopReport, stop_instance
 from comfy_tui.services.instances.views import InstanceView, tunnel_for, url_for
 from comfy_tui.services.instances.watch import Watcher
 from comfy_tui.services.version_guard import VersionGuard
@@ -190,14 +190,26 @@ class InstancesService:
     # --- stop / restart -------------------------------------------------------------------
     async def stop(self, instance_id: str) -> InstanceRecord:
         """SIGINT, grace (`stop_grace`), SIGKILL; returns the final record."""
+        return (await self.stop_report(instance_id)).record
+
+    async def stop_report(self, instance_id: str) -> StopReport:
+        """`stop`, and which processes had to be killed after the grace period (ComfyUI's
+        leftover children too: nothing of the instance runs afterwards)."""
         await asyncio.to_thread(require_instance, self.paths, instance_id)
         return await stop_instance(self.paths, instance_id, self.settings.stop_grace)
 
     async def restart(self, instance_id: str) -> AsyncIterator[Event]:
-        """Stop, then launch again with the same settings and id (the port is kept if free)."""
+        """Stop (when live), then launch again with the same id and everything it was launched
+        with: port, GPU, listen address, extra flags, environment, auto-restart. Another port
+        only when that one is taken now, and a LogLine says so. Works for an exited one too."""
         old = await self.stop(instance_id)
         yield LogLine(f"stopped {instance_id}; starting it again", source=instance_id)
         record = await self.start(request_of(old), previous=old)
+        if record.port != old.port:
+            yield LogLine(
+                f"port {old.port} is taken now: {instance_id} runs on port {record.port}",
+                source=instance_id,
+            )
         async for event in self.wait_ready(record.id):
             yield event
 
