@@ -19,6 +19,7 @@ from comfy_tui.store.models_index import ModelRecord
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
 from comfy_tui.ui.dialogs.import_path import ImportRequest, ImportScreen
+from comfy_tui.ui.dialogs.trash import TrashScreen
 from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.keys import Key
 from comfy_tui.ui.screens.models_downloads import DOWNLOAD_KEYS, DownloadsMixin, DownloadsPanel
@@ -89,6 +90,14 @@ class ModelsScreen(DownloadsMixin):
         ),
         Key("models-delete", "d", "delete", "Delete", "Move the selected model to the trash"),
         Key("models-duplicates", "D", "duplicates", "Duplicates", "Find copies to reclaim"),
+        Key(
+            "models-trash",
+            "t",
+            "trash",
+            "Trash",
+            "Show the trash: restore what was removed",
+            show=False,
+        ),
         *DOWNLOAD_KEYS,
     )
 
@@ -270,6 +279,13 @@ class ModelsScreen(DownloadsMixin):
         await self.library.remove(model)
         self.notify(f"Moved {model.relpath} to the trash.")
         self.reload()
+
+    def action_trash(self) -> None:
+        def closed(restored: bool | None) -> None:
+            if restored:
+                self.reload()
+
+        self.app.push_screen(TrashScreen(self.comfy_app.services.trash), closed)
 
     def action_duplicates(self) -> None:
         self._reports.clear()
