@@ -58,6 +58,7 @@ class Settings:
     gpu_replay: Path | None = None
     """Testing aid: play GPU readings from a recording file instead of asking NVML."""
     max_downloads: int = 2
+    download_segments: int = 4
     civitai_api: str = "https://civitai.com"
     civitai_token: str | None = field(default=None, repr=False)
     allow_local_downloads: bool = False
@@ -346,6 +347,7 @@ _KEYS: dict[str, _Key] = {
     "library_roots": _Key(_path_list, ("COMFY_TUI_LIBRARY_ROOTS",)),
     "gpu_replay": _Key(_optional_path, ("COMFY_TUI_GPU_REPLAY",)),
     "max_downloads": _Key(_small_count, ("COMFY_TUI_MAX_DOWNLOADS",)),
+    "download_segments": _Key(_small_count, ("COMFY_TUI_DOWNLOAD_SEGMENTS",)),
     "civitai_api": _Key(_url, ("COMFY_TUI_CIVITAI_API",)),
     "civitai_token": _Key(_optional_string, ("CIVITAI_API_TOKEN",)),
     "allow_local_downloads": _Key(_boolean, ("COMFY_TUI_ALLOW_LOCAL_DOWNLOADS",)),

@@ -21,6 +21,27 @@ os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="comfy-tui-test-hf-")
 
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """`-n auto --dist worksteal` (pyproject's addopts) stay valid under `-p no:xdist`: the
+    options are then accepted and ignored, and the run is serial."""
+    if pluginmanager.has_plugin("xdist"):
+        return
+    group = parser.getgroup("xdist", "pytest-xdist is disabled: these are ignored")
+    group._addoption("-n", "--numprocesses", dest="numprocesses", default=None)
+    group.addoption("--dist", dest="dist", default="no")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Rewriting snapshots runs in one process: each xdist worker sees only its share of the
+    tests and could take another worker's snapshots for unused ones."""
+    if config.getoption("--snapshot-update", default=False) and config.pluginmanager.has_plugin(
+        "xdist"
+    ):
+        config.option.numprocesses = 0
+
+
 TESTS_ROOT = Path(__file__).resolve().parent
 SNAPSHOT_ROOT = TESTS_ROOT.parent / "snapshots"
 

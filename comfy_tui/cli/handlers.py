@@ -42,6 +42,7 @@ HANDLERS: dict[str, str] = {
     "models dedupe": "models_cmd:run_dedupe",
     "models rm": "models_cmd:run_rm",
     "models download": "downloads_cmd:run_models_download",
+    "models needs": "needs_cmd:run_models_needs",
     "nodes list": "nodes_cmd:run_nodes_list",
     "nodes add": "nodes_cmd:run_nodes_add",
     "nodes update": "nodes_cmd:run_nodes_update",

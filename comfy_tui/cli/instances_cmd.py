@@ -22,6 +22,7 @@ from comfy_tui.services.instances.views import InstanceView
 from comfy_tui.services.jobs.state import JobState
 from comfy_tui.services.logtail import LogTail, last_lines
 from comfy_tui.store.instance_records import InstanceRecord, require_instance
+from comfy_tui.validate import validate_env_assignment
 
 RECENT_S = 3600.0
 EXPOSED_WARNING = (
@@ -56,12 +57,14 @@ def _print_started(ctx: Context, view: InstanceView, ready: bool) -> None:
 # --- launch / restart ------------------------------------------------------------------------
 async def _launch(ctx: Context, args: argparse.Namespace) -> int:
     svc = _service(ctx)
+    env = dict(validate_env_assignment(item) for item in getattr(args, "env", None) or ())
     request = LaunchRequest(
         version=args.tag,
         port=args.port,
         gpu=args.gpu,
         listen=args.listen,
         extra_args=tuple(getattr(args, "extra", ())),
+        env=env,
         auto_restart=bool(getattr(args, "auto_restart", False)),
     )
     record = await svc.start(request)

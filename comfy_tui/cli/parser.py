@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     la.add_argument("--port", type=int)
     la.add_argument("--gpu", type=int)
     la.add_argument("--listen", metavar="ADDR")
+    la.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set an environment variable for this instance (repeatable; kept by restart)",
+    )
     la.add_argument("--no-wait", action="store_true", help="return once started, not when ready")
     la.add_argument(
         "--auto-restart",
@@ -130,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     mdl.add_argument("--folder", metavar="F")
     mdl.add_argument("--sha256", metavar="H")
     mdl.add_argument("--revision", metavar="R")
+    mn = leaf(msub, "needs", "which models a workflow (JSON, PNG, WebP) needs", "models needs")
+    mn.add_argument("file", metavar="FILE")
+    mn.add_argument("--download", action="store_true", help="fetch the missing ones with a URL")
 
     n = sub.add_parser("nodes", help="shared custom nodes")
     nsub = n.add_subparsers(dest="nodes_command", metavar="ACTION", required=True)

@@ -17,6 +17,7 @@ from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import ProgressPrinter, err, out, out_json
 from comfy_tui.core.units import format_bytes, format_duration
 from comfy_tui.errors import NotFoundError, ValidationError
+from comfy_tui.services.disk_usage import DiskReport, VersionDisk
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.validate import validate_tag
@@ -41,25 +42,36 @@ def _when(epoch: float) -> str:
 def run_versions(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
 
-    async def load() -> tuple[list[VersionRecord], str | None]:
-        return await service.installed(), await service.get_default()
+    async def load() -> tuple[list[VersionRecord], str | None, DiskReport]:
+        records = await service.installed()
+        return records, await service.get_default(), await service.disk(r.tag for r in records)
 
-    records, default = asyncio.run(load())
+    records, default, disk = asyncio.run(load())
+    empty = VersionDisk()
     if ctx.json:
-        out_json({"default": default, "versions": [_record_json(r, default) for r in records]})
+        versions = [
+            {
+                **_record_json(r, default),
+                "disk_bytes": disk.versions.get(r.tag, empty).disk_bytes,
+                "shared_bytes": disk.versions.get(r.tag, empty).shared_bytes,
+            }
+            for r in records
+        ]
+        out_json({"default": default, "total_disk_bytes": disk.total_bytes, "versions": versions})
         return 0
     if not records:
         err("no versions installed (comfy-tui install TAG installs one)")
         return 0
-    header = ("", "TAG", "COMFYUI", "TORCH", "BUILD", "SIZE", "INSTALLED")
+    header = ("", "TAG", "COMFYUI", "TORCH", "BUILD", "OWN", "SHARED", "INSTALLED")
     rows = [
         (
             "*" if r.tag == default else "",
             r.tag,
             r.comfyui_version or "?",
             r.torch_version or "—",
-            f"{r.torch_backend}/{r.installer}",
-            format_bytes(r.size_bytes),
+            f"{r.torch_build or r.torch_backend}/{r.installer}",
+            format_bytes(disk.versions.get(r.tag, empty).disk_bytes),
+            format_bytes(disk.versions.get(r.tag, empty).shared_bytes),
             _when(r.installed_at),
         )
         for r in records
@@ -67,6 +79,10 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         out("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    out(
+        f"versions/ holds {format_bytes(disk.total_bytes)} in all (OWN: freed by removing that "
+        "version; SHARED: hardlinked with other versions or the uv cache)"
+    )
     return 0
 
 

@@ -15,10 +15,12 @@ fraction is local to the operation (0..1) and `LogLine`s. git never prompts
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import os
 import secrets
 import shutil
+import urllib.parse
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from datetime import UTC, datetime
@@ -34,9 +36,10 @@ from comfy_tui.validate import validate_tag
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GitFailed", "GitMirror", "git_env", "git_reason", "stream_git"]
+__all__ = ["GitFailed", "GitMirror", "git_env", "git_reason", "stream_git", "token_env"]
 
 _PARTIAL = ".partial-"
+GITHUB_HOST = "github.com"
 
 
 def git_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -52,6 +55,21 @@ def git_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
         }
     )
     return env
+
+
+def token_env(url: str, token: str | None) -> dict[str, str]:
+    """git configuration, handed over in the environment (never in argv or the URL), that
+    sends `token` with requests to GitHub, only when `url` is an https://github.com/ URL:
+    ``http.https://github.com/.extraHeader = Authorization: Basic ...``. Empty otherwise."""
+    parts = urllib.parse.urlsplit(url)
+    if not token or parts.scheme != "https" or (parts.hostname or "").lower() != GITHUB_HOST:
+        return {}
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode("ascii")
+    return {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"http.https://{GITHUB_HOST}/.extraHeader",
+        "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+    }
 
 
 def git_reason(child: ChildProcess) -> str:

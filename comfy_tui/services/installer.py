@@ -32,12 +32,20 @@ from comfy_tui.core.install_progress import (
 )
 from comfy_tui.core.torch_backend import TorchChoice, resolve_torch, validate_torch
 from comfy_tui.core.torch_build import TorchBuild, check_plan
+from comfy_tui.core.units import format_bytes
 from comfy_tui.core.uv_output import missing_upload_date
 from comfy_tui.errors import ComfyTuiError, InstallError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging
 from comfy_tui.services.bytecode import prepare_bytecode
+from comfy_tui.services.disk_usage import (
+    deps_key,
+    estimate_need,
+    free_bytes,
+    own_bytes,
+    remember_growth,
+)
 from comfy_tui.services.envs import EnvBuilder, ToolFailed, child_env, find_uv
 from comfy_tui.services.git import GitMirror
 from comfy_tui.services.gpu_detect import DriverInfo
@@ -81,6 +89,7 @@ class Installer:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         uv_bin: Callable[[], str | None] = find_uv,
         probe_index: Probe = probe_index,
+        free_space: Callable[[Path], int] = free_bytes,
     ) -> None:
         self.settings = settings
         self.paths = paths
@@ -88,6 +97,7 @@ class Installer:
         self.now = now
         self.uv_bin = uv_bin
         self.probe_index = probe_index
+        self.free_space = free_space
 
     def check(self, tag: str, torch: str) -> tuple[str, str]:
         """Validate the request before anything touches the disk (ValidationError)."""
@@ -240,6 +250,24 @@ class Installer:
                 yield event
         seconds["clone"] = time.monotonic() - started
 
+        # free space, against what an install of this dependency set takes
+        choice = await self._choose_torch(torch)
+        requirements = work / "requirements.txt"
+        wanted = await asyncio.to_thread(_read_text, requirements)
+        torch_source = options.torch_index or self.settings.torch_index_url
+        key = deps_key(wanted, choice.backend, options.python, torch_source)
+        twin_dir = next((Path(r.path) for r in others if r.deps_key == key), None)
+        free_before = await asyncio.to_thread(self.free_space, self.paths.versions_dir())
+        need, basis = await asyncio.to_thread(estimate_need, self.paths, key, choice.backend, None)
+        if free_before < need and twin_dir is not None:  # tight: what the twin holds alone
+            twin_own = await asyncio.to_thread(own_bytes, twin_dir)
+            need, basis = estimate_need(self.paths, key, choice.backend, twin_own)
+        if free_before < need:
+            raise InstallError(
+                f"not enough free disk for {tag}: it needs about {format_bytes(need)} (from "
+                f"{basis}), {format_bytes(free_before)} is free under {self.paths.versions_dir()}"
+            )
+
         # venv
         started = time.monotonic()
         envs, note = self._envs(log_file, options.python)
@@ -256,7 +284,6 @@ class Installer:
 
         # torch
         started = time.monotonic()
-        choice = await self._choose_torch(torch)
         yield self._note(log_file, f"torch build: {choice.backend} ({choice.reason})")
         build: TorchBuild | None = None
         if choice.backend != "none":
@@ -270,10 +297,11 @@ class Installer:
             )
             yield self._note(log_file, source.note)
             planned: dict[str, str] = {}
-            resolve = envs.resolve_torch(venv, choice.backend, source.url, planned)
-            async with aclosing(relay(resolve, "torch", log_file, 0, 0.05)) as stream:
-                async for event in stream:
-                    yield event
+            if twin_dir is None:  # a new dependency set: refuse a mixed family before download
+                resolve = envs.resolve_torch(venv, choice.backend, source.url, planned)
+                async with aclosing(relay(resolve, "torch", log_file, 0, 0.05)) as stream:
+                    async for event in stream:
+                        yield event
             if planned:
                 family = ", ".join(f"{n} {planned[n]}" for n in plan.TORCH_FAMILY if n in planned)
                 yield self._note(log_file, f"resolved {family}: one source, one build")
@@ -299,7 +327,6 @@ class Installer:
 
         # requirements
         started = time.monotonic()
-        requirements = work / "requirements.txt"
         cutoff = None
         if envs.installer == "uv":
             cutoff = plan.exclude_newer_date(
@@ -354,7 +381,9 @@ class Installer:
         await asyncio.to_thread(self._pin_torch, venv, await envs.describe(venv))
         seconds["requirements"] = time.monotonic() - started
 
-        # byte code
+        # byte code (the size walk runs meanwhile, in a thread)
+        sizing = asyncio.ensure_future(asyncio.to_thread(staging.du_bytes, work))
+        sizing.add_done_callback(_retrieve)  # a failed install never awaits it
         started = time.monotonic()
         yield Progress("compile", overall_fraction("compile", 0), detail="byte code")
         bytecode = prepare_bytecode(
@@ -391,7 +420,7 @@ class Installer:
         )
         commit = await mirror.commit_of(work)
         await asyncio.to_thread(_move_into_place, work, final, envs.installer)
-        size = (await asyncio.to_thread(staging.du_bytes, final))[0]
+        size = (await sizing)[0]
         record = VersionRecord(
             tag=tag,
             path=str(final),
@@ -404,6 +433,7 @@ class Installer:
             torch_build=smoke.torch_build.kind if smoke.torch_build else "",
             smoke=smoke.result,
             resolution=resolution,
+            deps_key=key,
             installer=envs.installer,
             installed_at=time.time(),
             size_bytes=size,
@@ -412,6 +442,8 @@ class Installer:
         )
         await asyncio.to_thread(version_records.save_record, self.paths, record)
         done.append(record)
+        free_after = await asyncio.to_thread(self.free_space, self.paths.versions_dir())
+        await asyncio.to_thread(remember_growth, self.paths, key, free_before - free_after)
 
     @staticmethod
     def _pin_torch(venv: Path, installed: dict[str, str]) -> None:
@@ -429,6 +461,18 @@ class Installer:
             driver.driver_version if driver else None,
             driver.cuda_version if driver else None,
         )
+
+
+def _retrieve(future: asyncio.Future[list[int]]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _move_into_place(work: Path, final: Path, installer: str) -> None:

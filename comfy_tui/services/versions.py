@@ -16,22 +16,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import aclosing
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from comfy_tui.core.versions import sort_newest_first
 from comfy_tui.errors import LockBusyError, NotFoundError
 from comfy_tui.events import Event
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging, trashbin
-from comfy_tui.services.gpu_detect import DriverInfo, detect_driver
-from comfy_tui.services.installer import Installer
 from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store import version_records
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.validate import validate_tag, validate_url
+
+if TYPE_CHECKING:
+    from comfy_tui.services.disk_usage import DiskReport
+    from comfy_tui.services.gpu_detect import DriverInfo
+    from comfy_tui.services.installer import Installer
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +55,37 @@ class VersionsService:
         paths: DataPaths,
         *,
         guard: VersionGuard,
-        detect_gpu: Callable[[], DriverInfo | None] = detect_driver,
+        detect_gpu: Callable[[], DriverInfo | None] | None = None,
     ) -> None:
         """`guard` refuses a remove while an instance of the version is live."""
         self.settings = settings
         self.paths = paths
         self.guard = guard
         self.detect_gpu = detect_gpu
-        self.installer = Installer(settings, paths, detect_gpu=self._detect)
+        """The NVIDIA driver probe (`gpu_detect.detect_driver` unless a test gives one)."""
         self._installing: set[str] = set()
 
+    @cached_property
+    def installer(self) -> Installer:
+        """Built on first use: listing, `default` and `remove` never import the installer."""
+        from comfy_tui.services.installer import Installer
+
+        return Installer(self.settings, self.paths, detect_gpu=self._detect)
+
     def _detect(self) -> DriverInfo | None:
+        if self.detect_gpu is None:
+            from comfy_tui.services.gpu_detect import detect_driver
+
+            return detect_driver()
         return self.detect_gpu()
 
     # --- reading ---------------------------------------------------------------------------
+    async def disk(self, tags: Iterable[str]) -> DiskReport:
+        """What each of `tags` holds alone and shares, and all of `versions/` (in a thread)."""
+        from comfy_tui.services.disk_usage import measure_versions
+
+        return await asyncio.to_thread(measure_versions, self.paths.versions_dir(), list(tags))
+
     async def installed(self) -> list[VersionRecord]:
         """Every installed version, newest first."""
         records = await asyncio.to_thread(version_records.list_records, self.paths)

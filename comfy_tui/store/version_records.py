@@ -33,6 +33,7 @@ class VersionRecord:
     torch_build: str = ""  # what torch itself says: "CUDA 13.0", "CPU", "ROCm 6.2", ""
     smoke: str = ""  # "quick test passed", "help only ...", "packages quick-tested in v..."
     resolution: str = ""  # the date cut-off applied: "as of 2025-12-04[, except a, b]", ""
+    deps_key: str = ""  # the dependency set's id (disk_usage.deps_key)
     installer: str = "uv"  # "uv" or "pip"
     installed_at: float = 0.0  # unix time
     size_bytes: int = 0

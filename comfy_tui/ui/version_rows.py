@@ -70,8 +70,12 @@ def build_rows(
     installing: Mapping[str, float] | None = None,
     show_prereleases: bool = False,
     query: str = "",
+    own_bytes: Mapping[str, int] | None = None,
 ) -> list[VersionRow]:
-    """The table's rows, newest first."""
+    """The table's rows, newest first. `own_bytes`: what each installed version holds alone
+    (freed by removing it; the rest is hardlinked with other versions and uv's cache); the
+    recorded install size stands in until it is known."""
+    own_bytes = own_bytes or {}
     running = running or {}
     installing = installing or {}
     by_tag = {r.tag: r for r in releases}
@@ -99,10 +103,18 @@ def build_rows(
                 default=record is not None and tag == default,
                 running=running.get(tag, 0),
                 installing=installing.get(tag),
-                size=format_bytes(record.size_bytes) if record and record.size_bytes else "",
+                size=_size(record, own_bytes.get(tag)),
             )
         )
     return rows
+
+
+def _size(record: VersionRecord | None, own: int | None) -> str:
+    if record is None:
+        return ""
+    if own is not None:
+        return f"{format_bytes(own)} own"
+    return format_bytes(record.size_bytes) if record.size_bytes else ""
 
 
 _SOURCE = {"github": "from GitHub", "cache": "cached", "mirror": "from the local git tags"}
@@ -115,6 +127,7 @@ def status_line(
     installed: int,
     checking: bool,
     show_prereleases: bool,
+    disk_total: int = 0,
 ) -> tuple[str, bool]:
     """The line under the table and whether it is a warning."""
     busy = " · checking GitHub…" if checking else ""
@@ -128,6 +141,8 @@ def status_line(
     hidden = 0 if show_prereleases else sum(1 for r in listed.releases if r.prerelease)
     pre = f" · {hidden} prereleases hidden (p)" if hidden else ""
     mine = f" · {installed} installed" if installed else ""
+    if installed and disk_total:
+        mine += f" ({format_bytes(disk_total)} on disk)"
     source = _SOURCE.get(listed.source, listed.source)
     return f"{shown} shown · {source}{age}{mine}{pre}{busy}", False
 

@@ -71,6 +71,9 @@ class DownloadServer:
         self.ssl_context = ssl_context
         self.routes: dict[str, Route] = {}
         self.requests: list[Seen] = []
+        self.active = 0
+        self.most_active = 0
+        """Bodies being sent right now, and the most at once (parallel downloads)."""
         self.base = ""
         self._runner: web.AppRunner | None = None
 
@@ -134,7 +137,8 @@ class DownloadServer:
             headers["Last-Modified"] = route.last_modified
         if route.content_disposition:
             headers["Content-Disposition"] = route.content_disposition
-        headers["Accept-Ranges"] = "bytes"
+        if not route.ignore_range:
+            headers["Accept-Ranges"] = "bytes"
         start = 0
         wanted = request.headers.get("Range", "")
         if_range = request.headers.get("If-Range")
@@ -147,15 +151,19 @@ class DownloadServer:
                 route.last_modified,
             )
         )
-        if wanted.startswith("bytes=") and not route.ignore_range and validator_ok:
-            start = int(wanted[6:].split("-")[0] or 0)
+        end = len(data)
+        ranged = wanted.startswith("bytes=") and not route.ignore_range and validator_ok
+        if ranged:
+            first, _, last = wanted[6:].partition("-")
+            start = int(first or 0)
+            end = min(len(data), int(last) + 1) if last.strip() else len(data)
         if start >= len(data) and start > 0:
             headers["Content-Range"] = f"bytes */{len(data)}"
             return web.Response(status=416, headers=headers)
-        body = data[start:]
-        status = 206 if start else 200
-        if start:
-            headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
+        body = data[start:end]
+        status = 206 if ranged else 200
+        if ranged:
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(data)}"
         response = web.StreamResponse(status=status, headers=headers)
         if route.send_length:
             response.content_length = len(body)
@@ -163,7 +171,12 @@ class DownloadServer:
         if request.method == "HEAD":
             return response
         cut = route.drop_after.pop(0) if route.drop_after else None
-        await _send(request, response, body if cut is None else body[:cut], route.rate)
+        self.active += 1
+        self.most_active = max(self.most_active, self.active)
+        try:
+            await _send(request, response, body if cut is None else body[:cut], route.rate)
+        finally:
+            self.active -= 1
         if cut is not None:
             await asyncio.sleep(0.05)  # let the client read what was sent before the cut
             assert request.transport is not None

@@ -9,7 +9,7 @@ test decides when each tick happens (`app.stats.sample_now()`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from comfy_tui.services.monitor import (
@@ -49,18 +49,36 @@ class FixedProcesses(ProcessTreeSampler):
 
 
 class GatedSleep:
-    """A `Monitor` sleep that waits for the test to `release` each next tick."""
+    """A `Monitor` sleep that waits for the test to `release` each next tick.
+
+    `until(predicate)` wakes whenever a sampler starts or stops waiting here, so a test waits
+    on the sampler's own progress, never on the clock."""
 
     def __init__(self) -> None:
         self._gate: asyncio.Queue[None] = asyncio.Queue()
+        self._changed = asyncio.Event()
         self.waiting = 0
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     async def __call__(self, seconds: float) -> None:
         self.waiting += 1
+        self._notify()
         try:
             await self._gate.get()
         finally:
             self.waiting -= 1
+            self._notify()
+
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        """Return once ``predicate()`` holds, checking it each time `waiting` changes."""
+        while True:
+            changed = self._changed
+            if predicate():
+                return
+            await changed.wait()
 
     def release(self, ticks: int = 1) -> None:
         for _ in range(ticks):

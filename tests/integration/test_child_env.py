@@ -168,3 +168,61 @@ async def test_mirror_tags_git_gets_no_secret(
     text = dump.read_text()
     assert "GIT_TERMINAL_PROMPT=0" in text
     assert not any(value in text for value in SECRETS.values())
+
+
+async def test_a_github_token_reaches_git_only_as_a_header_for_github(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fake git on PATH writes down its argv and environment, then makes the clone."""
+    from comfy_tui.services.nodes.checkouts import NodeCheckout
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "git"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> {tmp_path / "argv.txt"}\n'
+        f"env >> {tmp_path / 'env.txt'}\n"
+        'for last; do :; done\nmkdir -p "$last/.git"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    token = "ghp_the-token-value"
+
+    async def clone(url: str, dest: Path) -> str:
+        async for _ in NodeCheckout(dest).clone(url, dest, token=token):
+            pass
+        return (tmp_path / "env.txt").read_text()
+
+    env = await clone("https://github.com/example/Thing", tmp_path / "a")
+    assert "GIT_CONFIG_KEY_0=http.https://github.com/.extraHeader" in env
+    header = next(line for line in env.splitlines() if line.startswith("GIT_CONFIG_VALUE_0="))
+    assert header.startswith("GIT_CONFIG_VALUE_0=Authorization: Basic ")
+    assert token not in env and not any(value in env for value in SECRETS.values())
+    argv = (tmp_path / "argv.txt").read_text()
+    assert "Basic" not in argv and token not in argv and "@github.com" not in argv
+
+    (tmp_path / "env.txt").unlink()
+    other = await clone("https://gitlab.example/example/Thing", tmp_path / "b")
+    assert "GIT_CONFIG_VALUE_0" not in other and "Basic" not in other
+
+
+async def test_a_secret_handed_to_one_instance_reaches_that_instance_only(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from comfy_tui.services.instances.launch import LaunchRequest
+
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    service = lab.service()
+    handed = await service.start(LaunchRequest("v0.3.77", env={"HF_TOKEN": "handed-over"}))
+    plain = await service.start(LaunchRequest("v0.3.77"))
+    assert handed.pid is not None and plain.pid is not None
+    seen = _environ(handed.pid)
+    assert seen["HF_TOKEN"] == "handed-over"
+    assert not (SECRET_VARS - {"HF_TOKEN"}) & seen.keys()
+    assert not SECRET_VARS & _environ(plain.pid).keys()
+    views = {v.id: v.to_json() for v in await service.refresh()}
+    assert views[handed.id]["env"] == {"HF_TOKEN": "***"}

@@ -59,10 +59,13 @@ def test_install_list_default_remove(install_settings: Settings, data_dir: Path)
 
     removed = cli(install_settings, "remove", "v0.3.77", "--yes")
     assert removed.returncode == 0, removed.stderr
-    assert json.loads(cli(install_settings, "versions", "--json").stdout) == {
+    listed = json.loads(cli(install_settings, "versions", "--json").stdout)
+    assert listed == {
         "default": None,
+        "total_disk_bytes": listed["total_disk_bytes"],
         "versions": [],
     }
+    assert listed["total_disk_bytes"] < 64 * 1024  # the empty versions/ folder (and staging)
 
 
 def test_install_text_output(install_settings: Settings) -> None:

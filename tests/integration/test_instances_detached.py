@@ -151,16 +151,15 @@ asyncio.run(main())
 
 @pytest.fixture
 def tui(lab: Lab) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(
+    with subprocess.Popen(  # leaving the block closes its stdout and waits for it
         [sys.executable, "-c", TUI_STAND_IN, str(lab.root), str(lab.settings.base_port)],
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own group, like a terminal's foreground job
-    )
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
+    ) as proc:
+        yield proc
+        if proc.poll() is None:
+            proc.kill()
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGHUP])

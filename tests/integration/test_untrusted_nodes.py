@@ -122,6 +122,28 @@ async def test_a_direct_reference_to_an_sdist_runs_nothing_before_both_consents(
     assert origins["evilpkg"] == "Evil" and origins["nodedep"] == "Evil"
     assert origins["tinydep"] is None
 
+    # a restore never builds: the built package comes back from the uv cache, or not at all
+    marker.unlink()
+
+    def newest(reason: str) -> str:
+        listed = json.loads(run(settings, tmp_path, "snapshot", "list", TAG, "--json").stdout)
+        return next(s["id"] for s in listed["snapshots"] if s["reason"].startswith(reason))
+
+    without = newest("before enabling Evil")
+    assert run(settings, tmp_path, "snapshot", "restore", TAG, without, "--yes").returncode == 0
+    assert not (site_packages(data_dir) / "evilpkg").exists()
+    with_evil = newest("before restoring")
+    back = run(settings, tmp_path, "snapshot", "restore", TAG, with_evil, "--yes")
+    assert back.returncode == 0, back.stderr
+    assert (site_packages(data_dir) / "evilpkg").is_dir() and not marker.exists()
+
+    assert run(settings, tmp_path, "snapshot", "restore", TAG, without, "--yes").returncode == 0
+    shutil.rmtree(data_dir / "cache" / "uv")
+    again = run(settings, tmp_path, "snapshot", "restore", TAG, newest("before restoring"), "--yes")
+    assert again.returncode == 1
+    assert "evilpkg would have to be built from source" in again.stderr.splitlines()[-1]
+    assert not marker.exists() and not (site_packages(data_dir) / "evilpkg").exists()
+
 
 async def test_a_package_only_available_as_source_is_not_built_without_consent(
     tmp_path: Path,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
 from comfy_tui.services.monitor import Monitor
@@ -14,23 +17,30 @@ def ticks_taken(monitor: Monitor) -> int:
     return len(monitor.history.series(CPU_PERCENT))
 
 
+LAST_RESORT_S = 120.0
+"""Only a hung test ever meets this: every wait below ends on a condition, not the clock."""
+
+
+async def until(pilot: Any, predicate: Callable[[], bool], what: str) -> None:
+    """Let the App handle its messages (`pilot.pause` waits for every queue of the screen and
+    the App) until ``predicate()`` holds."""
+    deadline = time.monotonic() + LAST_RESORT_S
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        await pilot.pause()
+
+
 async def settle(pilot: Any, monitor: Monitor, sleep: GatedSleep, ticks: int) -> None:
     """Wait until ``ticks`` ticks were taken, the sampler waits for the next one, and the
     App has handled the newest sample (screens included)."""
     app = pilot.app
-    for _ in range(500):
-        if (
-            ticks_taken(monitor) == ticks
-            and sleep.waiting == 1
-            and app.stats.latest is monitor.latest
-        ):
-            break
-        await pilot.pause(0.01)
-    else:
-        raise AssertionError(
-            f"sampler did not settle: {ticks_taken(monitor)}/{ticks} ticks, "
-            f"waiting={sleep.waiting}, latest handled={app.stats.latest is monitor.latest}"
-        )
+    await asyncio.wait_for(
+        sleep.until(lambda: ticks_taken(monitor) == ticks and sleep.waiting == 1),
+        LAST_RESORT_S,
+    )
+    # The tick's message is posted before the sampler sleeps: now the App handles it.
+    await until(pilot, lambda: app.stats.latest is monitor.latest, "the App to take the sample")
     await pilot.pause()
     await pilot.pause()
 

@@ -99,8 +99,18 @@ class ScriptedNodes(NodesService):
     async def enabled_in(self, name: str) -> list[str]:
         return [t for n in self.overview_data.nodes if n.name == name for t in n.enabled_in]
 
-    async def plan(self, name: str, tag: str, *, force: bool = False) -> DepsPlan:
-        return dataclasses.replace(self.fixed_plan, name=name, tag=tag, forced=force)
+    async def plan(
+        self,
+        name: str,
+        tag: str,
+        *,
+        force: bool = False,
+        allow_direct_refs: bool = False,
+        allow_builds: bool = False,
+    ) -> DepsPlan:
+        return dataclasses.replace(
+            self.fixed_plan, name=name, tag=tag, forced=force, builds_allowed=allow_builds
+        )
 
 
 def write_snapshots(data_dir: Path, tag: str = "v0.4.0") -> None:

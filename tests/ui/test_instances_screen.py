@@ -169,3 +169,24 @@ async def test_stop_asks_first_and_keep_changes_nothing(tmp_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, InstancesScreen)
         assert any("not running" in str(n.message) for n in app._notifications)
+
+
+def test_the_detail_panel_masks_handed_secrets() -> None:
+    from comfy_tui.services.instances.views import InstanceView
+    from comfy_tui.store.instance_records import InstanceRecord
+    from comfy_tui.ui.screens.instances_rows import detail_text
+
+    record = InstanceRecord(
+        id="c1",
+        version="v1",
+        port=8188,
+        listen="127.0.0.1",
+        gpu=None,
+        argv=(),
+        cwd="/",
+        log_path="/l",
+        started_at=0.0,
+        user_env={"HF_TOKEN": "hf_secret", "COMFY_LOGLEVEL": "debug"},
+    )
+    text = detail_text(InstanceView(record, "http://127.0.0.1:8188", "ssh -L ...")).plain
+    assert "Env     COMFY_LOGLEVEL=debug HF_TOKEN=***" in text and "hf_secret" not in text

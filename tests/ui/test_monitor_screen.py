@@ -19,7 +19,7 @@ from tests.fakes import monitor_boxes as boxes
 from tests.fakes.fake_system import ReplaySystem
 from tests.fakes.monitor_boxes import GatedSleep
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
-from tests.ui.monitor_helpers import run_ticks, settle
+from tests.ui.monitor_helpers import run_ticks, settle, until
 
 
 def header(app: object) -> str:
@@ -230,10 +230,7 @@ async def test_a_failing_sampler_says_so_and_p_restarts_it(tmp_path: Path) -> No
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("3")
         app.stats.start()
-        for _ in range(100):
-            if app.stats.error:
-                break
-            await pilot.pause(0.01)
+        await until(pilot, lambda: app.stats.error is not None, "the sampler to fail")
         assert app.stats.error == "sensor exploded"
         assert any("Monitoring stopped" in str(n.message) for n in app._notifications)
         status = app.screen.query_one("#monitor-status", Line)

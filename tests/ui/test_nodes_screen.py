@@ -23,6 +23,7 @@ from comfy_tui.ui.screens.nodes import NodesScreen
 from comfy_tui.ui.widgets.node_table import NodeTable
 from tests.fakes.node_fixtures import drain, install_versions, nodes_service
 from tests.fakes.node_repo import NodeCommit, NodeMirror
+from tests.fakes.sdist import build_marker_sdist
 from tests.ui.app_factory import LARGE, make_test_app
 from tests.ui.nodes_lab import settle
 
@@ -112,6 +113,48 @@ async def test_add_enable_disable_snapshot_restore_remove(
         await until(pilot, lambda: not (data_dir / "nodes" / "Thing").exists(), "the removal")
         await settle(pilot)
         assert not link.exists() and not table.by_name
+
+
+async def test_refused_lines_and_source_builds_each_need_a_yes_that_saw_them(
+    nodes_settings: Settings, node_mirror: NodeMirror, data_dir: Path, tmp_path: Path
+) -> None:
+    await install_versions(nodes_settings, TAG)
+    marker = tmp_path / "MARKER"
+    line = f"evilpkg @ {build_marker_sdist(tmp_path / 'sdists', 'evilpkg', '1.0', marker).as_uri()}"
+    node_mirror.add("Evil", NodeCommit(requirements=f"{line}\n"))
+    service = nodes_service(nodes_settings)
+    await drain(service.add(node_mirror.url("Evil")))
+    link = data_dir / "versions" / TAG / "custom_nodes" / "Evil"
+    app = real_app(nodes_settings)
+    async with app.run_test(size=LARGE) as pilot:
+        await pilot.press("5")
+        await settle(pilot)
+        for answers in (["n"], ["y", "n"]):  # refuse the line; then accept it, refuse the build
+            await pilot.press("e")
+            lines = await until_screen(pilot, ReviewScreen, "the refused lines")
+            assert f"Evil/requirements.txt line 1: {line}" in lines._lines and lines._danger
+            await pilot.press(answers[0])
+            if len(answers) > 1:
+                build = await until_screen(pilot, ReviewScreen, "the build question")
+                assert build is not lines
+                assert "evilpkg: would build from source (runs its setup code)" in build._lines
+                await pilot.press(answers[1])
+            await settle(pilot)
+            assert not marker.exists() and not link.exists() and not app.running_jobs()
+
+        await pilot.press("e")
+        await until_screen(pilot, ReviewScreen, "the refused lines")
+        await pilot.press("y")
+        build = await until_screen(pilot, ReviewScreen, "the build question")
+        await pilot.press("y")
+        await until(
+            pilot, lambda: app.screen is not build and isinstance(app.screen, ReviewScreen), "plan"
+        )
+        assert marker.exists()  # the user agreed to the build: the plan built it
+        assert any("+ evilpkg" in text for text in app.screen._lines)
+        await pilot.press("y")
+        await jobs_done(pilot, app, "the enable job")
+        assert link.is_symlink()
 
 
 async def test_a_failing_job_opens_the_error_dialog_and_bad_urls_are_refused(

@@ -33,6 +33,13 @@ def record(relpath: str, **kw: Any) -> ModelRecord:
     return ModelRecord(**values)
 
 
+async def _version(db: aiosqlite.Connection) -> int:
+    async with db.execute("PRAGMA user_version") as c:
+        row = await c.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 async def test_new_database_is_wal_and_fully_migrated(tmp_path: Path) -> None:
     path = tmp_path / "lib.db"
     async with connect(path) as db:
@@ -83,12 +90,17 @@ async def test_a_failed_migration_changes_nothing(tmp_path: Path) -> None:
 
 async def test_two_openers_of_a_new_file_migrate_it_once(tmp_path: Path) -> None:
     path = tmp_path / "lib.db"
+    # The second step is not idempotent: each run of it would add a row.
+    counting = ("CREATE TABLE runs (step INTEGER);", "INSERT INTO runs VALUES (2);")
 
-    async def open_once() -> None:
-        async with connect(path):
-            pass
+    async def open_once() -> int:
+        async with connect(path, counting) as db:
+            return await _version(db)
 
-    await asyncio.gather(*(open_once() for _ in range(4)))
+    versions = await asyncio.gather(*(open_once() for _ in range(4)))
+    assert versions == [2, 2, 2, 2]
+    async with connect(path, counting) as db, db.execute("SELECT step FROM runs") as c:
+        assert [tuple(row) for row in await c.fetchall()] == [(2,)]
 
 
 def test_split_statements_keeps_triggers_whole() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +55,33 @@ def test_cli_subcommands_do_not_import_the_ui() -> None:
         subprocess.run(
             [sys.executable, "-c", code, tmp], check=True, capture_output=True, timeout=120
         )
+
+
+QUICK_COMMANDS = [
+    ["ps", "--json"],
+    ["versions", "--json"],
+    ["config", "--json"],
+    ["default", "--clear"],
+]
+HEAVY = ("textual", "rich", "aiohttp", "aiosqlite", "huggingface_hub", "pynvml", "yarl")
+
+
+@pytest.mark.parametrize("command", QUICK_COMMANDS, ids=lambda c: c[0])
+def test_quick_commands_import_only_what_they_use(command: list[str], tmp_path: Path) -> None:
+    """`ps`, `versions`, `config` and `default` answer without the UI, HTTP, SQLite or NVML."""
+    code = (
+        "import json, sys\n"
+        "from comfy_tui.cli import main\n"
+        "assert main(['--data-dir', sys.argv[1], *sys.argv[2:]]) == 0\n"
+        f"heavy = {HEAVY!r}\n"
+        "loaded = sorted({n.split('.')[0] for n in sys.modules} & set(heavy))\n"
+        "sys.stderr.write('LOADED ' + json.dumps(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "data"), *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "LOADED " in result.stderr, result.stderr
+    assert json.loads(result.stderr.rsplit("LOADED ", 1)[1]) == []

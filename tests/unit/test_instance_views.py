@@ -40,6 +40,14 @@ def test_url_and_tunnel(listen: str, url: str, tunnel: str) -> None:
     assert tunnel_for(rec(listen), "me", "box") == tunnel
 
 
+def test_handed_secrets_are_masked_in_the_json_view() -> None:
+    env = {"HF_TOKEN": "hf_abc", "MY_SERVICE_API_KEY": "k", "COMFY_LOGLEVEL": "debug"}
+    record = rec().evolve(user_env=env, env={**env, "PYTHONUNBUFFERED": "1"})
+    doc = InstanceView(record, "u", "t").to_json()
+    assert doc["env"] == {"HF_TOKEN": "***", "MY_SERVICE_API_KEY": "***", "COMFY_LOGLEVEL": "debug"}
+    assert "hf_abc" not in str(doc)
+
+
 def test_exposed_only_on_all_interfaces() -> None:
     assert InstanceView(rec("0.0.0.0"), "u", "t").exposed
     assert not InstanceView(rec(), "u", "t").exposed

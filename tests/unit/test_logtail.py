@@ -5,15 +5,35 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from comfy_tui.services.logtail import LogTail, clean_line, last_lines
 
+Tails = Callable[..., LogTail]
 
-def test_reads_only_what_was_appended(tmp_path: Path) -> None:
+
+@pytest.fixture
+def tails() -> Iterator[Tails]:
+    """Make `LogTail`s that are closed when the test ends (they keep their file open)."""
+    made: list[LogTail] = []
+
+    def make(*args: Any, **kwargs: Any) -> LogTail:
+        made.append(LogTail(*args, **kwargs))
+        return made[-1]
+
+    yield make
+    for tail in made:
+        tail.close()
+
+
+def test_reads_only_what_was_appended(tmp_path: Path, tails: Tails) -> None:
     log = tmp_path / "a.log"
     log.write_text("old 1\nold 2\n")
-    tail = LogTail(log)  # from the end
+    tail = tails(log)  # from the end
     assert tail.read_new() == []
     with log.open("a") as f:
         f.write("new 1\nnew ")
@@ -21,22 +41,22 @@ def test_reads_only_what_was_appended(tmp_path: Path) -> None:
     with log.open("a") as f:
         f.write("2\n")
     assert tail.read_new() == ["new 2"]
-    assert LogTail(log, start=0).read_new() == ["old 1", "old 2", "new 1", "new 2"]
+    assert tails(log, start=0).read_new() == ["old 1", "old 2", "new 1", "new 2"]
 
 
-def test_survives_truncation(tmp_path: Path) -> None:
+def test_survives_truncation(tmp_path: Path, tails: Tails) -> None:
     log = tmp_path / "a.log"
     log.write_text("a\nb\n")
-    tail = LogTail(log, start=0)
+    tail = tails(log, start=0)
     assert tail.read_new() == ["a", "b"]
     log.write_text("c\n")  # truncated and rewritten, shorter than before
     assert tail.read_new() == ["c"] and tail.resets == 1
 
 
-def test_survives_rotation(tmp_path: Path) -> None:
+def test_survives_rotation(tmp_path: Path, tails: Tails) -> None:
     log = tmp_path / "a.log"
     log.write_text("a\n")
-    tail = LogTail(log, start=0)
+    tail = tails(log, start=0)
     assert tail.read_new() == ["a"]
     with log.open("a") as f:
         f.write("last of old\npartial")
@@ -46,9 +66,9 @@ def test_survives_rotation(tmp_path: Path) -> None:
     assert tail.resets == 1
 
 
-def test_a_file_that_appears_later_is_read_whole(tmp_path: Path) -> None:
+def test_a_file_that_appears_later_is_read_whole(tmp_path: Path, tails: Tails) -> None:
     log = tmp_path / "later.log"
-    tail = LogTail(log)
+    tail = tails(log)
     assert tail.read_new() == []
     log.write_text("x\n")
     assert tail.read_new() == ["x"]
@@ -69,10 +89,10 @@ def test_last_lines_reads_backwards(tmp_path: Path) -> None:
     assert last_lines(tmp_path / "none.log", 5) == ([], 0)
 
 
-def test_a_child_writing_100k_lines_is_followed_completely(tmp_path: Path) -> None:
+def test_a_child_writing_100k_lines_is_followed_completely(tmp_path: Path, tails: Tails) -> None:
     log = tmp_path / "fast.log"
     log.touch()
-    tail = LogTail(log, start=0, max_bytes=256 * 1024)
+    tail = tails(log, start=0, max_bytes=256 * 1024)
     code = "import sys\nfor i in range(100000): sys.stdout.write(f'line {i}\\n')\n"
     with log.open("ab") as out:
         child = subprocess.Popen([sys.executable, "-c", code], stdout=out)

@@ -266,6 +266,7 @@ def test_nodes_mirror_default_file_environment_and_bad_values(data_dir: Path) ->
 def test_download_settings_defaults(data_dir: Path) -> None:
     s = load_settings(data_dir, {})
     assert s.max_downloads == 2
+    assert s.download_segments == 4
     assert s.civitai_api == "https://civitai.com"
     assert s.civitai_token is None
     assert s.allow_local_downloads is False
@@ -303,6 +304,8 @@ def test_download_settings_from_file_and_environment(data_dir: Path) -> None:
     [
         ("max_downloads = 0", {}, "max_downloads"),
         ("max_downloads = 17", {}, "max_downloads"),
+        ("download_segments = 0", {}, "download_segments"),
+        ("", {"COMFY_TUI_DOWNLOAD_SEGMENTS": "x"}, "download_segments"),
         ('max_downloads = "2"', {}, "max_downloads"),
         ("allow_local_downloads = 1", {}, "allow_local_downloads"),
         ('civitai_api = "http://civitai.example"', {}, "civitai_api"),
@@ -325,4 +328,13 @@ def test_model_mapping(data_dir: Path) -> None:
     assert load_settings(data_dir, {"COMFY_TUI_MODEL_MAPPING": "yaml"}).model_mapping == "yaml"
     write(data_dir, 'model_mapping = "copy"\n')
     with pytest.raises(SettingsError, match="model_mapping"):
+        load_settings(data_dir, {})
+
+
+def test_pass_env_names_variables(data_dir: Path) -> None:
+    assert load_settings(data_dir, {}).pass_env == ()
+    env = {"COMFY_TUI_PASS_ENV": "HF_TOKEN  CIVITAI_API_TOKEN HF_TOKEN"}
+    assert load_settings(data_dir, env).pass_env == ("HF_TOKEN", "CIVITAI_API_TOKEN")
+    write(data_dir, 'pass_env = ["HF_TOKEN", "bad name"]\n')
+    with pytest.raises(SettingsError, match=r"key 'pass_env'.*'bad name' is not a variable name"):
         load_settings(data_dir, {})

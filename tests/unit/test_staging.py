@@ -57,6 +57,8 @@ async def test_a_holder_in_another_process_is_refused_until_it_dies(tmp_path: Pa
     finally:
         if holder.poll() is None:
             holder.kill()
+            holder.wait(timeout=10)
+        holder.stdout.close()  # type: ignore[union-attr]
 
 
 def test_remove_stale_spares_a_running_install(tmp_path: Path) -> None:

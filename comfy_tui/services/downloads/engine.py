@@ -63,23 +63,32 @@ from comfy_tui.services.downloads.protocol import (
     Retry,
     Validator,
     host_of,
+    leftover,
     open_following,
     parse_content_range,
     status_error,
     unsatisfied_total,
 )
+from comfy_tui.services.downloads.ranges import Done, piece_size
 from comfy_tui.services.downloads.retry import RetryPolicy, parse_retry_after
+from comfy_tui.services.downloads.segmented import RangesLost, Segmented, Target
 from comfy_tui.services.downloads.sniff import (
     WEB_PAGE,
     is_model_name,
     is_web_content_type,
 )
+from comfy_tui.services.downloads.urls import same_origin
 from comfy_tui.services.net import Network
 from comfy_tui.validate import ensure_inside, safe_relpath, validate_filename
 
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.25
+SEGMENT_MIN = 64 * 1024 * 1024
+"""Files smaller than this come in one stream."""
+PIECE_MIN = 8 * 1024 * 1024
+PIECE_MAX = 64 * 1024 * 1024
+BASE_HEADERS = {"Accept-Encoding": "identity", "User-Agent": f"comfy-tui/{__version__}"}
 MAX_RESTARTS = 5
 """Requests asked again at once (to resume, or to start over) before giving up."""
 
@@ -105,6 +114,8 @@ class HttpDownload:
         connect_timeout: float = 30.0,
         read_timeout: float = 60.0,
         network: Network | None = None,
+        connections: int = 1,
+        segment_min: int = SEGMENT_MIN,
     ) -> None:
         self.spec = spec
         self.library_root = library_root
@@ -116,6 +127,9 @@ class HttpDownload:
         self._part_factory = part_factory
         self._error_for_status = error_for_status
         self._network = network or Network.from_env()
+        self._connections = connections
+        self._segment_min = segment_min
+        self._done: Done | None = None
         self._timeout = aiohttp.ClientTimeout(
             total=None,
             connect=connect_timeout,
@@ -253,11 +267,19 @@ class HttpDownload:
             and validator.if_range() is not None
             and (total is None or part.size <= total)
         )
+        done = Done.from_doc(side.get("segments"), total) if side and total else None
+        if side is not None and "segments" in side and (done is None or part.size != total):
+            usable = False  # a segmented part must have its full (sparse) length
         if not usable:
             log.info("download %s: dropping a part it cannot resume", self.spec.key)
             await self._in_thread(part.reset)
             return
         self._validator, self.bytes_total = validator, total
+        if done is not None:  # segmented: the gaps are fetched, the sha256 re-reads as it goes
+            self._done = done
+            self.resumed_from = self.bytes_done = done.total
+            yield LogLine(f"resuming {self.filename} at {format_bytes(done.total)}", "download")
+            return
         yield LogLine(f"resuming {self.filename} at {format_bytes(part.size)}", "download")
         hashed = 0
         while hashed < part.size:
@@ -268,8 +290,13 @@ class HttpDownload:
 
     # --- one request ------------------------------------------------------------------------
     async def _attempt(self) -> AsyncGenerator[Event, None]:
+        if self._done is not None:
+            async with aclosing(self._resume_segments()) as events:
+                async for event in events:
+                    yield event
+            return
         offset = self.part.size if self.part else 0
-        headers = {"Accept-Encoding": "identity", "User-Agent": f"comfy-tui/{__version__}"}
+        headers = dict(BASE_HEADERS)
         validator = self._validator
         if offset > 0 and validator is not None and validator.if_range():
             headers["Range"] = f"bytes={offset}-"
@@ -324,11 +351,98 @@ class HttpDownload:
             if offset == 0:
                 self._validator = fresh
                 await self._in_thread(self._need_part().write_sidecar, self._sidecar_doc(fresh))
+            if offset == 0 and total is not None and self._can_segment(response, total, fresh):
+                response.close()  # each range gets its own request
+                async with aclosing(self._segments_run(Done(), fresh, total)) as events:
+                    async for event in events:
+                        yield event
+                return
             async with aclosing(self._stream(response)) as events:
                 async for event in events:
                     yield event
         if self.bytes_total is not None and self._need_part().size != self.bytes_total:
             raise Retry("the connection closed before the end of the file")
+
+    # --- several connections ------------------------------------------------------------------
+    def _can_segment(self, response: aiohttp.ClientResponse, total: int, fresh: Validator) -> bool:
+        return (
+            self._connections > 1
+            and total >= self._segment_min
+            and response.headers.get("Accept-Ranges", "").strip().lower() == "bytes"
+            and fresh.if_range() is not None
+        )
+
+    async def _resume_segments(self) -> AsyncGenerator[Event, None]:
+        """Check with a one-byte range that the server still has this very file, then fetch
+        the gaps; anything else starts over."""
+        validator, total, done = self._validator, self.bytes_total, self._done
+        assert done is not None and validator is not None and total is not None
+        headers = {**BASE_HEADERS, "Range": "bytes=0-0", "If-Range": validator.if_range() or ""}
+        response = await self._request(headers)
+        async with response:
+            status = response.status
+            if status == 429 or status >= 500:
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                raise Retry(f"HTTP {status} from {host_of(self.final_url)}", wait)
+            if status not in (200, 206, 416):
+                raise self._status_error(status, response.headers)
+            span = parse_content_range(response.headers.get("Content-Range"))
+            fresh = Validator.from_headers(response.headers)
+            if status != 206 or span is None or span[2] != total or not validator.same(fresh):
+                self._done = None
+                await self._restart("the server no longer serves this file in ranges")
+        self._check_disk(total, done.total)
+        async with aclosing(self._segments_run(done, validator, total)) as events:
+            async for event in events:
+                yield event
+
+    async def _segments_run(
+        self, done: Done, validator: Validator, total: int
+    ) -> AsyncGenerator[Event, None]:
+        part = self._need_part()
+        assert self._session is not None
+        await self._in_thread(part.allocate, total)
+        self._done = done
+        await self._save_segments(done)
+        same = same_origin(self.final_url, self.spec.url)
+        target = Target(
+            url=self.final_url,
+            headers=BASE_HEADERS,
+            validator=validator,
+            total=total,
+            token=self.spec.token if same else None,
+            allow_local=self.spec.allow_local,
+        )
+        run = Segmented(
+            session=self._session,
+            network=self._network,
+            part=part,
+            target=target,
+            done=done,
+            connections=self._connections,
+            piece=piece_size(total, self._connections, smallest=PIECE_MIN, largest=PIECE_MAX),
+            retry=self._retry,
+            sleep=self._sleep,
+            save=self._save_segments,
+            error_for_status=self._status_error,
+            clock=self._clock,
+        )
+        self.meter.mark(done.total)
+        try:
+            async with aclosing(run.run(PROGRESS_INTERVAL)) as ticks:
+                async for written in ticks:
+                    yield self._progress(written)
+        except RangesLost as lost:
+            self._done = None
+            await self._restart(str(lost))
+        except OSError as exc:
+            raise self._write_error(exc) from None
+        yield self._progress(total)
+
+    async def _save_segments(self, done: Done) -> None:
+        assert self._validator is not None
+        doc = {**self._sidecar_doc(self._validator), "segments": done.to_doc()}
+        await self._in_thread(self._need_part().write_sidecar, doc)
 
     async def _claim_from_response(
         self, response: aiohttp.ClientResponse, fresh: Validator
@@ -419,6 +533,10 @@ class HttpDownload:
             yield self._progress(received)
         except NETWORK_ERRORS as exc:
             try:
+                rest = leftover(response.content)
+                if rest:
+                    received += len(rest)
+                    await sink.add(rest)
                 await sink.finish()  # keep every byte that arrived
             except OSError as write_failed:
                 raise self._write_error(write_failed) from None

@@ -27,6 +27,7 @@ from comfy_tui.store.jsonfile import backup_path, lock_path, read_json, write_js
 PART_SUFFIX = ".part"
 SIDECAR_SUFFIX = ".part.json"
 _READ_STEP = 8 * 1024 * 1024
+_IOV_MAX = 512
 
 
 def part_path(target: Path) -> Path:
@@ -127,10 +128,14 @@ class PartFile:
 
         Returns the new offset; call again until it equals `size`. Resets the hash at 0.
         """
+        return self.hash_until(hashed, self.size)
+
+    def hash_until(self, hashed: int, limit: int) -> int:
+        """Feed bytes ``[hashed, limit)`` of the part to the sha256, at most 64 MiB a call;
+        returns the new offset. Resets the hash at 0."""
         if hashed == 0:
             self._hash = hashlib.sha256()
-        want = min(_READ_STEP * 8, self.size - hashed)
-        end = hashed + want
+        end = hashed + min(_READ_STEP * 8, limit - hashed)
         while hashed < end:
             data = os.pread(self.fd, min(_READ_STEP, end - hashed), hashed)
             if not data:  # the file shrank under us: keep only what we read
@@ -154,6 +159,26 @@ class PartFile:
                     raise OSError(errno.EIO, "short write")
                 self.size += n
                 view = view[n:]
+
+    def write_at(self, offset: int, chunks: Sequence[bytes | bytearray]) -> None:
+        """Write `chunks` one after another from `offset` (segmented downloads; several
+        threads may write different ranges at once). `size` is left alone."""
+        views = [memoryview(c) for c in chunks if len(c)]
+        while views:
+            n = os.pwritev(self.fd, views[:_IOV_MAX], offset)
+            if n <= 0:  # pragma: no cover - pwritev raises rather than returning 0
+                raise OSError(errno.EIO, "short write")
+            offset += n
+            while views and n >= len(views[0]):
+                n -= len(views[0])
+                views.pop(0)
+            if n:
+                views[0] = views[0][n:]
+
+    def allocate(self, total: int) -> None:
+        """Give the part its final length (sparse) for a segmented download."""
+        os.ftruncate(self.fd, total)
+        self.size = total
 
     def digest(self, chunks: Sequence[bytes | bytearray]) -> None:
         """Feed `chunks` to the sha256, in the order they are written."""

@@ -7,6 +7,7 @@ is checked (`urls.check_hop`) and the Bearer token is sent only to the first URL
 from __future__ import annotations
 
 import asyncio
+import collections
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -70,6 +71,21 @@ class Validator:
         if self.last_modified and other.last_modified:
             return self.last_modified == other.last_modified
         return False
+
+
+def leftover(content: aiohttp.StreamReader) -> bytes:
+    """The body bytes aiohttp had received but not handed out when the connection broke.
+
+    Its ``readany`` raises the connection error before returning what is still buffered, so
+    under load a whole megabyte that did arrive would be asked for again. These bytes come
+    from the reader's buffer (empty if a future aiohttp keeps it elsewhere).
+    """
+    buffer = getattr(content, "_buffer", None)
+    if not isinstance(buffer, collections.deque) or not buffer:
+        return b""
+    offset = getattr(content, "_buffer_offset", 0)
+    data = b"".join(bytes(piece) for piece in buffer)
+    return data[offset:] if isinstance(offset, int) else data
 
 
 def parse_content_range(value: str | None) -> tuple[int, int, int | None] | None:

@@ -46,6 +46,7 @@ def make_engine(
     on_complete: OnComplete | None,
     options: Mapping[str, Any],
 ) -> HttpDownload:
+    options = {"connections": settings.download_segments, **options}
     return HttpDownload(
         spec,
         library_root,

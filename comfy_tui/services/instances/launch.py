@@ -15,6 +15,7 @@ from pathlib import Path
 
 from comfy_tui.errors import ValidationError
 from comfy_tui.paths import DataPaths
+from comfy_tui.services import faults
 from comfy_tui.services.instances.command import build_command
 from comfy_tui.services.instances.identity import any_alive
 from comfy_tui.services.instances.ports import pick_port, port_is_free
@@ -27,7 +28,7 @@ from comfy_tui.store.instance_records import (
 )
 from comfy_tui.store.jsonfile import file_lock
 from comfy_tui.store.version_records import VersionRecord
-from comfy_tui.validate import validate_gpu_index, validate_listen, validate_port
+from comfy_tui.validate import validate_env, validate_gpu_index, validate_listen, validate_port
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ def plan_launch(
     """Validate, choose port and GPU, build the command, save the record (state starting) and
     `spawn` it, all under the launch lock."""
     listen = validate_listen(req.listen or plan.listen)
+    user_env = validate_env(dict(req.env))
+    faults.pause_point("launch.checked")  # tests hold the race open here: checked, not saved
     with file_lock(launch_lock(paths)):
         live = mark_dead_records(paths, list_instances(paths))
         previous = plan.previous
@@ -136,7 +139,7 @@ def plan_launch(
             gpu_count=plan.gpu_count,
             instance_dir=instance_dir,
             extra_args=req.extra_args,
-            user_env=req.env,
+            user_env=user_env,
             model_paths_config=plan.model_paths_config,
         )
         if "--user-directory" in command.argv:
@@ -155,7 +158,7 @@ def plan_launch(
             log_start=log.stat().st_size if log.exists() else 0,
             started_at=previous.started_at if previous else time.time(),
             env=command.env,
-            user_env=dict(req.env),
+            user_env=user_env,
             extra_args=tuple(req.extra_args),
             auto_restart=req.auto_restart,
             restarts=previous.restarts + 1 if previous else 0,

@@ -194,10 +194,17 @@ class InstancesService:
         return await stop_instance(self.paths, instance_id, self.settings.stop_grace)
 
     async def restart(self, instance_id: str) -> AsyncIterator[Event]:
-        """Stop, then launch again with the same settings and id (the port is kept if free)."""
+        """Stop (when live), then launch again with the same id and everything it was launched
+        with: port, GPU, listen address, extra flags, environment, auto-restart. Another port
+        only when that one is taken now, and a LogLine says so. Works for an exited one too."""
         old = await self.stop(instance_id)
         yield LogLine(f"stopped {instance_id}; starting it again", source=instance_id)
         record = await self.start(request_of(old), previous=old)
+        if record.port != old.port:
+            yield LogLine(
+                f"port {old.port} is taken now: {instance_id} runs on port {record.port}",
+                source=instance_id,
+            )
         async for event in self.wait_ready(record.id):
             yield event
 

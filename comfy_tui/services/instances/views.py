@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from comfy_tui.services.childenv import mask_env
 from comfy_tui.services.instances.ports import bind_hosts, listens_everywhere
 from comfy_tui.store.instance_records import InstanceRecord
 from comfy_tui.validate import is_loopback_host
@@ -66,6 +67,7 @@ class InstanceView:
             "log": r.log_path,
             "started_at": r.started_at,
             "argv": list(r.argv),
+            "env": mask_env(r.user_env),  # what the user handed this instance, secrets masked
         }
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from comfy_tui.errors import InstallError, NetworkError, NotFoundError
 from comfy_tui.events import Event, LogLine
-from comfy_tui.services.git import GitFailed, git_env, stream_git
+from comfy_tui.services.git import GitFailed, git_env, stream_git, token_env
 from comfy_tui.services.proc import run_capture
 
 log = logging.getLogger(__name__)
@@ -97,27 +97,34 @@ class NodeCheckout:
         return out if rc == 0 else ""
 
     # --- changing ---------------------------------------------------------------------
-    def clone(self, source: str, dest: Path) -> AsyncGenerator[Event, None]:
-        """Clone `source` into `dest` (which must not exist)."""
-        return self._clone(source, dest)
+    def clone(
+        self, source: str, dest: Path, *, token: str | None = None
+    ) -> AsyncGenerator[Event, None]:
+        """Clone `source` into `dest` (which must not exist); a GitHub `token` goes only to
+        github.com, in this one git's environment (`token_env`)."""
+        return self._clone(source, dest, token)
 
-    async def _clone(self, source: str, dest: Path) -> AsyncGenerator[Event, None]:
+    async def _clone(
+        self, source: str, dest: Path, token: str | None
+    ) -> AsyncGenerator[Event, None]:
         argv = ["git", "-c", "advice.detachedHead=false", "clone", "--progress", source, str(dest)]
+        env = {**self.env, **token_env(source, token)}
         yield LogLine(f"cloning {source}", "git")
         try:
-            async with aclosing(stream_git(argv, self.env, "cloning")) as stream:
+            async with aclosing(stream_git(argv, env, "cloning")) as stream:
                 async for event in stream:
                     yield event
         except GitFailed as exc:
             raise NetworkError(f"cannot clone {source}: {exc}") from None
 
-    async def fetch(self, source: str) -> AsyncGenerator[Event, None]:
-        """Point origin at `source` and fetch its branches and tags."""
+    async def fetch(self, source: str, *, token: str | None = None) -> AsyncGenerator[Event, None]:
+        """Point origin at `source` and fetch its branches and tags (`token` as in `clone`)."""
         await self._must("remote", "set-url", "origin", source, what="setting the remote")
         argv = ["git", "-C", str(self.path), "fetch", "--tags", "--prune", "--progress", "origin"]
         yield LogLine(f"fetching {source}", "git")
         try:
-            async with aclosing(stream_git(argv, self.env, "fetching", step="fetch")) as stream:
+            env = {**self.env, **token_env(source, token)}
+            async with aclosing(stream_git(argv, env, "fetching", step="fetch")) as stream:
                 async for event in stream:
                     yield event
         except GitFailed as exc:

@@ -63,7 +63,8 @@ async def add_node(taker: SnapshotTaker, name: str, url: str) -> AsyncGenerator[
         done = False
         try:
             yield Progress("clone", 0.0, detail=f"cloning {name}")
-            async with aclosing(NodeCheckout(work).clone(source, work)) as stream:
+            token = taker.settings.github_token
+            async with aclosing(NodeCheckout(work).clone(source, work, token=token)) as stream:
                 async for event in stream:
                     yield event
             os.rename(work, final)
@@ -108,7 +109,8 @@ async def update_node(
                 yield LogLine(f"{tag} is saved as snapshot {before.id}", "comfy-tui")
             source = clone_source(taker.settings.nodes_mirror, record.url)
             yield Progress("fetch", 0.1, detail=f"fetching {name}")
-            async with aclosing(checkout.fetch(source)) as stream:
+            fetch = checkout.fetch(source, token=taker.settings.github_token)
+            async with aclosing(fetch) as stream:
                 async for event in stream:
                     if isinstance(event, Progress):
                         event = Progress("fetch", 0.1 + 0.8 * event.fraction, detail=event.detail)

@@ -3,7 +3,8 @@
 Every command uses the configured package sources (`index_url`, `extra_index_urls`,
 `find_links`), the shared uv cache, the environment cleaned of the user's PIP_*/UV_* settings,
 and the version's torch backend, exactly as the install did (`core.install_plan`). Node
-installs and their dry runs pass ``--no-build`` unless the user agreed to source builds. Custom
+installs and their dry runs pass ``--no-build`` unless the user agreed to source builds;
+syncs (snapshot restores) always do. Custom
 nodes and snapshots always use uv (a dependency of comfy-tui), also for versions installed
 with pip: uv works on any venv.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comfy_tui.core import install_plan as plan
-from comfy_tui.core.node_plan import parse_freeze
+from comfy_tui.core.node_plan import parse_freeze, source_build_names
 from comfy_tui.errors import InstallError
 from comfy_tui.events import Event
 from comfy_tui.paths import DataPaths
@@ -97,7 +98,13 @@ class VenvTool:
         lines = [line async for line in _lines(child)]
         assert child.returncode is not None
         reason = ""
-        if child.returncode != 0:
+        builds = source_build_names(lines) if NO_BUILD in argv else []
+        if child.returncode != 0 and builds:
+            reason = (
+                f"{', '.join(builds)} would have to be built from source (running its setup "
+                "code), and the uv cache no longer holds its build"
+            )
+        elif child.returncode != 0:
             reason = (
                 uv_error(lines)
                 or (lines[-1].strip() if lines else "")
@@ -138,7 +145,9 @@ class VenvTool:
         return run_tool(argv, self.env, "uv", what)
 
     def _sync_argv(self, python: Path, packages: Path, backend: str, *, dry_run: bool) -> list[str]:
-        return plan.uv_sync_argv(
+        """A sync builds nothing: what it restores was installed before, so a package built
+        from source then comes from the uv cache now (its setup code does not run again)."""
+        argv = plan.uv_sync_argv(
             self.uv,
             python,
             self.cache,
@@ -147,6 +156,7 @@ class VenvTool:
             torch_backend=backend,
             dry_run=dry_run,
         )
+        return [*argv, NO_BUILD]
 
     async def dry_run_sync(self, python: Path, packages: Path, backend: str) -> DryRun:
         """Whether the venv can be brought to exactly `packages`, and what would change."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from comfy_tui.core.units import format_bytes, format_duration
+from comfy_tui.services.childenv import mask_env
 from comfy_tui.services.instances.views import InstanceView, format_percent
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -73,6 +74,9 @@ def detail_text(view: InstanceView) -> Text:
     text.append(f"\nURL     {view.url}")
     text.append(f"\nTunnel  {view.tunnel}", style="")
     text.append(f"   (then open http://localhost:{r.port})", style="dim")
+    if r.user_env:
+        shown = " ".join(f"{k}={v}" for k, v in sorted(mask_env(r.user_env).items()))
+        text.append(f"\nEnv     {shown}", style="dim")
     if view.exposed:
         text.append(
             "\n⚠ Listening on all interfaces: anyone who can reach this machine can use it",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from comfy_tui.core.req_policy import RequirementsRefused
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.services.nodes import DepsPlan, NodeInfo
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
@@ -22,6 +23,10 @@ from comfy_tui.ui.guards import refused
 if TYPE_CHECKING:
     from comfy_tui.ui.screens.nodes import NodesScreen
 
+BUILD_WARNING = (
+    "Building runs each package's own setup code with your rights, before anything is "
+    "installed. Build only what you trust."
+)
 SCRIPT_WARNING = [
     "install.py runs the node authors' own code with this version's Python.",
     "Run it only if the node's README asks for it. A snapshot is taken first either way.",
@@ -52,6 +57,14 @@ async def enable(screen: NodesScreen, info: NodeInfo) -> None:
         await dependencies(screen, info.name, tag)
 
 
+async def _ask(screen: NodesScreen, title: str, lines: list[str], question: str, yes: str) -> bool:
+    """A danger review: "no" keeps the focus."""
+    answer: bool = await screen.app.push_screen_wait(
+        ReviewScreen(title, lines, question, yes=yes, no="Cancel", danger=True)
+    )
+    return answer
+
+
 async def _in_use(screen: NodesScreen, name: str, tags: str | tuple[str, ...], verb: str) -> bool:
     """Refuse at once (True) when `verb`-ing node `name` touches a version that runs."""
     where = f" in {tags}" if isinstance(tags, str) else ""
@@ -61,33 +74,58 @@ async def _in_use(screen: NodesScreen, name: str, tags: str | tuple[str, ...], v
 
 
 async def _plan(screen: NodesScreen, name: str, tag: str) -> DepsPlan | None:
+    """Plan, asking in turn about refused requirement lines (shown exactly), source builds
+    (their setup code runs) and a torch change; each yes plans again with that allowed."""
     nodes = screen.comfy_app.services.nodes
+    allow = {"allow_direct_refs": False, "allow_builds": False, "force": False}
     try:
-        screen.set_status(f"checking what {name} needs in {tag} (uv dry run)…")
-        try:
-            plan = await nodes.plan(name, tag)
-        finally:
-            screen.set_status("")
-        if plan.blocked:
-            lines = [c.describe() for c in plan.torch_changes]
-            lines.append("This is how a custom node breaks ComfyUI. A snapshot is taken first.")
-            forced = await screen.app.push_screen_wait(
-                ReviewScreen(
+        while True:
+            screen.set_status(f"checking what {name} needs in {tag} (uv dry run)…")
+            try:
+                plan = await nodes.plan(name, tag, **allow)
+            except RequirementsRefused as lines_refused:
+                lines = [f"{r.source} line {r.number}: {r.text}" for r in lines_refused.lines]
+                reasons = sorted({f"• {r.reason}" for r in lines_refused.lines})
+                if not await _ask(
+                    screen,
+                    f"{name}'s requirements ask for more than package names",
+                    [*lines, "", *reasons],
+                    "These lines can take code from anywhere. Go on with them?",
+                    "Go on",
+                ):
+                    return None
+                allow["allow_direct_refs"] = True
+                continue
+            finally:
+                screen.set_status("")
+            if plan.builds_blocked:
+                if not await _ask(
+                    screen,
+                    f"{name} needs packages built from source in {tag}",
+                    [*plan.build_lines(), "", BUILD_WARNING],
+                    "Build them?",
+                    "Build",
+                ):
+                    return None
+                allow["allow_builds"] = True
+                continue
+            if plan.blocked:
+                lines = [c.describe() for c in plan.torch_changes]
+                lines.append("This is how a custom node breaks ComfyUI. A snapshot is taken first.")
+                if not await _ask(
+                    screen,
                     f"{name} wants another torch in {tag}",
                     lines,
                     "Change the torch family anyway?",
-                    yes="Change torch",
-                    no="Cancel",
-                    danger=True,
-                )
-            )
-            if not forced:
-                return None
-            plan = await nodes.plan(name, tag, force=True)
+                    "Change torch",
+                ):
+                    return None
+                allow["force"] = True
+                continue
+            return plan
     except ComfyTuiError as exc:
         await _fail(screen, f"{name} cannot be enabled in {tag}", exc)
         return None
-    return plan
 
 
 async def dependencies(

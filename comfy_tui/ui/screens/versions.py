@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Label
 
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Failed
+from comfy_tui.services.disk_usage import DiskReport
 from comfy_tui.services.releases_model import ReleaseList
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
@@ -51,6 +52,7 @@ class VersionsScreen(ModeScreen):
         self.checking = False
         self.show_prereleases = False
         self.query_text = ""
+        self.disk: DiskReport | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Input(
@@ -96,6 +98,9 @@ class VersionsScreen(ModeScreen):
         except ComfyTuiError as exc:
             self.notify(str(exc), title="Installed versions", severity="error")
         self.render_rows()
+        # a walk of every installed file: in a thread (the service's), after the rows show
+        self.disk = await services.versions.disk(r.tag for r in self.records)
+        self.render_rows()
 
     async def _load_releases(self, refresh: bool) -> None:
         releases = self.comfy_app.services.releases
@@ -127,6 +132,9 @@ class VersionsScreen(ModeScreen):
             installing=self.installs.fractions(),
             show_prereleases=self.show_prereleases,
             query=self.query_text,
+            own_bytes={t: d.disk_bytes for t, d in self.disk.versions.items()}
+            if self.disk
+            else None,
         )
 
     def render_rows(self) -> None:
@@ -148,6 +156,7 @@ class VersionsScreen(ModeScreen):
             installed=len(self.records),
             checking=self.checking,
             show_prereleases=self.show_prereleases,
+            disk_total=self.disk.total_bytes if self.disk and self.disk.versions else 0,
         )
         status.update(text)
         status.set_class(warn, "-warning")

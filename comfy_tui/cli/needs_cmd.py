@@ -1,0 +1,110 @@
+"""`comfy-tui models needs FILE [--download]`: the models a workflow needs, present or not.
+
+FILE is an API- or UI-format workflow JSON, or a PNG/WebP ComfyUI saved it into. Each model
+is printed as present (with its library path), missing with a URL (``--download`` fetches it
+into its folder), or missing without a known source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from comfy_tui.cli.context import Context
+from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.core.units import plural
+from comfy_tui.core.url_secrets import redact_url
+from comfy_tui.core.workflow import find_models, read_workflow
+from comfy_tui.errors import ComfyTuiError, ValidationError
+from comfy_tui.services.container import build_services
+from comfy_tui.services.downloads import DownloadQueue, DownloadRequest
+from comfy_tui.services.library.folders import ALIASES
+from comfy_tui.services.library.needs import Need, match_needs
+from comfy_tui.services.library.service import LibraryService
+
+_LABEL = {"present": "present", "download": "missing (URL known)", "missing": "missing (no source)"}
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+async def _needs(library: LibraryService, path: Path) -> list[Need]:
+    flow = read_workflow(await asyncio.to_thread(_read, path), str(path))
+    refs = find_models(flow, ALIASES)
+    return match_needs(refs, await library.list_models())
+
+
+async def _fetch(queue: DownloadQueue, needs: list[Need]) -> list[str]:
+    """Download every missing model with a URL into its folder; the failures, one line each."""
+    failures: list[str] = []
+    for need in needs:
+        if need.status != "download" or need.ref.url is None:
+            continue
+        folder = need.ref.folder
+        if folder and "/" in need.ref.name:
+            folder = f"{folder}/{need.ref.name.rsplit('/', 1)[0]}"
+        try:
+            item = await queue.prepare(DownloadRequest(need.ref.url, folder=folder))
+            async for event in queue.run_now(item.id):
+                show_event(event)
+        except ComfyTuiError as exc:
+            failures.append(f"{need.shown}: {exc}")
+    return failures
+
+
+def _doc(need: Need) -> dict[str, Any]:
+    ref = need.ref
+    return {
+        "name": ref.name,
+        "folder": ref.folder,
+        "status": need.status,
+        "path": need.where,
+        "url": redact_url(ref.url) if ref.url else None,
+        "sha256": ref.sha256,
+        "node": ref.node,
+    }
+
+
+def run_models_needs(ctx: Context, args: argparse.Namespace) -> int:
+    services = build_services(ctx.settings)
+    path = Path(args.file)
+    needs = asyncio.run(_needs(services.library, path))
+    failures: list[str] = []
+    if args.download and any(n.status == "download" for n in needs):
+        failures = asyncio.run(_fetch(services.downloads, needs))
+        needs = asyncio.run(_needs(services.library, path))
+    if ctx.json:
+        out_json({"file": str(path), "models": [_doc(n) for n in needs], "failed": failures})
+    else:
+        _print(needs)
+        for line in failures:
+            err(f"comfy-tui: {line}")
+    return 1 if failures else 0
+
+
+def _print(needs: list[Need]) -> None:
+    if not needs:
+        out("this workflow names no model files")
+        return
+    width = min(max(len(n.shown) for n in needs), 60)
+    for n in needs:
+        if n.status == "present":
+            detail = n.where or ""
+        elif n.status == "download":
+            detail = redact_url(n.ref.url or "")
+        else:
+            detail = f"(node {n.ref.node})"
+        out(f"{_LABEL[n.status]:<20} {n.shown:<{width}}  {detail}")
+    counts = {s: sum(1 for n in needs if n.status == s) for s in _LABEL}
+    out(
+        f"{plural(len(needs), 'model')}: {counts['present']} present,"
+        f" {counts['download']} to download, {counts['missing']} without a source"
+    )
+    if counts["download"]:
+        err("run 'comfy-tui models needs FILE --download' to fetch the ones with a URL")

@@ -1,0 +1,92 @@
+"""Byte ranges of a segmented download: which are on disk, which are left, how they are cut.
+
+`Done` is a sorted set of half-open intervals ``[start, end)`` already written to the part
+file; the sidecar stores it (``"segments": [[start, end], ...]``) so a killed download resumes
+each segment where it stopped. `pieces` cuts what is left into requests of about `piece`
+bytes, lowest offsets first, so the written prefix (what the sha256 can already read) grows
+steadily while several connections run.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator
+
+
+class Done:
+    """Merged, sorted, non-overlapping ``[start, end)`` intervals."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for start, end in spans:
+            self.add(start, end)
+
+    def add(self, start: int, end: int) -> None:
+        if end <= start:
+            return
+        i = bisect.bisect_left(self._ends, start)  # first span that ends at or after start
+        j = bisect.bisect_right(self._starts, end)  # spans starting after end stay
+        if i < j:
+            start = min(start, self._starts[i])
+            end = max(end, self._ends[j - 1])
+        self._starts[i:j] = [start]
+        self._ends[i:j] = [end]
+
+    @property
+    def total(self) -> int:
+        return sum(e - s for s, e in zip(self._starts, self._ends, strict=True))
+
+    def prefix(self) -> int:
+        """How many bytes from offset 0 on are written without a gap."""
+        return self._ends[0] if self._starts and self._starts[0] == 0 else 0
+
+    def spans(self) -> list[tuple[int, int]]:
+        return list(zip(self._starts, self._ends, strict=True))
+
+    def gaps(self, size: int) -> Iterator[tuple[int, int]]:
+        """The ``[start, end)`` ranges below `size` not written yet."""
+        at = 0
+        for start, end in self.spans():
+            if start > at:
+                yield at, min(start, size)
+            at = max(at, end)
+            if at >= size:
+                return
+        if at < size:
+            yield at, size
+
+    def to_doc(self) -> list[list[int]]:
+        return [[s, e] for s, e in self.spans()]
+
+    @classmethod
+    def from_doc(cls, doc: object, size: int) -> Done | None:
+        """The intervals a sidecar recorded, or None when they do not fit a file of `size`."""
+        if not isinstance(doc, list):
+            return None
+        done = cls()
+        for item in doc:
+            if (
+                not isinstance(item, list)
+                or len(item) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in item)
+                or not 0 <= item[0] < item[1] <= size
+            ):
+                return None
+            done.add(item[0], item[1])
+        return done
+
+
+def piece_size(total: int, connections: int, *, smallest: int, largest: int) -> int:
+    """About eight requests per connection, within [smallest, largest] bytes."""
+    return max(smallest, min(largest, total // max(1, connections * 8) or smallest))
+
+
+def pieces(gaps: Iterable[tuple[int, int]], piece: int) -> list[tuple[int, int]]:
+    """`gaps` cut into ``[start, end)`` requests of at most `piece` bytes, lowest first."""
+    out: list[tuple[int, int]] = []
+    for start, end in gaps:
+        while start < end:
+            out.append((start, min(end, start + piece)))
+            start += piece
+    return out

@@ -1,0 +1,283 @@
+"""Several connections at once: the file fetched in byte ranges, written where they belong.
+
+`Segmented` runs `connections` workers. Each takes the lowest range still missing (pieces of
+`piece` bytes, `ranges.pieces`), asks for it (``Range: bytes=a-b`` + ``If-Range``), and writes
+what arrives with ``pwritev`` at its offset in the part file (a pool of writer threads; one
+batch in flight per worker, so the event loop only moves buffers). Written ranges go into
+`Done`, which the sidecar records about once a second and on every stop: a kill loses at most
+the last second, a resume asks only for the gaps.
+
+The sha256 runs beside the transfer in its own thread, reading back (from the page cache) the
+prefix of the file that is complete; pieces are handed out lowest first, so that prefix trails
+the transfer closely and little is left to hash at the end.
+
+A dropped connection or a 5xx/429 puts the rest of its piece back at the front of the queue and
+that worker retries after the backoff (`RetryPolicy`, counted per worker, reset by progress).
+A server that stops honouring ranges, or a file that changed (200 instead of 206, another
+validator, another length), raises `RangesLost`: the engine starts over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from comfy_tui.services.downloads.model import DownloadError
+from comfy_tui.services.downloads.partfile import PartFile
+from comfy_tui.services.downloads.pipeline import FLUSH_INTERVAL, WRITE_BUFFER
+from comfy_tui.services.downloads.protocol import (
+    NETWORK_ERRORS,
+    Retry,
+    Validator,
+    host_of,
+    leftover,
+    open_following,
+    parse_content_range,
+)
+from comfy_tui.services.downloads.ranges import Done, pieces
+from comfy_tui.services.downloads.retry import RetryPolicy, parse_retry_after
+from comfy_tui.services.net import Network
+
+SAVE_INTERVAL = 1.0
+"""Seconds between sidecar updates while the transfer runs."""
+
+
+class RangesLost(Exception):
+    """The server no longer serves this file in ranges (it changed, or ignores Range)."""
+
+
+@dataclass
+class _Piece:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Target:
+    """What every range request asks: the (final) URL, its headers, and what must match."""
+
+    url: str
+    headers: Mapping[str, str]
+    validator: Validator
+    total: int
+    token: str | None
+    allow_local: bool
+
+
+class Segmented:
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession,
+        network: Network,
+        part: PartFile,
+        target: Target,
+        done: Done,
+        connections: int,
+        piece: int,
+        retry: RetryPolicy,
+        sleep: Callable[[float], Awaitable[None]],
+        save: Callable[[Done], Awaitable[None]],
+        error_for_status: Callable[[int, Mapping[str, str]], Exception],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._session = session
+        self._network = network
+        self._part = part
+        self._target = target
+        self.done = done
+        self._connections = connections
+        self._retry = retry
+        self._sleep = sleep
+        self._save = save
+        self._error_for_status = error_for_status
+        self._clock = clock
+        self._queue: deque[_Piece] = deque(
+            _Piece(a, b) for a, b in pieces(done.gaps(target.total), piece)
+        )
+        self._writers = ThreadPoolExecutor(max_workers=connections, thread_name_prefix="dl-write")
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dl-sha256")
+        self._written = asyncio.Event()
+        self.hashed = 0
+
+    # --- the whole transfer ----------------------------------------------------------------
+    async def run(self, tick: float) -> AsyncGenerator[int, None]:
+        """Yield the bytes on disk about every `tick` seconds; return once every byte is
+        written and hashed. Raises the first worker's failure (the others are stopped)."""
+        workers = [
+            asyncio.create_task(self._worker(), name=f"segment-{n}")
+            for n in range(max(1, min(self._connections, len(self._queue))))
+        ]
+        hashing = asyncio.create_task(self._hash_loop(), name="segment-sha256")
+        saved = self._clock()
+        try:
+            pending = set(workers)
+            while pending:
+                finished, pending = await asyncio.wait(
+                    pending, timeout=tick, return_when=asyncio.FIRST_EXCEPTION
+                )
+                for task in finished:
+                    task.result()  # re-raise a worker's failure
+                if self._clock() - saved >= SAVE_INTERVAL:
+                    saved = self._clock()
+                    await self._save(self.done)
+                yield self.done.total
+            self._written.set()
+            await hashing
+        finally:
+            for task in (*workers, hashing):
+                task.cancel()
+            await asyncio.gather(*workers, hashing, return_exceptions=True)
+            self._writers.shutdown(wait=False)
+            self._hasher.shutdown(wait=False)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._save(self.done))
+
+    async def _hash_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        total = self._target.total
+        while self.hashed < total:
+            limit = self.done.prefix()
+            if limit > self.hashed:
+                self.hashed = await loop.run_in_executor(
+                    self._hasher, self._part.hash_until, self.hashed, limit
+                )
+                continue
+            self._written.clear()
+            await self._written.wait()
+
+    # --- one connection --------------------------------------------------------------------
+    async def _worker(self) -> None:
+        failures = 0
+        while self._queue:
+            piece = self._queue.popleft()
+            before = piece.start
+            try:
+                await self._fetch(piece)
+            except Retry as retry:
+                if piece.start < piece.end:
+                    self._queue.appendleft(piece)
+                failures = 1 if piece.start > before else failures + 1
+                if failures > self._retry.max_retries:
+                    raise DownloadError(
+                        f"{retry.reason}; gave up after {failures} tries; the partial file"
+                        " is kept: run it again to resume",
+                        resumable=True,
+                    ) from None
+                delay = retry.retry_after
+                if delay is None:
+                    delay = self._retry.delay(failures)
+                await self._sleep(min(delay, self._retry.max_retry_after))
+            except BaseException:
+                if piece.start < piece.end:
+                    self._queue.appendleft(piece)
+                raise
+            else:
+                failures = 0
+
+    async def _fetch(self, piece: _Piece) -> None:
+        target = self._target
+        headers = dict(target.headers)
+        headers["Range"] = f"bytes={piece.start}-{piece.end - 1}"
+        headers["If-Range"] = target.validator.if_range() or ""
+        response, _url = await open_following(
+            self._session,
+            target.url,
+            headers,
+            token=target.token,
+            allow_local=target.allow_local,
+            network=self._network,
+        )
+        async with response:
+            status = response.status
+            if status == 429 or status >= 500:
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                raise Retry(f"HTTP {status} from {host_of(target.url)}", wait)
+            if status in (200, 416):
+                raise RangesLost(f"the server answered HTTP {status} to a range request")
+            if status != 206:
+                raise self._error_for_status(status, response.headers)
+            span = parse_content_range(response.headers.get("Content-Range"))
+            if span is None or span[0] != piece.start or span[2] not in (None, target.total):
+                raise RangesLost("the server sent another range than the one asked for")
+            fresh = Validator.from_headers(response.headers)
+            if (fresh.etag or fresh.last_modified) and not target.validator.same(fresh):
+                raise RangesLost("the file changed on the server")
+            await self._stream(response, piece)
+        if piece.start < piece.end:
+            raise Retry("the connection closed before the end of its range")
+
+    async def _stream(self, response: aiohttp.ClientResponse, piece: _Piece) -> None:
+        loop = asyncio.get_running_loop()
+        chunks: list[bytes] = []
+        buffered = 0
+        at = piece.start  # where the next received byte goes
+        flushed = self._clock()
+        pending: asyncio.Future[Any] | None = None
+
+        async def settle() -> None:
+            nonlocal pending
+            if pending is not None:
+                done, pending = pending, None
+                await asyncio.shield(done)
+
+        def submit() -> None:
+            nonlocal chunks, buffered, pending
+            start, batch = at - buffered, chunks
+            chunks, buffered = [], 0
+            future = loop.run_in_executor(self._writers, self._part.write_at, start, batch)
+            end = start + sum(len(c) for c in batch)
+
+            def record(f: asyncio.Future[Any]) -> None:
+                if not f.cancelled() and f.exception() is None:
+                    self.done.add(start, end)
+                    piece.start = max(piece.start, end)
+                    self._written.set()
+
+            future.add_done_callback(record)
+            pending = future
+
+        try:
+            async for chunk in response.content.iter_any():
+                room = piece.end - at
+                if len(chunk) > room:
+                    chunk = chunk[:room]
+                chunks.append(chunk)
+                buffered += len(chunk)
+                at += len(chunk)
+                now = self._clock()
+                if buffered >= WRITE_BUFFER or now - flushed >= FLUSH_INTERVAL:
+                    await settle()
+                    submit()
+                    flushed = now
+                if at >= piece.end:
+                    break
+        except NETWORK_ERRORS as exc:
+            rest = leftover(response.content)[: piece.end - at]
+            if rest:
+                chunks.append(rest)
+                buffered += len(rest)
+                at += len(rest)
+            await settle()
+            if chunks:
+                submit()
+            await settle()
+            raise Retry(f"connection lost ({type(exc).__name__})") from None
+        except BaseException:
+            if chunks:  # cancelled: keep what arrived (its range is recorded once written)
+                await settle()
+                submit()
+            await settle()
+            raise
+        await settle()
+        if chunks:
+            submit()
+        await settle()

@@ -1,0 +1,208 @@
+"""Downloads in parallel byte ranges: servers with and without Range, a per-connection rate
+cap, connections dropped mid-range, a file that changes, and a kill in a segment then resume."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from comfy_tui.events import Progress
+from comfy_tui.services.downloads import DownloadSpec, HttpDownload, Kind, RetryPolicy
+from comfy_tui.services.downloads.partfile import sidecar_path
+from comfy_tui.services.downloads.ranges import Done, piece_size, pieces
+from tests.fakes.download_server import DownloadServer, ThreadedServer
+from tests.fakes.payloads import pickle_payload
+
+MIB = 1024 * 1024
+DATA = pickle_payload(24 * MIB + 1234)
+PIECE = 8 * MIB  # what the engine cuts a 24 MiB file into (its smallest piece)
+
+
+async def no_sleep(delay: float) -> None:
+    await asyncio.sleep(0)
+
+
+def engine(url: str, root: Path, **options: object) -> HttpDownload:
+    spec = DownloadSpec(kind=Kind.URL, key=f"url:{url}", url=url, folder="vae", allow_local=True)
+    options.setdefault("connections", 4)
+    options.setdefault("segment_min", MIB)
+    options.setdefault("sleep", no_sleep)
+    return HttpDownload(spec, root, **options)  # type: ignore[arg-type]
+
+
+async def run(download: HttpDownload) -> None:
+    async for _event in download.run():
+        pass
+
+
+def ranges_asked(server: DownloadServer, path: str) -> list[str | None]:
+    return [r.headers.get("Range") for r in server.seen(path)]
+
+
+@pytest.fixture
+async def server() -> DownloadServer:
+    async with DownloadServer() as srv:
+        yield srv  # type: ignore[misc]
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "library" / "models"
+
+
+def test_ranges_bookkeeping() -> None:
+    done = Done([(10, 20), (0, 5), (18, 30), (40, 50)])
+    assert done.spans() == [(0, 5), (10, 30), (40, 50)]
+    assert done.prefix() == 5 and done.total == 35
+    done.add(5, 10)
+    assert done.spans() == [(0, 30), (40, 50)] and done.prefix() == 30
+    assert list(done.gaps(60)) == [(30, 40), (50, 60)]
+    assert pieces(done.gaps(60), 4) == [(30, 34), (34, 38), (38, 40), (50, 54), (54, 58), (58, 60)]
+    assert Done.from_doc(done.to_doc(), 60) is not None
+    assert Done.from_doc([[0, 70]], 60) is None and Done.from_doc("x", 60) is None
+    assert piece_size(1024 * MIB, 4, smallest=8 * MIB, largest=64 * MIB) == 32 * MIB
+
+
+async def test_a_range_server_gets_parallel_ranges(server: DownloadServer, root: Path) -> None:
+    url = server.add("/m.bin", DATA)
+    download = engine(url, root)
+    await run(download)
+    assert (root / "vae" / "m.bin").read_bytes() == DATA
+    assert download.meta is not None and download.meta.sha256 == hashlib.sha256(DATA).hexdigest()
+    asked = ranges_asked(server, "/m.bin")
+    assert asked[0] is None  # the first answer says whether ranges work
+    assert sorted(asked[1:]) == sorted(
+        f"bytes={a}-{b - 1}" for a, b in pieces([(0, len(DATA))], PIECE)
+    )
+    assert sorted(os.listdir(root / "vae")) == ["m.bin"]  # no part, no sidecar left
+
+
+async def test_without_range_support_one_stream(server: DownloadServer, root: Path) -> None:
+    url = server.add("/m.bin", DATA, ignore_range=True)
+    await run(engine(url, root))
+    assert (root / "vae" / "m.bin").read_bytes() == DATA
+    assert ranges_asked(server, "/m.bin") == [None]
+
+
+async def test_small_files_and_one_connection_stay_single(
+    server: DownloadServer, root: Path
+) -> None:
+    await run(engine(server.add("/a.bin", DATA), root, segment_min=64 * MIB))
+    await run(engine(server.add("/b.bin", DATA), root, connections=1))
+    assert ranges_asked(server, "/a.bin") == [None] and ranges_asked(server, "/b.bin") == [None]
+
+
+async def test_a_per_connection_rate_cap_is_beaten_by_parallel_connections(
+    server: DownloadServer, root: Path
+) -> None:
+    url = server.add("/m.bin", DATA, rate=16 * MIB)
+    progress: list[int] = []
+    download = engine(url, root)
+    async for event in download.run():
+        if isinstance(event, Progress) and event.bytes_done is not None:
+            progress.append(event.bytes_done)
+    assert (root / "vae" / "m.bin").read_bytes() == DATA
+    assert server.most_active >= 3  # the ranges really ran at the same time
+    assert progress == sorted(progress) and progress[-1] == len(DATA)
+
+
+async def test_dropped_connections_resume_inside_their_range(
+    server: DownloadServer, root: Path
+) -> None:
+    url = server.add("/m.bin", DATA, drop_after=[10**9, 1_000_000, 3_000_000, 10**9])
+    download = engine(url, root, retry=RetryPolicy(max_retries=3))
+    await run(download)
+    assert (root / "vae" / "m.bin").read_bytes() == DATA
+    assert download.meta is not None and download.meta.sha256 == hashlib.sha256(DATA).hexdigest()
+    starts = [int(r.split("=")[1].split("-")[0]) for r in ranges_asked(server, "/m.bin")[1:] if r]
+    assert any(start % PIECE for start in starts)  # a cut range went on where it stopped
+
+
+async def test_a_file_changing_between_ranges_starts_over(
+    server: DownloadServer, root: Path
+) -> None:
+    new = pickle_payload(len(DATA))
+    route_url = server.add("/m.bin", DATA, etags=['"v1"', '"v1"', '"v2"'])
+    server.routes["/m.bin"].versions = [DATA, DATA, new]
+    await run(engine(route_url, root, connections=2))
+    assert (root / "vae" / "m.bin").read_bytes() == new
+
+
+async def test_cancel_records_the_ranges_and_a_resume_asks_only_for_the_gaps(
+    server: DownloadServer, root: Path
+) -> None:
+    url = server.add("/m.bin", DATA, rate=8 * MIB)
+    first = engine(url, root)
+    events = first.run()
+    async for event in events:
+        if isinstance(event, Progress) and (event.bytes_done or 0) >= 6 * MIB:
+            break
+    await events.aclose()
+    side = json.loads(sidecar_path(root / "vae" / "m.bin").read_text())
+    kept = Done.from_doc(side["segments"], len(DATA))
+    assert kept is not None and kept.total >= 6 * MIB
+    assert (root / "vae" / "m.bin.part").stat().st_size == len(DATA)  # sparse, full length
+
+    server.routes["/m.bin"].rate = None
+    before = len(server.seen("/m.bin"))
+    second = engine(url, root)
+    await run(second)
+    assert (root / "vae" / "m.bin").read_bytes() == DATA
+    assert second.meta is not None and second.meta.sha256 == hashlib.sha256(DATA).hexdigest()
+    asked = ranges_asked(server, "/m.bin")[before:]
+    # the first answer names the file; then: is it still the same file?
+    assert asked[:2] == [None, "bytes=0-0"]
+    fetched = Done()
+    for value in asked[2:]:
+        assert value is not None
+        a, b = value.split("=")[1].split("-")
+        fetched.add(int(a), int(b) + 1)
+        assert all(not (s <= int(a) and int(b) < e) for s, e in kept.spans())
+    assert fetched.total + kept.total >= len(DATA)
+
+
+KILLED = """
+import asyncio, sys
+from pathlib import Path
+from comfy_tui.services.downloads import DownloadSpec, HttpDownload, Kind
+url, root = sys.argv[1], Path(sys.argv[2])
+spec = DownloadSpec(kind=Kind.URL, key="url:" + url, url=url, folder="vae", allow_local=True)
+async def main():
+    async for event in HttpDownload(spec, root, connections=4, segment_min=1).run():
+        print(getattr(event, "bytes_done", None), flush=True)
+asyncio.run(main())
+"""
+
+
+def test_kill_9_in_a_segment_then_resume(root: Path) -> None:
+    with ThreadedServer(DownloadServer()) as server:
+        url = server.add("/m.bin", DATA, rate=6 * MIB)
+        with subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(KILLED), url, str(root)],
+            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2],
+        ) as proc:  # fmt: skip
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if line.strip().isdigit() and int(line) >= 8 * MIB:
+                    break
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        side = json.loads(sidecar_path(root / "vae" / "m.bin").read_text())
+        kept = Done.from_doc(side["segments"], len(DATA))
+        assert kept is not None and 0 < kept.total < len(DATA)
+
+        server.routes["/m.bin"].rate = None
+        resumed = engine(url, root)
+        asyncio.run(run(resumed))
+    assert (root / "vae" / "m.bin").read_bytes() == DATA
+    assert resumed.meta is not None and resumed.meta.sha256 == hashlib.sha256(DATA).hexdigest()
+    assert resumed.resumed_from == kept.total
