@@ -18,6 +18,7 @@ from comfy_tui.errors import ValidationError
 from comfy_tui.events import Event, Progress
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.services.instances.service import InstancesService
+from comfy_tui.services.instances.stop import StopReport
 from comfy_tui.services.instances.views import InstanceView
 from comfy_tui.services.jobs.state import JobState
 from comfy_tui.services.logtail import LogTail, last_lines
@@ -175,10 +176,10 @@ def run_ps(ctx: Context, args: argparse.Namespace) -> int:
 
 
 # --- stop -------------------------------------------------------------------------------------
-async def _stop_one(svc: InstancesService, record: InstanceRecord) -> tuple[InstanceRecord, float]:
+async def _stop_one(svc: InstancesService, record: InstanceRecord) -> tuple[StopReport, float]:
     began = time.monotonic()
-    final = await svc.stop(record.id)
-    return final, time.monotonic() - began
+    report = await svc.stop_report(record.id)
+    return report, time.monotonic() - began
 
 
 async def _stop(ctx: Context, args: argparse.Namespace) -> int:
@@ -186,32 +187,35 @@ async def _stop(ctx: Context, args: argparse.Namespace) -> int:
     views = await svc.refresh()
     if args.all:
         targets = [v.record for v in views if v.record.live]
-    else:
-        targets = await svc.resolve(args.target)
-    live = [r for r in targets if r.live]
-    for r in targets:
-        if not r.live and not ctx.json:
-            out(f"{r.id} is not running ({r.state})")
-    if args.all and not live and not ctx.json:
+    else:  # a named one is stopped even when it exited: what it left behind is killed
+        targets = [r for r in await svc.resolve(args.target) if r.live or r.pgid]
+    if args.all and not targets and not ctx.json:
         out("no instances running")
-    results = await asyncio.gather(*(_stop_one(svc, r) for r in live))
+    results = await asyncio.gather(*(_stop_one(svc, r) for r in targets))
     if ctx.json:
         out_json(
             [
                 {
-                    "id": r.id,
-                    "state": r.state,
-                    "exit_code": r.exit_code,
-                    "reason": r.reason,
+                    "id": rep.record.id,
+                    "state": rep.record.state,
+                    "exit_code": rep.record.exit_code,
+                    "reason": rep.record.reason,
                     "seconds": round(s, 2),
+                    "was_running": was.live,
+                    "killed": list(rep.killed),
                 }
-                for r, s in results
+                for was, (rep, s) in zip(targets, results, strict=True)
             ]
         )
         return 0
-    for r, seconds in results:
+    for was, (rep, seconds) in zip(targets, results, strict=True):
+        r = rep.record
+        left = f"; killed what was left: {', '.join(rep.killed)}" if rep.killed else ""
+        if not was.live:
+            out(f"{r.id} is not running ({r.state}){left}")
+            continue
         how = r.reason if r.reason and r.reason != "stopped" else "stopped"
-        out(f"{r.id} ({r.version}, port {r.port}): {how} in {seconds:.1f} s")
+        out(f"{r.id} ({r.version}, port {r.port}): {how} in {seconds:.1f} s{left}")
     return 0
 
 

@@ -34,7 +34,7 @@ from comfy_tui.services.instances.health import PROBE_TIMEOUT_S, base_url, get_j
 from comfy_tui.services.instances.launch import LaunchRequest, Plan, plan_launch, request_of
 from comfy_tui.services.instances.ready import wait_ready
 from comfy_tui.services.instances.spawn import spawn_supervisor, wait_for_child
-from comfy_tui.services.instances.stop import stop_instance
+from comfy_tui.services.instances.stop import StopReport, stop_instance
 from comfy_tui.services.instances.views import InstanceView, tunnel_for, url_for
 from comfy_tui.services.instances.watch import Watcher
 from comfy_tui.services.version_guard import VersionGuard
@@ -190,6 +190,11 @@ class InstancesService:
     # --- stop / restart -------------------------------------------------------------------
     async def stop(self, instance_id: str) -> InstanceRecord:
         """SIGINT, grace (`stop_grace`), SIGKILL; returns the final record."""
+        return (await self.stop_report(instance_id)).record
+
+    async def stop_report(self, instance_id: str) -> StopReport:
+        """`stop`, and which processes had to be killed after the grace period (ComfyUI's
+        leftover children too: nothing of the instance runs afterwards)."""
         await asyncio.to_thread(require_instance, self.paths, instance_id)
         return await stop_instance(self.paths, instance_id, self.settings.stop_grace)
 

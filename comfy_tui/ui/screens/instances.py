@@ -220,7 +220,10 @@ class InstancesScreen(ModeScreen):
 
     async def _stop_events(self, instance_id: str) -> AsyncIterator[Event]:
         yield LogLine(f"stopping {instance_id}", source=instance_id)
-        final = await self.instances.stop(instance_id)
+        report = await self.instances.stop_report(instance_id)
+        final = report.record
+        if report.killed:
+            yield LogLine(f"killed what was left: {', '.join(report.killed)}", source=instance_id)
         yield Finished(f"{instance_id} {final.state}: {final.reason or 'stopped'}")
 
     def action_restart(self) -> None:

@@ -11,7 +11,9 @@ FAKE_COMFYUI_STARTUP_DELAY (seconds before binding), FAKE_COMFYUI_FOLDER_PATHS (
 `/internal/folder_paths` answers; without it that route is 404, as on old versions),
 FAKE_COMFYUI_CRASH_AFTER (seconds, then exit 1), FAKE_COMFYUI_FAIL_WITH (a line to log before
 exiting 1 at startup), FAKE_COMFYUI_IGNORE_SIGINT (any value: SIGINT is ignored, only SIGKILL
-stops it). The job side (`POST /prompt`, `/ws`, `/history`, `/view`, `POST /free`) lives in
+stops it), FAKE_COMFYUI_STUBBORN_CHILD (`group` or `own-group`: start a child that ignores
+SIGINT, like a custom node's worker, in ComfyUI's process group or in a group of its own).
+The job side (`POST /prompt`, `/ws`, `/history`, `/view`, `POST /free`) lives in
 `fake_jobs.py`, with its own knobs. `GET /manager/reboot` acts like
 ComfyUI-Manager's Restart: with `__COMFY_CLI_SESSION__` set it writes `<value>.reboot` and exits
 0, otherwise it re-executes itself in place.
@@ -24,6 +26,7 @@ import json
 import os
 import platform
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -306,6 +309,16 @@ def main() -> int:
         log("Stopped server")
         threading.Thread(target=server.shutdown, daemon=True).start()
 
+    stubborn = os.environ.get("FAKE_COMFYUI_STUBBORN_CHILD")
+    if stubborn:
+        worker = (
+            "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(3600)"
+        )
+        child = subprocess.Popen(
+            [sys.executable, "-c", worker],
+            process_group=0 if stubborn == "own-group" else None,
+        )
+        log(f"started a worker that ignores SIGINT: pid {child.pid}")
     if os.environ.get("FAKE_COMFYUI_IGNORE_SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     else:
