@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     st_target = st.add_mutually_exclusive_group(required=True)
     st_target.add_argument("target", metavar="ID|TAG", nargs="?")
     st_target.add_argument("--all", action="store_true")
+    st.add_argument(
+        "--keep-wanted",
+        action="store_true",
+        help="stop, but let `up` start them again (the autostart unit's shutdown)",
+    )
     rs = leaf(sub, "restart", "restart an instance")
     rs.add_argument("id", metavar="ID")
     lg = leaf(sub, "logs", "show an instance's log")
@@ -102,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(sub, "free", "ask an instance to unload models and free memory").add_argument(
         "id", metavar="ID"
     )
+    wt = leaf(sub, "watch", "print notifications (jobs, crashes, downloads, installs) as they come")
+    wt.add_argument("--count", type=int, metavar="N", help="stop after N notifications")
+    leaf(sub, "up", "start every instance you want up that is not running (after a reboot)")
+    au = leaf(sub, "autostart", "run `up` at boot: a systemd user unit (or a crontab line)")
+    au.add_argument("action", choices=("enable", "disable", "status"))
     s = leaf(sub, "stats", "CPU, RAM, disk and GPU readings")
     s.add_argument("--watch", action="store_true", help="keep printing samples until Ctrl-C")
     s.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N samples")
