@@ -46,6 +46,7 @@ HANDLERS: dict[str, str] = {
     "models rm": "models_cmd:run_rm",
     "models download": "downloads_cmd:run_models_download",
     "models needs": "needs_cmd:run_models_needs",
+    "models info": "models_cmd:run_info",
     "nodes list": "nodes_cmd:run_nodes_list",
     "nodes add": "nodes_cmd:run_nodes_add",
     "nodes update": "nodes_cmd:run_nodes_update",
