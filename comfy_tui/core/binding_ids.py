@@ -22,6 +22,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "help-close",
         "import-cancel",
         "input-cancel",
+        "install-cancel",
         "instances-launch",
         "instances-log",
         "instances-restart",
