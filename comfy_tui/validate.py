@@ -24,6 +24,10 @@ __all__ = [
     "ensure_inside",
     "is_loopback_host",
     "safe_relpath",
+    "validate_env",
+    "validate_env_assignment",
+    "validate_env_name",
+    "validate_env_value",
     "validate_filename",
     "validate_gpu_index",
     "validate_listen",
@@ -351,6 +355,40 @@ def validate_gpu_index(index: int | str, count: int | None = None) -> int:
             f"GPU {number} does not exist: this box has {count} GPUs (0-{count - 1})"
         )
     return number
+
+
+# --------------------------------------------------------------------------- environment
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+ENV_HINT = "use KEY=VALUE, KEY a letter or _ followed by letters, digits or _"
+
+
+def validate_env_name(name: str) -> str:
+    """Check the name of an environment variable handed to an instance (e.g. `HF_HOME`)."""
+    if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
+        raise ValidationError(f"invalid environment variable name {_show(name)}: {ENV_HINT}")
+    return name
+
+
+def validate_env_value(name: str, value: str) -> str:
+    """A value for `name`: any text without NUL (never shown: it may be a token)."""
+    if not isinstance(value, str) or "\0" in value:
+        raise ValidationError(f"the value of {name} must be text without NUL characters")
+    return value
+
+
+def validate_env_assignment(text: str) -> tuple[str, str]:
+    """`KEY=VALUE` (`launch --env`, the launch dialog) -> (KEY, VALUE); the value is never
+    echoed in an error, as it may be a token."""
+    name, sep, value = text.partition("=") if isinstance(text, str) else ("", "", "")
+    if not sep:
+        raise ValidationError(f"invalid environment setting (no '='): {ENV_HINT}")
+    return validate_env_name(name), validate_env_value(name, value)
+
+
+def validate_env(env: dict[str, str]) -> dict[str, str]:
+    """Every name and value of an instance's environment."""
+    return {validate_env_name(k): validate_env_value(k, v) for k, v in env.items()}
 
 
 # --------------------------------------------------------------------------- listen

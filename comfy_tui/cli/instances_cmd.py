@@ -18,10 +18,12 @@ from comfy_tui.errors import ValidationError
 from comfy_tui.events import Event, Progress
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.services.instances.service import InstancesService
+from comfy_tui.services.instances.stop import StopReport
 from comfy_tui.services.instances.views import InstanceView
 from comfy_tui.services.jobs.state import JobState
 from comfy_tui.services.logtail import LogTail, last_lines
 from comfy_tui.store.instance_records import InstanceRecord, require_instance
+from comfy_tui.validate import validate_env_assignment
 
 RECENT_S = 3600.0
 EXPOSED_WARNING = (
@@ -39,7 +41,9 @@ async def _show(ctx: Context, events: AsyncIterator[Event]) -> None:
             show_event(event)
 
 
-def _print_started(ctx: Context, view: InstanceView, ready: bool) -> None:
+def _print_started(
+    ctx: Context, view: InstanceView, ready: bool, show_gpu_reason: bool = False
+) -> None:
     if ctx.json:
         out_json(view.to_json())
         return
@@ -49,6 +53,8 @@ def _print_started(ctx: Context, view: InstanceView, ready: bool) -> None:
     out(f"  url:     {view.url}")
     out(f"  tunnel:  {view.tunnel}   (then open http://localhost:{r.port} on your laptop)")
     out(f"  log:     comfy-tui logs {r.id} -f")
+    if show_gpu_reason and r.gpu_reason:
+        out(f"  gpu:     GPU {r.gpu}: {r.gpu_reason}")
     if view.exposed:
         out(f"  {EXPOSED_WARNING}")
 
@@ -56,20 +62,34 @@ def _print_started(ctx: Context, view: InstanceView, ready: bool) -> None:
 # --- launch / restart ------------------------------------------------------------------------
 async def _launch(ctx: Context, args: argparse.Namespace) -> int:
     svc = _service(ctx)
+    env = dict(validate_env_assignment(item) for item in getattr(args, "env", None) or ())
     request = LaunchRequest(
         version=args.tag,
         port=args.port,
-        gpu=args.gpu,
+        gpu=gpu_arg(args.gpu),
         listen=args.listen,
         extra_args=tuple(getattr(args, "extra", ())),
+        env=env,
         auto_restart=bool(getattr(args, "auto_restart", False)),
     )
     record = await svc.start(request)
     if not args.no_wait:
         await _show(ctx, svc.wait_ready(record.id))
         record = await asyncio.to_thread(_reload, svc, record.id)
-    _print_started(ctx, svc.view(record), ready=not args.no_wait)
+    _print_started(ctx, svc.view(record), not args.no_wait, show_gpu_reason=args.gpu == "auto")
     return 0
+
+
+def gpu_arg(value: str | None) -> int | None:
+    """`--gpu N` or `--gpu auto` (the same as leaving it out: the most free memory)."""
+    if value is None or value == "auto":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError(
+            f"invalid GPU {value!r}: give its index (0, 1, ...) or auto"
+        ) from None
 
 
 def _reload(svc: InstancesService, instance_id: str) -> InstanceRecord:
@@ -172,10 +192,12 @@ def run_ps(ctx: Context, args: argparse.Namespace) -> int:
 
 
 # --- stop -------------------------------------------------------------------------------------
-async def _stop_one(svc: InstancesService, record: InstanceRecord) -> tuple[InstanceRecord, float]:
+async def _stop_one(
+    svc: InstancesService, record: InstanceRecord, keep_wanted: bool = False
+) -> tuple[StopReport, float]:
     began = time.monotonic()
-    final = await svc.stop(record.id)
-    return final, time.monotonic() - began
+    report = await svc.stop_report(record.id, keep_wanted=keep_wanted)
+    return report, time.monotonic() - began
 
 
 async def _stop(ctx: Context, args: argparse.Namespace) -> int:
@@ -183,32 +205,36 @@ async def _stop(ctx: Context, args: argparse.Namespace) -> int:
     views = await svc.refresh()
     if args.all:
         targets = [v.record for v in views if v.record.live]
-    else:
-        targets = await svc.resolve(args.target)
-    live = [r for r in targets if r.live]
-    for r in targets:
-        if not r.live and not ctx.json:
-            out(f"{r.id} is not running ({r.state})")
-    if args.all and not live and not ctx.json:
+    else:  # a named one is stopped even when it exited: what it left behind is killed
+        targets = [r for r in await svc.resolve(args.target) if r.live or r.pgid]
+    if args.all and not targets and not ctx.json:
         out("no instances running")
-    results = await asyncio.gather(*(_stop_one(svc, r) for r in live))
+    keep = bool(getattr(args, "keep_wanted", False))
+    results = await asyncio.gather(*(_stop_one(svc, r, keep) for r in targets))
     if ctx.json:
         out_json(
             [
                 {
-                    "id": r.id,
-                    "state": r.state,
-                    "exit_code": r.exit_code,
-                    "reason": r.reason,
+                    "id": rep.record.id,
+                    "state": rep.record.state,
+                    "exit_code": rep.record.exit_code,
+                    "reason": rep.record.reason,
                     "seconds": round(s, 2),
+                    "was_running": was.live,
+                    "killed": list(rep.killed),
                 }
-                for r, s in results
+                for was, (rep, s) in zip(targets, results, strict=True)
             ]
         )
         return 0
-    for r, seconds in results:
+    for was, (rep, seconds) in zip(targets, results, strict=True):
+        r = rep.record
+        left = f"; killed what was left: {', '.join(rep.killed)}" if rep.killed else ""
+        if not was.live:
+            out(f"{r.id} is not running ({r.state}){left}")
+            continue
         how = r.reason if r.reason and r.reason != "stopped" else "stopped"
-        out(f"{r.id} ({r.version}, port {r.port}): {how} in {seconds:.1f} s")
+        out(f"{r.id} ({r.version}, port {r.port}): {how} in {seconds:.1f} s{left}")
     return 0
 
 

@@ -24,10 +24,13 @@ from comfy_tui.store.instance_records import list_instances
 if TYPE_CHECKING:
     from comfy_tui.services.downloads import DownloadQueue
     from comfy_tui.services.github import GitHubReleases
+    from comfy_tui.services.instances.gpus import GpuMemory
     from comfy_tui.services.instances.service import InstancesService
+    from comfy_tui.services.jobs.service import JobsService
     from comfy_tui.services.library.service import LibraryService
     from comfy_tui.services.monitor import GpuBackend, Monitor
     from comfy_tui.services.nodes import NodesService
+    from comfy_tui.services.notify.notifier import Notifier
     from comfy_tui.services.trash_service import TrashService
     from comfy_tui.services.version_guard import VersionGuard
     from comfy_tui.services.versions import VersionsService
@@ -94,6 +97,9 @@ def build_instances(s: Services, **options: Any) -> InstancesService:
     service's own keyword options (gpu_count, clock, hostname, ...: tests pin them)."""
     from comfy_tui.services.instances.service import InstancesService
 
+    if s.settings.gpu_replay is not None:  # the testing aid stands for NVML here too
+        options.setdefault("gpu_count", lambda: len(gpu_backend(s.settings).sample()))
+    options.setdefault("gpu_memory", lambda: gpu_memory(s.settings))
     return InstancesService(
         s.settings,
         s.paths,
@@ -138,6 +144,18 @@ def _running_versions(s: Services) -> RunningVersions:
     return lambda: s.guard.running_versions()
 
 
+def _jobs(s: Services) -> JobsService:
+    from comfy_tui.services.jobs.service import JobsService
+
+    return JobsService(poll_interval=s.settings.poll_interval)
+
+
+def _notifier(s: Services) -> Notifier:
+    from comfy_tui.services.notify.notifier import Notifier
+
+    return Notifier(s.settings, s.paths, s.jobs)
+
+
 def _instance_labels(s: Services) -> Callable[[], Mapping[str, str]]:
     return lambda: instance_labels(s.paths)
 
@@ -160,6 +178,10 @@ class Services:
     running_versions: Lazy[RunningVersions] = Lazy(_running_versions)
     instance_labels: Lazy[Callable[[], Mapping[str, str]]] = Lazy(_instance_labels)
     """Instance id -> what the screens call it, e.g. "v0.3.77 :8188"."""
+    jobs: Lazy[JobsService] = Lazy(_jobs)
+    """Live job progress of the watched instances (the notifier decides which)."""
+    notifier: Lazy[Notifier] = Lazy(_notifier)
+    """Notices of jobs, crashes, downloads and installs (the App runs it)."""
 
     def __init__(self, settings: Settings, paths: DataPaths | None = None) -> None:
         self.settings = settings
@@ -182,6 +204,17 @@ def gpu_backend(settings: Settings) -> GpuBackend:
         raise SettingsError(
             f"gpu_replay: cannot play GPU readings from {settings.gpu_replay} ({exc})"
         ) from exc
+
+
+def gpu_memory(settings: Settings) -> list[GpuMemory]:
+    """Free memory of every GPU now (blocking: one NVML sample, or the replay's next frame)."""
+    from comfy_tui.services.instances.gpus import read_gpu_memory
+
+    backend = gpu_backend(settings)
+    try:
+        return read_gpu_memory(backend.sample(processes=False))
+    finally:
+        backend.close()
 
 
 def instance_roots(paths: DataPaths) -> Mapping[str, int]:

@@ -755,3 +755,17 @@ def test_property_accepted_filenames_are_single_safe_names(name: str) -> None:
     assert not result.startswith(".")
     assert 1 <= len(result.encode("utf-8")) <= 255
     assert Path(result).name == result
+
+
+def test_env_assignments_name_a_variable_and_never_echo_the_value() -> None:
+    from comfy_tui.validate import validate_env, validate_env_assignment
+
+    assert validate_env_assignment("HF_HOME=/data/hf") == ("HF_HOME", "/data/hf")
+    assert validate_env_assignment("_X=a=b") == ("_X", "a=b")
+    assert validate_env_assignment("EMPTY=") == ("EMPTY", "")
+    for bad in ("1A=x", "A-B=x", "=x", "A B=x", "tok_secret_value", "A\x1b=x"):
+        with pytest.raises(ValidationError, match="KEY=VALUE") as caught:
+            validate_env_assignment(bad)
+        assert "secret_value" not in str(caught.value) and "\x1b" not in str(caught.value)
+    with pytest.raises(ValidationError, match="without NUL"):
+        validate_env({"A": "x\0y"})

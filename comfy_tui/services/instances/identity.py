@@ -74,6 +74,61 @@ def verified_group(record: InstanceRecord) -> int | None:
     return None
 
 
+def session_members(record: InstanceRecord) -> list[psutil.Process]:
+    """Every process still in the instance's session, whatever its process group.
+
+    The supervisor was started with `setsid`, so its pid (the record's `pgid`) is the session
+    id of ComfyUI and of everything ComfyUI started (a custom node's worker), even after the
+    supervisor and ComfyUI are gone. The kernel never reuses a pid while a session of that id
+    has members, so a live process with that pid that is not our supervisor means our session
+    is empty (and the one it leads is a stranger's). A member must be younger than the
+    supervisor.
+    """
+    sid = record.pgid
+    if not sid:
+        return []
+    leader = create_time(sid)
+    ours = record.supervisor_create_time
+    if leader is not None and (ours is None or abs(leader - ours) > CREATE_TIME_TOLERANCE_S):
+        return []
+    since = record.supervisor_create_time or record.started_at
+    members = []
+    me = os.getpid()
+    for proc in psutil.process_iter(["create_time", "status"]):
+        try:
+            if proc.pid == me or os.getsid(proc.pid) != sid:
+                continue
+        except OSError:
+            continue
+        created = proc.info.get("create_time")
+        if created is None or created < since - CREATE_TIME_TOLERANCE_S:
+            continue
+        if proc.info.get("status") == psutil.STATUS_ZOMBIE:
+            continue
+        members.append(proc)
+    return members
+
+
+def describe(proc: psutil.Process) -> str:
+    """`4242 (python worker.py)`: a process for a one-line report."""
+    try:
+        words = proc.cmdline() or [proc.name()]
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return str(proc.pid)
+    shown = " ".join(os.path.basename(w) if i == 0 else w for i, w in enumerate(words[:3]))
+    return f"{proc.pid} ({shown[:60]})"
+
+
+def signal_members(members: list[psutil.Process], sig: signal.Signals) -> list[psutil.Process]:
+    """Send `sig` to each member that is still the same process; the ones reached."""
+    reached = []
+    for proc in members:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            proc.send_signal(sig)  # psutil refuses a pid that was reused since
+            reached.append(proc)
+    return reached
+
+
 def signal_instance(record: InstanceRecord, sig: signal.Signals) -> bool:
     """Send `sig` to the instance's process group; False when nothing of ours is left.
 

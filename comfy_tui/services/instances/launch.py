@@ -2,7 +2,8 @@
 the same port (blocking; call through asyncio.to_thread).
 
 The port is the one asked for, else the first free one from `base_port`; either way it must
-bind and no live record may hold it. The GPU is the one asked for, else the least used one.
+bind and no live record may hold it. The GPU is the one asked for, else the one with the most
+free memory (ties: the fewest of our instances).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from comfy_tui.errors import ValidationError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import faults
 from comfy_tui.services.instances.command import build_command
+from comfy_tui.services.instances.gpus import GpuMemory, choose_gpu
 from comfy_tui.services.instances.identity import any_alive
 from comfy_tui.services.instances.ports import pick_port, port_is_free
 from comfy_tui.store.instance_records import (
@@ -28,7 +30,7 @@ from comfy_tui.store.instance_records import (
 )
 from comfy_tui.store.jsonfile import file_lock
 from comfy_tui.store.version_records import VersionRecord
-from comfy_tui.validate import validate_gpu_index, validate_listen, validate_port
+from comfy_tui.validate import validate_env, validate_gpu_index, validate_listen, validate_port
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Plan:
     gpu_count: int
     model_paths_config: Path | None = None
     previous: InstanceRecord | None = None  # a restart keeps the id, the port and the counts
+    gpu_memory: tuple[GpuMemory, ...] = ()  # free memory per GPU now (NVML), for the choice
 
 
 def mark_dead_records(paths: DataPaths, records: list[InstanceRecord]) -> list[InstanceRecord]:
@@ -96,13 +99,13 @@ def _choose_port(req: LaunchRequest, plan: Plan, listen: str, live: list[Instanc
     return pick_port(listen, plan.base_port, held)
 
 
-def _choose_gpu(req: LaunchRequest, plan: Plan, live: list[InstanceRecord]) -> int | None:
+def _choose_gpu(
+    req: LaunchRequest, plan: Plan, live: list[InstanceRecord]
+) -> tuple[int | None, str]:
     if req.gpu is not None:
-        return validate_gpu_index(req.gpu, plan.gpu_count)
-    if plan.gpu_count <= 0:
-        return None
+        return validate_gpu_index(req.gpu, plan.gpu_count), "asked for"
     use = Counter(r.gpu for r in live if r.gpu is not None)
-    return min(range(plan.gpu_count), key=lambda i: (use[i], i))
+    return choose_gpu(plan.gpu_count, plan.gpu_memory, use)
 
 
 def launch_lock(paths: DataPaths) -> Path:
@@ -120,6 +123,7 @@ def plan_launch(
     """Validate, choose port and GPU, build the command, save the record (state starting) and
     `spawn` it, all under the launch lock."""
     listen = validate_listen(req.listen or plan.listen)
+    user_env = validate_env(dict(req.env))
     faults.pause_point("launch.checked")  # tests hold the race open here: checked, not saved
     with file_lock(launch_lock(paths)):
         live = mark_dead_records(paths, list_instances(paths))
@@ -127,7 +131,7 @@ def plan_launch(
         if previous is not None:
             live = [r for r in live if r.id != previous.id]
         port = _choose_port(req, plan, listen, live)
-        gpu = _choose_gpu(req, plan, live)
+        gpu, gpu_reason = _choose_gpu(req, plan, live)
         instance_id = previous.id if previous else new_instance_id(paths)
         instance_dir = paths.instance_dir(instance_id)
         command = build_command(
@@ -138,7 +142,7 @@ def plan_launch(
             gpu_count=plan.gpu_count,
             instance_dir=instance_dir,
             extra_args=req.extra_args,
-            user_env=req.env,
+            user_env=user_env,
             model_paths_config=plan.model_paths_config,
         )
         if "--user-directory" in command.argv:
@@ -157,11 +161,13 @@ def plan_launch(
             log_start=log.stat().st_size if log.exists() else 0,
             started_at=previous.started_at if previous else time.time(),
             env=command.env,
-            user_env=dict(req.env),
+            user_env=user_env,
             extra_args=tuple(req.extra_args),
             auto_restart=req.auto_restart,
             restarts=previous.restarts + 1 if previous else 0,
             reboots=previous.reboots if previous else 0,
+            wanted=True,
+            gpu_reason=gpu_reason if command.gpu is not None else "",
         )
         save_instance(paths, record)
         return spawn(paths, record)

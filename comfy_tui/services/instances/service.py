@@ -18,8 +18,10 @@ any later comfy-tui process picks them up again through `refresh`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import getpass
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -29,12 +31,18 @@ from typing import Any
 from comfy_tui.errors import NotFoundError, ValidationError
 from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.instances.gpus import GpuCount, nvml_gpu_count
+from comfy_tui.services.instances.gpus import (
+    GpuCount,
+    GpuMemory,
+    GpuMemoryReader,
+    no_gpu_memory,
+    nvml_gpu_count,
+)
 from comfy_tui.services.instances.health import PROBE_TIMEOUT_S, base_url, get_json, new_session
 from comfy_tui.services.instances.launch import LaunchRequest, Plan, plan_launch, request_of
 from comfy_tui.services.instances.ready import wait_ready
 from comfy_tui.services.instances.spawn import spawn_supervisor, wait_for_child
-from comfy_tui.services.instances.stop import stop_instance
+from comfy_tui.services.instances.stop import StopReport, stop_instance
 from comfy_tui.services.instances.views import InstanceView, tunnel_for, url_for
 from comfy_tui.services.instances.watch import Watcher
 from comfy_tui.services.version_guard import VersionGuard
@@ -44,9 +52,12 @@ from comfy_tui.store.instance_records import (
     list_instances,
     prune_finished,
     require_instance,
+    update_instance,
 )
 from comfy_tui.store.version_records import VersionRecord, get_default, load_record
 from comfy_tui.validate import validate_tag
+
+log = logging.getLogger(__name__)
 
 ModelPaths = Callable[[str], Awaitable[Path | None]]
 """Writes the extra_model_paths.yaml that points a version at the library; returns its path."""
@@ -68,6 +79,7 @@ class InstancesService:
         model_paths: ModelPaths,
         wiring: WiringCheck | None,
         gpu_count: GpuCount = nvml_gpu_count,
+        gpu_memory: GpuMemoryReader = no_gpu_memory,
         clock: Callable[[], float] = time.time,
         hostname: Callable[[], str] = socket.gethostname,
         username: Callable[[], str] = getpass.getuser,
@@ -80,6 +92,7 @@ class InstancesService:
         self.paths = paths
         self.clock = clock
         self._gpu_count_fn = gpu_count
+        self._gpu_memory = gpu_memory
         self._gpu_count: int | None = None
         self._hostname = hostname
         self._username = username
@@ -93,6 +106,18 @@ class InstancesService:
         if self._gpu_count is None:
             self._gpu_count = await asyncio.to_thread(self._gpu_count_fn)
         return self._gpu_count
+
+    async def _read_gpu_memory(
+        self, request: LaunchRequest, gpu_count: int
+    ) -> tuple[GpuMemory, ...]:
+        """Free memory per GPU now, when the launch has to choose one (NVML, in a thread)."""
+        if request.gpu is not None or gpu_count <= 0:
+            return ()
+        try:
+            return tuple(await asyncio.to_thread(self._gpu_memory))
+        except Exception as exc:  # NVML errors of any kind: choose by instance count
+            log.info("GPU memory readings failed: %s", exc)
+            return ()
 
     def url(self, record: InstanceRecord) -> str:
         return url_for(record, self._hostname())
@@ -147,6 +172,7 @@ class InstancesService:
                 gpu_count=gpu_count,
                 model_paths_config=await self._model_paths(version.tag),
                 previous=previous,
+                gpu_memory=await self._read_gpu_memory(request, gpu_count),
             )
             spawn = functools.partial(spawn_supervisor, pass_env=self.settings.pass_env)
             record = await asyncio.to_thread(plan_launch, self.paths, request, plan, spawn)
@@ -188,16 +214,35 @@ class InstancesService:
             yield event
 
     # --- stop / restart -------------------------------------------------------------------
-    async def stop(self, instance_id: str) -> InstanceRecord:
+    async def stop(self, instance_id: str, *, keep_wanted: bool = False) -> InstanceRecord:
         """SIGINT, grace (`stop_grace`), SIGKILL; returns the final record."""
+        return (await self.stop_report(instance_id, keep_wanted=keep_wanted)).record
+
+    async def stop_report(self, instance_id: str, *, keep_wanted: bool = False) -> StopReport:
+        """`stop`, and which processes had to be killed after the grace period (ComfyUI's
+        leftover children too: nothing of the instance runs afterwards). The user no longer
+        wants it up (`up` leaves it alone) unless `keep_wanted` (a shutdown)."""
         await asyncio.to_thread(require_instance, self.paths, instance_id)
-        return await stop_instance(self.paths, instance_id, self.settings.stop_grace)
+        report = await stop_instance(self.paths, instance_id, self.settings.stop_grace)
+        if keep_wanted or not report.record.wanted:
+            return report
+        record = await asyncio.to_thread(
+            update_instance, self.paths, instance_id, lambda r: r.evolve(wanted=False)
+        )
+        return dataclasses.replace(report, record=record)
 
     async def restart(self, instance_id: str) -> AsyncIterator[Event]:
-        """Stop, then launch again with the same settings and id (the port is kept if free)."""
+        """Stop (when live), then launch again with the same id and everything it was launched
+        with: port, GPU, listen address, extra flags, environment, auto-restart. Another port
+        only when that one is taken now, and a LogLine says so. Works for an exited one too."""
         old = await self.stop(instance_id)
         yield LogLine(f"stopped {instance_id}; starting it again", source=instance_id)
         record = await self.start(request_of(old), previous=old)
+        if record.port != old.port:
+            yield LogLine(
+                f"port {old.port} is taken now: {instance_id} runs on port {record.port}",
+                source=instance_id,
+            )
         async for event in self.wait_ready(record.id):
             yield event
 

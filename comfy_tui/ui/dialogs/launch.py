@@ -1,4 +1,5 @@
-"""The launch dialog: version, port, GPU, listen address, extra flags, auto-restart.
+"""The launch dialog: version, port, GPU, listen address, extra flags, environment,
+auto-restart.
 
 Dismisses with a `LaunchRequest`, or None when cancelled. Extra flags are checked against
 what the chosen version's `main.py --help` accepts before the dialog closes.
@@ -20,7 +21,7 @@ from comfy_tui.services.instances.command import check_extra_args
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.services.instances.ports import listens_everywhere
 from comfy_tui.store.version_records import VersionRecord
-from comfy_tui.validate import validate_listen, validate_port
+from comfy_tui.validate import validate_env_assignment, validate_listen, validate_port
 
 AUTO = "auto"
 
@@ -82,6 +83,10 @@ class LaunchScreen(ModalScreen[LaunchRequest | None]):
                 yield Label("Extra flags", classes="launch-label")
                 yield Input(placeholder="e.g. --lowvram", compact=True, id="launch-extra")
             yield Label("", id="launch-flags", markup=False)
+            with Horizontal(classes="launch-row"):
+                yield Label("Environment", classes="launch-label")
+                yield Input(placeholder="KEY=VALUE ... e.g. HF_HOME=/data/hf", compact=True,
+                            id="launch-env")  # fmt: skip
             yield Checkbox(
                 "Restart after a crash (at most 3 times in 5 minutes)",
                 compact=True,
@@ -143,12 +148,18 @@ class LaunchScreen(ModalScreen[LaunchRequest | None]):
         except ValueError as exc:
             raise ValidationError(f"extra flags: {exc}") from None
         check_extra_args(version, extra)
+        try:
+            assignments = shlex.split(self.query_one("#launch-env", Input).value)
+        except ValueError as exc:
+            raise ValidationError(f"environment: {exc}") from None
+        env = dict(validate_env_assignment(item) for item in assignments)
         return LaunchRequest(
             version=version.tag,
             port=port,
             gpu=gpu,
             listen=listen,
             extra_args=tuple(extra),
+            env=env,
             auto_restart=self.query_one("#launch-auto", Checkbox).value,
         )
 

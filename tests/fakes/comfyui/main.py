@@ -2,14 +2,18 @@
 
 It behaves like the real thing where a launcher can tell: argparse flags (an unknown flag exits
 2 at once), `--help`, `--quick-test-for-ci`, the "To see the GUI go to" line, `/system_stats`
-(echoing argv), `/queue`, every route also under `/api`, exit 1 on a taken port, a clean exit 0
+(echoing argv), `/queue`, `/models/<folder>` (the model files it can load: its own `models/`
+plus what its `--extra-model-paths-config` files list, read as ComfyUI reads them), every route
+also under `/api`, exit 1 on a taken port, a clean exit 0
 on SIGINT and an immediate death on SIGTERM. The flags it accepts come from `fake_features.py`,
 so a test repo can give each tag a different set. Environment knobs for tests:
 FAKE_COMFYUI_STARTUP_DELAY (seconds before binding), FAKE_COMFYUI_FOLDER_PATHS (the JSON that
 `/internal/folder_paths` answers; without it that route is 404, as on old versions),
 FAKE_COMFYUI_CRASH_AFTER (seconds, then exit 1), FAKE_COMFYUI_FAIL_WITH (a line to log before
 exiting 1 at startup), FAKE_COMFYUI_IGNORE_SIGINT (any value: SIGINT is ignored, only SIGKILL
-stops it). The job side (`POST /prompt`, `/ws`, `/history`, `/view`, `POST /free`) lives in
+stops it), FAKE_COMFYUI_STUBBORN_CHILD (`group` or `own-group`: start a child that ignores
+SIGINT, like a custom node's worker, in ComfyUI's process group or in a group of its own).
+The job side (`POST /prompt`, `/ws`, `/history`, `/view`, `POST /free`) lives in
 `fake_jobs.py`, with its own knobs. `GET /manager/reboot` acts like
 ComfyUI-Manager's Restart: with `__COMFY_CLI_SESSION__` set it writes `<value>.reboot` and exits
 0, otherwise it re-executes itself in place.
@@ -22,6 +26,7 @@ import json
 import os
 import platform
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -36,6 +41,51 @@ from fake_features import FLAGS  # noqa: E402
 from fake_jobs import Hub, serve_websocket, validate  # noqa: E402
 
 HUB: Hub | None = None
+MODEL_DIRS: dict[str, list[str]] = {}
+"""Folder type -> directories searched for it (what `--extra-model-paths-config` added)."""
+MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".sft")
+
+
+def read_model_paths(configs: list[str]) -> dict[str, list[str]]:
+    """ComfyUI's folder lists from its own models/ and the given YAML files (the block-scalar
+    form comfy-tui writes; `is_default` sections go in front, as ComfyUI's loader does)."""
+    own = HERE / "models"
+    found = {p.name: [str(p)] for p in sorted(own.iterdir()) if p.is_dir()} if own.is_dir() else {}
+    for config in configs:
+        sections: list[tuple[bool, dict[str, list[str]]]] = []
+        key = ""
+        for line in Path(config).read_text().splitlines():
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if not line.startswith(" "):
+                sections.append((False, {}))
+            elif line.startswith("    ") and key:
+                sections[-1][1][key].append(line.strip())
+            else:
+                key, _, value = line.strip().partition(":")
+                if key == "is_default":
+                    sections[-1] = (value.strip() == "true", sections[-1][1])
+                    key = ""
+                else:
+                    sections[-1][1][key] = [] if value.strip() == "|" else [value.strip()]
+        for is_default, folders in sections:
+            for folder, dirs in folders.items():
+                for d in dirs:
+                    known = found.setdefault(folder, [])
+                    if is_default:
+                        known.insert(0, d)
+                    else:
+                        known.append(d)
+    return found
+
+
+def model_files(folder: str) -> list[str]:
+    names: set[str] = set()
+    for d in MODEL_DIRS.get(folder, []):
+        for path in Path(d).rglob("*") if os.path.isdir(d) else ():
+            if path.is_file() and path.name.endswith(MODEL_SUFFIXES):
+                names.add(str(path.relative_to(d)))
+    return sorted(names)
 
 
 def _existing_dir(value: str) -> str:
@@ -191,6 +241,8 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif path == "/queue":
             self._send(HUB.snapshot())
+        elif path.startswith("/models/"):
+            self._send(model_files(path.removeprefix("/models/")))
         elif path == "/internal/folder_paths" and "FAKE_COMFYUI_FOLDER_PATHS" in os.environ:
             self._send(json.loads(os.environ["FAKE_COMFYUI_FOLDER_PATHS"]))
         elif path == "/history":
@@ -231,6 +283,8 @@ def main() -> int:
     time.sleep(float(os.environ.get("FAKE_COMFYUI_STARTUP_DELAY", "0")))
     global HUB
     out_dir = getattr(args, "output_directory", None)
+    configs = getattr(args, "extra_model_paths_config", None) or []
+    MODEL_DIRS.update(read_model_paths([c for group in configs for c in group]))
     HUB = Hub(Path(out_dir) if out_dir else HERE / "output")
     host = (args.listen or "127.0.0.1").split(",")[0]
     try:
@@ -255,6 +309,16 @@ def main() -> int:
         log("Stopped server")
         threading.Thread(target=server.shutdown, daemon=True).start()
 
+    stubborn = os.environ.get("FAKE_COMFYUI_STUBBORN_CHILD")
+    if stubborn:
+        worker = (
+            "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(3600)"
+        )
+        child = subprocess.Popen(
+            [sys.executable, "-c", worker],
+            process_group=0 if stubborn == "own-group" else None,
+        )
+        log(f"started a worker that ignores SIGINT: pid {child.pid}")
     if os.environ.get("FAKE_COMFYUI_IGNORE_SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     else:

@@ -1,0 +1,129 @@
+"""`comfy-tui models needs FILE [--download]`: the models a workflow needs, present or not.
+
+FILE is an API- or UI-format workflow JSON, or a PNG/WebP ComfyUI saved it into. Each model
+is printed as present (with its library path), missing with a URL (``--download`` fetches it
+into its folder), or missing without a known source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from comfy_tui.cli.context import Context
+from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.core.units import plural
+from comfy_tui.core.url_secrets import redact_url
+from comfy_tui.errors import ComfyTuiError, ValidationError
+from comfy_tui.services.container import build_services
+from comfy_tui.services.downloads import DownloadQueue
+from comfy_tui.services.library.needs import Need, download_request, read_flow, workflow_needs
+from comfy_tui.services.node_map import load_node_map
+from comfy_tui.services.workflow_nodes import MissingNode, missing_nodes
+from comfy_tui.store.version_records import get_default, load_record
+
+_LABEL = {"present": "present", "download": "missing (URL known)", "missing": "missing (no source)"}
+
+
+async def _fetch(queue: DownloadQueue, needs: list[Need]) -> list[str]:
+    """Download every missing model with a URL into its folder; the failures, one line each."""
+    failures: list[str] = []
+    for need in needs:
+        request = download_request(need)
+        if request is None:
+            continue
+        try:
+            item = await queue.prepare(request)
+            async for event in queue.run_now(item.id):
+                show_event(event)
+        except ComfyTuiError as exc:
+            failures.append(f"{need.shown}: {exc}")
+    return failures
+
+
+def _doc(need: Need) -> dict[str, Any]:
+    ref = need.ref
+    return {
+        "name": ref.name,
+        "folder": ref.folder,
+        "status": need.status,
+        "path": need.where,
+        "url": redact_url(ref.url) if ref.url else None,
+        "sha256": ref.sha256,
+        "node": ref.node,
+    }
+
+
+async def _nodes(ctx: Context, path: Path, tag: str | None) -> tuple[str | None, list[MissingNode]]:
+    """The version checked and the node classes of the workflow it lacks."""
+    explicit = tag is not None
+    tag = tag or await asyncio.to_thread(get_default, ctx.paths)
+    record = await asyncio.to_thread(load_record, ctx.paths, tag) if tag else None
+    if record is None:
+        if explicit:
+            raise ValidationError(f"version {tag} is not installed (see 'comfy-tui versions')")
+        return None, []
+    flow = await read_flow(path)
+    node_map = await load_node_map(ctx.settings.node_map_url, ctx.paths.cache_dir())
+    return record.tag, await missing_nodes(flow, Path(record.path), node_map)
+
+
+def run_models_needs(ctx: Context, args: argparse.Namespace) -> int:
+    services = build_services(ctx.settings)
+    path = Path(args.file)
+    needs = asyncio.run(workflow_needs(services.library, path))
+    tag, nodes = asyncio.run(_nodes(ctx, path, args.version))
+    failures: list[str] = []
+    if args.download and any(n.status == "download" for n in needs):
+        failures = asyncio.run(_fetch(services.downloads, needs))
+        needs = asyncio.run(workflow_needs(services.library, path))
+    if ctx.json:
+        checked = {"version": tag, "missing": [vars(n) for n in nodes]} if tag else None
+        out_json(
+            {"file": str(path), "models": [_doc(n) for n in needs], "nodes": checked,
+             "failed": failures}
+        )  # fmt: skip
+    else:
+        _print(needs)
+        _print_nodes(tag, nodes)
+        for line in failures:
+            err(f"comfy-tui: {line}")
+    return 1 if failures else 0
+
+
+def _print(needs: list[Need]) -> None:
+    if not needs:
+        out("this workflow names no model files")
+        return
+    width = min(max(len(n.shown) for n in needs), 60)
+    for n in needs:
+        if n.status == "present":
+            detail = n.where or ""
+        elif n.status == "download":
+            detail = redact_url(n.ref.url or "")
+        else:
+            detail = f"(node {n.ref.node})"
+        out(f"{_LABEL[n.status]:<20} {n.shown:<{width}}  {detail}")
+    counts = {s: sum(1 for n in needs if n.status == s) for s in _LABEL}
+    out(
+        f"{plural(len(needs), 'model')}: {counts['present']} present,"
+        f" {counts['download']} to download, {counts['missing']} without a source"
+    )
+    if counts["download"]:
+        err("run 'comfy-tui models needs FILE --download' to fetch the ones with a URL")
+
+
+def _print_nodes(tag: str | None, nodes: list[MissingNode]) -> None:
+    if tag is None:
+        err("no default version: pass --version TAG to check the workflow's nodes")
+        return
+    if not nodes:
+        out(f"nodes: every node class is provided by {tag}")
+        return
+    width = max(len(n.class_type) for n in nodes)
+    for n in nodes:
+        source = f"{n.repo}  (comfy-tui nodes add {n.repo})" if n.repo else "(no repository known)"
+        out(f"{'node missing':<20} {n.class_type:<{width}}  {source}")
+    out(f"nodes: {plural(len(nodes), 'node class', 'node classes')} not provided by {tag}")
