@@ -97,7 +97,7 @@ async def test_launch_dialog_checks_flags_and_ports(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.click("#launch-go")
         assert isinstance(app.screen, LaunchScreen)
-        assert "does not accept --bogus" in str(dialog.query_one("#launch-error").render())
+        assert "has no flag `--bogus`" in str(dialog.query_one("#launch-error").render())
         dialog.query_one("#launch-extra", Input).value = ""
         dialog.query_one("#launch-port", Input).value = "99999"
         dialog.query_one("#launch-port", Input).focus()
