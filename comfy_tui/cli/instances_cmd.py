@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json, show_event
@@ -68,7 +69,7 @@ async def _launch(ctx: Context, args: argparse.Namespace) -> int:
         port=args.port,
         gpu=gpu_arg(args.gpu),
         listen=args.listen,
-        extra_args=tuple(getattr(args, "extra", ())),
+        extra_args=(*_output_dir_args(args), *getattr(args, "extra", ())),
         env=env,
         auto_restart=bool(getattr(args, "auto_restart", False)),
     )
@@ -78,6 +79,18 @@ async def _launch(ctx: Context, args: argparse.Namespace) -> int:
         record = await asyncio.to_thread(_reload, svc, record.id)
     _print_started(ctx, svc.view(record), not args.no_wait, show_gpu_reason=args.gpu == "auto")
     return 0
+
+
+def _output_dir_args(args: argparse.Namespace) -> tuple[str, ...]:
+    """`--output-dir DIR` as ComfyUI's flag (the folder is created; a file there is refused)."""
+    value = getattr(args, "output_dir", None)
+    if not value:
+        return ()
+    folder = Path(value).expanduser().resolve()
+    if folder.exists() and not folder.is_dir():
+        raise ValidationError(f"--output-dir {value}: not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    return ("--output-directory", str(folder))
 
 
 def gpu_arg(value: str | None) -> int | None:
