@@ -18,7 +18,6 @@ from comfy_tui.core.units import plural
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.core.workflow import find_models, read_workflow
 from comfy_tui.errors import ComfyTuiError, ValidationError
-from comfy_tui.services.container import build_services
 from comfy_tui.services.downloads import DownloadQueue, DownloadRequest
 from comfy_tui.services.library.folders import ALIASES
 from comfy_tui.services.library.needs import Need, match_needs
@@ -72,7 +71,7 @@ def _doc(need: Need) -> dict[str, Any]:
 
 
 def run_models_needs(ctx: Context, args: argparse.Namespace) -> int:
-    services = build_services(ctx.settings)
+    services = ctx.services
     path = Path(args.file)
     needs = asyncio.run(_needs(services.library, path))
     failures: list[str] = []
