@@ -16,40 +16,22 @@ from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json, show_event
 from comfy_tui.core.units import plural
 from comfy_tui.core.url_secrets import redact_url
-from comfy_tui.core.workflow import find_models, read_workflow
-from comfy_tui.errors import ComfyTuiError, ValidationError
-from comfy_tui.services.downloads import DownloadQueue, DownloadRequest
-from comfy_tui.services.library.folders import ALIASES
-from comfy_tui.services.library.needs import Need, match_needs
-from comfy_tui.services.library.service import LibraryService
+from comfy_tui.errors import ComfyTuiError
+from comfy_tui.services.downloads import DownloadQueue
+from comfy_tui.services.library.needs import Need, download_request, workflow_needs
 
 _LABEL = {"present": "present", "download": "missing (URL known)", "missing": "missing (no source)"}
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ValidationError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-async def _needs(library: LibraryService, path: Path) -> list[Need]:
-    flow = read_workflow(await asyncio.to_thread(_read, path), str(path))
-    refs = find_models(flow, ALIASES)
-    return match_needs(refs, await library.list_models())
 
 
 async def _fetch(queue: DownloadQueue, needs: list[Need]) -> list[str]:
     """Download every missing model with a URL into its folder; the failures, one line each."""
     failures: list[str] = []
     for need in needs:
-        if need.status != "download" or need.ref.url is None:
+        request = download_request(need)
+        if request is None:
             continue
-        folder = need.ref.folder
-        if folder and "/" in need.ref.name:
-            folder = f"{folder}/{need.ref.name.rsplit('/', 1)[0]}"
         try:
-            item = await queue.prepare(DownloadRequest(need.ref.url, folder=folder))
+            item = await queue.prepare(request)
             async for event in queue.run_now(item.id):
                 show_event(event)
         except ComfyTuiError as exc:
@@ -73,11 +55,11 @@ def _doc(need: Need) -> dict[str, Any]:
 def run_models_needs(ctx: Context, args: argparse.Namespace) -> int:
     services = ctx.services
     path = Path(args.file)
-    needs = asyncio.run(_needs(services.library, path))
+    needs = asyncio.run(workflow_needs(services.library, path))
     failures: list[str] = []
     if args.download and any(n.status == "download" for n in needs):
         failures = asyncio.run(_fetch(services.downloads, needs))
-        needs = asyncio.run(_needs(services.library, path))
+        needs = asyncio.run(workflow_needs(services.library, path))
     if ctx.json:
         out_json({"file": str(path), "models": [_doc(n) for n in needs], "failed": failures})
     else:

@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
 from textual.app import App
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from comfy_tui import __version__
+from comfy_tui.core.error_report import ErrorReport
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event
 from comfy_tui.paths import styles_dir
@@ -31,6 +32,10 @@ from comfy_tui.ui.screens.versions import VersionsScreen
 from comfy_tui.ui.stats_feed import FEED_GROUP, StatsFeed, StatsSampled
 
 log = logging.getLogger(__name__)
+
+QUIT_DIALOG_ID = "quit-question"
+MODAL_BLOCKED = frozenset({"switch_mode", "help", "request_quit"})
+"""App actions a key cannot start while a dialog (a modal screen) is open."""
 
 STYLESHEETS = (
     "app.tcss",
@@ -154,32 +159,59 @@ class ComfyTuiApp(App[int]):
             self.job_updates.publish(JobUpdate(worker.name, worker.description, None, "cancelled"))
         elif event.state == WorkerState.ERROR:
             error = worker.error
-            reason = str(error) if isinstance(error, ComfyTuiError) else repr(error)
             log.error("job %s failed", worker.name, exc_info=error)
             self.job_updates.publish(JobUpdate(worker.name, worker.description, None, "failed"))
-            self.push_screen(ErrorScreen(f"{worker.description} failed", reason))
+            if error is not None:
+                self.push_screen(self.error_screen(f"{worker.description} failed", error))
+
+    def error_screen(self, title: str, exc: BaseException) -> ErrorScreen:
+        """The error dialog for `exc`: its causes, a fix, the app log; `c` saves it to logs/."""
+        paths = self.services.paths
+        report = ErrorReport.from_exception(title, exc, log_path=str(paths.app_log()))
+        return ErrorScreen(title, report=report, save_dir=paths.logs_dir())
 
     # --- actions -----------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a dialog is open only its keys act: the global screen, help and quit keys
+        wait (ctrl+c still asks to quit)."""
+        return not (action in MODAL_BLOCKED and isinstance(self.screen, ModalScreen))
+
     async def action_request_quit(self) -> None:
         """Quit at once, unless jobs are running: then ask. Instances keep running (said)."""
+        await self._quit(always_ask=False)
+
+    async def action_interrupt(self) -> None:
+        """ctrl+c: ask "quit? (instances keep running)"; a second ctrl+c quits."""
+        await self._quit(always_ask=True)
+
+    async def _quit(self, *, always_ask: bool) -> None:
+        if isinstance(self.screen, ConfirmScreen) and self.screen.id == QUIT_DIALOG_ID:
+            self.screen.dismiss(True)  # ctrl+c twice, or q on the quit question
+            return
         jobs = [w.description or w.name for w in self.running_jobs()]
         downloads = [f"download {d.label}" for d in self.downloads.running()]
         message = await self.instances_left_message()
-        if not jobs and not downloads:
+        if not jobs and not downloads and not always_ask:
             self.exit(0, message=message)
             return
         busy = jobs + downloads
-        names = ", ".join(busy[:3])
-        more = f" and {len(busy) - 3} more" if len(busy) > 3 else ""
-        question = f"{len(busy)} job(s) still running ({names}{more}). Quit and cancel them?"
+        if busy:
+            names = ", ".join(busy[:3])
+            more = f" and {len(busy) - 3} more" if len(busy) > 3 else ""
+            question = f"{len(busy)} job(s) still running ({names}{more}). Quit and cancel them?"
+        else:
+            question = "Quit comfy-tui?"
         if downloads:
             question += " Downloads resume on the next start."
+        question += " Instances keep running. (ctrl+c again quits)"
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.exit(0, message=message)
 
-        await self.push_screen(ConfirmScreen(question, yes="Quit", no="Stay"), answered)
+        dialog = ConfirmScreen(question, yes="Quit", no="Stay")
+        dialog.id = QUIT_DIALOG_ID
+        await self.push_screen(dialog, answered)
 
     async def instances_left_message(self) -> str | None:
         """The line printed after quitting when instances keep running, or None."""

@@ -66,4 +66,13 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         False,
         True,
     ),
+    Key(
+        "interrupt",
+        "ctrl+c",
+        "app.interrupt",
+        "Quit?",
+        "Ask to quit (instances keep running); ctrl+c twice quits",
+        False,
+        True,
+    ),
 )

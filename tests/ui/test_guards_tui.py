@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Label
+from textual.widgets import Static
 
 from comfy_tui.events import Finished
 from comfy_tui.paths import DataPaths
@@ -85,7 +85,7 @@ async def answer(pilot: Pilot[Any], record: InstanceRecord | None, asked: type) 
         assert isinstance(screen, asked), screen
     else:
         assert isinstance(screen, ErrorScreen), screen
-        message = str(screen.query_one("#error-message", Label).render())
+        message = str(screen.query_one("#error-message", Static).render())
         assert f"{TAG} :{record.port}, id {record.id} is {record.state}" in message
         assert f"comfy-tui stop {record.id}" in message and "Instances screen" in message
     await pilot.press("escape")

@@ -178,3 +178,22 @@ async def test_a_download_that_ends_on_another_screen_is_shown_on_return(data_di
             await pilot.press("2")
             await until(pilot, lambda: "pixel" in names(app), "the table")
             assert rows(app)[0].startswith("✓ pixel.safetensors")
+
+
+async def test_x_clears_failed_downloads_too(data_dir: Path) -> None:
+    async with DownloadServer() as server:
+        good = server.add("/files/pixel.safetensors", LORA)
+        app = local(data_dir)
+        async with app.run_test(size=LARGE) as pilot:
+            await pilot.press("2")
+            await settle(pilot)
+            await app.downloads.queue.add(DownloadRequest(good, folder="loras"))
+            await until(pilot, lambda: state(app) is State.DONE, "the download")
+            missing = good.replace("pixel", "missing")
+            await app.downloads.queue.add(DownloadRequest(missing, folder="loras"))
+            await until(
+                pilot, lambda: any(i.state is State.FAILED for i in items(app)), "the failure"
+            )
+            await until(pilot, lambda: len(rows(app)) == 2, "both rows")
+            await pilot.press("x")
+            await until(pilot, lambda: not items(app), "the clear")

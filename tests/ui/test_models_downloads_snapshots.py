@@ -85,7 +85,8 @@ def test_models_downloads_panel(snap_compare: Any, data_dir: Path, size: str) ->
     assert snap_compare(app, run_before=open_models, terminal_size=SIZES[size])
 
 
-def test_models_downloads_failed_detail(snap_compare: Any, data_dir: Path) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_models_downloads_failed_detail(snap_compare: Any, data_dir: Path, size: str) -> None:
     asyncio.run(populate(data_dir))
 
     async def highlight_failed(pilot: Any) -> None:
@@ -95,10 +96,11 @@ def test_models_downloads_failed_detail(snap_compare: Any, data_dir: Path) -> No
         await settle(pilot)
 
     app = make_test_app(data_dir, services=still)
-    assert snap_compare(app, run_before=highlight_failed, terminal_size=LARGE)
+    assert snap_compare(app, run_before=highlight_failed, terminal_size=SIZES[size])
 
 
-def test_models_add_download_dialog(snap_compare: Any, data_dir: Path) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_models_add_download_dialog(snap_compare: Any, data_dir: Path, size: str) -> None:
     async def open_dialog(pilot: Any) -> None:
         await open_models(pilot)
         await pilot.press("a")
@@ -106,4 +108,4 @@ def test_models_add_download_dialog(snap_compare: Any, data_dir: Path) -> None:
         for field in pilot.app.screen.query(Input):
             field.cursor_blink = False
 
-    assert snap_compare(make_test_app(data_dir), run_before=open_dialog, terminal_size=SMALL)
+    assert snap_compare(make_test_app(data_dir), run_before=open_dialog, terminal_size=SIZES[size])

@@ -34,7 +34,8 @@ def test_models_library(snap_compare: Any, data_dir: Path, size: str) -> None:
     assert snap_compare(app, run_before=open_models, terminal_size=SIZES[size])
 
 
-def test_models_search_and_details(snap_compare: Any, data_dir: Path) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_models_search_and_details(snap_compare: Any, data_dir: Path, size: str) -> None:
     asyncio.run(populate(data_dir))
 
     async def search(pilot: Any) -> None:
@@ -43,10 +44,13 @@ def test_models_search_and_details(snap_compare: Any, data_dir: Path) -> None:
         pilot.app.screen.query_one("#models-search", Input).cursor_blink = False
         await settle(pilot)
 
-    assert snap_compare(make_test_app(data_dir), run_before=search, terminal_size=LARGE)
+    assert snap_compare(make_test_app(data_dir), run_before=search, terminal_size=SIZES[size])
 
 
-def test_models_duplicates_view(snap_compare: Any, data_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_models_duplicates_view(
+    snap_compare: Any, data_dir: Path, tmp_path: Path, size: str
+) -> None:
     asyncio.run(populate(data_dir))
     version = tmp_path / "v0.3.77"
     save_record(DataPaths(data_dir), VersionRecord("v0.3.77", str(version), "/bin/false"))
@@ -61,10 +65,11 @@ def test_models_duplicates_view(snap_compare: Any, data_dir: Path, tmp_path: Pat
         await pilot.press("D")
         await settle(pilot)
 
-    assert snap_compare(make_test_app(data_dir), run_before=duplicates, terminal_size=LARGE)
+    assert snap_compare(make_test_app(data_dir), run_before=duplicates, terminal_size=SIZES[size])
 
 
-def test_models_import_dialog(snap_compare: Any, data_dir: Path) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_models_import_dialog(snap_compare: Any, data_dir: Path, size: str) -> None:
     async def open_dialog(pilot: Any) -> None:
         await open_models(pilot)
         await pilot.press("i")
@@ -72,4 +77,4 @@ def test_models_import_dialog(snap_compare: Any, data_dir: Path) -> None:
         for field in pilot.app.screen.query(Input):
             field.cursor_blink = False
 
-    assert snap_compare(make_test_app(data_dir), run_before=open_dialog, terminal_size=SMALL)
+    assert snap_compare(make_test_app(data_dir), run_before=open_dialog, terminal_size=SIZES[size])

@@ -172,7 +172,7 @@ async def test_a_failing_job_opens_the_error_dialog_and_bad_urls_are_refused(
 
         screen.start_add(node_mirror.url("NotThere"))
         error = await until_screen(pilot, ErrorScreen, "the error dialog")
-        assert "cannot clone" in error._message
+        assert "cannot clone" in error.report.message
         await pilot.press("escape")
         await settle(pilot)
         assert not screen.jobs and not screen.query_one(NodeTable).by_name

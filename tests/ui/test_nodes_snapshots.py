@@ -46,9 +46,10 @@ def test_shared_nodes_and_own_nodes(snap_compare: Any, data_dir: Path, size: str
     assert snap_compare(nodes_app(data_dir), run_before=show_nodes, terminal_size=SIZES[size])
 
 
-def test_no_nodes_yet(snap_compare: Any, data_dir: Path) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_no_nodes_yet(snap_compare: Any, data_dir: Path, size: str) -> None:
     app = make_test_app(data_dir)
-    assert snap_compare(app, run_before=show_nodes, terminal_size=SMALL)
+    assert snap_compare(app, run_before=show_nodes, terminal_size=SIZES[size])
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -56,9 +57,10 @@ def test_review_before_enabling(snap_compare: Any, data_dir: Path, size: str) ->
     assert snap_compare(nodes_app(data_dir), run_before=open_review, terminal_size=SIZES[size])
 
 
-def test_a_torch_change_must_be_forced(snap_compare: Any, data_dir: Path) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_a_torch_change_must_be_forced(snap_compare: Any, data_dir: Path, size: str) -> None:
     app = nodes_app(data_dir, TORCH_PLAN)
-    assert snap_compare(app, run_before=open_review, terminal_size=LARGE)
+    assert snap_compare(app, run_before=open_review, terminal_size=SIZES[size])
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -12,7 +12,9 @@ SIZES = {"80x24": SMALL, "120x40": LARGE}
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("key", ["1", "2", "3"], ids=["versions", "models", "monitor"])
+@pytest.mark.parametrize(
+    "key", ["1", "2", "3", "4", "5"], ids=["versions", "models", "monitor", "instances", "nodes"]
+)
 def test_mode_screens(snap_compare: Any, key: str, size: str) -> None:
     assert snap_compare(make_test_app(), press=[key], terminal_size=SIZES[size])
 
@@ -22,11 +24,14 @@ def test_help_screen(snap_compare: Any, size: str) -> None:
     assert snap_compare(make_test_app(), press=["question_mark"], terminal_size=SIZES[size])
 
 
-def test_quit_confirmation(snap_compare: Any) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_quit_confirmation(snap_compare: Any, size: str) -> None:
     import asyncio
 
     async def start_job(pilot: Any) -> None:
         pilot.app.run_worker(asyncio.Event().wait(), group="job:x", description="install v0.3.77")
         await pilot.pause()
 
-    assert snap_compare(make_test_app(), press=["q"], run_before=start_job, terminal_size=SMALL)
+    assert snap_compare(
+        make_test_app(), press=["q"], run_before=start_job, terminal_size=SIZES[size]
+    )

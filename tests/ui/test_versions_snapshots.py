@@ -52,11 +52,12 @@ def test_offline_nothing_cached(snap_compare: Any, data_dir: Path, size: str) ->
     assert snap_compare(app, run_before=settle, terminal_size=SIZES[size])
 
 
-def test_offline_with_an_old_cache(snap_compare: Any, data_dir: Path) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_offline_with_an_old_cache(snap_compare: Any, data_dir: Path, size: str) -> None:
     write_cache(data_dir, age_s=3 * 3600 + 120)
     with_records(data_dir)
     app = versions_app(data_dir, OFFLINE_GITHUB)
-    assert snap_compare(app, run_before=settle, terminal_size=SMALL)
+    assert snap_compare(app, run_before=settle, terminal_size=SIZES[size])
 
 
 @pytest.mark.parametrize("size", SIZES)

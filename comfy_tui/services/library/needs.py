@@ -9,13 +9,20 @@ missing is either downloadable (the workflow names a URL) or has no known source
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-from comfy_tui.core.workflow import ModelRef, is_model_name
-from comfy_tui.services.library.folders import canonical_folder
+from comfy_tui.core.workflow import ModelRef, find_models, is_model_name, read_workflow
+from comfy_tui.errors import ValidationError
+from comfy_tui.services.downloads.model import DownloadRequest
+from comfy_tui.services.library.folders import ALIASES, canonical_folder
 from comfy_tui.store.models_index import ModelRecord
+
+if TYPE_CHECKING:
+    from comfy_tui.services.library.service import LibraryService
 
 Status = Literal["present", "download", "missing"]
 
@@ -60,3 +67,27 @@ def match_needs(refs: list[ModelRef], records: list[ModelRecord]) -> list[Need]:
         else:
             out.append(Need(ref, "download" if ref.url else "missing"))
     return out
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+async def workflow_needs(library: LibraryService, path: Path) -> list[Need]:
+    """Every model the workflow in `path` names, matched against the library (ValidationError
+    when the file cannot be read or holds no workflow)."""
+    flow = read_workflow(await asyncio.to_thread(_read, path), str(path))
+    return match_needs(find_models(flow, ALIASES), await library.list_models())
+
+
+def download_request(need: Need) -> DownloadRequest | None:
+    """The download that brings a missing model with a URL into its folder (None if none)."""
+    if need.status != "download" or need.ref.url is None:
+        return None
+    folder = need.ref.folder
+    if folder and "/" in need.ref.name:
+        folder = f"{folder}/{need.ref.name.rsplit('/', 1)[0]}"
+    return DownloadRequest(need.ref.url, folder=folder)

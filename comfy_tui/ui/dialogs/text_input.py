@@ -1,6 +1,12 @@
-"""Asks for one line of text (a URL, a name): enter submits, escape cancels."""
+"""Asks for one line of text (a URL, a name): enter submits, escape cancels.
+
+With `validate`, a bad value is explained under the field and the dialog stays open with the
+typed text, so nothing is lost.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,8 +20,17 @@ class TextInputScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="input-cancel")]
 
-    def __init__(self, title: str, prompt: str, *, placeholder: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        prompt: str,
+        *,
+        placeholder: str = "",
+        validate: Callable[[str], str | None] | None = None,
+    ) -> None:
+        """`validate` returns why a value is not acceptable, or None when it is."""
         super().__init__()
+        self._validate = validate
         self._title = title
         self._prompt = prompt
         self._placeholder = placeholder
@@ -25,11 +40,18 @@ class TextInputScreen(ModalScreen[str | None]):
             yield Label(self._title, id="input-title", markup=False)
             yield Label(self._prompt, id="input-prompt", markup=False)
             yield Input(placeholder=self._placeholder, id="input-value")
+            yield Label("", id="input-error", markup=False)
             yield Label("enter accepts · escape cancels", id="input-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value.strip() or None)
+        value = event.value.strip()
+        problem = self._validate(value) if value and self._validate else None
+        error = self.query_one("#input-error", Label)
+        error.update(problem or "")
+        error.set_class(bool(problem), "-error")
+        if problem is None:
+            self.dismiss(value or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from comfy_tui.services.monitor import StatsSample
 from comfy_tui.ui.keys import Key, bindings
+from comfy_tui.ui.widgets.footer import ComfyFooter
 from comfy_tui.ui.widgets.status_strip import StatusStrip
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class ModeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusStrip(self.MODE_TITLE, self.comfy_app.summary_text)
         yield from self.compose_body()
-        yield Footer()
+        yield ComfyFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -52,6 +52,10 @@ class ModeScreen(Screen[None]):
     def _update_summary(self, sample: StatsSample) -> None:
         if self.is_current:
             self.query_one(StatusStrip).summary = self.comfy_app.summary_text
+
+    def show_error(self, title: str, exc: BaseException) -> None:
+        """Open the full error dialog (causes, fix, log; `c` saves it) over this screen."""
+        self.app.push_screen(self.comfy_app.error_screen(title, exc))
 
     def not_built_yet(self, feature: str) -> None:
         """Say plainly that a key's feature is not in this build (no silent no-op)."""

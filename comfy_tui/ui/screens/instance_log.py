@@ -13,11 +13,12 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from comfy_tui.services.logtail import LogTail, last_lines
 from comfy_tui.store.instance_records import InstanceRecord
 from comfy_tui.ui.keys import Key, bindings
+from comfy_tui.ui.widgets.footer import ComfyFooter
 from comfy_tui.ui.widgets.log_pane import MAX_LINES, LogPane
 
 POLL_S = 0.1
@@ -55,7 +56,7 @@ class InstanceLogScreen(Screen[None]):
         yield LogPane(id="log-pane")
         yield Input(placeholder="search (enter jumps, escape closes)", id="log-search")
         yield Label("", id="log-status", markup=False)
-        yield Footer()
+        yield ComfyFooter()
 
     @property
     def pane(self) -> LogPane:

@@ -10,15 +10,18 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static
 
-from comfy_tui.core.units import format_bytes
+from comfy_tui.core.units import format_bytes, plural
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Failed, Finished, LogLine, Progress
 from comfy_tui.services.library.dedupe import DuplicateReport
+from comfy_tui.services.library.needs import Need, download_request, workflow_needs
 from comfy_tui.services.library.service import LibraryService
 from comfy_tui.store.models_index import ModelRecord
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
 from comfy_tui.ui.dialogs.import_path import ImportRequest, ImportScreen
+from comfy_tui.ui.dialogs.text_input import TextInputScreen
+from comfy_tui.ui.dialogs.workflow_needs import WorkflowNeedsScreen
 from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.keys import Key
 from comfy_tui.ui.screens.models_downloads import DOWNLOAD_KEYS, DownloadsMixin, DownloadsPanel
@@ -89,6 +92,14 @@ class ModelsScreen(DownloadsMixin):
         ),
         Key("models-delete", "d", "delete", "Delete", "Move the selected model to the trash"),
         Key("models-duplicates", "D", "duplicates", "Duplicates", "Find copies to reclaim"),
+        Key(
+            "models-workflow",
+            "w",
+            "workflow",
+            "Workflow",
+            "Which models a workflow (.json, .png, .webp) needs; d downloads the missing ones",
+            show=False,
+        ),
         *DOWNLOAD_KEYS,
     )
 
@@ -141,7 +152,7 @@ class ModelsScreen(DownloadsMixin):
             folder = None if self.folder == ALL else self.folder
             models = await self.library.list_models(self.query_text, folder)
         except ComfyTuiError as exc:  # a damaged index says so (and `s` rebuilds it)
-            self.notify(str(exc), severity="error", timeout=30)
+            self.show_error("Reading the model library failed", exc)
             return
         self.versions = [tag for tag, _ in await self.library.installed_versions()]
         self.query_one(FolderList).show(stats, self.folder)
@@ -270,6 +281,41 @@ class ModelsScreen(DownloadsMixin):
         await self.library.remove(model)
         self.notify(f"Moved {model.relpath} to the trash.")
         self.reload()
+
+    def action_workflow(self) -> None:
+        def answered(path: str | None) -> None:
+            if path:
+                self.run_worker(self._workflow(Path(path).expanduser()), group="models:workflow")
+
+        prompt = "Path of a workflow file (API or UI JSON, or a PNG/WebP ComfyUI saved):"
+        self.app.push_screen(TextInputScreen("Workflow needs", prompt), answered)
+
+    async def _workflow(self, path: Path) -> None:
+        try:
+            needs = await workflow_needs(self.library, path)
+        except ComfyTuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+
+        def answered(download: bool | None) -> None:
+            if download:
+                self.run_worker(self._fetch(needs), group="models:workflow")
+
+        self.app.push_screen(WorkflowNeedsScreen(path.name, needs), answered)
+
+    async def _fetch(self, needs: list[Need]) -> None:
+        queued = 0
+        for need in needs:
+            request = download_request(need)
+            if request is None:
+                continue
+            try:
+                await self.queue.add(request)
+                queued += 1
+            except ComfyTuiError as exc:
+                self.notify(f"{need.shown}: {exc}", severity="error")
+        if queued:
+            self.notify(f"Queued {plural(queued, 'download')}.")
 
     def action_duplicates(self) -> None:
         self._reports.clear()

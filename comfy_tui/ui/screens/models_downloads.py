@@ -32,12 +32,14 @@ DOWNLOAD_KEYS = (
         "Pause or resume the selected download (a paused one keeps its bytes)", show=False),
     Key("models-download-cancel", "c", "cancel_download", "Cancel download",
         "Cancel the selected download and delete its partial file (asks first)", show=False),
-    Key("models-download-clear", "x", "clear_downloads", "Clear finished",
-        "Clear finished and cancelled downloads from the list", show=False),
+    Key("models-download-clear", "x", "clear_downloads", "Clear ended",
+        "Clear finished, cancelled and failed downloads from the list", show=False),
 )  # fmt: skip
 
 TITLE = "Downloads · p pause · c cancel · x clear"
 OPEN = frozenset({State.ACTIVE, State.QUEUED, State.PAUSED, State.FAILED})
+CLEARED = frozenset({State.DONE, State.CANCELLED, State.FAILED})
+"""What `x` clears from the list: finished, cancelled and failed downloads."""
 
 
 class DownloadsPanel(Vertical):
@@ -136,7 +138,7 @@ class DownloadsMixin(ModeScreen):
         self.app.push_screen(ConfirmScreen(question, yes="Cancel download", no="Keep"), answered)
 
     def action_clear_downloads(self) -> None:
-        ended = [i.id for i in self.queue.items() if i.state in (State.DONE, State.CANCELLED)]
+        ended = [i.id for i in self.queue.items() if i.state in CLEARED]
         for item_id in ended:
             self.run_worker(self._change(self.queue.remove, item_id), group="downloads:change")
 
@@ -144,4 +146,4 @@ class DownloadsMixin(ModeScreen):
         try:
             await change(item_id)
         except ComfyTuiError as exc:
-            self.notify(str(exc), severity="error")
+            self.show_error("Changing the download failed", exc)

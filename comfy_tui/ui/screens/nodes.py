@@ -77,7 +77,7 @@ class NodesScreen(ModeScreen):
         try:
             self.overview = await self.comfy_app.services.nodes.overview()
         except ComfyTuiError as exc:
-            self.notify(str(exc), title="Nodes", severity="error")
+            self.show_error("Reading the nodes failed", exc)
         self.render_overview()
 
     def render_overview(self) -> None:
@@ -194,6 +194,7 @@ class NodesScreen(ModeScreen):
                     "Its git repository (https). It is cloned once into nodes/ and can then "
                     "be enabled in any version.",
                     placeholder=URL_EXAMPLE,
+                    validate=_url_problem,
                 )
             )
             if url:
@@ -241,3 +242,12 @@ class NodesScreen(ModeScreen):
 
     def action_refresh(self) -> None:
         self.reload()
+
+
+def _url_problem(url: str) -> str | None:
+    """Why `url` cannot be added as a node (shown under the field), or None."""
+    try:
+        node_name_from_url(url)
+    except ComfyTuiError as exc:
+        return str(exc)
+    return None

@@ -14,7 +14,6 @@ from comfy_tui.core.req_policy import RequirementsRefused
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.services.nodes import DepsPlan, NodeInfo
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
-from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
 from comfy_tui.ui.dialogs.review import ReviewScreen
 from comfy_tui.ui.dialogs.snapshots import SnapshotsScreen
@@ -40,7 +39,7 @@ async def pick_version(screen: NodesScreen, title: str, tags: list[str]) -> str 
 
 
 async def _fail(screen: NodesScreen, title: str, exc: ComfyTuiError) -> None:
-    await screen.app.push_screen_wait(ErrorScreen(title, str(exc)))
+    await screen.app.push_screen_wait(screen.comfy_app.error_screen(title, exc))
 
 
 async def enable(screen: NodesScreen, info: NodeInfo) -> None:

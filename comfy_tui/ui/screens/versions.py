@@ -96,7 +96,7 @@ class VersionsScreen(ModeScreen):
             self.default = await services.versions.get_default()
             self.running = dict(await services.running_versions())
         except ComfyTuiError as exc:
-            self.notify(str(exc), title="Installed versions", severity="error")
+            self.show_error("Reading the installed versions failed", exc)
         self.render_rows()
         # a walk of every installed file: in a thread (the service's), after the rows show
         self.disk = await services.versions.disk(r.tag for r in self.records)
@@ -271,7 +271,7 @@ class VersionsScreen(ModeScreen):
             else:
                 await versions.set_default(tag if what == "default" else None)
         except ComfyTuiError as exc:
-            self.notify(str(exc), title=f"{what.capitalize()} {tag}", severity="error")
+            self.show_error(f"{what.capitalize()} {tag} failed", exc)
         except NotImplementedError:
             self.not_built_yet("Removing versions")
         self._reload_local()

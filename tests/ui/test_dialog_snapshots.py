@@ -1,0 +1,70 @@
+"""SVG snapshots of the dialogs not covered by a screen's own snapshot file, at both sizes.
+
+Files under snapshots/ui/test_dialog_snapshots/. The other dialogs (launch, install details,
+review, snapshots, add download, import, duplicates, help, quit) are in their screen's file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from comfy_tui.core.error_report import ErrorReport
+from comfy_tui.ui.dialogs.error import ErrorScreen
+from comfy_tui.ui.dialogs.pick import PickScreen
+from comfy_tui.ui.dialogs.text_input import TextInputScreen
+from tests.ui.app_factory import LARGE, SMALL, make_test_app
+
+SIZES = {"80x24": SMALL, "120x40": LARGE}
+
+LAUNCH_FAILED = ErrorReport(
+    "Launch v0.3.77 failed",
+    "ComfyUI v0.3.77 exited during startup (exit code 2): main.py: error: unrecognized "
+    "arguments: lowvram --listen 10.0.0.300",
+    ("the flag list in settings.toml [launch] extra_flags = ['lowvram']",),
+    "Fix the value in settings.toml (`comfy-tui config` prints its path).",
+    "/home/me/.local/share/comfy-tui/logs/comfy-tui.log",
+)
+
+
+def show(screen: Any, *keys: str) -> Any:
+    async def run_before(pilot: Any) -> None:
+        pilot.app.push_screen(screen)
+        await pilot.pause()
+        if keys:
+            await pilot.press(*keys)
+            await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_error_dialog(snap_compare: Any, size: str) -> None:
+    screen = ErrorScreen(LAUNCH_FAILED.title, report=LAUNCH_FAILED, save_dir=Path("/nowhere"))
+    assert snap_compare(make_test_app(), run_before=show(screen), terminal_size=SIZES[size])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_text_input_keeps_a_bad_value(snap_compare: Any, size: str) -> None:
+    screen = TextInputScreen(
+        "Add a custom node",
+        "Its git repository (https).",
+        placeholder="https://github.com/owner/repo",
+        validate=lambda v: f"not a git URL: {v!r} (https://host/owner/repo)",
+    )
+    run_before = show(screen, *"not-a-url", "enter")
+    assert snap_compare(make_test_app(), run_before=run_before, terminal_size=SIZES[size])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_pick_dialog(snap_compare: Any, size: str) -> None:
+    choices = [(t, t) for t in ("v0.3.77", "v0.3.76", "v0.3.75")]
+    screen = PickScreen("Enable ComfyUI-Impact-Pack in which version?", choices)
+    assert snap_compare(make_test_app(), run_before=show(screen), terminal_size=SIZES[size])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_ctrl_c_asks(snap_compare: Any, size: str) -> None:
+    assert snap_compare(make_test_app(), press=["ctrl+c"], terminal_size=SIZES[size])
