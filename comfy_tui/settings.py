@@ -60,8 +60,15 @@ class Settings:
     max_downloads: int = 2
     download_segments: int = 4
     civitai_api: str = "https://civitai.com"
+    node_map_url: str = (
+        "https://raw.githubusercontent.com/ltdrdata/ComfyUI-Manager/main/extension-node-map.json"
+    )
     civitai_token: str | None = field(default=None, repr=False)
     allow_local_downloads: bool = False
+    notify_bell: bool = True
+    notify_desktop: bool = True
+    notify_webhook: str | None = field(default=None, repr=False)
+    notify_command: tuple[str, ...] = ()
     trash_keep_days: int = 30  # trash entries older than this are deleted (0 = keep forever)
     download_history_keep: int = 200  # finished downloads remembered in the queue file
     snapshots_keep: int = 20  # environment snapshots kept per version (the newest)
@@ -70,7 +77,8 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Every token value that is set: the log filter masks these."""
-        return [s for s in (self.github_token, self.hf_token, self.civitai_token) if s]
+        tokens = (self.github_token, self.hf_token, self.civitai_token, self.notify_webhook)
+        return [s for s in tokens if s]
 
     def to_public_dict(self) -> dict[str, Any]:
         """A JSON-ready view with tokens masked (`***` when set, null when not)."""
@@ -313,13 +321,26 @@ def _path_list(raw: Any, from_env: bool) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _webhook(raw: Any, from_env: bool) -> str:
+    url = _url(raw, from_env)
+    if url.startswith("file:"):
+        raise _Bad("an https:// URL (or loopback http://)")
+    return url
+
+
+def _argv(raw: Any, from_env: bool) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not raw or not all(isinstance(a, str) and a for a in raw):
+        raise _Bad('an array of strings, the command and its arguments (no shell): ["notify-send"]')
+    return tuple(raw)
+
+
 @dataclass(frozen=True)
 class _Key:
     parse: Parser
     env: tuple[str, ...] = ()
 
 
-_SECRET_KEYS = frozenset({"github_token", "hf_token", "civitai_token"})
+_SECRET_KEYS = frozenset({"github_token", "hf_token", "civitai_token", "notify_webhook"})
 
 _KEYS: dict[str, _Key] = {
     "github_api": _Key(_url, ("COMFY_TUI_GITHUB_API",)),
@@ -349,8 +370,13 @@ _KEYS: dict[str, _Key] = {
     "max_downloads": _Key(_small_count, ("COMFY_TUI_MAX_DOWNLOADS",)),
     "download_segments": _Key(_small_count, ("COMFY_TUI_DOWNLOAD_SEGMENTS",)),
     "civitai_api": _Key(_url, ("COMFY_TUI_CIVITAI_API",)),
+    "node_map_url": _Key(_url, ("COMFY_TUI_NODE_MAP_URL",)),
     "civitai_token": _Key(_optional_string, ("CIVITAI_API_TOKEN",)),
     "allow_local_downloads": _Key(_boolean, ("COMFY_TUI_ALLOW_LOCAL_DOWNLOADS",)),
+    "notify_bell": _Key(_boolean, ("COMFY_TUI_NOTIFY_BELL",)),
+    "notify_desktop": _Key(_boolean, ("COMFY_TUI_NOTIFY_DESKTOP",)),
+    "notify_webhook": _Key(_webhook, ("COMFY_TUI_NOTIFY_WEBHOOK",)),
+    "notify_command": _Key(_argv),
     "trash_keep_days": _Key(
         _whole(0, 36500, " (0 = keep forever)"), ("COMFY_TUI_TRASH_KEEP_DAYS",)
     ),

@@ -176,9 +176,11 @@ def run_ps(ctx: Context, args: argparse.Namespace) -> int:
 
 
 # --- stop -------------------------------------------------------------------------------------
-async def _stop_one(svc: InstancesService, record: InstanceRecord) -> tuple[StopReport, float]:
+async def _stop_one(
+    svc: InstancesService, record: InstanceRecord, keep_wanted: bool = False
+) -> tuple[StopReport, float]:
     began = time.monotonic()
-    report = await svc.stop_report(record.id)
+    report = await svc.stop_report(record.id, keep_wanted=keep_wanted)
     return report, time.monotonic() - began
 
 
@@ -191,7 +193,8 @@ async def _stop(ctx: Context, args: argparse.Namespace) -> int:
         targets = [r for r in await svc.resolve(args.target) if r.live or r.pgid]
     if args.all and not targets and not ctx.json:
         out("no instances running")
-    results = await asyncio.gather(*(_stop_one(svc, r) for r in targets))
+    keep = bool(getattr(args, "keep_wanted", False))
+    results = await asyncio.gather(*(_stop_one(svc, r, keep) for r in targets))
     if ctx.json:
         out_json(
             [

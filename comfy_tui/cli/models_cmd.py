@@ -1,4 +1,5 @@
-"""`comfy-tui models scan|list|import|hash|dedupe|rm`: the model library from the command line."""
+"""`comfy-tui models scan|list|info|import|hash|dedupe|rm`: the model library from the command
+line."""
 
 from __future__ import annotations
 
@@ -198,4 +199,38 @@ def run_rm(ctx: Context, args: argparse.Namespace) -> int:
         out_json({"removed": record.relpath, "trash": str(trashed)})
     else:
         out(f"moved {record.relpath} to the trash: {trashed}")
+    return 0
+
+
+# --- info ------------------------------------------------------------------------------------
+def info_lines(m: ModelRecord) -> list[tuple[str, str]]:
+    """The facts `models info` prints, one (label, value) per line; empty ones left out."""
+    source = m.source_repo or m.source_url
+    if source and m.source_revision:
+        source += f" @ {m.source_revision}"
+    facts = [
+        ("path", str(m.path)),
+        ("folder", m.folder),
+        ("what", _label(m)),
+        ("architecture", m.architecture),
+        ("kind", m.kind),
+        ("format", m.format),
+        ("precision", "/".join(m.dtypes)),
+        ("parameters", format_count(m.parameters) if m.parameters is not None else ""),
+        ("tensors", str(m.tensors) if m.tensors is not None else ""),
+        ("size", format_bytes(m.size)),
+        ("sha256", m.sha256 or "(not hashed: comfy-tui models hash)"),
+        ("source", source or ""),
+        ("problem", m.problem),
+    ]
+    return [(label, value) for label, value in facts if value]
+
+
+def run_info(ctx: Context, args: argparse.Namespace) -> int:
+    record = asyncio.run(_library(ctx).find(args.model))
+    if ctx.json:
+        out_json(model_json(record))
+        return 0
+    for label, value in info_lines(record):
+        out(f"{label + ':':<14}{value}")
     return 0

@@ -16,9 +16,13 @@ from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json, show_event
 from comfy_tui.core.units import plural
 from comfy_tui.core.url_secrets import redact_url
-from comfy_tui.errors import ComfyTuiError
+from comfy_tui.errors import ComfyTuiError, ValidationError
+from comfy_tui.services.container import build_services
 from comfy_tui.services.downloads import DownloadQueue
-from comfy_tui.services.library.needs import Need, download_request, workflow_needs
+from comfy_tui.services.library.needs import Need, download_request, read_flow, workflow_needs
+from comfy_tui.services.node_map import load_node_map
+from comfy_tui.services.workflow_nodes import MissingNode, missing_nodes
+from comfy_tui.store.version_records import get_default, load_record
 
 _LABEL = {"present": "present", "download": "missing (URL known)", "missing": "missing (no source)"}
 
@@ -52,18 +56,38 @@ def _doc(need: Need) -> dict[str, Any]:
     }
 
 
+async def _nodes(ctx: Context, path: Path, tag: str | None) -> tuple[str | None, list[MissingNode]]:
+    """The version checked and the node classes of the workflow it lacks."""
+    explicit = tag is not None
+    tag = tag or await asyncio.to_thread(get_default, ctx.paths)
+    record = await asyncio.to_thread(load_record, ctx.paths, tag) if tag else None
+    if record is None:
+        if explicit:
+            raise ValidationError(f"version {tag} is not installed (see 'comfy-tui versions')")
+        return None, []
+    flow = await read_flow(path)
+    node_map = await load_node_map(ctx.settings.node_map_url, ctx.paths.cache_dir())
+    return record.tag, await missing_nodes(flow, Path(record.path), node_map)
+
+
 def run_models_needs(ctx: Context, args: argparse.Namespace) -> int:
-    services = ctx.services
+    services = build_services(ctx.settings)
     path = Path(args.file)
     needs = asyncio.run(workflow_needs(services.library, path))
+    tag, nodes = asyncio.run(_nodes(ctx, path, args.version))
     failures: list[str] = []
     if args.download and any(n.status == "download" for n in needs):
         failures = asyncio.run(_fetch(services.downloads, needs))
         needs = asyncio.run(workflow_needs(services.library, path))
     if ctx.json:
-        out_json({"file": str(path), "models": [_doc(n) for n in needs], "failed": failures})
+        checked = {"version": tag, "missing": [vars(n) for n in nodes]} if tag else None
+        out_json(
+            {"file": str(path), "models": [_doc(n) for n in needs], "nodes": checked,
+             "failed": failures}
+        )  # fmt: skip
     else:
         _print(needs)
+        _print_nodes(tag, nodes)
         for line in failures:
             err(f"comfy-tui: {line}")
     return 1 if failures else 0
@@ -89,3 +113,17 @@ def _print(needs: list[Need]) -> None:
     )
     if counts["download"]:
         err("run 'comfy-tui models needs FILE --download' to fetch the ones with a URL")
+
+
+def _print_nodes(tag: str | None, nodes: list[MissingNode]) -> None:
+    if tag is None:
+        err("no default version: pass --version TAG to check the workflow's nodes")
+        return
+    if not nodes:
+        out(f"nodes: every node class is provided by {tag}")
+        return
+    width = max(len(n.class_type) for n in nodes)
+    for n in nodes:
+        source = f"{n.repo}  (comfy-tui nodes add {n.repo})" if n.repo else "(no repository known)"
+        out(f"{'node missing':<20} {n.class_type:<{width}}  {source}")
+    out(f"nodes: {plural(len(nodes), 'node class', 'node classes')} not provided by {tag}")

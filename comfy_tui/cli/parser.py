@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     st_target = st.add_mutually_exclusive_group(required=True)
     st_target.add_argument("target", metavar="ID|TAG", nargs="?")
     st_target.add_argument("--all", action="store_true")
+    st.add_argument(
+        "--keep-wanted",
+        action="store_true",
+        help="stop, but let `up` start them again (the autostart unit's shutdown)",
+    )
     rs = leaf(sub, "restart", "restart an instance")
     rs.add_argument("id", metavar="ID")
     lg = leaf(sub, "logs", "show an instance's log")
@@ -102,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(sub, "free", "ask an instance to unload models and free memory").add_argument(
         "id", metavar="ID"
     )
+    wt = leaf(sub, "watch", "print notifications (jobs, crashes, downloads, installs) as they come")
+    wt.add_argument("--count", type=int, metavar="N", help="stop after N notifications")
+    leaf(sub, "up", "start every instance you want up that is not running (after a reboot)")
+    au = leaf(sub, "autostart", "run `up` at boot: a systemd user unit (or a crontab line)")
+    au.add_argument("action", choices=("enable", "disable", "status"))
     s = leaf(sub, "stats", "CPU, RAM, disk and GPU readings")
     s.add_argument("--watch", action="store_true", help="keep printing samples until Ctrl-C")
     s.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N samples")
@@ -137,9 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     mdl.add_argument("--folder", metavar="F")
     mdl.add_argument("--sha256", metavar="H")
     mdl.add_argument("--revision", metavar="R")
+    leaf(msub, "info", "what one model is (architecture, precision, size, source)",
+         "models info").add_argument("model", metavar="MODEL")  # fmt: skip
     mn = leaf(msub, "needs", "which models a workflow (JSON, PNG, WebP) needs", "models needs")
     mn.add_argument("file", metavar="FILE")
     mn.add_argument("--download", action="store_true", help="fetch the missing ones with a URL")
+    mn.add_argument("--version", metavar="TAG", help="check its nodes against this version")
 
     n = sub.add_parser("nodes", help="shared custom nodes")
     nsub = n.add_subparsers(dest="nodes_command", metavar="ACTION", required=True)

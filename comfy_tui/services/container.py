@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from comfy_tui.services.downloads import DownloadQueue
     from comfy_tui.services.github import GitHubReleases
     from comfy_tui.services.instances.service import InstancesService
+    from comfy_tui.services.jobs.service import JobsService
     from comfy_tui.services.library.service import LibraryService
     from comfy_tui.services.monitor import GpuBackend, Monitor
     from comfy_tui.services.nodes import NodesService
+    from comfy_tui.services.notify.notifier import Notifier
     from comfy_tui.services.trash_service import TrashService
     from comfy_tui.services.version_guard import VersionGuard
     from comfy_tui.services.versions import VersionsService
@@ -138,6 +140,18 @@ def _running_versions(s: Services) -> RunningVersions:
     return lambda: s.guard.running_versions()
 
 
+def _jobs(s: Services) -> JobsService:
+    from comfy_tui.services.jobs.service import JobsService
+
+    return JobsService(poll_interval=s.settings.poll_interval)
+
+
+def _notifier(s: Services) -> Notifier:
+    from comfy_tui.services.notify.notifier import Notifier
+
+    return Notifier(s.settings, s.paths, s.jobs)
+
+
 def _instance_labels(s: Services) -> Callable[[], Mapping[str, str]]:
     return lambda: instance_labels(s.paths)
 
@@ -160,6 +174,10 @@ class Services:
     running_versions: Lazy[RunningVersions] = Lazy(_running_versions)
     instance_labels: Lazy[Callable[[], Mapping[str, str]]] = Lazy(_instance_labels)
     """Instance id -> what the screens call it, e.g. "v0.3.77 :8188"."""
+    jobs: Lazy[JobsService] = Lazy(_jobs)
+    """Live job progress of the watched instances (the notifier decides which)."""
+    notifier: Lazy[Notifier] = Lazy(_notifier)
+    """Notices of jobs, crashes, downloads and installs (the App runs it)."""
 
     def __init__(self, settings: Settings, paths: DataPaths | None = None) -> None:
         self.settings = settings

@@ -63,6 +63,7 @@ class InstanceRecord:
     restart_times: tuple[float, ...] = ()  # recent automatic restarts (loop protection)
     reboots: int = 0  # relaunches asked for by ComfyUI-Manager
     stop_requested: bool = False
+    wanted: bool = False  # the user wants it up: `launch` sets it, `stop` clears it (`up`)
 
     @property
     def live(self) -> bool:
@@ -169,7 +170,7 @@ def delete_instance(paths: DataPaths, instance_id: str) -> None:
 
 def prune_finished(paths: DataPaths, keep: int = KEEP_FINISHED) -> list[str]:
     """Delete all but the `keep` most recent finished records; return the ids removed."""
-    finished = [r for r in list_instances(paths) if not r.live]
+    finished = [r for r in list_instances(paths) if not r.live and not r.wanted]
     finished.sort(key=lambda r: (r.ended_at or r.started_at, r.id))
     doomed = finished[: max(0, len(finished) - keep)]
     for record in doomed:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
@@ -17,10 +19,12 @@ from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event
 from comfy_tui.paths import styles_dir
 from comfy_tui.services.container import Services
+from comfy_tui.services.notify.notice import Notice
 from comfy_tui.ui.commands import ComfyCommands
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.help import HelpRow, HelpScreen
+from comfy_tui.ui.dialogs.notifications import NotificationsScreen
 from comfy_tui.ui.downloads_feed import DownloadsChanged, DownloadsFeed
 from comfy_tui.ui.jobs import JobEventPosted, JobUpdate, is_job, job_group, pump, state_after
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
@@ -75,6 +79,7 @@ class ComfyTuiApp(App[int]):
         self.downloads = DownloadsFeed(self, services.downloads)
         """The download queue, started on mount; screens subscribe to `downloads.updates`."""
         self._sampling = sampling
+        self._notifier_task: asyncio.Task[None] | None = None
         services.monitor.set_detail(False)  # the Monitor screen turns detail on while shown
         if services.settings.keymap:
             self.set_keymap(dict(services.settings.keymap))
@@ -97,6 +102,34 @@ class ComfyTuiApp(App[int]):
         self.run_worker(
             self.services.versions.clean_stale(), group="versions:clean", exit_on_error=False
         )
+        self._start_notifier()
+
+    # --- notifications -------------------------------------------------------------------
+    def _start_notifier(self) -> None:
+        """Watch jobs, instances, downloads and installs while the app runs; each notice is a
+        toast, a line of the notifications list (`N`) and, in a real terminal, a bell and a
+        desktop notification."""
+        notifier = self.services.notifier
+        notifier.terminal = self._terminal_write
+        notifier.subscribe(self._on_notice)
+        # A task, not a worker: it runs as long as the app, and helpers that wait for the
+        # workers to finish must not wait for it.
+        self._notifier_task = asyncio.get_running_loop().create_task(notifier.run())
+
+    def _on_notice(self, notice: Notice) -> None:
+        if notice.failure:
+            self.notify(notice.body, title=notice.title, severity="error", timeout=8)
+        else:
+            self.notify(notice.body, title=notice.title, timeout=8)
+
+    def _terminal_write(self, text: str) -> None:
+        driver = self._driver
+        if driver is not None and not self.is_headless:
+            driver.write(text)
+            driver.flush()
+
+    def action_notifications(self) -> None:
+        self.push_screen(NotificationsScreen(list(self.services.notifier.recent)))
 
     def on_stats_sampled(self, message: StatsSampled) -> None:
         self.stats.receive(message.sample)
@@ -107,6 +140,10 @@ class ComfyTuiApp(App[int]):
     async def on_unmount(self) -> None:
         """Stop the downloads (they resume on the next start), stop sampling and release NVML
         (never let that block quitting)."""
+        if self._notifier_task is not None:
+            self._notifier_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._notifier_task
         await self.downloads.stop()
         try:
             await self.stats.stop()

@@ -56,6 +56,14 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         "Show shared custom nodes and snapshots",
     ),
     Key("help", "question_mark", "app.help", "Help", "List every key of this screen", True),
+    Key(
+        "notifications",
+        "N",
+        "app.notifications",
+        "Notifications",
+        "Recent notifications: finished and failed jobs, crashes, downloads, installs",
+        False,
+    ),
     Key("quit", "q", "app.request_quit", "Quit", "Quit (asks first while jobs run)"),
     Key(
         "quit-now",

@@ -83,7 +83,7 @@ async def test_free_reaches_comfyui(running: tuple[Lab, str]) -> None:
 async def test_jobs_follow_prints_events_as_lines(running: tuple[Lab, str], tmp_path: Path) -> None:
     lab, iid = running
     hold = tmp_path / "go"
-    follower = subprocess.Popen(
+    with subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -98,23 +98,22 @@ async def test_jobs_follow_prints_events_as_lines(running: tuple[Lab, str], tmp_
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-    )
-    try:
-        assert follower.stdout is not None
-        while json.loads(follower.stdout.readline())["kind"] != "link":
-            pass  # connected: nothing the job does can be missed now
-        flow = write(tmp_path / "flow.json", txt2img(steps=8, hold_file=str(hold)))
-        assert cli(lab, "run", str(flow)).returncode == 0
-        seen: list[dict[str, object]] = []
-        while not seen or seen[-1]["kind"] != "finished":
-            event = json.loads(follower.stdout.readline())
-            seen.append(event)
-            if event["kind"] == "progress" and event["value"] == 4:
-                hold.touch()  # the job waits halfway until the test has seen it there
-        kinds = [e["kind"] for e in seen]
-        assert "started" in kinds and "node" in kinds and "output" in kinds
-        assert any(e["text"] == "KSampler 4/8" for e in seen)
-        assert seen[-1]["outputs"] == ["ComfyUI_00001_.png"]
-    finally:
-        follower.terminate()
-        follower.wait(timeout=10)
+    ) as follower:
+        try:
+            assert follower.stdout is not None
+            while json.loads(follower.stdout.readline())["kind"] != "link":
+                pass  # connected: nothing the job does can be missed now
+            flow = write(tmp_path / "flow.json", txt2img(steps=8, hold_file=str(hold)))
+            assert cli(lab, "run", str(flow)).returncode == 0
+            seen: list[dict[str, object]] = []
+            while not seen or seen[-1]["kind"] != "finished":
+                event = json.loads(follower.stdout.readline())
+                seen.append(event)
+                if event["kind"] == "progress" and event["value"] == 4:
+                    hold.touch()  # the job waits halfway until the test has seen it there
+            kinds = [e["kind"] for e in seen]
+            assert "started" in kinds and "node" in kinds and "output" in kinds
+            assert any(e["text"] == "KSampler 4/8" for e in seen)
+            assert seen[-1]["outputs"] == ["ComfyUI_00001_.png"]
+        finally:
+            follower.terminate()

@@ -189,6 +189,7 @@ def _every_subcommand(shell: Shell, tmp_path: Path) -> None:
     check(shell, "models", "list")
     check(shell, "models", "hash")
     check(shell, "models", "dedupe")
+    check(shell, "models", "info", "dream.safetensors")
     check(shell, "models", "needs", str(workflow))
     check(shell, "models", "download", "http://127.0.0.1:9/x.safetensors")
     outside = tmp_path / "incoming" / "lora.safetensors"
@@ -208,6 +209,9 @@ def _every_subcommand(shell: Shell, tmp_path: Path) -> None:
     check(shell, "snapshot", "restore", TAG, "19990101-000000", "--yes")
 
     check(shell, "audit", "v9.9.9")
+    check(shell, "up")
+    check(shell, "autostart", "status")
+    check(shell, "watch", "--count", "0")
     assert check(shell, "remove", OTHER, "--yes", destructive=True) == 0
     check(shell, "trash", "list")
     check(shell, "trash", "restore", "no-such-entry")

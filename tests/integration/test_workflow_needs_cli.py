@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from comfy_tui.paths import DataPaths
+from comfy_tui.store.version_records import VersionRecord, save_record
 from tests.fakes.download_server import DownloadServer, ThreadedServer
 from tests.fakes.models import keys, write_safetensors
 from tests.fakes.payloads import safetensors_payload
@@ -62,3 +64,50 @@ def test_a_file_without_a_workflow_exits_2(data_dir: Path, tmp_path: Path) -> No
     assert result.returncode == 2 and "holds no ComfyUI workflow" in result.stderr
     missing = comfy(data_dir, "models", "needs", str(tmp_path / "nope.json"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_nodes_the_version_lacks_and_where_to_get_them(data_dir: Path, tmp_path: Path) -> None:
+    version = tmp_path / "v0.3.50"
+    (version / "custom_nodes" / "my-node").mkdir(parents=True)
+    (version / "nodes.py").write_text(
+        'NODE_CLASS_MAPPINGS = {\n    "CheckpointLoaderSimple": A,\n    "KSampler": B,\n}\n'
+    )
+    (version / "custom_nodes" / "my-node" / "__init__.py").write_text(
+        'NODE_CLASS_MAPPINGS = {\n    "MyNode": C,\n}\n'
+    )
+    save_record(DataPaths(data_dir), VersionRecord("v0.3.50", str(version), "/bin/false"))
+    flow = {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "x.safetensors"}},
+        "2": {"class_type": "MyNode", "inputs": {}},
+        "3": {"class_type": "ImpactWildcardProcessor", "inputs": {}},
+        "4": {"class_type": "SomethingNobodyHas", "inputs": {}},
+    }
+    workflow = tmp_path / "flow.json"
+    workflow.write_text(json.dumps(flow))
+    impact = "https://github.com/ltdrdata/ComfyUI-Impact-Pack"
+    node_map = {impact: [["ImpactWildcardProcessor"], {"title_aux": "Impact Pack"}]}
+    with ThreadedServer(DownloadServer()) as server:
+        map_url = server.add("/extension-node-map.json", json.dumps(node_map).encode())
+        settings = data_dir / "settings.toml"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        settings.write_text(f'node_map_url = "{map_url}"\n')
+        shown = comfy(data_dir, "models", "needs", str(workflow), "--version", "v0.3.50")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert any("ImpactWildcardProcessor" in ln and f"comfy-tui nodes add {impact}" in ln
+               for ln in lines)  # fmt: skip
+    assert any("SomethingNobodyHas" in ln and "no repository known" in ln for ln in lines)
+    assert not any("MyNode" in ln or "KSampler" in ln for ln in lines)
+    assert lines[-1] == "nodes: 2 node classes not provided by v0.3.50"
+    # The server is gone: the cached map still answers.
+    offline = comfy(data_dir, "models", "needs", str(workflow), "--version", "v0.3.50", "--json")
+    doc = json.loads(offline.stdout)
+    assert doc["nodes"] == {
+        "version": "v0.3.50",
+        "missing": [
+            {"class_type": "ImpactWildcardProcessor", "repo": impact},
+            {"class_type": "SomethingNobodyHas", "repo": None},
+        ],
+    }
+    unknown = comfy(data_dir, "models", "needs", str(workflow), "--version", "v9")
+    assert unknown.returncode == 2 and "version v9 is not installed" in unknown.stderr

@@ -109,3 +109,31 @@ def test_garbage_is_ignored() -> None:
         assert t.feed(junk, 1.0) == []
     assert t.feed_queue("junk", 1.0) == []
     assert t.state.summary() == "idle"
+
+
+def test_late_messages_of_a_settled_prompt_are_ignored() -> None:
+    t = JobTracker("c1")
+    t.feed(msg("executing", node="1", prompt_id=P), 1.0)
+    t.feed_queue({"queue_running": [[1, "p-2", txt2img(), {}, []]], "queue_pending": []}, 2.0)
+    t.settle(P, None, 2.0)
+    assert t.feed(msg("executing", node="9", prompt_id=P), 2.1) == []
+    assert t.feed(msg("progress", value=1, max=2, prompt_id=P, node="3"), 2.1) == []
+    assert t.state.prompt_id == "p-2" and t.ended == []
+
+
+def test_the_instances_row_shows_a_bar_and_the_summary() -> None:
+    from comfy_tui.services.instances.views import InstanceView
+    from comfy_tui.services.jobs.state import JobState
+    from comfy_tui.store.instance_records import InstanceRecord
+    from comfy_tui.ui.screens.instances_rows import job_cell, job_line
+
+    record = InstanceRecord("c1", "v1", 8188, "127.0.0.1", 0, (), "/", "/l", 0.0, state="running")
+    view = InstanceView(record, "http://x", "ssh", queue=3)
+    assert job_cell(view, None) == "3 in queue"
+    state = JobState(
+        prompt_id="abcdef123", node_id="3", node_class="KSampler", node_title="Sampler",
+        value=15, max=30, queue_remaining=3, connected=True,
+    )  # fmt: skip
+    cell = str(job_cell(view, state))
+    assert cell.startswith("━━━━") and cell.endswith(" KSampler 15/30 · 2 queued")
+    assert job_line(state) == "KSampler “Sampler” 15/30 · prompt abcdef12 · 2 queued"

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from comfy_tui.core.node_classes import missing_classes, parse_node_map, registered_classes
 from comfy_tui.core.workflow import ModelRef, find_models, read_workflow
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.library.folders import ALIASES
@@ -110,3 +111,21 @@ def test_matching_by_folder_path_stem_hash_and_name() -> None:
         ("missing", None),
         ("missing", None),
     ]
+
+
+def test_registered_classes_and_the_node_map() -> None:
+    source = (
+        "NODE_CLASS_MAPPINGS = {\n    \"KSampler\": KSampler,\n    'VAELoader': VAELoader,\n}\n"
+        'NODE_CLASS_MAPPINGS["Extra"] = Extra\n'
+        'class V3(io.ComfyNode):\n    schema = io.Schema(node_id="SchemaNode")\n'
+    )
+    assert registered_classes(source) == {"KSampler", "VAELoader", "Extra", "SchemaNode"}
+    node_map = parse_node_map({
+        "https://github.com/a/pack": [["A", "B"], {"title_aux": "Pack"}],
+        "https://github.com/b/other": [["B", "C"], {}],
+        "file:///evil": [["D"], {}],
+        "https://github.com/c/bad": "nonsense",
+    })  # fmt: skip
+    assert node_map == {"A": "https://github.com/a/pack", "B": "https://github.com/a/pack",
+                        "C": "https://github.com/b/other"}  # fmt: skip
+    assert missing_classes(["A", "Note", "KSampler", "A"], {"KSampler"}) == ["A"]

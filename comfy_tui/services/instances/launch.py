@@ -163,6 +163,7 @@ def plan_launch(
             auto_restart=req.auto_restart,
             restarts=previous.restarts + 1 if previous else 0,
             reboots=previous.reboots if previous else 0,
+            wanted=True,
         )
         save_instance(paths, record)
         return spawn(paths, record)

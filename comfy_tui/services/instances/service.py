@@ -18,6 +18,7 @@ any later comfy-tui process picks them up again through `refresh`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import getpass
 import socket
@@ -44,6 +45,7 @@ from comfy_tui.store.instance_records import (
     list_instances,
     prune_finished,
     require_instance,
+    update_instance,
 )
 from comfy_tui.store.version_records import VersionRecord, get_default, load_record
 from comfy_tui.validate import validate_tag
@@ -188,15 +190,22 @@ class InstancesService:
             yield event
 
     # --- stop / restart -------------------------------------------------------------------
-    async def stop(self, instance_id: str) -> InstanceRecord:
+    async def stop(self, instance_id: str, *, keep_wanted: bool = False) -> InstanceRecord:
         """SIGINT, grace (`stop_grace`), SIGKILL; returns the final record."""
-        return (await self.stop_report(instance_id)).record
+        return (await self.stop_report(instance_id, keep_wanted=keep_wanted)).record
 
-    async def stop_report(self, instance_id: str) -> StopReport:
+    async def stop_report(self, instance_id: str, *, keep_wanted: bool = False) -> StopReport:
         """`stop`, and which processes had to be killed after the grace period (ComfyUI's
-        leftover children too: nothing of the instance runs afterwards)."""
+        leftover children too: nothing of the instance runs afterwards). The user no longer
+        wants it up (`up` leaves it alone) unless `keep_wanted` (a shutdown)."""
         await asyncio.to_thread(require_instance, self.paths, instance_id)
-        return await stop_instance(self.paths, instance_id, self.settings.stop_grace)
+        report = await stop_instance(self.paths, instance_id, self.settings.stop_grace)
+        if keep_wanted or not report.record.wanted:
+            return report
+        record = await asyncio.to_thread(
+            update_instance, self.paths, instance_id, lambda r: r.evolve(wanted=False)
+        )
+        return dataclasses.replace(report, record=record)
 
     async def restart(self, instance_id: str) -> AsyncIterator[Event]:
         """Stop (when live), then launch again with the same id and everything it was launched

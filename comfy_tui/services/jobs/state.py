@@ -302,6 +302,8 @@ class JobTracker:
             return []
         pid = data.get("prompt_id")
         pid = str(pid) if isinstance(pid, str) else None
+        if pid is not None and pid in self._settled and kind != "status":
+            return []  # a late message of a prompt already settled (seen ending via /queue)
         handler = getattr(self, f"_on_{kind}", None)
         if handler is None:
             return []
@@ -348,7 +350,7 @@ class JobTracker:
         if node is None:
             return self._end(now, pid)
         events = self._start(pid, now) if pid else []
-        if not self.state.prompt_id:  # an old version: no prompt id; /queue will name it
+        if not self.state.prompt_id and pid is None:  # an old version: /queue will name it
             self.needs_prompt.add("")
             events += self._start("?", now)
         node_id = str(node)

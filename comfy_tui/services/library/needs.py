@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from comfy_tui.core.workflow import ModelRef, find_models, is_model_name, read_workflow
+from comfy_tui.core.workflow import (
+    ModelRef,
+    Workflow,
+    find_models,
+    is_model_name,
+    read_workflow,
+)
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.downloads.model import DownloadRequest
 from comfy_tui.services.library.folders import ALIASES, canonical_folder
@@ -76,10 +82,14 @@ def _read(path: Path) -> bytes:
         raise ValidationError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+async def read_flow(path: Path) -> Workflow:
+    """The workflow in `path` (ValidationError when unreadable or holding none)."""
+    return read_workflow(await asyncio.to_thread(_read, path), str(path))
+
+
 async def workflow_needs(library: LibraryService, path: Path) -> list[Need]:
-    """Every model the workflow in `path` names, matched against the library (ValidationError
-    when the file cannot be read or holds no workflow)."""
-    flow = read_workflow(await asyncio.to_thread(_read, path), str(path))
+    """Every model the workflow in `path` names, matched against the library."""
+    flow = await read_flow(path)
     return match_needs(find_models(flow, ALIASES), await library.list_models())
 
 

@@ -22,6 +22,7 @@ from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.services.instances.views import InstanceView
+from comfy_tui.services.jobs.state import JobEvent, JobState
 from comfy_tui.store.version_records import get_default, list_records
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.launch import LaunchScreen
@@ -29,7 +30,7 @@ from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.keys import Key
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.instance_log import InstanceLogScreen
-from comfy_tui.ui.screens.instances_rows import COLUMNS, detail_text, order, row_cells
+from comfy_tui.ui.screens.instances_rows import COLUMNS, detail_text, job_cell, order, row_cells
 from comfy_tui.ui.widgets.empty_state import EmptyState
 
 JOB_PREFIXES = ("launch:", "stop:", "restart:")
@@ -82,11 +83,31 @@ class InstancesScreen(ModeScreen):
             table.add_column(label, key=key)
         self.show([])
         self.comfy_app.job_updates.subscribe(self, self._on_job_update)
+        self._unsubscribe_jobs = self.comfy_app.services.jobs.subscribe(self._on_job_event)
         self.refresh_now()
         self.set_interval(self.comfy_app.services.settings.poll_interval, self._tick)
 
     def on_screen_resume(self) -> None:
         self.refresh_now()
+
+    def on_unmount(self) -> None:
+        self._unsubscribe_jobs()
+
+    def _job(self, view: InstanceView) -> JobState | None:
+        return self.comfy_app.services.jobs.state(view.id)
+
+    def _on_job_event(self, event: JobEvent) -> None:
+        """A job moved: redraw that instance's job cell (and the detail when it is selected)."""
+        if event.kind == "queue" and not self.is_current:
+            return
+        view = next((v for v in self.views if v.id == event.instance), None)
+        table: DataTable[str | Text] = self.query_one(DataTable)
+        if view is None or event.instance not in {str(k.value) for k in table.rows}:
+            return
+        table.update_cell(view.id, "job", job_cell(view, self._job(view)))
+        selected = self.selected()
+        if selected is not None and selected.id == view.id:
+            self._show_detail()
 
     # --- refreshing --------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -119,12 +140,12 @@ class InstancesScreen(ModeScreen):
         ids = [v.id for v in self.views]
         if ids == [str(k.value) for k in table.rows]:
             for view in self.views:
-                for (key, _), cell in zip(COLUMNS, row_cells(view), strict=True):
+                for (key, _), cell in zip(COLUMNS, row_cells(view, self._job(view)), strict=True):
                     table.update_cell(view.id, key, cell)
         else:
             table.clear()
             for view in self.views:
-                table.add_row(*row_cells(view), key=view.id)
+                table.add_row(*row_cells(view, self._job(view)), key=view.id)
             if selected is not None and selected.id in ids:
                 table.move_cursor(row=ids.index(selected.id))
         empty = not self.views
@@ -144,7 +165,7 @@ class InstancesScreen(ModeScreen):
     def _show_detail(self) -> None:
         view = self.selected()
         detail = self.query_one("#instances-detail", Static)
-        detail.update(detail_text(view) if view else "")
+        detail.update(detail_text(view, self._job(view)) if view else "")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail()

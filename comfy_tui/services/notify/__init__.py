@@ -1,0 +1,1 @@
+"""Notifications: what happened (jobs, instances, downloads, installs) and where it is told."""
