@@ -41,7 +41,9 @@ async def _show(ctx: Context, events: AsyncIterator[Event]) -> None:
             show_event(event)
 
 
-def _print_started(ctx: Context, view: InstanceView, ready: bool) -> None:
+def _print_started(
+    ctx: Context, view: InstanceView, ready: bool, show_gpu_reason: bool = False
+) -> None:
     if ctx.json:
         out_json(view.to_json())
         return
@@ -51,6 +53,8 @@ def _print_started(ctx: Context, view: InstanceView, ready: bool) -> None:
     out(f"  url:     {view.url}")
     out(f"  tunnel:  {view.tunnel}   (then open http://localhost:{r.port} on your laptop)")
     out(f"  log:     comfy-tui logs {r.id} -f")
+    if show_gpu_reason and r.gpu_reason:
+        out(f"  gpu:     GPU {r.gpu}: {r.gpu_reason}")
     if view.exposed:
         out(f"  {EXPOSED_WARNING}")
 
@@ -62,7 +66,7 @@ async def _launch(ctx: Context, args: argparse.Namespace) -> int:
     request = LaunchRequest(
         version=args.tag,
         port=args.port,
-        gpu=args.gpu,
+        gpu=gpu_arg(args.gpu),
         listen=args.listen,
         extra_args=tuple(getattr(args, "extra", ())),
         env=env,
@@ -72,8 +76,20 @@ async def _launch(ctx: Context, args: argparse.Namespace) -> int:
     if not args.no_wait:
         await _show(ctx, svc.wait_ready(record.id))
         record = await asyncio.to_thread(_reload, svc, record.id)
-    _print_started(ctx, svc.view(record), ready=not args.no_wait)
+    _print_started(ctx, svc.view(record), not args.no_wait, show_gpu_reason=args.gpu == "auto")
     return 0
+
+
+def gpu_arg(value: str | None) -> int | None:
+    """`--gpu N` or `--gpu auto` (the same as leaving it out: the most free memory)."""
+    if value is None or value == "auto":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError(
+            f"invalid GPU {value!r}: give its index (0, 1, ...) or auto"
+        ) from None
 
 
 def _reload(svc: InstancesService, instance_id: str) -> InstanceRecord:

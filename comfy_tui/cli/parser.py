@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     la = leaf(sub, "launch", "start a version (extra ComfyUI flags after --)")
     la.add_argument("tag", metavar="TAG", nargs="?")
     la.add_argument("--port", type=int)
-    la.add_argument("--gpu", type=int)
+    la.add_argument(
+        "--gpu", metavar="N|auto", help="default (auto): the GPU with the most free memory"
+    )
     la.add_argument("--listen", metavar="ADDR")
     la.add_argument(
         "--env",

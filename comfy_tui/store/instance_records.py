@@ -64,6 +64,7 @@ class InstanceRecord:
     reboots: int = 0  # relaunches asked for by ComfyUI-Manager
     stop_requested: bool = False
     wanted: bool = False  # the user wants it up: `launch` sets it, `stop` clears it (`up`)
+    gpu_reason: str = ""  # why this GPU: "asked for", or the free memory that chose it
 
     @property
     def live(self) -> bool:
