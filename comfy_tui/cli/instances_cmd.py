@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.cli.output import err, out, out_json, out_json_line, show_event, stdout_closed
 from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ValidationError
 from comfy_tui.events import Event, Progress
@@ -253,22 +253,30 @@ async def _logs(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.json and not args.follow:
         out_json({"id": record.id, "log": str(path), "lines": lines})
         return 0
+
+    def show(line: str) -> None:  # --json --follow: one JSON object per line
+        if ctx.json:
+            out_json_line({"id": record.id, "line": line})
+        else:
+            out(line)
+
     for line in lines:
-        out(line)
+        show(line)
     if not args.follow:
         return 0
     tail = LogTail(path, start=offset)
     try:
-        while True:
+        while not stdout_closed():
             for line in await tail.poll():
-                out(line)
+                show(line)
             current = await asyncio.to_thread(_reload, svc, record.id)
             if not current.live:
                 for line in await tail.poll():
-                    out(line)
+                    show(line)
                 err(f"{record.id} {current.state}: {current.reason or 'ended'}")
                 return 0
             await asyncio.sleep(0.2)
+        return 0
     finally:
         tail.close()
 
