@@ -98,8 +98,10 @@ def build_command(
     extra_args: Sequence[str] = (),
     user_env: Mapping[str, str] | None = None,
     model_paths_config: Path | None = None,
+    separate_outputs: bool = False,
 ) -> LaunchCommand:
-    """The argv and environment that start `version` as one instance."""
+    """The argv and environment that start `version` as one instance. `separate_outputs`:
+    its own `output/` in the instance folder (unless the caller's flags name one)."""
     extra = check_extra_args(version, extra_args)
     argv = [version.python, str(Path(version.path) / "main.py"), "--listen", listen]
     argv += ["--port", str(port)]
@@ -133,6 +135,9 @@ def build_command(
         argv += ["--temp-directory", str(instance_dir)]
     if model_paths_config is not None and accepts(version, "--extra-model-paths-config"):
         argv += ["--extra-model-paths-config", str(model_paths_config)]
+    own_output = not any(a.startswith("--output-directory") for a in extra)
+    if separate_outputs and own_output and accepts(version, "--output-directory"):
+        argv += ["--output-directory", str(instance_dir / "output")]
     argv += extra
     env.update(user_env or {})
     return LaunchCommand(tuple(argv), env, gpu, cpu_only)

@@ -57,6 +57,7 @@ class Plan:
     model_paths_config: Path | None = None
     previous: InstanceRecord | None = None  # a restart keeps the id, the port and the counts
     gpu_memory: tuple[GpuMemory, ...] = ()  # free memory per GPU now (NVML), for the choice
+    separate_outputs: bool = False  # each instance gets its own output/ (a setting)
 
 
 def mark_dead_records(paths: DataPaths, records: list[InstanceRecord]) -> list[InstanceRecord]:
@@ -145,6 +146,7 @@ def plan_launch(
             extra_args=req.extra_args,
             user_env=user_env,
             model_paths_config=plan.model_paths_config,
+            separate_outputs=plan.separate_outputs,
         )
         if "--user-directory" in command.argv:
             (instance_dir / "user").mkdir(parents=True, exist_ok=True)
