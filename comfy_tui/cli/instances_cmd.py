@@ -10,9 +10,10 @@ import argparse
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.cli.output import err, out, out_json, out_json_line, show_event, stdout_closed
 from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ValidationError
 from comfy_tui.events import Event, Progress
@@ -68,7 +69,7 @@ async def _launch(ctx: Context, args: argparse.Namespace) -> int:
         port=args.port,
         gpu=gpu_arg(args.gpu),
         listen=args.listen,
-        extra_args=tuple(getattr(args, "extra", ())),
+        extra_args=(*_output_dir_args(args), *getattr(args, "extra", ())),
         env=env,
         auto_restart=bool(getattr(args, "auto_restart", False)),
     )
@@ -78,6 +79,18 @@ async def _launch(ctx: Context, args: argparse.Namespace) -> int:
         record = await asyncio.to_thread(_reload, svc, record.id)
     _print_started(ctx, svc.view(record), not args.no_wait, show_gpu_reason=args.gpu == "auto")
     return 0
+
+
+def _output_dir_args(args: argparse.Namespace) -> tuple[str, ...]:
+    """`--output-dir DIR` as ComfyUI's flag (the folder is created; a file there is refused)."""
+    value = getattr(args, "output_dir", None)
+    if not value:
+        return ()
+    folder = Path(value).expanduser().resolve()
+    if folder.exists() and not folder.is_dir():
+        raise ValidationError(f"--output-dir {value}: not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    return ("--output-directory", str(folder))
 
 
 def gpu_arg(value: str | None) -> int | None:
@@ -253,22 +266,30 @@ async def _logs(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.json and not args.follow:
         out_json({"id": record.id, "log": str(path), "lines": lines})
         return 0
+
+    def show(line: str) -> None:  # --json --follow: one JSON object per line
+        if ctx.json:
+            out_json_line({"id": record.id, "line": line})
+        else:
+            out(line)
+
     for line in lines:
-        out(line)
+        show(line)
     if not args.follow:
         return 0
     tail = LogTail(path, start=offset)
     try:
-        while True:
+        while not stdout_closed():
             for line in await tail.poll():
-                out(line)
+                show(line)
             current = await asyncio.to_thread(_reload, svc, record.id)
             if not current.live:
                 for line in await tail.poll():
-                    out(line)
+                    show(line)
                 err(f"{record.id} {current.state}: {current.reason or 'ended'}")
                 return 0
             await asyncio.sleep(0.2)
+        return 0
     finally:
         tail.close()
 

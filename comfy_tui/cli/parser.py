@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="set an environment variable for this instance (repeatable; kept by restart)",
     )
+    la.add_argument(
+        "--output-dir", metavar="DIR", help="this instance's own output folder (kept by restart)"
+    )
     la.add_argument("--no-wait", action="store_true", help="return once started, not when ready")
     la.add_argument(
         "--auto-restart",

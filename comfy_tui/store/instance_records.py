@@ -164,7 +164,7 @@ def delete_instance(paths: DataPaths, instance_id: str) -> None:
     for p in (path, backup_path(path), lock_path(path)):
         p.unlink(missing_ok=True)
     log = paths.instance_log(instance_id)
-    for p in (log, log.with_name(log.name + ".1")):
+    for p in (log, *log.parent.glob(log.name + ".*")):
         p.unlink(missing_ok=True)
     shutil.rmtree(paths.instances_dir() / instance_id, ignore_errors=True)
 

@@ -46,7 +46,7 @@ def launch(lab: Lab, *args: str) -> dict[str, object]:
 
 
 async def test_up_brings_back_what_was_killed_and_not_what_was_stopped(lab: Lab) -> None:
-    first = launch(lab, "--", "--lowvram")
+    first = launch(lab, "--env", "MY_SETTING=on", "--", "--lowvram")
     second = launch(lab)
     third = launch(lab)
     assert cli(lab, "stop", str(third["id"])).returncode == 0  # the user stopped it: not wanted
@@ -61,7 +61,8 @@ async def test_up_brings_back_what_was_killed_and_not_what_was_stopped(lab: Lab)
         record = require_instance(lab.paths, str(doc["id"]))
         assert record.state == "running" and record.port == doc["port"]
         assert answers(record.port)
-    assert "--lowvram" in require_instance(lab.paths, str(first["id"])).argv
+    back = require_instance(lab.paths, str(first["id"]))
+    assert "--lowvram" in back.argv and back.user_env == {"MY_SETTING": "on"}
     assert require_instance(lab.paths, str(third["id"])).state == "exited"
 
     again = cli(lab, "up")

@@ -20,7 +20,7 @@ from comfy_tui.services import faults
 from comfy_tui.services.instances.command import build_command
 from comfy_tui.services.instances.gpus import GpuMemory, choose_gpu
 from comfy_tui.services.instances.identity import any_alive
-from comfy_tui.services.instances.ports import pick_port, port_is_free
+from comfy_tui.services.instances.ports import check_listen, pick_port, port_is_free
 from comfy_tui.store.instance_records import (
     InstanceRecord,
     list_instances,
@@ -57,6 +57,7 @@ class Plan:
     model_paths_config: Path | None = None
     previous: InstanceRecord | None = None  # a restart keeps the id, the port and the counts
     gpu_memory: tuple[GpuMemory, ...] = ()  # free memory per GPU now (NVML), for the choice
+    separate_outputs: bool = False  # each instance gets its own output/ (a setting)
 
 
 def mark_dead_records(paths: DataPaths, records: list[InstanceRecord]) -> list[InstanceRecord]:
@@ -123,6 +124,7 @@ def plan_launch(
     """Validate, choose port and GPU, build the command, save the record (state starting) and
     `spawn` it, all under the launch lock."""
     listen = validate_listen(req.listen or plan.listen)
+    check_listen(listen)  # a foreign address fails now, not after a scan of every port
     user_env = validate_env(dict(req.env))
     faults.pause_point("launch.checked")  # tests hold the race open here: checked, not saved
     with file_lock(launch_lock(paths)):
@@ -144,6 +146,7 @@ def plan_launch(
             extra_args=req.extra_args,
             user_env=user_env,
             model_paths_config=plan.model_paths_config,
+            separate_outputs=plan.separate_outputs,
         )
         if "--user-directory" in command.argv:
             (instance_dir / "user").mkdir(parents=True, exist_ok=True)

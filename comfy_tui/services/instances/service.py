@@ -173,8 +173,13 @@ class InstancesService:
                 model_paths_config=await self._model_paths(version.tag),
                 previous=previous,
                 gpu_memory=await self._read_gpu_memory(request, gpu_count),
+                separate_outputs=self.settings.separate_outputs,
             )
-            spawn = functools.partial(spawn_supervisor, pass_env=self.settings.pass_env)
+            spawn = functools.partial(
+                spawn_supervisor,
+                pass_env=self.settings.pass_env,
+                log_limits=(self.settings.log_max_bytes, self.settings.log_keep),
+            )
             record = await asyncio.to_thread(plan_launch, self.paths, request, plan, spawn)
         record = await asyncio.to_thread(wait_for_child, self.paths, record.id)
         await asyncio.to_thread(prune_finished, self.paths)
