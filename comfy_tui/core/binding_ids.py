@@ -36,6 +36,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "log-previous",
         "log-search",
         "log-top",
+        "log-wrap",
         "mode-instances",
         "mode-models",
         "mode-monitor",

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from textual.app import App
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from comfy_tui import __version__
@@ -30,13 +31,15 @@ from comfy_tui.ui.downloads_feed import DownloadsChanged, DownloadsFeed
 from comfy_tui.ui.jobs import JobEventPosted, JobUpdate, is_job, job_group, pump, state_after
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
 from comfy_tui.ui.screens.versions import VersionsScreen
+from comfy_tui.ui.state_feed import StateFeed
 from comfy_tui.ui.stats_feed import FEED_GROUP, StatsFeed, StatsSampled
 
 log = logging.getLogger(__name__)
 
 QUIT_DIALOG_ID = "quit-question"
-MODAL_BLOCKED = frozenset({"switch_mode", "help", "request_quit"})
-"""App actions a key cannot start while a dialog (a modal screen) is open."""
+MODAL_BLOCKED = frozenset({"switch_mode", "request_quit"})
+"""App actions a key cannot start while a dialog (a modal screen) is open (`?` still lists
+the dialog's own keys)."""
 
 STYLESHEETS = (
     "app.tcss",
@@ -97,6 +100,8 @@ class ComfyTuiApp(App[int]):
         self.downloads = DownloadsFeed(self, lambda: services.downloads)
         """The download queue, started after the first frame; screens subscribe to
         `downloads.updates`."""
+        self.state = StateFeed(self, services.paths, poll=services.settings.poll_interval)
+        """Another shell's changes to instances, versions, queue, library, nodes."""
         self._sampling = sampling
         self._notifier_task: asyncio.Task[None] | None = None
         if services.settings.keymap:
@@ -121,6 +126,7 @@ class ComfyTuiApp(App[int]):
         if self._sampling:
             self.stats.start()
         self.downloads.start()
+        self.state.start()
         self.run_worker(
             self.services.instances.refresh(), group="instances:reattach", exit_on_error=False
         )
@@ -235,8 +241,11 @@ class ComfyTuiApp(App[int]):
 
     # --- actions -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """While a dialog is open only its keys act: the global screen, help and quit keys
-        wait (ctrl+c still asks to quit)."""
+        """While a dialog is open only its keys act: the global screen and quit keys wait
+        (ctrl+c still asks to quit, `?` lists the dialog's keys). `?` in a text field is
+        typed, not help."""
+        if action == "help":
+            return not isinstance(self.focused, Input | TextArea)
         return not (action in MODAL_BLOCKED and isinstance(self.screen, ModalScreen))
 
     async def action_request_quit(self) -> None:
@@ -290,18 +299,29 @@ class ComfyTuiApp(App[int]):
     def action_help(self) -> None:
         """Open the help screen for the screen that is showing."""
         if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)  # `?` again closes it
             return
-        title = getattr(self.screen, "MODE_TITLE", "") or self.screen.__class__.__name__
+        title = getattr(self.screen, "MODE_TITLE", "") or _dialog_title(self.screen)
         self.push_screen(HelpScreen(title, self.help_rows()))
 
     def help_rows(self) -> list[HelpRow]:
-        """Every active key with a help line: the screen's own, then global, then Textual's."""
+        """Every active key with a help line: the screen's own, then global, then Textual's.
+        Over a dialog: the dialog's keys (and its fields'), and the global keys that still act
+        there."""
+        modal = isinstance(self.screen, ModalScreen)
         ranked: list[tuple[int, HelpRow]] = []
-        order = [k.id for k in (*getattr(self.screen, "KEYS", ()), *GLOBAL_KEYS)]
+        own = [b.id for bs in self.screen._bindings.key_to_bindings.values() for b in bs]
+        order = [
+            *(k.id for k in getattr(self.screen, "KEYS", ())),
+            *(i for i in own if i),  # a dialog's keys (they have ids, not a KEYS table)
+            *(k.id for k in GLOBAL_KEYS),
+        ]
         seen: set[tuple[str, str]] = set()
         for key, active in self.active_bindings.items():
             binding = active.binding
             if key.startswith("super+") or (key, binding.action) in seen:
+                continue
+            if modal and binding.action.split("(")[0].split(".")[-1] in MODAL_BLOCKED:
                 continue
             description, help_line = _BUILTIN_HELP.get(
                 binding.action, (binding.description, binding.tooltip)
@@ -313,6 +333,13 @@ class ComfyTuiApp(App[int]):
             rank = order.index(binding.id) if binding.id in order else len(order)
             ranked.append((rank, HelpRow(self.get_key_display(binding), description, help_line)))
         return [row for _, row in sorted(ranked, key=lambda pair: pair[0])]
+
+
+def _dialog_title(screen: Screen[Any]) -> str:
+    """ "Error dialog" for ErrorScreen: the help title of a dialog without a MODE_TITLE."""
+    name = type(screen).__name__.removesuffix("Screen")
+    words = "".join(f" {c}" if c.isupper() else c for c in name).strip()
+    return f"{words} dialog"
 
 
 _MOVE_HELP: dict[str, str] = {

@@ -55,7 +55,15 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         "Nodes",
         "Show shared custom nodes and snapshots",
     ),
-    Key("help", "question_mark", "app.help", "Help", "List every key of this screen", True),
+    Key(
+        "help",
+        "question_mark",
+        "app.help",
+        "Help",
+        "List every key of this screen or dialog",
+        True,
+        True,  # over dialogs too (a text field still takes a typed `?`: see check_action)
+    ),
     Key(
         "notifications",
         "N",

@@ -137,6 +137,20 @@ async def test_import_dialog_runs_an_import_job(data_dir: Path, tmp_path: Path) 
     assert (DataPaths(data_dir).library_models() / "loras" / "new_style.safetensors").is_file()
 
 
+async def test_a_folder_import_reports_what_it_skipped(data_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    fm.write_safetensors(folder / "a_odd.safetensors", fm.keys(["what"]))
+    fm.write_safetensors(folder / "b_style.safetensors", fm.flux_lora())
+    app = make_test_app(data_dir)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("2", "i", *str(folder), "enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ModelsScreen)
+        assert names(app) == ["b_style"]
+        status = str(app.screen.query_one("#models-job").render())
+        assert "1 imported" in status and "1 skipped (first: a_odd.safetensors" in status
+
+
 async def test_a_failed_import_shows_the_reason(data_dir: Path, tmp_path: Path) -> None:
     app = make_test_app(data_dir)
     async with app.run_test(size=SMALL) as pilot:
