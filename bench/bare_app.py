@@ -35,7 +35,7 @@ class BareApp(App[None]):
             self.set_interval(1.0, self.update_value)
 
     def update_value(self) -> None:
-        value = random.random() * 100  # noqa: S311 (not cryptography)
+        value = random.random() * 100
         self.values = [*self.values[1:], value]
         self.query_one("#value", Static).update(f"{value:5.1f} %")
         self.query_one("#trend", Sparkline).data = self.values

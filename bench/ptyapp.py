@@ -23,7 +23,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "nvml_h200.json"
 BARE_APP = Path(__file__).resolve().parent / "bare_app.py"
-_ESCAPES = re.compile(rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|.)")
+_ESCAPES = re.compile(
+    rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|.)"
+)
 
 
 def bench_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -69,6 +69,9 @@ class Settings:
     notify_desktop: bool = True
     notify_webhook: str | None = field(default=None, repr=False)
     notify_command: tuple[str, ...] = ()
+    log_max_bytes: int = 32 * 1024 * 1024  # an instance log is rotated past this (0 = never)
+    log_keep: int = 3  # rotated copies kept (`<id>.log.1` … `.3`)
+    separate_outputs: bool = False  # each instance writes to its own output folder
     trash_keep_days: int = 30  # trash entries older than this are deleted (0 = keep forever)
     download_history_keep: int = 200  # finished downloads remembered in the queue file
     snapshots_keep: int = 20  # environment snapshots kept per version (the newest)
@@ -377,6 +380,9 @@ _KEYS: dict[str, _Key] = {
     "notify_desktop": _Key(_boolean, ("COMFY_TUI_NOTIFY_DESKTOP",)),
     "notify_webhook": _Key(_webhook, ("COMFY_TUI_NOTIFY_WEBHOOK",)),
     "notify_command": _Key(_argv),
+    "log_max_bytes": _Key(_whole(0, 2**40, " (0 = never rotate)"), ("COMFY_TUI_LOG_MAX_BYTES",)),
+    "log_keep": _Key(_whole(1, 100), ("COMFY_TUI_LOG_KEEP",)),
+    "separate_outputs": _Key(_boolean, ("COMFY_TUI_SEPARATE_OUTPUTS",)),
     "trash_keep_days": _Key(
         _whole(0, 36500, " (0 = keep forever)"), ("COMFY_TUI_TRASH_KEEP_DAYS",)
     ),

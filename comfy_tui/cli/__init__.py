@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.handlers import handler_for
-from comfy_tui.cli.output import err
+from comfy_tui.cli.output import err, silence_output
 from comfy_tui.cli.parser import build_parser
 from comfy_tui.core.safe_text import escape_text
 from comfy_tui.errors import ComfyTuiError
@@ -81,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("command failed: %s", exc)
         err(f"comfy-tui: {escape_text(str(exc))}")
         return exc.exit_code
+    except BrokenPipeError:  # a write out() did not see: the reader went away; stay quiet
+        log.info("output closed by its reader")
+        silence_output()
+        return 1
     except KeyboardInterrupt:
         err("comfy-tui: interrupted")
         return 130

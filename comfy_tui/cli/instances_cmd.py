@@ -10,9 +10,10 @@ import argparse
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.cli.output import err, out, out_json, out_json_line, show_event, stdout_closed
 from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ValidationError
 from comfy_tui.events import Event, Progress
@@ -41,7 +42,9 @@ async def _show(ctx: Context, events: AsyncIterator[Event]) -> None:
             show_event(event)
 
 
-def _print_started(ctx: Context, view: InstanceView, ready: bool) -> None:
+def _print_started(
+    ctx: Context, view: InstanceView, ready: bool, show_gpu_reason: bool = False
+) -> None:
     if ctx.json:
         out_json(view.to_json())
         return
@@ -51,6 +54,8 @@ def _print_started(ctx: Context, view: InstanceView, ready: bool) -> None:
     out(f"  url:     {view.url}")
     out(f"  tunnel:  {view.tunnel}   (then open http://localhost:{r.port} on your laptop)")
     out(f"  log:     comfy-tui logs {r.id} -f")
+    if show_gpu_reason and r.gpu_reason:
+        out(f"  gpu:     GPU {r.gpu}: {r.gpu_reason}")
     if view.exposed:
         out(f"  {EXPOSED_WARNING}")
 
@@ -62,9 +67,9 @@ async def _launch(ctx: Context, args: argparse.Namespace) -> int:
     request = LaunchRequest(
         version=args.tag,
         port=args.port,
-        gpu=args.gpu,
+        gpu=gpu_arg(args.gpu),
         listen=args.listen,
-        extra_args=tuple(getattr(args, "extra", ())),
+        extra_args=(*_output_dir_args(args), *getattr(args, "extra", ())),
         env=env,
         auto_restart=bool(getattr(args, "auto_restart", False)),
     )
@@ -72,8 +77,32 @@ async def _launch(ctx: Context, args: argparse.Namespace) -> int:
     if not args.no_wait:
         await _show(ctx, svc.wait_ready(record.id))
         record = await asyncio.to_thread(_reload, svc, record.id)
-    _print_started(ctx, svc.view(record), ready=not args.no_wait)
+    _print_started(ctx, svc.view(record), not args.no_wait, show_gpu_reason=args.gpu == "auto")
     return 0
+
+
+def _output_dir_args(args: argparse.Namespace) -> tuple[str, ...]:
+    """`--output-dir DIR` as ComfyUI's flag (the folder is created; a file there is refused)."""
+    value = getattr(args, "output_dir", None)
+    if not value:
+        return ()
+    folder = Path(value).expanduser().resolve()
+    if folder.exists() and not folder.is_dir():
+        raise ValidationError(f"--output-dir {value}: not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    return ("--output-directory", str(folder))
+
+
+def gpu_arg(value: str | None) -> int | None:
+    """`--gpu N` or `--gpu auto` (the same as leaving it out: the most free memory)."""
+    if value is None or value == "auto":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError(
+            f"invalid GPU {value!r}: give its index (0, 1, ...) or auto"
+        ) from None
 
 
 def _reload(svc: InstancesService, instance_id: str) -> InstanceRecord:
@@ -237,22 +266,30 @@ async def _logs(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.json and not args.follow:
         out_json({"id": record.id, "log": str(path), "lines": lines})
         return 0
+
+    def show(line: str) -> None:  # --json --follow: one JSON object per line
+        if ctx.json:
+            out_json_line({"id": record.id, "line": line})
+        else:
+            out(line)
+
     for line in lines:
-        out(line)
+        show(line)
     if not args.follow:
         return 0
     tail = LogTail(path, start=offset)
     try:
-        while True:
+        while not stdout_closed():
             for line in await tail.poll():
-                out(line)
+                show(line)
             current = await asyncio.to_thread(_reload, svc, record.id)
             if not current.live:
                 for line in await tail.poll():
-                    out(line)
+                    show(line)
                 err(f"{record.id} {current.state}: {current.reason or 'ended'}")
                 return 0
             await asyncio.sleep(0.2)
+        return 0
     finally:
         tail.close()
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 from pathlib import Path
 
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import err, out, out_json
+from comfy_tui.cli.output import err, out, out_json, out_json_line, stdout_closed
 from comfy_tui.errors import ProcessError, ValidationError
 from comfy_tui.services.instances.health import base_url
 from comfy_tui.services.instances.service import InstancesService
@@ -56,7 +55,7 @@ async def running_instance(svc: InstancesService, target: str | None) -> Instanc
 
 def _print_event(ctx: Context, event: JobEvent) -> None:
     if ctx.json:
-        print(json.dumps(event.to_json(), sort_keys=True, default=str), flush=True)
+        out_json_line(event.to_json())
     else:
         out(f"{event.instance}  {event.kind:<8}  {event.text}")
 
@@ -82,12 +81,13 @@ async def _jobs(ctx: Context, args: argparse.Namespace) -> int:
     watcher = InstanceJobs(record.id, lambda: base_url(record))
     task = asyncio.create_task(watcher.run(lambda e: _print_event(ctx, e)))
     try:
-        while True:  # until Ctrl-C or the instance ends
+        while not stdout_closed():  # until Ctrl-C, the instance ends or the reader goes
             await asyncio.sleep(1.0)
             current = (await svc.resolve(record.id))[0]
             if not current.live:
                 err(f"{record.id} {current.state}: {current.reason or 'ended'}")
                 return 0
+        return 0
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -1,27 +1,77 @@
-"""Everything the CLI writes: results on stdout (text or one JSON document), the rest on stderr."""
+"""Everything the CLI writes: results on stdout (text or one JSON document), the rest on stderr.
+
+A reader that goes away (`comfy-tui versions --json | head -c1`) never turns into a traceback
+or `Errno 32`: the stream it closed is pointed at /dev/null and the command goes on to its
+end (a launch still finishes its readiness wait), with its usual exit status. Commands that
+would print forever (`logs -f`, `stats --watch`, `jobs --follow`) ask `stdout_closed()` and end.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from comfy_tui.events import Event, Failed, Finished, LogLine, Progress
+
+_closed: set[str] = set()
+
+
+def _write(stream: TextIO, name: str, text: str) -> None:
+    if name in _closed:
+        return
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        _closed.add(name)
+        _silence(stream)
+    except ValueError:  # the stream object itself was closed
+        _closed.add(name)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point the stream's descriptor at /dev/null, so what is buffered (and the interpreter's
+    flush at exit) goes nowhere instead of failing again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def silence_output() -> None:
+    """Both streams to /dev/null (their reader is gone); nothing more is written."""
+    _closed.update(("stdout", "stderr"))
+    _silence(sys.stdout)
+    _silence(sys.stderr)
+
+
+def stdout_closed() -> bool:
+    """True once the reader of stdout went away."""
+    return "stdout" in _closed
 
 
 def out(text: str = "") -> None:
     """A line of the human-readable result."""
-    print(text, flush=True)
+    _write(sys.stdout, "stdout", text)
 
 
 def out_json(document: Any) -> None:
     """The single JSON document a `--json` run prints."""
-    print(json.dumps(document, indent=2, sort_keys=True, default=str), flush=True)
+    _write(sys.stdout, "stdout", json.dumps(document, indent=2, sort_keys=True, default=str))
+
+
+def out_json_line(document: Any) -> None:
+    """One JSON object on one line (a `--follow`/`--watch` stream of them)."""
+    _write(sys.stdout, "stdout", json.dumps(document, sort_keys=True, default=str))
 
 
 def err(text: str) -> None:
     """A message for the user that is not the result (errors, progress)."""
-    print(text, file=sys.stderr, flush=True)
+    _write(sys.stderr, "stderr", text)
 
 
 def show_event(event: Event) -> None:

@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     la = leaf(sub, "launch", "start a version (extra ComfyUI flags after --)")
     la.add_argument("tag", metavar="TAG", nargs="?")
     la.add_argument("--port", type=int)
-    la.add_argument("--gpu", type=int)
+    la.add_argument(
+        "--gpu", metavar="N|auto", help="default (auto): the GPU with the most free memory"
+    )
     la.add_argument("--listen", metavar="ADDR")
     la.add_argument(
         "--env",
@@ -70,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="set an environment variable for this instance (repeatable; kept by restart)",
+    )
+    la.add_argument(
+        "--output-dir", metavar="DIR", help="this instance's own output folder (kept by restart)"
     )
     la.add_argument("--no-wait", action="store_true", help="return once started, not when ready")
     la.add_argument(

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import time
 from collections.abc import Mapping
 
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import out, out_json
+from comfy_tui.cli.output import out, out_json, out_json_line, stdout_closed
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.monitor import (
     NA,
@@ -74,11 +73,11 @@ async def _stats(
                 first = False
                 continue
             if as_json:
-                out(json.dumps(sample_to_json(sample), sort_keys=True))
+                out_json_line(sample_to_json(sample))
             else:
                 out(watch_line(sample))
             printed += 1
-            if count is not None and printed >= count:
+            if (count is not None and printed >= count) or stdout_closed():
                 break
     return 0
 

@@ -127,7 +127,10 @@ def run_remove(ctx: Context, args: argparse.Namespace) -> int:
         err("nothing removed")
         return 1
     asyncio.run(service.remove(tag))
-    out(f"removed {tag}")
+    if ctx.json:
+        out_json({"removed": tag})
+    else:
+        out(f"removed {tag}")
     return 0
 
 
@@ -137,10 +140,16 @@ def run_default(ctx: Context, args: argparse.Namespace) -> int:
         if args.tag:
             raise ValidationError("give either a TAG or --clear, not both")
         asyncio.run(service.set_default(None))
-        out("no default version")
+        if ctx.json:
+            out_json({"default": None})
+        else:
+            out("no default version")
         return 0
     if not args.tag:
         raise ValidationError("give the TAG to make the default (or --clear)")
     asyncio.run(service.set_default(args.tag))
-    out(f"default version: {validate_tag(args.tag)}")
+    if ctx.json:
+        out_json({"default": validate_tag(args.tag)})
+    else:
+        out(f"default version: {validate_tag(args.tag)}")
     return 0

@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import sys
 
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import err, out
+from comfy_tui.cli.output import err, out, out_json_line, stdout_closed
 from comfy_tui.core.timefmt import format_clock
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.notify.notice import Notice
@@ -35,11 +34,11 @@ async def _watch(ctx: Context, args: argparse.Namespace) -> int:
     def show(notice: Notice) -> None:
         nonlocal shown
         if ctx.json:
-            print(json.dumps(notice.to_json(), sort_keys=True, default=str), flush=True)
+            out_json_line(notice.to_json())
         else:
             out(f"{format_clock(notice.at)}  {notice.title}: {notice.body}")
         shown += 1
-        if args.count is not None and shown >= args.count:
+        if (args.count is not None and shown >= args.count) or stdout_closed():
             done.set()
 
     notifier.subscribe(show)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comfy_tui.errors import ProcessError
+from comfy_tui.services.childenv import child_environ
 
 UNIT_NAME = "comfy-tui.service"
 SYSTEMCTL_TIMEOUT_S = 30.0
@@ -93,6 +94,7 @@ def run_systemctl(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=SYSTEMCTL_TIMEOUT_S,
         stdin=subprocess.DEVNULL,
+        env=child_environ(),
         check=False,
     )
     return done

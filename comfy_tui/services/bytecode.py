@@ -32,11 +32,11 @@ __all__ = ["BYTECODE_SCRIPT", "prepare_bytecode", "site_packages"]
 
 BYTECODE_SCRIPT = r"""
 import hashlib, importlib.util, json, os, py_compile, sys, time
-from concurrent.futures import ProcessPoolExecutor
 
 cfg = json.loads(sys.argv[1])
 SKIP = {"__pycache__", ".git", ".venv", "custom_nodes", "node_modules"}
 last = [0.0]
+SUFFIX = "." + sys.implementation.cache_tag + ".pyc"
 
 def report(done, total, linked, force=False):
     now = time.monotonic()
@@ -44,12 +44,29 @@ def report(done, total, linked, force=False):
         last[0] = now
         print(f"progress {done} {total} {linked}", flush=True)
 
+def scan(root):
+    # (path, inode) of every .py under root: readdir gives the inode, no stat needed
+    stack = [root]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.endswith(".py") and entry.is_file(follow_symlinks=False):
+                yield entry.path, entry.inode()
+            elif entry.name not in SKIP and entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+
 def walk(root):
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in SKIP]
-        for name in filenames:
-            if name.endswith(".py"):
-                yield os.path.join(dirpath, name)
+    for path, _ in scan(root):
+        yield path
+
+def device(path):
+    try:
+        return os.stat(path).st_dev
+    except OSError:
+        return None
 
 def cache(path):
     return importlib.util.cache_from_source(path)
@@ -83,27 +100,34 @@ def compile_one(path):
         return False
 
 def main():
-    site = [p for d in cfg["site"] for p in walk(d)]
+    site = [item for d in cfg["site"] for item in scan(d)]
     code = list(walk(cfg["checkout"]))
     total = len(site) + len(code)
     done = linked = 0
     report(0, total, 0, True)
     by_inode = {}
+    here = {device(d) for d in cfg["site"]}
     for other in cfg["other_site"]:
-        for path in walk(other):
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            by_inode.setdefault((st.st_dev, st.st_ino), path)
-    for path in site:
+        if device(other) in here:  # a hardlink never crosses file systems
+            for path, inode in scan(other):
+                by_inode.setdefault(inode, path)
+    made = set()
+    for path, inode in site:
         done += 1
-        target = cache(path)
-        if not os.path.exists(target):
-            st = os.stat(path)
-            other = by_inode.get((st.st_dev, st.st_ino))
-            if other is not None and os.path.exists(cache(other)) and link(cache(other), target):
+        other = by_inode.get(inode)
+        if other is not None:
+            folder, name = os.path.split(path)
+            target = os.path.join(folder, "__pycache__", name[:-3] + SUFFIX)
+            ofolder, oname = os.path.split(other)
+            source = os.path.join(ofolder, "__pycache__", oname[:-3] + SUFFIX)
+            try:
+                if folder not in made:
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    made.add(folder)
+                os.link(source, target)
                 linked += 1
+            except OSError:
+                pass
         report(done, total, linked)
     by_hash = {}
     for other in cfg["other_checkouts"]:
@@ -120,11 +144,18 @@ def main():
         else:
             todo.append(path)
         report(done, total, linked)
-    if todo:
+    if len(todo) > 64 and cfg["workers"] > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=cfg["workers"]) as pool:
             for _ in pool.map(compile_one, todo, chunksize=8):
                 done += 1
                 report(done, total, linked)
+    else:  # a few files: not worth starting workers
+        for path in todo:
+            compile_one(path)
+            done += 1
+            report(done, total, linked)
     report(total, total, linked, True)
     print("summary " + json.dumps({"total": total, "linked": linked, "compiled": len(todo)}))
 

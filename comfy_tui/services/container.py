@@ -24,6 +24,7 @@ from comfy_tui.store.instance_records import list_instances
 if TYPE_CHECKING:
     from comfy_tui.services.downloads import DownloadQueue
     from comfy_tui.services.github import GitHubReleases
+    from comfy_tui.services.instances.gpus import GpuMemory
     from comfy_tui.services.instances.service import InstancesService
     from comfy_tui.services.jobs.service import JobsService
     from comfy_tui.services.library.service import LibraryService
@@ -96,6 +97,9 @@ def build_instances(s: Services, **options: Any) -> InstancesService:
     service's own keyword options (gpu_count, clock, hostname, ...: tests pin them)."""
     from comfy_tui.services.instances.service import InstancesService
 
+    if s.settings.gpu_replay is not None:  # the testing aid stands for NVML here too
+        options.setdefault("gpu_count", lambda: len(gpu_backend(s.settings).sample()))
+    options.setdefault("gpu_memory", lambda: gpu_memory(s.settings))
     return InstancesService(
         s.settings,
         s.paths,
@@ -200,6 +204,17 @@ def gpu_backend(settings: Settings) -> GpuBackend:
         raise SettingsError(
             f"gpu_replay: cannot play GPU readings from {settings.gpu_replay} ({exc})"
         ) from exc
+
+
+def gpu_memory(settings: Settings) -> list[GpuMemory]:
+    """Free memory of every GPU now (blocking: one NVML sample, or the replay's next frame)."""
+    from comfy_tui.services.instances.gpus import read_gpu_memory
+
+    backend = gpu_backend(settings)
+    try:
+        return read_gpu_memory(backend.sample(processes=False))
+    finally:
+        backend.close()
 
 
 def instance_roots(paths: DataPaths) -> Mapping[str, int]:

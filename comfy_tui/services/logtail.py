@@ -1,5 +1,6 @@
 """Follow a growing log file: incremental reads only, bounded work per read, and no surprise
-when the file is truncated or rotated (renamed away and created anew).
+when the file is truncated or rotated (renamed away and created anew, or copied to `.1` and
+truncated: the lines written after the last read are then read from the copy).
 
 `LogTail.read_new` is blocking and cheap (it reads only what was appended, at most
 `max_bytes` per call); async callers use `poll`/`follow`, which run it in a thread. Lines are
@@ -128,10 +129,25 @@ class LogTail:
                 lines += self._split(self._read_chunk())
             return lines
         if st is not None and st.st_size < self._offset:  # truncated: start over
+            missed = self._from_copy()
             self.resets += 1
             self._offset = 0
             self._partial = b""
+            return missed + self._split(self._read_chunk())
         return self._split(self._read_chunk())
+
+    def _from_copy(self) -> list[str]:
+        """After a copy-truncate rotation: what was written after our last read, from the
+        copy (`<log>.1`), when it is that copy (at least as long as what we had read)."""
+        copy = self.path.with_name(self.path.name + ".1")
+        try:
+            with copy.open("rb") as f:
+                if os.fstat(f.fileno()).st_size < self._offset:
+                    return []
+                f.seek(self._offset)
+                return self._split(f.read(self.max_bytes), final=True)
+        except FileNotFoundError:
+            return []
 
     async def poll(self) -> list[str]:
         return await asyncio.to_thread(self.read_new)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from comfy_tui.core.retention import expired
 from comfy_tui.errors import NotFoundError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import trashbin
@@ -24,8 +25,6 @@ from comfy_tui.services.library.service import LibraryService
 from comfy_tui.settings import Settings
 
 __all__ = ["TrashItem", "TrashService"]
-
-DAY_S = 86400.0
 
 
 @dataclass(frozen=True)
@@ -101,12 +100,12 @@ class TrashService:
             f"nothing in the trash with id {item_id!r} (see 'comfy-tui trash list')"
         )
 
-    async def empty(self, older_than_s: float | None = None) -> list[TrashItem]:
-        """Delete entries for good (all, or those removed more than `older_than_s` ago)."""
+    async def empty(self, *, expired_only: bool = False) -> list[TrashItem]:
+        """Delete entries for good: all, or those past `trash_keep_days` (`expired_only`)."""
         models, bins = await self._entries()
-        cutoff = None if older_than_s is None else self.clock() - older_than_s
-        models = [m for m in models if cutoff is None or m.removed_at < cutoff]
-        bins = [b for b in bins if cutoff is None or b.removed_at < cutoff]
+        if expired_only:
+            keep, now = self.settings.trash_keep_days, self.clock()
+            models, bins = expired(models, keep, now), expired(bins, keep, now)
         if models:
             lock = LibraryLock(self.paths.library_lock())
             try:
@@ -122,7 +121,6 @@ class TrashService:
 
     async def prune(self) -> list[TrashItem]:
         """Delete what is older than the `trash_keep_days` setting (0 keeps everything)."""
-        days = self.settings.trash_keep_days
-        if days <= 0:
+        if self.settings.trash_keep_days <= 0:
             return []
-        return await self.empty(older_than_s=days * DAY_S)
+        return await self.empty(expired_only=True)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from comfy_tui.core.retention import expired
 from comfy_tui.errors import ComfyTuiError, NotFoundError, ValidationError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.staging import du_bytes
@@ -152,9 +153,7 @@ def delete_entry(entry: BinEntry) -> None:
 
 def prune(paths: DataPaths, keep_days: int, now: float) -> int:
     """Delete entries removed more than `keep_days` ago (0 keeps all); how many."""
-    if keep_days <= 0:
-        return 0
-    old = [e for e in list_entries(paths) if e.removed_at < now - keep_days * 86400]
+    old = expired(list_entries(paths), keep_days, now)
     for entry in old:
         delete_entry(entry)
     return len(old)

@@ -34,9 +34,11 @@ from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.validate import validate_tag, validate_url
 
 if TYPE_CHECKING:
+    from comfy_tui.core.torch_backend import TorchChoice
     from comfy_tui.services.disk_usage import DiskReport
     from comfy_tui.services.gpu_detect import DriverInfo
     from comfy_tui.services.installer import Installer
+    from comfy_tui.store.install_choices import InstallChoices
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,28 @@ class VersionsService:
         from comfy_tui.services.disk_usage import measure_versions
 
         return await asyncio.to_thread(measure_versions, self.paths.versions_dir(), list(tags))
+
+    async def detected_torch(self) -> TorchChoice:
+        """The build `--torch auto` would pick here, and why (the driver is asked in a thread)."""
+        from comfy_tui.core.torch_backend import resolve_torch
+
+        driver = await asyncio.to_thread(self._detect)
+        return resolve_torch(
+            "auto",
+            driver.driver_version if driver else None,
+            driver.cuda_version if driver else None,
+        )
+
+    async def install_choices(self) -> InstallChoices | None:
+        """The install dialog's answers last confirmed on this box."""
+        from comfy_tui.store.install_choices import load_choices
+
+        return await asyncio.to_thread(load_choices, self.paths)
+
+    async def remember_install_choices(self, choices: InstallChoices) -> None:
+        from comfy_tui.store.install_choices import save_choices
+
+        await asyncio.to_thread(save_choices, self.paths, choices)
 
     async def installed(self) -> list[VersionRecord]:
         """Every installed version, newest first."""

@@ -180,6 +180,14 @@ def _damaged(path: Path, exc: BaseException) -> DamagedIndexError:
     return DamagedIndexError(f"the model index {path} is damaged ({exc}): {REBUILD_HINT}")
 
 
+async def _thread_ended(db: aiosqlite.Connection) -> None:
+    """Wait until aiosqlite's worker thread has ended. It reports to this loop as it ends, so
+    a loop closed before that (a cancelled job at exit) makes it fail in its thread."""
+    thread = getattr(db, "_thread", None)  # aiosqlite's own; no public way to wait for it
+    if thread is not None and thread.is_alive():
+        await asyncio.to_thread(thread.join, 10.0)
+
+
 @contextlib.asynccontextmanager
 async def connect(
     path: Path, migrations: Sequence[str] = LIBRARY_MIGRATIONS
@@ -188,10 +196,14 @@ async def connect(
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.touch(mode=0o600)
+    opening = aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
-        db = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        db = await opening
     except sqlite3.Error as exc:
         raise MetadataError(f"database {path} cannot be opened ({exc})") from exc
+    except BaseException:
+        await _thread_ended(opening)
+        raise
     try:
         db.row_factory = sqlite3.Row
         try:
@@ -210,4 +222,10 @@ async def connect(
                 raise _damaged(path, exc) from exc
             raise
     finally:
-        await db.close()
+        closing = asyncio.ensure_future(db.close())
+        try:
+            await asyncio.shield(closing)
+        except asyncio.CancelledError:
+            await asyncio.wait({closing})  # a second cancel does not leave it half closed
+            raise
+        await _thread_ended(db)

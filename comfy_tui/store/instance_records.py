@@ -64,6 +64,7 @@ class InstanceRecord:
     reboots: int = 0  # relaunches asked for by ComfyUI-Manager
     stop_requested: bool = False
     wanted: bool = False  # the user wants it up: `launch` sets it, `stop` clears it (`up`)
+    gpu_reason: str = ""  # why this GPU: "asked for", or the free memory that chose it
 
     @property
     def live(self) -> bool:
@@ -163,7 +164,7 @@ def delete_instance(paths: DataPaths, instance_id: str) -> None:
     for p in (path, backup_path(path), lock_path(path)):
         p.unlink(missing_ok=True)
     log = paths.instance_log(instance_id)
-    for p in (log, log.with_name(log.name + ".1")):
+    for p in (log, *log.parent.glob(log.name + ".*")):
         p.unlink(missing_ok=True)
     shutil.rmtree(paths.instances_dir() / instance_id, ignore_errors=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
@@ -28,10 +29,6 @@ from comfy_tui.ui.dialogs.notifications import NotificationsScreen
 from comfy_tui.ui.downloads_feed import DownloadsChanged, DownloadsFeed
 from comfy_tui.ui.jobs import JobEventPosted, JobUpdate, is_job, job_group, pump, state_after
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
-from comfy_tui.ui.screens.instances import InstancesScreen
-from comfy_tui.ui.screens.models import ModelsScreen
-from comfy_tui.ui.screens.monitor import MonitorScreen
-from comfy_tui.ui.screens.nodes import NodesScreen
 from comfy_tui.ui.screens.versions import VersionsScreen
 from comfy_tui.ui.stats_feed import FEED_GROUP, StatsFeed, StatsSampled
 
@@ -51,6 +48,30 @@ STYLESHEETS = (
     "nodes.tcss",
 )
 
+LATER_SCREENS = {
+    "models": "comfy_tui.ui.screens.models:ModelsScreen",
+    "monitor": "comfy_tui.ui.screens.monitor:MonitorScreen",
+    "instances": "comfy_tui.ui.screens.instances:InstancesScreen",
+    "nodes": "comfy_tui.ui.screens.nodes:NodesScreen",
+}
+"""Screens imported when first shown (or preloaded after the first frame), not at start:
+their services pull in aiohttp, SQLite and psutil, which the first screen does not need."""
+
+
+def _later(target: str) -> Callable[[], Screen[Any]]:
+    module, name = target.split(":")
+
+    def make() -> Screen[Any]:
+        screen: Callable[[], Screen[Any]] = getattr(importlib.import_module(module), name)
+        return screen()
+
+    return make
+
+
+def _preload_screens() -> None:
+    for target in LATER_SCREENS.values():
+        importlib.import_module(target.split(":")[0])
+
 
 class ComfyTuiApp(App[int]):
     """The full-screen app. Build it with `comfy_tui.ui.factory.make_app`."""
@@ -60,10 +81,7 @@ class ComfyTuiApp(App[int]):
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "versions": VersionsScreen,
-        "models": ModelsScreen,
-        "monitor": MonitorScreen,
-        "instances": InstancesScreen,
-        "nodes": NodesScreen,
+        **{mode: _later(target) for mode, target in LATER_SCREENS.items()},
     }
     DEFAULT_MODE: ClassVar[str] = "versions"
     BINDINGS = bindings(GLOBAL_KEYS)
@@ -74,13 +92,13 @@ class ComfyTuiApp(App[int]):
         super().__init__()
         self.services = services
         self.job_updates: Signal[JobUpdate] = Signal(self, "job-updates")
-        self.stats = StatsFeed(self, services.monitor)
+        self.stats = StatsFeed(self, lambda: services.monitor)
         """The one monitor sampler; screens subscribe to `stats.updates`."""
-        self.downloads = DownloadsFeed(self, services.downloads)
-        """The download queue, started on mount; screens subscribe to `downloads.updates`."""
+        self.downloads = DownloadsFeed(self, lambda: services.downloads)
+        """The download queue, started after the first frame; screens subscribe to
+        `downloads.updates`."""
         self._sampling = sampling
         self._notifier_task: asyncio.Task[None] | None = None
-        services.monitor.set_detail(False)  # the Monitor screen turns detail on while shown
         if services.settings.keymap:
             self.set_keymap(dict(services.settings.keymap))
 
@@ -91,8 +109,15 @@ class ComfyTuiApp(App[int]):
 
     # --- monitoring ----------------------------------------------------------------------
     def on_mount(self) -> None:
+        """Everything below waits for the first frame: building those services imports
+        aiohttp, SQLite, psutil and NVML, which the first screen does not need."""
+        self.call_after_refresh(self.start_background)
+
+    def start_background(self) -> None:
         """Start sampling and the download queue, reattach to instances that outlived an
-        earlier run (dead ones are marked exited), and clear what crashed installs left behind."""
+        earlier run (dead ones are marked exited), clear what crashed installs left behind,
+        and import the other screens in a thread so the first switch to one is quick."""
+        self.run_worker(_preload_screens, thread=True, group="preload", exit_on_error=False)
         if self._sampling:
             self.stats.start()
         self.downloads.start()
@@ -147,7 +172,8 @@ class ComfyTuiApp(App[int]):
         await self.downloads.stop()
         try:
             await self.stats.stop()
-            await self.services.monitor.aclose()
+            if self.stats.monitor_built:
+                await self.stats.monitor.aclose()
         except Exception:
             log.exception("closing the monitor failed")
 

@@ -10,21 +10,24 @@ the `updates` Signal the Models screen subscribes to.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.message import Message
 from textual.signal import Signal
 
-from comfy_tui.services.downloads import DownloadItem, DownloadQueue, State
+if TYPE_CHECKING:
+    from comfy_tui.services.downloads import DownloadItem, DownloadQueue
 
 log = logging.getLogger(__name__)
 
 FEED_GROUP = "downloads"
 """Worker group of the feed (deliberately not a ``job:`` group)."""
 
-RUNNING = frozenset({State.ACTIVE, State.QUEUED})
-"""States that count as running when quitting: they stop (and resume on the next start)."""
+RUNNING = frozenset({"active", "queued"})
+"""States (`State` values) that count as running when quitting: they stop (and resume on the
+next start)."""
 
 
 class DownloadsChanged(Message):
@@ -42,11 +45,20 @@ class DownloadsChanged(Message):
 class DownloadsFeed:
     """Owns the queue's feed worker for `app`; screens read `items` and subscribe to `updates`."""
 
-    def __init__(self, app: App[Any], queue: DownloadQueue) -> None:
+    def __init__(self, app: App[Any], queue: Callable[[], DownloadQueue]) -> None:
+        """``queue`` is asked for the queue on first use (after the first frame: building it
+        loads aiohttp)."""
         self._app = app
-        self.queue = queue
+        self._queue_of = queue
+        self._queue: DownloadQueue | None = None
         self.items: tuple[DownloadItem, ...] = ()
         self.updates: Signal[tuple[DownloadItem, ...]] = Signal(app, "downloads")
+
+    @property
+    def queue(self) -> DownloadQueue:
+        if self._queue is None:
+            self._queue = self._queue_of()
+        return self._queue
 
     def start(self) -> None:
         """Start the queue (restoring `downloads.json`) and feed its changes to the screens."""
@@ -65,12 +77,16 @@ class DownloadsFeed:
 
     def running(self) -> list[DownloadItem]:
         """Downloads that run now or wait for a slot."""
-        return [i for i in self.queue.items() if i.state in RUNNING]
+        if self._queue is None:
+            return []
+        return [i for i in self._queue.items() if i.state.value in RUNNING]
 
     async def stop(self) -> None:
         """Stop every running download; their part files make them resume on the next start."""
         self._app.workers.cancel_group(self._app, FEED_GROUP)
+        if self._queue is None:
+            return
         try:
-            await self.queue.close()
+            await self._queue.close()
         except Exception:
             log.exception("closing the download queue failed")

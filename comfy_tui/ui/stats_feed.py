@@ -11,15 +11,19 @@ instance trees) are only taken while a screen shows them (`show_detail`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.message import Message
 from textual.signal import Signal
 from textual.worker import Worker, WorkerError, WorkerState
 
-from comfy_tui.services.monitor import Monitor, StatsSample, summarize, summary_line
+from comfy_tui.services.monitor.summary import summarize, summary_line
+
+if TYPE_CHECKING:
+    from comfy_tui.services.monitor import Monitor, StatsSample
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +52,12 @@ class StatsSampled(Message):
 class StatsFeed:
     """Owns the sampler worker for `app`; screens read `latest`, `summary` and `updates`."""
 
-    def __init__(self, app: App[Any], monitor: Monitor) -> None:
+    def __init__(self, app: App[Any], monitor: Callable[[], Monitor]) -> None:
+        """``monitor`` is asked for the monitor on first use (after the first frame: building
+        it loads psutil and NVML)."""
         self._app = app
-        self.monitor = monitor
+        self._monitor_of = monitor
+        self._monitor: Monitor | None = None
         self.updates: Signal[StatsSample] = Signal(app, "stats")
         self.state_changed: Signal[bool] = Signal(app, "stats-state")
         """Published with `running` when sampling starts, stops or fails."""
@@ -61,6 +68,18 @@ class StatsFeed:
         self.error: str | None = None
         """Why sampling stopped on its own, if it did."""
         self._worker: Worker[None] | None = None
+
+    @property
+    def monitor(self) -> Monitor:
+        """The sampler, built on first use with detail off (the Monitor screen turns it on)."""
+        if self._monitor is None:
+            self._monitor = self._monitor_of()
+            self._monitor.set_detail(False)
+        return self._monitor
+
+    @property
+    def monitor_built(self) -> bool:
+        return self._monitor is not None
 
     # --- the worker ----------------------------------------------------------------------
     @property

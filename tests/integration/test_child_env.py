@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -24,7 +25,8 @@ from comfy_tui.services.proc import ChildProcess, run_capture
 from comfy_tui.store.instance_records import require_instance
 from tests.fakes.instance_lab import Lab
 
-SECRETS = {name: f"secret-{name.lower()}-value" for name in sorted(SECRET_VARS)}
+SECRETS = {name: f"https://secret.invalid/{name.lower()}-value" for name in sorted(SECRET_VARS)}
+"""A value for every secret variable (a URL: a secret setting may be one, a webhook)."""
 
 
 def test_every_known_token_variable_is_secret() -> None:
@@ -95,6 +97,20 @@ async def test_a_launched_comfyui_gets_no_secret_but_those_passed_on(lab: Lab) -
         assert "PATH" in seen
     assert _cli(lab, "stop", "--all").returncode == 0
 
+    handed = _cli(lab, "launch", "--json", "--env", "CIVITAI_API_TOKEN=handed-over")
+    assert handed.returncode == 0, handed.stderr
+    record = require_instance(lab.paths, handed.stdout.split('"id": "')[1].split('"')[0])
+    assert record.pid is not None
+    seen = _environ(record.pid)
+    assert seen.get("CIVITAI_API_TOKEN") == "handed-over"
+    assert not (SECRET_VARS - {"CIVITAI_API_TOKEN"}) & seen.keys()
+    ps = _cli(lab, "ps", "--json")
+    assert ps.returncode == 0 and "handed-over" not in ps.stdout + ps.stderr
+    [row] = [r for r in json.loads(ps.stdout) if r["id"] == record.id]
+    assert row["env"] == {"CIVITAI_API_TOKEN": "***"}
+    assert "handed-over" not in _cli(lab, "ps").stdout
+    assert _cli(lab, "stop", "--all").returncode == 0
+
     kept = _cli(lab, "launch", "--json", COMFY_TUI_PASS_ENV="HF_TOKEN")
     assert kept.returncode == 0, kept.stderr
     record = require_instance(lab.paths, kept.stdout.split('"id": "')[1].split('"')[0])
@@ -141,6 +157,8 @@ def test_every_process_start_gets_an_environment_built_by_child_environ() -> Non
         ("services/mirror_tags.py", "env"),  # child_environ(extra=...), just above
         ("services/instances/spawn.py", "child_environ(keep=pass_env, extra=record.env)"),
         ("services/instances/supervisor.py", "dict(os.environ)"),  # built by spawn.py
+        ("services/notify/deliver.py", "command_env(os.environ, notice)"),  # child_environ + notice
+        ("services/autostart.py", "child_environ()"),
     }
 
 

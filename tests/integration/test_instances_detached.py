@@ -115,9 +115,12 @@ async def test_logs_follow_ends_when_the_instance_does(lab: Lab) -> None:
     ("args", "code", "needle"),
     [
         (["launch", "v9.9.9"], 1, "version v9.9.9 is not installed"),
-        (["launch", "--", "--bogus"], 2, "does not accept --bogus"),
+        (["launch", "--", "--bogus"], 2, "has no flag `--bogus`"),
         (["launch", "--gpu", "99"], 2, "GPU 99 does not exist: this box has"),
         (["launch", "--listen", "not a host"], 2, "invalid listen address"),
+        (["launch", "--listen", "10.0.0.300"], 2, "not a valid IP address"),
+        (["launch", "--listen", "192.0.2.1"], 2, "cannot listen on 192.0.2.1"),
+        (["launch", "--", "lowvram"], 2, "has no flag `lowvram`; did you mean `--lowvram`?"),
         (["stop", "nothing"], 1, "no instance or running version matches 'nothing'"),
         (["logs", "nothing"], 1, "no instance or running version matches 'nothing'"),
         (["logs", "x", "-n", "-1"], 2, "invalid line count"),

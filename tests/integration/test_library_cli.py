@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from comfy_tui.paths import DataPaths
 from comfy_tui.store.version_records import VersionRecord, save_record
 from tests.fakes import models as fm
+from tests.integration.library_helpers import Completed, ok, run_cli
 
 
-def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMFY_TUI_", "HF_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), "models", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result
+def run(data_dir: Path, *args: str) -> Completed:
+    return run_cli(data_dir, "models", *args)
 
 
 def test_import_list_hash_dedupe_rm(data_dir: Path, tmp_path: Path) -> None:

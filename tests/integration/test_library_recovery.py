@@ -8,40 +8,21 @@ file in the library exactly once and indexed.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from comfy_tui.services.faults import KILL_AT_ENV
 from tests.fakes import models as fm
+from tests.integration.library_helpers import Completed, ok, run_cli
 
 STEPS = ("import.staged", "import.placed", "import.indexed")
 
 
-def run(data_dir: Path, *args: str, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMFY_TUI_", "HF_"))}
-    if kill_at:
-        env[KILL_AT_ENV] = kill_at
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), "models", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result
+def run(data_dir: Path, *args: str, kill_at: str | None = None) -> Completed:
+    return run_cli(data_dir, "models", *args, env={KILL_AT_ENV: kill_at} if kill_at else None)
 
 
 def library_files(data_dir: Path) -> list[str]:

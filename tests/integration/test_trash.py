@@ -4,39 +4,18 @@ and old entries are pruned by `trash_keep_days`."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from comfy_tui.paths import DataPaths
 from comfy_tui.store.jsonfile import read_json, write_json
 from comfy_tui.store.version_records import VersionRecord, save_record
 from tests.fakes import models as fm
-
-
-def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMFY_TUI_", "HF_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result
+from tests.integration.library_helpers import ok, run_cli
 
 
 def trash(data_dir: Path) -> list[dict[str, object]]:
     items: list[dict[str, object]] = json.loads(
-        ok(run(data_dir, "trash", "list", "--json")).stdout
+        ok(run_cli(data_dir, "trash", "list", "--json")).stdout
     )["items"]
     return items
 
@@ -51,28 +30,28 @@ def fake_version(data_dir: Path, tag: str) -> Path:
 
 def test_a_removed_model_is_listed_restored_and_emptied(data_dir: Path, tmp_path: Path) -> None:
     source = fm.write_safetensors(tmp_path / "pixel.safetensors", fm.sdxl_lora())
-    ok(run(data_dir, "models", "import", str(source), "--folder", "loras"))
-    ok(run(data_dir, "models", "rm", "loras/pixel.safetensors"))
+    ok(run_cli(data_dir, "models", "import", str(source), "--folder", "loras"))
+    ok(run_cli(data_dir, "models", "rm", "loras/pixel.safetensors"))
     [item] = trash(data_dir)
     assert (item["kind"], item["name"]) == ("model", "loras/pixel.safetensors")
     assert item["size_bytes"] == source.stat().st_size
-    text = ok(run(data_dir, "trash", "list")).stdout
+    text = ok(run_cli(data_dir, "trash", "list")).stdout
     assert "loras/pixel.safetensors" in text and "1 entry" in text
 
-    restored = ok(run(data_dir, "trash", "restore", str(item["id"])))
+    restored = ok(run_cli(data_dir, "trash", "restore", str(item["id"])))
     assert "loras/pixel.safetensors" in restored.stdout
-    models = json.loads(ok(run(data_dir, "models", "list", "--json")).stdout)
+    models = json.loads(ok(run_cli(data_dir, "models", "list", "--json")).stdout)
     assert [m["relpath"] for m in models] == ["loras/pixel.safetensors"]
     assert trash(data_dir) == []
 
-    missing = run(data_dir, "trash", "restore", "123-abc")
+    missing = run_cli(data_dir, "trash", "restore", "123-abc")
     assert missing.returncode == 1 and "nothing in the trash" in missing.stderr
 
-    ok(run(data_dir, "models", "rm", "loras/pixel.safetensors"))
-    refused = run(data_dir, "trash", "empty")  # no terminal, no --yes
+    ok(run_cli(data_dir, "models", "rm", "loras/pixel.safetensors"))
+    refused = run_cli(data_dir, "trash", "empty")  # no terminal, no --yes
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert len(trash(data_dir)) == 1
-    emptied = json.loads(ok(run(data_dir, "trash", "empty", "--yes", "--json")).stdout)
+    emptied = json.loads(ok(run_cli(data_dir, "trash", "empty", "--yes", "--json")).stdout)
     assert [d["name"] for d in emptied["deleted"]] == ["loras/pixel.safetensors"]
     assert trash(data_dir) == []
     assert not any((data_dir / "library" / ".trash").iterdir())
@@ -88,19 +67,19 @@ def test_removing_a_version_puts_its_user_output_and_input_aside(data_dir: Path)
     (version / "input").mkdir()  # empty: nothing to keep
     (version / "main.py").write_text("")
 
-    ok(run(data_dir, "remove", "v1", "--yes"))
+    ok(run_cli(data_dir, "remove", "v1", "--yes"))
     assert not version.exists()
     [item] = trash(data_dir)
     assert (item["kind"], item["name"], item["detail"]) == ("version", "v1", "output, user")
 
-    refused = run(data_dir, "trash", "restore", str(item["id"]))
+    refused = run_cli(data_dir, "trash", "restore", str(item["id"]))
     assert refused.returncode == 2 and "install it again" in refused.stderr
 
     again = fake_version(data_dir, "v1")  # installed again; ComfyUI wrote a new workflow
     fresh = again / "user" / "default" / "workflows" / "portrait.json"
     fresh.parent.mkdir(parents=True)
     fresh.write_text('{"new": true}')
-    line = ok(run(data_dir, "trash", "restore", str(item["id"]))).stdout
+    line = ok(run_cli(data_dir, "trash", "restore", str(item["id"]))).stdout
     assert "restored output, user of v1" in line and "1 file(s)" in line
     assert fresh.read_text() == '{"new": true}'
     assert (fresh.parent / "portrait (restored).json").read_text() == '{"old": true}'
@@ -112,10 +91,10 @@ def test_entries_older_than_trash_keep_days_are_pruned(data_dir: Path, tmp_path:
     version = fake_version(data_dir, "v1")
     (version / "user").mkdir()
     (version / "user" / "x.json").write_text("{}")
-    ok(run(data_dir, "remove", "v1", "--yes"))
+    ok(run_cli(data_dir, "remove", "v1", "--yes"))
     source = fm.write_safetensors(tmp_path / "a.safetensors", fm.sdxl_lora())
-    ok(run(data_dir, "models", "import", str(source), "--folder", "loras"))
-    ok(run(data_dir, "models", "rm", "loras/a.safetensors"))
+    ok(run_cli(data_dir, "models", "import", str(source), "--folder", "loras"))
+    ok(run_cli(data_dir, "models", "rm", "loras/a.safetensors"))
     assert len(trash(data_dir)) == 2
 
     old = 1_000_000.0  # 1970: far older than any keep setting

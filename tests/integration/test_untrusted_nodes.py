@@ -28,7 +28,7 @@ from tests.fakes.sdist import build_marker_sdist
 pytestmark = pytest.mark.usefixtures("no_leftover_children")
 
 TAG = "v0.3.77"
-SECRETS = {name: f"secret-{name.lower()}-value" for name in sorted(SECRET_VARS)}
+SECRETS = {name: f"https://secret.invalid/{name.lower()}-value" for name in sorted(SECRET_VARS)}
 INSTALL_PY = "import json, os, sys\njson.dump(dict(os.environ), open(sys.argv[0] + '.env', 'w'))\n"
 
 

@@ -46,7 +46,7 @@ def launch(lab: Lab, *args: str) -> dict[str, object]:
 
 
 async def test_up_brings_back_what_was_killed_and_not_what_was_stopped(lab: Lab) -> None:
-    first = launch(lab, "--", "--lowvram")
+    first = launch(lab, "--env", "MY_SETTING=on", "--", "--lowvram")
     second = launch(lab)
     third = launch(lab)
     assert cli(lab, "stop", str(third["id"])).returncode == 0  # the user stopped it: not wanted
@@ -61,7 +61,8 @@ async def test_up_brings_back_what_was_killed_and_not_what_was_stopped(lab: Lab)
         record = require_instance(lab.paths, str(doc["id"]))
         assert record.state == "running" and record.port == doc["port"]
         assert answers(record.port)
-    assert "--lowvram" in require_instance(lab.paths, str(first["id"])).argv
+    back = require_instance(lab.paths, str(first["id"]))
+    assert "--lowvram" in back.argv and back.user_env == {"MY_SETTING": "on"}
     assert require_instance(lab.paths, str(third["id"])).state == "exited"
 
     again = cli(lab, "up")
@@ -133,3 +134,47 @@ async def test_without_systemd_autostart_prints_the_crontab_line(lab: Lab, tmp_p
     assert done.returncode == 0, done.stderr
     assert "@reboot " in done.stdout and done.stdout.rstrip().endswith("2>&1")
     assert not (tmp_path / "config" / "systemd").exists()
+
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "nvml_h200.json"
+
+
+def three_gpus(path: Path, used_gib: tuple[int, int, int]) -> Path:
+    """The H200 recording with three devices, each with its own used memory."""
+    data = json.loads(FIXTURE.read_text())
+    for sample in data["samples"]:
+        device = sample["devices"][0]
+        devices = []
+        for used in used_gib:
+            copy = json.loads(json.dumps(device))
+            total = copy["memory"]["value"]["total"]
+            copy["memory"]["value"] = {
+                "total": total,
+                "used": used << 30,
+                "free": total - (used << 30),
+            }
+            devices.append(copy)
+        sample["devices"] = devices
+    data["system"]["device_count"]["value"] = 3
+    path.write_text(json.dumps(data))
+    return path
+
+
+async def test_launch_takes_the_gpu_with_most_free_memory_and_up_keeps_it(
+    lab: Lab, tmp_path: Path
+) -> None:
+    replay = three_gpus(tmp_path / "gpus.json", (100, 2, 2))
+    env = {"COMFY_TUI_GPU_REPLAY": str(replay)}
+    first = cli(lab, "launch", "--gpu", "auto", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "gpu:     GPU 1: the most free memory" in first.stdout
+    assert "a tie, so the one with the fewest instances (0)" in first.stdout
+    second = json.loads(cli(lab, "launch", "--json", env=env).stdout)
+    assert second["gpu"] == 2  # as free as GPU 1, which already runs one of ours
+    assert "--cuda-device" in second["argv"] and "2" in second["argv"]
+
+    kill_all(lab)
+    up = cli(lab, "up", "--json", env=env)
+    assert up.returncode == 0, up.stderr
+    assert sorted(r["gpu"] for r in json.loads(up.stdout)) == [1, 2]
+    assert cli(lab, "launch", "--gpu", "x", env=env).returncode == 2

@@ -71,7 +71,7 @@ async def test_a_running_job_shows_node_step_and_queue(data_dir: Path, tmp_path:
         notifier = app.services.notifier
         assert notifier is not None
         await until(pilot, lambda: len(notifier.recent) == 3)  # all three prompts finished
-        await until(pilot, lambda: job_cell(app).startswith("last "))
+        await until(pilot, lambda: job_cell(app).startswith("done in "))
         assert any("Job finished" in str(n.title) for n in app._notifications)
         await pilot.press("N")
         assert isinstance(app.screen, NotificationsScreen)

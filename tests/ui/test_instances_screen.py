@@ -53,8 +53,12 @@ async def test_launch_watch_log_and_stop(data_dir_cleaned: Path) -> None:
         await pilot.click("#launch-go")
         await until(pilot, lambda: isinstance(app.screen, InstancesScreen))
         await until(pilot, lambda: table_states(app) == ["running"])
-        assert "ready at http://127.0.0.1:" in str(
-            app.screen.query_one("#instances-status").render()
+        await until(  # the job's last event may land a moment after the table's poll
+            pilot,
+            lambda: (
+                "ready at http://127.0.0.1:"
+                in str(app.screen.query_one("#instances-status").render())
+            ),
         )
         detail = str(app.screen.query_one("#instances-detail").render())
         assert "ssh -L" in detail and "me@gpubox" in detail
@@ -97,7 +101,7 @@ async def test_launch_dialog_checks_flags_and_ports(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.click("#launch-go")
         assert isinstance(app.screen, LaunchScreen)
-        assert "does not accept --bogus" in str(dialog.query_one("#launch-error").render())
+        assert "has no flag `--bogus`" in str(dialog.query_one("#launch-error").render())
         dialog.query_one("#launch-extra", Input).value = ""
         dialog.query_one("#launch-port", Input).value = "99999"
         dialog.query_one("#launch-port", Input).focus()

@@ -94,7 +94,11 @@ async def test_pick_a_file_of_a_repo(data_dir: Path) -> None:
             await pilot.press("enter")
             assert app.screen.focused is app.screen.query_one("#download-file")
             await pilot.press("enter")  # empty: list the repo's files
-            await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, PickScreen) and bool(app.screen.query(OptionList)),
+                "the picker, composed",
+            )
             picker = app.screen.query_one(OptionList)
             labels = [str(picker.get_option_at_index(i).prompt) for i in range(2)]
             assert labels[0].startswith("README.md") and labels[1].startswith("split/vae/ae")

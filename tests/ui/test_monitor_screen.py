@@ -67,20 +67,21 @@ async def test_detail_is_sampled_only_while_the_monitor_screen_shows(tmp_path: P
     monitor = boxes.h200(("load_1",) * 4)
     app = make_test_app(tmp_path, monitor=monitor)
     async with app.run_test(size=SMALL) as pilot:
-        assert monitor.detail is False
+        assert app.stats.monitor is monitor and monitor.detail is False
         cheap = await app.stats.sample_now()
         assert cheap.gpus[0].processes is None
         assert cheap.system.per_cpu_percent is None and cheap.system.disk_io is None
+        # A hidden screen handles its suspend after the key: wait for it, not for the clock.
         await pilot.press("3")
-        assert monitor.detail is True
+        await until(pilot, lambda: monitor.detail is True, "detail on the Monitor screen")
         full = await app.stats.sample_now()
         assert full.gpus[0].processes is not None and full.system.per_cpu_percent is not None
         await pilot.press("question_mark")  # a dialog over the monitor hides it too
-        assert monitor.detail is False
+        await until(pilot, lambda: monitor.detail is False, "no detail under a dialog")
         await pilot.press("escape")
-        assert monitor.detail is True
+        await until(pilot, lambda: monitor.detail is True, "detail again")
         await pilot.press("2")
-        assert monitor.detail is False
+        await until(pilot, lambda: monitor.detail is False, "no detail on another screen")
         again = await app.stats.sample_now()
         assert again.gpus[0].processes is None
 
@@ -253,6 +254,7 @@ async def test_closing_the_app_releases_the_gpu_backend(tmp_path: Path) -> None:
     monitor = boxes._monitor(Spy([[GpuSnapshot(0, "A")]]), ReplaySystem.from_fixture())
     app = make_test_app(tmp_path, monitor=monitor)
     async with app.run_test(size=SMALL) as pilot:
+        await app.stats.sample_now()  # the backend is in use
         await pilot.press("q")
     assert closed.is_set()
 

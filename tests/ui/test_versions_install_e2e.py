@@ -17,7 +17,7 @@ from comfy_tui.ui.screens.versions import VersionsScreen
 from comfy_tui.ui.widgets.install_panel import InstallPanel
 from comfy_tui.ui.widgets.version_table import VersionTable
 from tests.ui.app_factory import LARGE, make_test_app
-from tests.ui.versions_lab import settle
+from tests.ui.versions_lab import confirm_install, settle
 
 
 def real_app(settings: Settings) -> ComfyTuiApp:
@@ -52,6 +52,7 @@ async def test_install_from_the_screen_for_real(install_settings: Settings) -> N
         updates: list[JobUpdate] = []
         app.job_updates.subscribe(screen, updates.append)
         await pilot.press("i")
+        await confirm_install(pilot)
         await wait_until(pilot, lambda: not app.running_jobs(), 240, "the install")
         await settle(pilot)
         assert not list(screen.query(InstallPanel))
@@ -73,7 +74,8 @@ async def test_cancel_from_the_screen_leaves_nothing(
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, VersionsScreen)
-        await pilot.press("i")  # the first row: v0.5.0, whose smoke test hangs
+        await pilot.press("i")
+        await confirm_install(pilot)  # the first row: v0.5.0, whose smoke test hangs
         await pilot.pause()
         panel = screen.query_one(InstallPanel)
         await wait_until(pilot, lambda: panel.fraction > 0.5, 240, "the smoke step")

@@ -23,6 +23,7 @@ from tests.ui.versions_lab import (
     RELEASES,
     ScriptedVersions,
     add_record,
+    confirm_install,
     install_events,
     settle,
     versions_app,
@@ -161,8 +162,10 @@ async def test_install_shows_a_panel_per_install_and_finishes(
         versions.script["v0.45.2"] = [Progress("clone", 0.25)]
         await select(pilot, screen, "v0.4.0")
         await pilot.press("i")
+        await confirm_install(pilot)
         await select(pilot, screen, "v0.45.2")
         await pilot.press("i")
+        await confirm_install(pilot)
         await pilot.pause()
         panels = list(screen.query(InstallPanel))
         assert [p.tag for p in panels] == ["v0.4.0", "v0.45.2"]
@@ -190,7 +193,8 @@ async def test_cancel_stops_the_install_and_removes_its_panel(
         screen = screen_of(app)
         versions = app.services.versions
         assert isinstance(versions, ScriptedVersions)
-        await pilot.press("i")  # the first row: v0.45.2
+        await pilot.press("i")
+        await confirm_install(pilot)  # the first row: v0.45.2
         await pilot.pause()
         assert [p.tag for p in screen.query(InstallPanel)] == ["v0.45.2"]
         await pilot.press("c")
@@ -215,6 +219,7 @@ async def test_a_failed_event_is_reported_and_the_panel_goes(
         assert isinstance(versions, ScriptedVersions)
         versions.script["v0.45.2"] = [Progress("clone", 0.1), Failed("git clone failed")]
         await pilot.press("i")
+        await confirm_install(pilot)
         await pilot.pause()
         await pilot.pause()
         assert not list(screen.query(InstallPanel))
@@ -229,7 +234,10 @@ async def test_installed_versions_cannot_be_installed_again(
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
         await pilot.press("i")
-        assert any("already installed" in str(n.message) for n in app._notifications)
+        await confirm_install(pilot)
+        assert any("already installed" in str(n.message) for n in app._notifications), [
+            (n.message) for n in app._notifications
+        ]
         assert not app.running_jobs()
 
 

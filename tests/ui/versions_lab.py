@@ -101,8 +101,17 @@ class ScriptedVersions(VersionsService):
         self.script: dict[str, list[Event]] = {}
         self.gates: dict[str, asyncio.Event] = {}
         self.cleaned: set[str] = set()
+        self.asked: tuple[str, str, str | None, str | None] | None = None
 
-    def install(self, tag: str, torch: str = "auto") -> AsyncIterator[Event]:
+    def install(
+        self,
+        tag: str,
+        torch: str = "auto",
+        *,
+        torch_index: str | None = None,
+        python: str | None = None,
+    ) -> AsyncIterator[Event]:
+        self.asked = (tag, torch, torch_index, python)
         return self._play(tag)
 
     async def _play(self, tag: str) -> AsyncIterator[Event]:
@@ -168,3 +177,19 @@ async def settle(pilot: Pilot[Any]) -> None:
                 with contextlib.suppress(WorkerCancelled, WorkerFailed):
                     await worker.wait()
         await pilot.pause()
+
+
+async def confirm_install(pilot: Pilot[Any]) -> None:
+    """Answer the install dialog `i` opens with what it shows (enter on Install)."""
+    from comfy_tui.ui.dialogs.install import InstallScreen
+
+    for attempt in range(200):
+        await pilot.pause()
+        if isinstance(pilot.app.screen, InstallScreen):
+            break
+        if attempt >= 2 and len(pilot.app._notifications):
+            return  # no dialog: `i` was refused (already installed or installing)
+    else:
+        return
+    await pilot.press("enter")
+    await pilot.pause()

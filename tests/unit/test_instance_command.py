@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,7 @@ def test_model_paths_config_once_it_exists() -> None:
 def test_extra_args_are_checked() -> None:
     argv, _ = build(extra_args=["--lowvram"])
     assert argv[-1] == "--lowvram" and "--cpu" not in argv, "--cpu and --lowvram exclude"
-    with pytest.raises(ValidationError, match="does not accept --bogus"):
+    with pytest.raises(ValidationError, match="has no flag `--bogus`"):
         build(extra_args=["--bogus"])
     with pytest.raises(ValidationError, match="use the port option"):
         build(extra_args=["--port=9000"])
@@ -105,3 +106,25 @@ def test_extra_args_are_checked() -> None:
 )
 def test_port_in_argv(argv: list[str], port: int | None) -> None:
     assert port_in_argv(argv) == port
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["lowvram"], "has no flag `lowvram`; did you mean `--lowvram`?"),
+        (["--lowvam"], "has no flag `--lowvam`; did you mean `--lowvram`?"),
+        (["--low_vram"], "did you mean `--lowvram`?"),
+        (["sure"], "has no flag `sure`; flags start with --"),
+    ],
+)
+def test_unknown_flags_name_the_version_and_the_near_miss(extra: list[str], message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        build(extra_args=extra)
+
+
+def test_a_bare_word_after_a_flag_is_its_value() -> None:
+    argv, _ = build(
+        ("--listen", "--port", "--lowvram", "--preview-method"),
+        extra_args=["--preview-method", "auto"],
+    )
+    assert argv[-2:] == ["--preview-method", "auto"]

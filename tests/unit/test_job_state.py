@@ -67,7 +67,7 @@ def test_an_error_names_node_and_exception_line() -> None:
     assert failed.kind == "failed"
     assert failed.data["error_node"] == "KSampler (#3)"
     assert failed.data["error"] == "torch.OutOfMemoryError: CUDA out of memory."
-    assert t.state.summary().startswith("failed ")
+    assert t.state.summary().startswith("failed after ")
 
 
 def test_a_new_prompt_ends_the_previous_one_and_settles_once() -> None:

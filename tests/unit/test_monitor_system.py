@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
+import pytest
 
 from comfy_tui.services.monitor import SystemSampler
+from comfy_tui.services.monitor.system import DISKS_EVERY_S
 
 
 def _burn(seconds: float) -> None:
@@ -98,3 +101,29 @@ def test_rates_use_the_injected_clock() -> None:
     assert snap.net_io is not None  # computed over the fake 2 s window
     now[0] -= 5.0  # a clock that goes backwards gives no rate, not a negative one
     assert sampler.sample().net_io is None
+
+
+def test_disk_space_is_read_every_few_seconds_not_every_tick(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = psutil.disk_usage
+
+    def counted(path: str) -> Any:
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(psutil, "disk_usage", counted)
+    now = [100.0]
+    sampler = SystemSampler([tmp_path], clock=lambda: now[0])
+    first = sampler.sample(detail=False).disks
+    for _ in range(5):
+        now[0] += 1.0
+        assert sampler.sample(detail=False).disks == first, "the last reading is repeated"
+    assert len(calls) == 1
+    now[0] += DISKS_EVERY_S
+    sampler.sample(detail=False)
+    assert len(calls) == 2
+    sampler.set_disk_paths([tmp_path, tmp_path / "other"])  # new paths are read at once
+    sampler.sample(detail=False)
+    assert len(calls) == 3

@@ -6,6 +6,7 @@ What a version accepts comes from its recorded `main.py --help`.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,13 +47,33 @@ def accepts(version: VersionRecord, flag: str) -> bool:
     return flag in version.flags or (not version.flags and flag in CORE_FLAGS)
 
 
+def _suggest(version: VersionRecord, word: str) -> str:
+    """`; did you mean `--lowvram`?` for a near miss among the version's flags, else ""."""
+    bare = word.lstrip("-").replace("_", "-").lower()
+    if f"--{bare}" in version.flags:
+        return f"; did you mean `--{bare}`?"
+    close = difflib.get_close_matches(f"--{bare}", version.flags, n=1, cutoff=0.75)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
 def check_extra_args(version: VersionRecord, extra: Sequence[str]) -> tuple[str, ...]:
-    """Refuse extra flags the version does not know, and the ones comfy-tui owns."""
+    """Refuse extra flags the version does not know, and the ones comfy-tui owns.
+
+    Checked against the version's recorded `main.py --help`: `lowvram` (no dashes) or
+    `--lowram` reads "v0.3.77 has no flag `lowvram`; did you mean `--lowvram`?". A bare word
+    right after a flag is taken as that flag's value (`--preview-method auto`).
+    """
+    previous_is_flag = False
     for token in extra:
         if "\0" in token:
             raise ValidationError("extra arguments must not contain NUL characters")
-        if not token.startswith("--"):
+        if not token.startswith("-"):
+            if not previous_is_flag and version.flags:
+                hint = _suggest(version, token) or "; flags start with --"
+                raise ValidationError(f"{version.tag} has no flag `{token}`{hint}")
+            previous_is_flag = False
             continue
+        previous_is_flag = "=" not in token
         name = token.split("=", 1)[0]
         if name in OWNED_FLAGS:
             raise ValidationError(
@@ -60,8 +81,8 @@ def check_extra_args(version: VersionRecord, extra: Sequence[str]) -> tuple[str,
             )
         if version.flags and name not in version.flags:
             raise ValidationError(
-                f"ComfyUI {version.tag} does not accept {name} (it would exit with "
-                "'unrecognized arguments'); see: python main.py --help"
+                f"{version.tag} has no flag `{name}`{_suggest(version, name)} (ComfyUI would "
+                "exit with 'unrecognized arguments'; its flags: python main.py --help)"
             )
     return tuple(extra)
 
@@ -77,8 +98,10 @@ def build_command(
     extra_args: Sequence[str] = (),
     user_env: Mapping[str, str] | None = None,
     model_paths_config: Path | None = None,
+    separate_outputs: bool = False,
 ) -> LaunchCommand:
-    """The argv and environment that start `version` as one instance."""
+    """The argv and environment that start `version` as one instance. `separate_outputs`:
+    its own `output/` in the instance folder (unless the caller's flags name one)."""
     extra = check_extra_args(version, extra_args)
     argv = [version.python, str(Path(version.path) / "main.py"), "--listen", listen]
     argv += ["--port", str(port)]
@@ -112,6 +135,9 @@ def build_command(
         argv += ["--temp-directory", str(instance_dir)]
     if model_paths_config is not None and accepts(version, "--extra-model-paths-config"):
         argv += ["--extra-model-paths-config", str(model_paths_config)]
+    own_output = not any(a.startswith("--output-directory") for a in extra)
+    if separate_outputs and own_output and accepts(version, "--output-directory"):
+        argv += ["--output-directory", str(instance_dir / "output")]
     argv += extra
     env.update(user_env or {})
     return LaunchCommand(tuple(argv), env, gpu, cpu_only)

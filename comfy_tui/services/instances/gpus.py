@@ -1,4 +1,5 @@
-"""How many GPUs this box has (NVML); no NVML or no driver means 0, a normal state.
+"""How many GPUs this box has (NVML; no NVML or no driver means 0, a normal state), and
+which one a new instance gets (`choose_gpu`: the most free memory).
 
 The instances service takes the count from an injectable callable, so tests (and the
 monitor service, when it is wired in) can supply their own.
@@ -7,7 +8,9 @@ monitor service, when it is wired in) can supply their own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -33,3 +36,56 @@ def nvml_gpu_count() -> int:
             pynvml.nvmlShutdown()
         except Exception as exc:
             log.debug("NVML shutdown failed: %s", exc)
+
+
+@dataclass(frozen=True)
+class GpuMemory:
+    """One GPU's memory now (bytes); None where NVML could not say."""
+
+    index: int
+    free: int | None
+    total: int | None
+
+
+GpuMemoryReader = Callable[[], Sequence[GpuMemory]]
+
+
+def no_gpu_memory() -> Sequence[GpuMemory]:
+    return ()
+
+
+def _gib(n: int | None) -> str:
+    return "?" if n is None else f"{n / 2**30:.1f} GiB"
+
+
+def choose_gpu(
+    count: int, memory: Sequence[GpuMemory], use: Mapping[int, int]
+) -> tuple[int | None, str]:
+    """The GPU for a new instance and why: the most free memory (NVML), ties broken by the
+    fewest of our instances, then the lowest index; without memory readings, the fewest
+    instances. `use` is GPU index -> our live instances on it."""
+    if count <= 0:
+        return None, "no GPU: CPU only"
+    free = {m.index: m.free for m in memory if m.free is not None and 0 <= m.index < count}
+    if len(free) == count:
+        best = min(range(count), key=lambda i: (-free[i], use.get(i, 0), i))
+        others = ", ".join(f"GPU {i} {_gib(free[i])}" for i in range(count) if i != best)
+        total = next((m.total for m in memory if m.index == best), None)
+        why = f"the most free memory: {_gib(free[best])} of {_gib(total)}"
+        if others:
+            why += f" (free: {others})"
+        if [free[i] for i in range(count)].count(free[best]) > 1:
+            why += f"; a tie, so the one with the fewest instances ({use.get(best, 0)})"
+        return best, why
+    best = min(range(count), key=lambda i: (use.get(i, 0), i))
+    return best, f"no memory readings: the one with the fewest instances ({use.get(best, 0)})"
+
+
+def read_gpu_memory(snapshots: Sequence[Any]) -> list[GpuMemory]:
+    """GpuMemory from monitor snapshots (anything with index, memory_used/total_bytes)."""
+    found = []
+    for snap in snapshots:
+        used, total = snap.memory_used_bytes, snap.memory_total_bytes
+        free = total - used if used is not None and total is not None else None
+        found.append(GpuMemory(int(snap.index), free, total))
+    return found

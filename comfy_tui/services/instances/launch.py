@@ -2,7 +2,8 @@
 the same port (blocking; call through asyncio.to_thread).
 
 The port is the one asked for, else the first free one from `base_port`; either way it must
-bind and no live record may hold it. The GPU is the one asked for, else the least used one.
+bind and no live record may hold it. The GPU is the one asked for, else the one with the most
+free memory (ties: the fewest of our instances).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from comfy_tui.errors import ValidationError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import faults
 from comfy_tui.services.instances.command import build_command
+from comfy_tui.services.instances.gpus import GpuMemory, choose_gpu
 from comfy_tui.services.instances.identity import any_alive
-from comfy_tui.services.instances.ports import pick_port, port_is_free
+from comfy_tui.services.instances.ports import check_listen, pick_port, port_is_free
 from comfy_tui.store.instance_records import (
     InstanceRecord,
     list_instances,
@@ -54,6 +56,8 @@ class Plan:
     gpu_count: int
     model_paths_config: Path | None = None
     previous: InstanceRecord | None = None  # a restart keeps the id, the port and the counts
+    gpu_memory: tuple[GpuMemory, ...] = ()  # free memory per GPU now (NVML), for the choice
+    separate_outputs: bool = False  # each instance gets its own output/ (a setting)
 
 
 def mark_dead_records(paths: DataPaths, records: list[InstanceRecord]) -> list[InstanceRecord]:
@@ -96,13 +100,13 @@ def _choose_port(req: LaunchRequest, plan: Plan, listen: str, live: list[Instanc
     return pick_port(listen, plan.base_port, held)
 
 
-def _choose_gpu(req: LaunchRequest, plan: Plan, live: list[InstanceRecord]) -> int | None:
+def _choose_gpu(
+    req: LaunchRequest, plan: Plan, live: list[InstanceRecord]
+) -> tuple[int | None, str]:
     if req.gpu is not None:
-        return validate_gpu_index(req.gpu, plan.gpu_count)
-    if plan.gpu_count <= 0:
-        return None
+        return validate_gpu_index(req.gpu, plan.gpu_count), "asked for"
     use = Counter(r.gpu for r in live if r.gpu is not None)
-    return min(range(plan.gpu_count), key=lambda i: (use[i], i))
+    return choose_gpu(plan.gpu_count, plan.gpu_memory, use)
 
 
 def launch_lock(paths: DataPaths) -> Path:
@@ -120,6 +124,7 @@ def plan_launch(
     """Validate, choose port and GPU, build the command, save the record (state starting) and
     `spawn` it, all under the launch lock."""
     listen = validate_listen(req.listen or plan.listen)
+    check_listen(listen)  # a foreign address fails now, not after a scan of every port
     user_env = validate_env(dict(req.env))
     faults.pause_point("launch.checked")  # tests hold the race open here: checked, not saved
     with file_lock(launch_lock(paths)):
@@ -128,7 +133,7 @@ def plan_launch(
         if previous is not None:
             live = [r for r in live if r.id != previous.id]
         port = _choose_port(req, plan, listen, live)
-        gpu = _choose_gpu(req, plan, live)
+        gpu, gpu_reason = _choose_gpu(req, plan, live)
         instance_id = previous.id if previous else new_instance_id(paths)
         instance_dir = paths.instance_dir(instance_id)
         command = build_command(
@@ -141,6 +146,7 @@ def plan_launch(
             extra_args=req.extra_args,
             user_env=user_env,
             model_paths_config=plan.model_paths_config,
+            separate_outputs=plan.separate_outputs,
         )
         if "--user-directory" in command.argv:
             (instance_dir / "user").mkdir(parents=True, exist_ok=True)
@@ -164,6 +170,7 @@ def plan_launch(
             restarts=previous.restarts + 1 if previous else 0,
             reboots=previous.reboots if previous else 0,
             wanted=True,
+            gpu_reason=gpu_reason if command.gpu is not None else "",
         )
         save_instance(paths, record)
         return spawn(paths, record)

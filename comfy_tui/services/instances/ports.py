@@ -58,6 +58,29 @@ def can_bind(host: str, port: int) -> bool:
     return True
 
 
+def check_listen(listen: str) -> None:
+    """Refuse at once an address this box cannot listen on (not one of its own addresses,
+    or a name that does not resolve), instead of scanning every port for a free one."""
+    for host in bind_hosts(listen):
+        try:
+            infos = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        except socket.gaierror as exc:
+            raise ValidationError(f"listen address {host!r} does not resolve: {exc}") from None
+        for family, kind, proto, _, address in infos:
+            try:
+                sock = socket.socket(family, kind, proto)
+            except OSError:
+                continue
+            with contextlib.closing(sock):
+                try:
+                    sock.bind(address)
+                except OSError as exc:
+                    raise ValidationError(
+                        f"cannot listen on {host}: {exc.strerror or exc} (it is not an address "
+                        "of this machine; use 127.0.0.1, 0.0.0.0 or one of its own addresses)"
+                    ) from None
+
+
 def port_is_free(listen: str, port: int) -> bool:
     return all(can_bind(host, port) for host in bind_hosts(listen))
 

@@ -21,6 +21,7 @@ import asyncio
 import dataclasses
 import functools
 import getpass
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -30,7 +31,13 @@ from typing import Any
 from comfy_tui.errors import NotFoundError, ValidationError
 from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.instances.gpus import GpuCount, nvml_gpu_count
+from comfy_tui.services.instances.gpus import (
+    GpuCount,
+    GpuMemory,
+    GpuMemoryReader,
+    no_gpu_memory,
+    nvml_gpu_count,
+)
 from comfy_tui.services.instances.health import PROBE_TIMEOUT_S, base_url, get_json, new_session
 from comfy_tui.services.instances.launch import LaunchRequest, Plan, plan_launch, request_of
 from comfy_tui.services.instances.ready import wait_ready
@@ -49,6 +56,8 @@ from comfy_tui.store.instance_records import (
 )
 from comfy_tui.store.version_records import VersionRecord, get_default, load_record
 from comfy_tui.validate import validate_tag
+
+log = logging.getLogger(__name__)
 
 ModelPaths = Callable[[str], Awaitable[Path | None]]
 """Writes the extra_model_paths.yaml that points a version at the library; returns its path."""
@@ -70,6 +79,7 @@ class InstancesService:
         model_paths: ModelPaths,
         wiring: WiringCheck | None,
         gpu_count: GpuCount = nvml_gpu_count,
+        gpu_memory: GpuMemoryReader = no_gpu_memory,
         clock: Callable[[], float] = time.time,
         hostname: Callable[[], str] = socket.gethostname,
         username: Callable[[], str] = getpass.getuser,
@@ -82,6 +92,7 @@ class InstancesService:
         self.paths = paths
         self.clock = clock
         self._gpu_count_fn = gpu_count
+        self._gpu_memory = gpu_memory
         self._gpu_count: int | None = None
         self._hostname = hostname
         self._username = username
@@ -95,6 +106,18 @@ class InstancesService:
         if self._gpu_count is None:
             self._gpu_count = await asyncio.to_thread(self._gpu_count_fn)
         return self._gpu_count
+
+    async def _read_gpu_memory(
+        self, request: LaunchRequest, gpu_count: int
+    ) -> tuple[GpuMemory, ...]:
+        """Free memory per GPU now, when the launch has to choose one (NVML, in a thread)."""
+        if request.gpu is not None or gpu_count <= 0:
+            return ()
+        try:
+            return tuple(await asyncio.to_thread(self._gpu_memory))
+        except Exception as exc:  # NVML errors of any kind: choose by instance count
+            log.info("GPU memory readings failed: %s", exc)
+            return ()
 
     def url(self, record: InstanceRecord) -> str:
         return url_for(record, self._hostname())
@@ -149,8 +172,14 @@ class InstancesService:
                 gpu_count=gpu_count,
                 model_paths_config=await self._model_paths(version.tag),
                 previous=previous,
+                gpu_memory=await self._read_gpu_memory(request, gpu_count),
+                separate_outputs=self.settings.separate_outputs,
             )
-            spawn = functools.partial(spawn_supervisor, pass_env=self.settings.pass_env)
+            spawn = functools.partial(
+                spawn_supervisor,
+                pass_env=self.settings.pass_env,
+                log_limits=(self.settings.log_max_bytes, self.settings.log_keep),
+            )
             record = await asyncio.to_thread(plan_launch, self.paths, request, plan, spawn)
         record = await asyncio.to_thread(wait_for_child, self.paths, record.id)
         await asyncio.to_thread(prune_finished, self.paths)

@@ -8,6 +8,7 @@ ends while we still run, so it never lingers as a zombie.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from comfy_tui.errors import ProcessError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.childenv import child_environ
 from comfy_tui.services.instances.identity import create_time, supervisor_alive
+from comfy_tui.services.instances.logrotate import copy_truncate
 from comfy_tui.services.instances.reasons import exit_reason
 from comfy_tui.store.instance_records import InstanceRecord, load_instance, update_instance
 
@@ -29,34 +31,40 @@ ROTATE_BYTES = 32 * 1024 * 1024
 _PACKAGE_ROOT = Path(comfy_tui.__file__).resolve().parent.parent
 
 
-def open_log(path: Path) -> int:
-    """The log, opened for appending (mode 0600); rotated to `.1` once it is too big."""
+def open_log(path: Path, limits: tuple[int, int] = (ROTATE_BYTES, 3)) -> int:
+    """The log, opened for appending (mode 0600); rotated first when it is too big."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        if path.stat().st_size > ROTATE_BYTES:
-            os.replace(path, path.with_name(path.name + ".1"))
-    except FileNotFoundError:
-        pass
+    max_bytes, keep = limits
+    with contextlib.suppress(FileNotFoundError):
+        if max_bytes > 0 and path.stat().st_size > max_bytes:
+            copy_truncate(path, keep)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
     os.fchmod(fd, 0o600)
     return fd
 
 
 def spawn_supervisor(
-    paths: DataPaths, record: InstanceRecord, *, pass_env: Iterable[str] = ()
+    paths: DataPaths,
+    record: InstanceRecord,
+    *,
+    pass_env: Iterable[str] = (),
+    log_limits: tuple[int, int] = (ROTATE_BYTES, 3),
 ) -> InstanceRecord:
     """Start the supervisor for `record` (already saved) and note its pid in the record.
 
     Its environment, which ComfyUI inherits, is ours without comfy-tui's secrets
     (`child_environ`) except the variables named in `pass_env`, plus the record's own."""
-    fd = open_log(Path(record.log_path))
+    fd = open_log(Path(record.log_path), log_limits)
     log_start = os.fstat(fd).st_size
     try:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         header = f"[comfy-tui] {stamp} launching {record.id}: {' '.join(record.argv)}\n"
         os.write(fd, header.encode("utf-8", errors="replace"))
         proc = subprocess.Popen(
-            [sys.executable, "-m", SUPERVISOR_MODULE, str(paths.root), record.id],
+            [
+                *(sys.executable, "-m", SUPERVISOR_MODULE, str(paths.root), record.id),
+                *(str(log_limits[0]), str(log_limits[1])),
+            ],
             cwd=_PACKAGE_ROOT,
             stdin=subprocess.DEVNULL,
             stdout=fd,

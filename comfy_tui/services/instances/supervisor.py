@@ -8,6 +8,7 @@ stdout/stderr appended to the instance's log, which ComfyUI inherits. It:
 - relaunches it when ComfyUI-Manager's Restart leaves the `<session>.reboot` marker;
 - with auto-restart on, relaunches after an unexpected exit, at most `MAX_RESTARTS` times in
   `RESTART_WINDOW_S`, then gives up and records why;
+- rotates the log by size while ComfyUI runs (copy-truncate, `logrotate.py`), keeping N;
 - on SIGINT (sent to the whole group by `stop`) lets ComfyUI shut down cleanly and records
   the exit; SIGTERM is turned into a SIGINT for ComfyUI; SIGHUP is ignored.
 
@@ -27,9 +28,11 @@ from types import FrameType
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.instances.command import REBOOT_SUFFIX, SESSION_ENV
 from comfy_tui.services.instances.identity import create_time
+from comfy_tui.services.instances.logrotate import Rotator
 from comfy_tui.services.instances.reasons import exit_reason
 from comfy_tui.store.instance_records import InstanceRecord, load_instance, update_instance
 
+LOG_KEEP = 3
 MAX_RESTARTS = 3
 RESTART_WINDOW_S = 300.0
 REBOOT_PAUSE_S = 0.5
@@ -42,9 +45,17 @@ def say(text: str) -> None:
 
 
 class Supervisor:
-    def __init__(self, paths: DataPaths, instance_id: str) -> None:
+    def __init__(
+        self,
+        paths: DataPaths,
+        instance_id: str,
+        log_max_bytes: int = 0,
+        log_keep: int = LOG_KEEP,
+    ) -> None:
         self.paths = paths
         self.id = instance_id
+        self.log_max_bytes = log_max_bytes
+        self.log_keep = log_keep
         self.stop_asked = False
         self.child: subprocess.Popen[bytes] | None = None
 
@@ -116,6 +127,18 @@ class Supervisor:
         return child
 
     def run(self) -> int:
+        record = self.record()
+        rotator = None
+        if record is not None:
+            rotator = Rotator(Path(record.log_path), self.log_max_bytes, self.log_keep)
+            rotator.start()
+        try:
+            return self._loop()
+        finally:
+            if rotator is not None:
+                rotator.stop()
+
+    def _loop(self) -> int:
         self.install_signals()
         session = os.environ.get(SESSION_ENV)
         marker = Path(session + REBOOT_SUFFIX) if session else None
@@ -182,10 +205,14 @@ class Supervisor:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2:
-        sys.stderr.write("usage: python -m comfy_tui.services.instances.supervisor DATA_DIR ID\n")
+    if len(args) not in (2, 4):
+        sys.stderr.write(
+            "usage: python -m comfy_tui.services.instances.supervisor DATA_DIR ID "
+            "[LOG_MAX_BYTES LOG_KEEP]\n"
+        )
         return 2
-    return Supervisor(DataPaths(Path(args[0])), args[1]).run()
+    limits = (int(args[2]), int(args[3])) if len(args) == 4 else (0, LOG_KEEP)
+    return Supervisor(DataPaths(Path(args[0])), args[1], *limits).run()
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ class InstanceView:
             "port": r.port,
             "listen": r.listen,
             "gpu": r.gpu,
+            "gpu_reason": r.gpu_reason or None,
             "cpu_only": r.cpu_only,
             "url": self.url,
             "tunnel": self.tunnel,

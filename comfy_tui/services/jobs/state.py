@@ -85,7 +85,8 @@ class JobState:
         return min(1.0, max(0.0, self.value / self.max))
 
     def summary(self) -> str:
-        """`KSampler 14/30 · 2 queued`, `idle`, or `last 12s` when nothing runs."""
+        """`KSampler 14/30 · 2 queued`, `idle`, or how the last prompt ended
+        (`done in 12s`, `failed after 3s`) when nothing runs."""
         parts = []
         if self.prompt_id:
             name = self.node_class or (f"node {self.node_id}" if self.node_id else "starting")
@@ -96,8 +97,8 @@ class JobState:
             parts.append(f"{self.queued} queued")
         if not parts:
             if self.last is not None:
-                word = "last" if self.last.ok else "failed"
-                return f"{word} {format_duration(self.last.duration_s, unknown='-')}"
+                took = format_duration(self.last.duration_s, unknown="-")
+                return f"done in {took}" if self.last.ok else f"failed after {took}"
             return "idle"
         return " · ".join(parts)
 

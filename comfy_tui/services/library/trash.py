@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from comfy_tui.core.retention import expired
 from comfy_tui.errors import ComfyTuiError, NotFoundError
 from comfy_tui.services.library.importer import place_file
 from comfy_tui.store.atomic import fsync_dir
@@ -122,9 +123,7 @@ def delete_entry(entry: TrashEntry) -> None:
 
 def prune_trash(trash: Path, keep_days: int, now: float) -> int:
     """Delete models trashed more than `keep_days` ago (0 keeps all); how many. Blocking."""
-    if keep_days <= 0:
-        return 0
-    old = [e for e in list_trash(trash) if e.removed_at < now - keep_days * 86400]
+    old = expired(list_trash(trash), keep_days, now)
     for entry in old:
         delete_entry(entry)
     return len(old)

@@ -62,8 +62,13 @@ def _mountpoint(path: Path) -> Path:
     return current
 
 
+DISKS_EVERY_S = 15.0
+"""Disk space changes slowly and costs a stat and a statvfs per path: read it this often."""
+
+
 class SystemSampler:
-    """Host-wide readings. ``disk_paths`` are the data dir and model-library roots."""
+    """Host-wide readings. ``disk_paths`` are the data dir and model-library roots; their
+    space is read at most every `DISKS_EVERY_S` seconds (the last reading is repeated)."""
 
     def __init__(
         self,
@@ -82,10 +87,13 @@ class SystemSampler:
         self._prev_per_cpu: list[_CpuTimes] | None = None
         self._prev_disk: tuple[float, int, int] | None = None
         self._prev_net: tuple[float, int, int] | None = None
+        self._disks_at: float | None = None
+        self._last_disks: tuple[DiskUsage, ...] = ()
 
     def set_disk_paths(self, paths: Iterable[str | os.PathLike[str]]) -> None:
         """Replace the paths whose filesystems are reported (deduplicated by device)."""
         self._paths = tuple(Path(os.path.abspath(p)) for p in paths)
+        self._disks_at = None
 
     def sample(self, *, detail: bool = True) -> SystemSnapshot:
         """One reading. ``detail=False`` skips per-core CPU and disk/network rates."""
@@ -118,7 +126,7 @@ class SystemSampler:
             load_avg=self._load_avg(),
             memory=self._memory(),
             swap=self._swap(),
-            disks=self._disks(),
+            disks=self._disks_now(now),
             disk_io=disk_io,
             net_io=net_io,
         )
@@ -161,6 +169,12 @@ class SystemSampler:
             available_bytes=int(sw.free),
             percent=float(sw.percent),
         )
+
+    def _disks_now(self, now: float) -> tuple[DiskUsage, ...]:
+        if self._disks_at is None or now - self._disks_at >= DISKS_EVERY_S or now < self._disks_at:
+            self._last_disks = self._disks()
+            self._disks_at = now
+        return self._last_disks
 
     def _disks(self) -> tuple[DiskUsage, ...]:
         by_dev: dict[int, tuple[Path, list[str]]] = {}

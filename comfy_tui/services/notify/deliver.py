@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from comfy_tui.services.childenv import child_environ
 from comfy_tui.services.notify.notice import Notice
 from comfy_tui.validate import is_loopback_host
 
@@ -24,9 +25,6 @@ log = logging.getLogger(__name__)
 WEBHOOK_ATTEMPTS = 3
 WEBHOOK_TIMEOUT_S = 10.0
 COMMAND_TIMEOUT_S = 30.0
-TOKEN_VARIABLES = frozenset(
-    {"GITHUB_TOKEN", "COMFY_TUI_GITHUB_TOKEN", "HF_TOKEN", "CIVITAI_API_TOKEN"}
-)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -82,8 +80,9 @@ async def post_webhook(
 
 
 def command_env(base: Mapping[str, str], notice: Notice) -> dict[str, str]:
-    """The environment a notify command gets: ours without tokens, plus the notice."""
-    env = {k: v for k, v in base.items() if k not in TOKEN_VARIABLES}
+    """The environment a notify command gets: ours without secrets (`child_environ`), plus
+    the notice."""
+    env = child_environ(base)
     env["COMFY_TUI_NOTICE_KIND"] = notice.kind
     env["COMFY_TUI_NOTICE_TITLE"] = _plain(notice.title)
     env["COMFY_TUI_NOTICE_BODY"] = _plain(notice.body, 1000)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.timer import Timer
 
 from comfy_tui.services.monitor import StatsSample
 from comfy_tui.ui.keys import Key, bindings
@@ -34,6 +36,24 @@ class ModeScreen(Screen[None]):
         assert isinstance(app, ComfyTuiApp)
         return app
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shown_every: list[tuple[float, Callable[[], Awaitable[None] | None]]] = []
+        self.shown_timers: list[Timer] = []
+        """The timers of `every`, running only while this screen is the one shown."""
+
+    def every(self, seconds: float, callback: Callable[[], Awaitable[None] | None]) -> None:
+        """Call ``callback`` every ``seconds`` while this screen shows; a hidden screen has no
+        timer at all (it is stopped when the screen is left and made again on return)."""
+        self._shown_every.append((seconds, callback))
+        if self.is_current:
+            self.shown_timers.append(self.set_interval(seconds, callback))
+
+    def on_screen_suspend(self) -> None:
+        for timer in self.shown_timers:
+            timer.stop()
+        self.shown_timers = []
+
     def compose(self) -> ComposeResult:
         yield StatusStrip(self.MODE_TITLE, self.comfy_app.summary_text)
         yield from self.compose_body()
@@ -48,6 +68,8 @@ class ModeScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.query_one(StatusStrip).summary = self.comfy_app.summary_text
+        if not self.shown_timers:
+            self.shown_timers = [self.set_interval(s, c) for s, c in self._shown_every]
 
     def _update_summary(self, sample: StatsSample) -> None:
         if self.is_current:

@@ -85,7 +85,7 @@ class InstancesScreen(ModeScreen):
         self.comfy_app.job_updates.subscribe(self, self._on_job_update)
         self._unsubscribe_jobs = self.comfy_app.services.jobs.subscribe(self._on_job_event)
         self.refresh_now()
-        self.set_interval(self.comfy_app.services.settings.poll_interval, self._tick)
+        self.every(self.comfy_app.services.settings.poll_interval, self._tick)
 
     def on_screen_resume(self) -> None:
         self.refresh_now()

@@ -21,6 +21,7 @@ from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
 from comfy_tui.ui.dialogs.import_path import ImportRequest, ImportScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
+from comfy_tui.ui.dialogs.trash import TrashScreen
 from comfy_tui.ui.dialogs.workflow_needs import WorkflowNeedsScreen
 from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.keys import Key
@@ -98,6 +99,14 @@ class ModelsScreen(DownloadsMixin):
             "workflow",
             "Workflow",
             "Which models a workflow (.json, .png, .webp) needs; d downloads the missing ones",
+            show=False,
+        ),
+        Key(
+            "models-trash",
+            "t",
+            "trash",
+            "Trash",
+            "Show the trash: restore what was removed",
             show=False,
         ),
         *DOWNLOAD_KEYS,
@@ -281,6 +290,13 @@ class ModelsScreen(DownloadsMixin):
         await self.library.remove(model)
         self.notify(f"Moved {model.relpath} to the trash.")
         self.reload()
+
+    def action_trash(self) -> None:
+        def closed(restored: bool | None) -> None:
+            if restored:
+                self.reload()
+
+        self.app.push_screen(TrashScreen(self.comfy_app.services.trash), closed)
 
     def action_workflow(self) -> None:
         def answered(path: str | None) -> None:

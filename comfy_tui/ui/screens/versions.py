@@ -19,8 +19,10 @@ from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Failed
 from comfy_tui.services.disk_usage import DiskReport
 from comfy_tui.services.releases_model import ReleaseList
+from comfy_tui.store.install_choices import InstallChoices
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.install import InstallRequest, InstallScreen
 from comfy_tui.ui.dialogs.version_details import VersionDetailsScreen, detail_lines, read_tail
 from comfy_tui.ui.guards import refused
 from comfy_tui.ui.jobs import JobUpdate
@@ -66,8 +68,9 @@ class VersionsScreen(ModeScreen):
     def on_mount(self) -> None:
         self.comfy_app.job_updates.subscribe(self, self._on_job_update)
         self.render_rows()
-        self.load(refresh=False)
-        self.set_interval(RUNNING_POLL_S, self._poll_running)
+        # After the first frame: the release service loads aiohttp.
+        self.call_after_refresh(self.load, refresh=False)
+        self.every(RUNNING_POLL_S, self._poll_running)
 
     def on_screen_resume(self) -> None:
         self._reload_local()
@@ -167,14 +170,38 @@ class VersionsScreen(ModeScreen):
     def installs(self) -> InstallPanels:
         return self.query_one(InstallPanels)
 
-    def start_install(self, tag: str, torch: str = "auto") -> None:
+    def start_install(
+        self, tag: str, torch: str = "auto", *, torch_index: str = "", python: str = ""
+    ) -> None:
         """Start `install:<tag>` as an App job and show its panel."""
         versions = self.comfy_app.services.versions
         self.installs.add(tag, torch)
         self.refresh_bindings()
         key, description = f"{INSTALL_PREFIX}{tag}", f"install {tag}"
-        self.comfy_app.start_job(key, description, lambda: versions.install(tag, torch))
+        options = {"torch_index": torch_index or None, "python": python or None}
+        self.comfy_app.start_job(key, description, lambda: versions.install(tag, torch, **options))
         self.render_rows()
+
+    async def ask_install(self, tag: str) -> None:
+        """The install dialog for `tag`; starts the install it answers with."""
+        versions = self.comfy_app.services.versions
+        detected = await versions.detected_torch()
+        remembered = await versions.install_choices()
+        settings = self.comfy_app.services.settings
+        choices = remembered or InstallChoices(python=settings.python)
+        dialog = InstallScreen(
+            tag, detected=detected, choices=choices, index_setting=settings.torch_index_url
+        )
+
+        async def answered(request: InstallRequest | None) -> None:
+            if request is None:
+                return
+            await versions.remember_install_choices(request.choices)
+            self.start_install(
+                request.tag, request.torch, torch_index=request.torch_index, python=request.python
+            )
+
+        await self.app.push_screen(dialog, answered)
 
     def _on_job_update(self, update: JobUpdate) -> None:
         followed = self.installs.follow(update)
@@ -220,7 +247,7 @@ class VersionsScreen(ModeScreen):
         elif row.tag in self.installs.panels:
             self.notify(f"{row.tag} is being installed", severity="warning")
         else:
-            self.start_install(row.tag)
+            self.run_worker(self.ask_install(row.tag), exit_on_error=False)
 
     def action_cancel_install(self) -> None:
         row = self.selected()

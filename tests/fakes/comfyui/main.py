@@ -326,6 +326,16 @@ def main() -> int:
     if not args.dont_print_server:
         log("Starting server\n")
         log(f"To see the GUI go to: http://{host}:{args.port}")
+    chatter = int(os.environ.get("FAKE_COMFYUI_CHATTER", "0"))
+    if chatter:
+
+        def chat() -> None:
+            for i in range(1, chatter + 1):
+                log(f"chatter line {i:06d} " + "x" * 40)
+                time.sleep(0.005)
+            log("chatter done")
+
+        threading.Thread(target=chat, daemon=True).start()
     server.serve_forever()
     server.server_close()
     return 0
