@@ -22,7 +22,6 @@ from comfy_tui.cli.output import err, out, out_json, show_event
 from comfy_tui.core.units import plural
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ComfyTuiError, ValidationError
-from comfy_tui.services.container import build_services
 from comfy_tui.services.downloads import DownloadQueue
 from comfy_tui.services.library.needs import Need, download_request, read_flow, workflow_needs
 from comfy_tui.services.node_map import load_node_map
@@ -97,7 +96,7 @@ def _nodes_doc(check: NodesCheck | None, installs: NodeInstalls | None) -> dict[
 
 
 def run_models_needs(ctx: Context, args: argparse.Namespace) -> int:
-    services = build_services(ctx.settings)
+    services = ctx.services
     path = Path(args.file)
     tag = _target(args)
     needs = asyncio.run(workflow_needs(services.library, path))
