@@ -161,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     mn.add_argument("file", metavar="FILE")
     mn.add_argument("--download", action="store_true", help="fetch the missing ones with a URL")
     mn.add_argument("--version", metavar="TAG", help="check its nodes against this version")
+    mn.add_argument(
+        "--install",
+        metavar="TAG",
+        help="download the models and add + enable the missing nodes in TAG (asks as 'nodes "
+        "enable' does)",
+    )
 
     n = sub.add_parser("nodes", help="shared custom nodes")
     nsub = n.add_subparsers(dest="nodes_command", metavar="ACTION", required=True)
@@ -174,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     for sp in (enable, disable):
         sp.add_argument("name", metavar="NAME")
         sp.add_argument("tag", metavar="TAG")
-    for sp in (nu, enable):
+    for sp in (nu, enable, mn):
         sp.add_argument("--yes", action="store_true", help="install the packages without asking")
         sp.add_argument("--force", action="store_true", help="allow a torch/torchvision change")
         sp.add_argument(
