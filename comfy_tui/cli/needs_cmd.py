@@ -17,7 +17,6 @@ from comfy_tui.cli.output import err, out, out_json, show_event
 from comfy_tui.core.units import plural
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ComfyTuiError, ValidationError
-from comfy_tui.services.container import build_services
 from comfy_tui.services.downloads import DownloadQueue
 from comfy_tui.services.library.needs import Need, download_request, read_flow, workflow_needs
 from comfy_tui.services.node_map import load_node_map
@@ -71,7 +70,7 @@ async def _nodes(ctx: Context, path: Path, tag: str | None) -> tuple[str | None,
 
 
 def run_models_needs(ctx: Context, args: argparse.Namespace) -> int:
-    services = build_services(ctx.settings)
+    services = ctx.services
     path = Path(args.file)
     needs = asyncio.run(workflow_needs(services.library, path))
     tag, nodes = asyncio.run(_nodes(ctx, path, args.version))

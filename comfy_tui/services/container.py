@@ -132,9 +132,11 @@ def _trash(s: Services) -> TrashService:
 def _downloads(s: Services) -> DownloadQueue:
     from comfy_tui.services.downloads import DownloadQueue
 
-    downloads = DownloadQueue(s.settings, s.paths)
-    downloads.on_complete = lambda path, meta: s.library.index_download(path, meta)
-    return downloads
+    return DownloadQueue(
+        s.settings,
+        s.paths,
+        on_complete=lambda path, meta: s.library.index_download(path, meta),
+    )
 
 
 def _monitor(s: Services) -> Monitor:

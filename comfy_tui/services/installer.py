@@ -286,6 +286,7 @@ class Installer:
         started = time.monotonic()
         yield self._note(log_file, f"torch build: {choice.backend} ({choice.reason})")
         build: TorchBuild | None = None
+        torch_url: str | None = None
         if choice.backend != "none":
             yield Progress("torch", overall_fraction("torch", 0), detail=f"torch {choice.backend}")
             source = await choose_torch_source(
@@ -296,6 +297,7 @@ class Installer:
                 probe=self.probe_index,
             )
             yield self._note(log_file, source.note)
+            torch_url = source.url
             planned: dict[str, str] = {}
             if twin_dir is None:  # a new dependency set: refuse a mixed family before download
                 resolve = envs.resolve_torch(venv, choice.backend, source.url, planned)
@@ -430,6 +432,7 @@ class Installer:
             python_version=facts.get("python", ""),
             torch_version=facts.get("torch", ""),
             torch_backend=choice.backend,
+            torch_index=plan.recordable_index(torch_url),
             torch_build=smoke.torch_build.kind if smoke.torch_build else "",
             smoke=smoke.result,
             resolution=resolution,
