@@ -221,7 +221,14 @@ class HostLink:
                     conn = await self._connection()
                     try:
                         done = await conn.run(line, check=False)
-                    except (asyncssh.ConnectionLost, asyncssh.DisconnectError, OSError) as exc:
+                        if done.exit_status is None and done.exit_signal is None:
+                            raise asyncssh.ConnectionLost("the channel closed without a status")
+                    except (
+                        asyncssh.ConnectionLost,
+                        asyncssh.DisconnectError,
+                        asyncssh.ChannelOpenError,
+                        OSError,
+                    ) as exc:
                         self._drop()
                         if attempt == 2 or not retry:
                             raise HostDown(
@@ -229,9 +236,6 @@ class HostLink:
                             ) from None
                         log.info("fleet: %s dropped (%s); reconnecting", self.spec.name, exc)
                         continue
-                    except asyncssh.ChannelOpenError as exc:
-                        self._drop()
-                        raise HostDown(f"{self.spec.name}: {exc}") from None
                     break
         except TimeoutError:
             raise HostSlow(f"{self.spec.name}: no answer within {limit:g} s") from None
@@ -281,8 +285,11 @@ class HostLink:
         self._listeners.clear()
         if conn is not None:
             conn.close()
-            with contextlib.suppress(Exception):
-                await conn.wait_closed()
+            try:
+                async with asyncio.timeout(2):
+                    await conn.wait_closed()
+            except TimeoutError:
+                conn.abort()
 
 
 def _text(value: object) -> str:
