@@ -42,8 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--refresh", action="store_true", help="ask GitHub now, not the cache")
     r.add_argument("--all", action="store_true", help="include prereleases")
     leaf(sub, "versions", "list installed versions")
-    i = leaf(sub, "install", "install a ComfyUI release")
-    i.add_argument("tag", metavar="TAG")
+    i = leaf(sub, "install", "install a ComfyUI release, branch or commit")
+    i.add_argument("tag", metavar="TAG|REF", help="a release tag, a branch or a commit id")
+    i.add_argument(
+        "--name", metavar="NAME", help="the version's name (default: the tag, or REF-<commit>)"
+    )
     i.add_argument("--torch", default="auto", metavar=TORCH_CHOICES, help="torch build")
     i.add_argument(
         "--torch-index",

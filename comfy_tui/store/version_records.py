@@ -41,6 +41,8 @@ class VersionRecord:
     step_seconds: dict[str, float] = field(default_factory=dict)
     flags: tuple[str, ...] = ()  # every flag `main.py --help` accepts, e.g. "--cuda-device"
 
+    ref: str = ""  # the branch, tag or commit installed or updated to ("" = the tag `tag`)
+
     def accepts(self, flag: str) -> bool:
         return flag in self.flags
 
