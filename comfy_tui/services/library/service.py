@@ -23,7 +23,7 @@ from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.library import dedupe, mapping, symlinks, trash
 from comfy_tui.services.library.downloaded import locate, source_of, stat_found
-from comfy_tui.services.library.folders import is_model_file
+from comfy_tui.services.library.folder_types import is_model_file
 from comfy_tui.services.library.hashing import hash_with_progress
 from comfy_tui.services.library.headers import read_header
 from comfy_tui.services.library.importer import (
@@ -32,7 +32,7 @@ from comfy_tui.services.library.importer import (
     clear_staging,
     import_planned,
 )
-from comfy_tui.services.library.locks import LibraryLock
+from comfy_tui.services.library.library_lock import LibraryLock
 from comfy_tui.services.library.plan import plan_import
 from comfy_tui.services.library.scan import ScanSummary, record_for, scan_roots
 from comfy_tui.services.library.search import search_filter
@@ -44,7 +44,7 @@ from comfy_tui.store.models_index import FolderStat, ModelRecord
 from comfy_tui.store.version_records import list_records
 
 if TYPE_CHECKING:
-    from comfy_tui.services.downloads.model import DownloadMeta
+    from comfy_tui.services.downloads.data import DownloadMeta
 
 __all__ = ["LibraryService"]
 
