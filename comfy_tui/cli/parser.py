@@ -42,8 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--refresh", action="store_true", help="ask GitHub now, not the cache")
     r.add_argument("--all", action="store_true", help="include prereleases")
     leaf(sub, "versions", "list installed versions")
-    i = leaf(sub, "install", "install a ComfyUI release")
-    i.add_argument("tag", metavar="TAG")
+    i = leaf(sub, "install", "install a ComfyUI release, branch or commit")
+    i.add_argument("tag", metavar="TAG|REF", help="a release tag, a branch or a commit id")
+    i.add_argument(
+        "--name", metavar="NAME", help="the version's name (default: the tag, or REF-<commit>)"
+    )
     i.add_argument("--torch", default="auto", metavar=TORCH_CHOICES, help="torch build")
     i.add_argument(
         "--torch-index",
@@ -158,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     mn.add_argument("file", metavar="FILE")
     mn.add_argument("--download", action="store_true", help="fetch the missing ones with a URL")
     mn.add_argument("--version", metavar="TAG", help="check its nodes against this version")
+    mn.add_argument(
+        "--install",
+        metavar="TAG",
+        help="download the models and add + enable the missing nodes in TAG (asks as 'nodes "
+        "enable' does)",
+    )
 
     n = sub.add_parser("nodes", help="shared custom nodes")
     nsub = n.add_subparsers(dest="nodes_command", metavar="ACTION", required=True)
@@ -171,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     for sp in (enable, disable):
         sp.add_argument("name", metavar="NAME")
         sp.add_argument("tag", metavar="TAG")
-    for sp in (nu, enable):
+    for sp in (nu, enable, mn):
         sp.add_argument("--yes", action="store_true", help="install the packages without asking")
         sp.add_argument("--force", action="store_true", help="allow a torch/torchvision change")
         sp.add_argument(

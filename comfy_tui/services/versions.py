@@ -143,6 +143,8 @@ class VersionsService:
         *,
         torch_index: str | None = None,
         python: str | None = None,
+        ref: str | None = None,
+        commit: str | None = None,
     ) -> AsyncGenerator[Event, None]:
         """Install ComfyUI `tag` with the torch build `torch` (auto|cpu|cuXXX|rocmX.Y|none).
 
@@ -154,20 +156,30 @@ class VersionsService:
         Cancelling the consuming task kills the child process group and cleans up.
         The tag and torch value are checked at once (ValidationError before iterating).
         `torch_index` (a URL or "sources") and `python` override the settings for this one.
+        `ref` (a branch, tag or commit, at `commit`) is installed under the name `tag`
+        (services/lifecycle: `install REF --name NAME`).
         """
         tag, torch = self.installer.check(tag, torch)
         if torch_index is not None:
             torch_index = validate_torch_index(torch_index)
-        return self._install(tag, torch, torch_index, python)
+        return self._install(tag, torch, torch_index, python, ref, commit)
 
     async def _install(
-        self, tag: str, torch: str, torch_index: str | None, python: str | None
+        self,
+        tag: str,
+        torch: str,
+        torch_index: str | None,
+        python: str | None,
+        ref: str | None = None,
+        commit: str | None = None,
     ) -> AsyncGenerator[Event, None]:
         if tag in self._installing:
             raise LockBusyError(f"{tag} is already being installed")
         self._installing.add(tag)
         try:
-            install = self.installer.install(tag, torch, torch_index=torch_index, python=python)
+            install = self.installer.install(
+                tag, torch, torch_index=torch_index, python=python, ref=ref, commit=commit
+            )
             async with aclosing(install) as stream:
                 async for event in stream:
                     yield event

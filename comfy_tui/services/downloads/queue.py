@@ -52,7 +52,7 @@ class DownloadQueue:
         settings: Settings,
         paths: DataPaths,
         *,
-        on_complete: OnComplete | None = None,
+        on_complete: OnComplete | None,
         resolver: Resolver | None = None,
         engine_options: Mapping[str, Any] | None = None,
         wall_clock: Callable[[], float] = time.time,

@@ -131,7 +131,7 @@ async def apply_snapshot(
     checkpoint("restore.nodes")
     packages = await asyncio.to_thread(_packages_file, taker, snapshot)
     try:
-        sync = taker.tool().sync(env.python, packages, env.backend, "restoring the packages")
+        sync = taker.tool().sync(env.python, packages, env.torch_index, "restoring the packages")
         async with aclosing(sync) as stream:
             async for event in stream:
                 yield event
@@ -189,7 +189,7 @@ async def _restore_locked(
         yield LogLine(note, "comfy-tui")
     packages = await asyncio.to_thread(_packages_file, taker, target)
     try:
-        dry = await taker.tool().dry_run_sync(env.python, packages, env.backend)
+        dry = await taker.tool().dry_run_sync(env.python, packages, env.torch_index)
     finally:
         packages.unlink(missing_ok=True)
     if not dry.ok:
