@@ -135,15 +135,18 @@ def run_remove(ctx: Context, args: argparse.Namespace) -> int:
     record = asyncio.run(service.get(tag))
     size = f" ({format_bytes(record.size_bytes)})" if record else ""
     question = f"Remove ComfyUI {tag}{size} and its environment?"
+    if record is not None and record.adopted:
+        question = f"Forget the adopted {tag}? Its folder {record.path} stays as it is."
     needs = f"removing {tag} needs confirmation: run it on a terminal or add --yes"
     if not confirmed(question, yes=args.yes, needs=needs):
         err("nothing removed")
         return 1
     asyncio.run(service.remove(tag))
+    kept = record.path if record is not None and record.adopted else None
     if ctx.json:
-        out_json({"removed": tag})
+        out_json({"removed": tag, "kept": kept})
     else:
-        out(f"removed {tag}")
+        out(f"forgot {tag} ({kept} is left as it was)" if kept else f"removed {tag}")
     return 0
 
 

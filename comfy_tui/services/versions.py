@@ -186,6 +186,14 @@ class VersionsService:
         finally:
             self._installing.discard(tag)
 
+    async def adopt(
+        self, path: Path, *, name: str | None = None, venv: Path | None = None
+    ) -> VersionRecord:
+        """Make an existing ComfyUI folder a version, left in place (services/adopt.py)."""
+        from comfy_tui.services.adopt import adopt
+
+        return await adopt(self.paths, path, name=name, venv=venv)
+
     async def check_remove(self, tag: str) -> None:
         """Refuse (VersionInUseError, one line naming the instance) to remove a version with
         a live instance: front ends call this before they ask "are you sure?"."""
@@ -193,7 +201,8 @@ class VersionsService:
         await self.guard.check(tag, f"remove {tag}")
 
     async def remove(self, tag: str) -> None:
-        """Delete an installed version (record first, then its folder).
+        """Delete an installed version (record first, then its folder); an adopted one is
+        only forgotten (its record goes, its folder stays as it was).
 
         Raises NotFoundError when it is not installed, VersionInUseError while an instance of
         it is live (checked under the version lock, so no launch slips in), LockBusyError
@@ -206,8 +215,13 @@ class VersionsService:
 
     def _remove_locked(self, tag: str) -> None:
         final = self.paths.version_dir(tag)
-        if version_records.load_record(self.paths, tag) is None and not final.exists():
+        record = version_records.load_record(self.paths, tag)
+        if record is None and not final.exists():
             raise NotFoundError(f"{tag} is not installed")
+        if record is not None and record.adopted:  # not ours: forget it, touch nothing
+            version_records.delete_record(self.paths, tag)
+            log.info("forgot the adopted %s (%s is left as it was)", tag, record.path)
+            return
         version_records.delete_record(self.paths, tag)  # not installed from here on
         kept = trashbin.put_version_aside(self.paths, tag, final, time.time())
         if kept is not None:

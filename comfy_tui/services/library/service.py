@@ -41,7 +41,7 @@ from comfy_tui.settings import Settings
 from comfy_tui.store import models_index as index
 from comfy_tui.store.db import connect
 from comfy_tui.store.models_index import FolderStat, ModelRecord
-from comfy_tui.store.version_records import list_records
+from comfy_tui.store.version_records import list_records, load_record
 
 if TYPE_CHECKING:
     from comfy_tui.services.downloads.data import DownloadMeta
@@ -338,7 +338,9 @@ class LibraryService:
         setting says: the generated YAML (its path is returned, for
         `--extra-model-paths-config`), or relative symlinks in the version's `models/`."""
         if self.settings.model_mapping == "symlinks":
-            report = await self.link_into_version(self.paths.version_dir(tag))
+            record = await asyncio.to_thread(load_record, self.paths, tag)
+            folder = Path(record.path) if record else self.paths.version_dir(tag)  # adopted: own
+            report = await self.link_into_version(folder)
             log.info(
                 "linked the library into %s: %d created, %d repaired, %d removed, %d skipped",
                 tag,
