@@ -12,10 +12,9 @@ from typing import Any
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json, show_event
 from comfy_tui.core.units import format_bytes, format_count, plural
-from comfy_tui.errors import ComfyTuiError
-from comfy_tui.events import Event, Failed
+from comfy_tui.events import Event
 from comfy_tui.services.library.dedupe import DuplicateReport
-from comfy_tui.services.library.folders import validate_folder
+from comfy_tui.services.library.folder_types import validate_folder
 from comfy_tui.services.library.importer import ImportMode, ImportOutcome
 from comfy_tui.services.library.scan import ScanSummary
 from comfy_tui.services.library.service import LibraryService
@@ -28,11 +27,9 @@ def _library(ctx: Context) -> LibraryService:
 
 
 async def _drain(events: AsyncIterator[Event]) -> None:
-    """Print a job's events on stderr; a Failed event becomes an error."""
+    """Print a job's events on stderr."""
     async for event in events:
         show_event(event)
-        if isinstance(event, Failed):
-            raise ComfyTuiError(event.reason)
 
 
 def model_json(m: ModelRecord) -> dict[str, Any]:

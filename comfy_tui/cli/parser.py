@@ -42,8 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--refresh", action="store_true", help="ask GitHub now, not the cache")
     r.add_argument("--all", action="store_true", help="include prereleases")
     leaf(sub, "versions", "list installed versions")
-    i = leaf(sub, "install", "install a ComfyUI release")
-    i.add_argument("tag", metavar="TAG")
+    i = leaf(sub, "install", "install a ComfyUI release, branch or commit")
+    i.add_argument("tag", metavar="TAG|REF", help="a release tag, a branch or a commit id")
+    i.add_argument(
+        "--name", metavar="NAME", help="the version's name (default: the tag, or REF-<commit>)"
+    )
     i.add_argument("--torch", default="auto", metavar=TORCH_CHOICES, help="torch build")
     i.add_argument(
         "--torch-index",
@@ -55,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     rm = leaf(sub, "remove", "remove an installed version")
     rm.add_argument("tag", metavar="TAG")
     rm.add_argument("--yes", action="store_true", help="do not ask")
+    ad = leaf(sub, "adopt", "make an existing ComfyUI folder a version, left in place")
+    ad.add_argument("path", metavar="PATH")
+    ad.add_argument("--name", metavar="NAME", help="the version's name (default: adopted-<ver>)")
+    ad.add_argument("--venv", metavar="PATH", help="its Python environment, if not found inside")
     d = leaf(sub, "default", "set (or with --clear, unset) the default version")
     d.add_argument("tag", metavar="TAG", nargs="?")
     d.add_argument("--clear", action="store_true", help="no default version")
@@ -198,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="build packages that exist only as source (runs their setup code)",
         )
+    na = leaf(nsub, "adopt", "share a version's own node checkout (same commit)", "nodes adopt")
+    na.add_argument("name", metavar="NAME")
+    na.add_argument("tag", metavar="TAG")
     nr = leaf(nsub, "rm", "remove a node", "nodes rm")
     nr.add_argument("name", metavar="NAME")
     nr.add_argument("--yes", action="store_true", help="do not ask")

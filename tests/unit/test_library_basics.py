@@ -6,7 +6,7 @@ import pytest
 
 from comfy_tui.core.units import format_bytes, format_count
 from comfy_tui.errors import ValidationError
-from comfy_tui.services.library.folders import (
+from comfy_tui.services.library.folder_types import (
     FOLDERS,
     canonical_folder,
     folder_dirs,

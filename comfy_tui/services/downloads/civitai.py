@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from comfy_tui.errors import NetworkError, NotFoundError, ValidationError
-from comfy_tui.services.downloads.model import DownloadError, normalize_sha256
+from comfy_tui.services.downloads.data import DownloadError, normalize_sha256
 from comfy_tui.services.downloads.names import sanitize_filename
 from comfy_tui.services.downloads.urls import check_download_url, origin
 from comfy_tui.services.net import Network

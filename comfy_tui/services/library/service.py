@@ -23,7 +23,7 @@ from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.library import dedupe, mapping, symlinks, trash
 from comfy_tui.services.library.downloaded import locate, source_of, stat_found
-from comfy_tui.services.library.folders import is_model_file
+from comfy_tui.services.library.folder_types import is_model_file
 from comfy_tui.services.library.hashing import hash_with_progress
 from comfy_tui.services.library.headers import read_header
 from comfy_tui.services.library.importer import (
@@ -32,7 +32,7 @@ from comfy_tui.services.library.importer import (
     clear_staging,
     import_planned,
 )
-from comfy_tui.services.library.locks import LibraryLock
+from comfy_tui.services.library.library_lock import LibraryLock
 from comfy_tui.services.library.plan import plan_import
 from comfy_tui.services.library.scan import ScanSummary, record_for, scan_roots
 from comfy_tui.services.library.search import search_filter
@@ -42,10 +42,10 @@ from comfy_tui.store import models_index as index
 from comfy_tui.store.civitai_index import CivitaiInfo, found_civitai, get_civitai, put_civitai
 from comfy_tui.store.db import connect
 from comfy_tui.store.models_index import FolderStat, ModelRecord
-from comfy_tui.store.version_records import list_records
+from comfy_tui.store.version_records import list_records, load_record
 
 if TYPE_CHECKING:
-    from comfy_tui.services.downloads.model import DownloadMeta
+    from comfy_tui.services.downloads.data import DownloadMeta
 
 __all__ = ["LibraryService"]
 
@@ -371,7 +371,9 @@ class LibraryService:
         setting says: the generated YAML (its path is returned, for
         `--extra-model-paths-config`), or relative symlinks in the version's `models/`."""
         if self.settings.model_mapping == "symlinks":
-            report = await self.link_into_version(self.paths.version_dir(tag))
+            record = await asyncio.to_thread(load_record, self.paths, tag)
+            folder = Path(record.path) if record else self.paths.version_dir(tag)  # adopted: own
+            report = await self.link_into_version(folder)
             log.info(
                 "linked the library into %s: %d created, %d repaired, %d removed, %d skipped",
                 tag,

@@ -12,7 +12,7 @@ from textual.widgets import Input, OptionList, Static
 
 from comfy_tui.core.units import format_bytes, plural
 from comfy_tui.errors import ComfyTuiError
-from comfy_tui.events import Failed, Finished, LogLine, Progress
+from comfy_tui.events import Finished, LogLine, Progress
 from comfy_tui.services.library.dedupe import DuplicateReport
 from comfy_tui.services.library.needs import Need, download_request, workflow_needs
 from comfy_tui.services.library.service import LibraryService
@@ -237,8 +237,8 @@ class ModelsScreen(DownloadsMixin):
             line.update(f"{update.description}: {event.step} {event.fraction:.0%}")
         elif isinstance(event, LogLine):
             line.update(f"{update.description}: {event.text}")
-        elif isinstance(event, Finished | Failed) or update.state != "running":
-            detail = getattr(event, "detail", "") or getattr(event, "reason", "")
+        elif isinstance(event, Finished) or update.state != "running":
+            detail = event.detail if isinstance(event, Finished) else ""
             line.update(f"{update.description}: {update.state}{f' — {detail}' if detail else ''}")
             self.reload()
             if update.key == "library:duplicates" and isinstance(event, Finished):
