@@ -167,8 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     mdl.add_argument("--folder", metavar="F")
     mdl.add_argument("--sha256", metavar="H")
     mdl.add_argument("--revision", metavar="R")
-    leaf(msub, "info", "what one model is (architecture, precision, size, source)",
-         "models info").add_argument("model", metavar="MODEL")  # fmt: skip
+    mi = leaf(msub, "info", "what one model is (architecture, precision, size, source)",
+              "models info")  # fmt: skip
+    mi.add_argument("model", metavar="MODEL")
+    mi.add_argument(
+        "--civitai", action="store_true", help="ask CivitAI by the file's sha256 (hashes it first)"
+    )
     mn = leaf(msub, "needs", "which models a workflow (JSON, PNG, WebP) needs", "models needs")
     mn.add_argument("file", metavar="FILE")
     mn.add_argument("--download", action="store_true", help="fetch the missing ones with a URL")

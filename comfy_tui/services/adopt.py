@@ -22,7 +22,7 @@ from pathlib import Path
 from comfy_tui.core.install_progress import parse_comfyui_version, parse_help_flags
 from comfy_tui.errors import InstallError, ProcessError, ValidationError
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.services.proc import run_capture
 from comfy_tui.store import version_records
 from comfy_tui.store.version_records import VersionRecord

@@ -20,10 +20,10 @@ from comfy_tui.core.node_plan import clone_source, node_name_from_url, validate_
 from comfy_tui.errors import InstallError, NotFoundError, ValidationError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
+from comfy_tui.services.envsnap.capture import SnapshotTaker
 from comfy_tui.services.nodes.checkouts import NodeCheckout, partial_dir, remove_tree
 from comfy_tui.services.nodes.links import read_version_nodes
 from comfy_tui.services.nodes.repo_jobs import node_lock
-from comfy_tui.services.nodes.snapshots import SnapshotTaker
 from comfy_tui.services.proc import run_capture
 from comfy_tui.store import node_records, version_records
 from comfy_tui.store.node_records import NodeRecord

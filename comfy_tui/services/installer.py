@@ -47,10 +47,10 @@ from comfy_tui.services.disk_usage import (
     remember_growth,
 )
 from comfy_tui.services.envs import EnvBuilder, ToolFailed, child_env, find_uv
+from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.services.git import GitMirror
 from comfy_tui.services.gpu_detect import DriverInfo
 from comfy_tui.services.heartbeat import with_ticks
-from comfy_tui.services.locks import AsyncFileLock
 from comfy_tui.services.reuse import find_twins
 from comfy_tui.services.size_estimate import InstallTarget, SizeEstimator
 from comfy_tui.services.smoke import SmokeTest

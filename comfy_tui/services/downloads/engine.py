@@ -33,6 +33,14 @@ from comfy_tui.core.units import format_bytes
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ComfyTuiError, LockBusyError
 from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.services.downloads.data import (
+    AlreadyExistsError,
+    DownloadError,
+    DownloadMeta,
+    DownloadSpec,
+    Kind,
+    OnComplete,
+)
 from comfy_tui.services.downloads.finish import (
     DiskUsage,
     check_disk,
@@ -42,14 +50,6 @@ from comfy_tui.services.downloads.finish import (
 )
 from comfy_tui.services.downloads.hf import hub_headers
 from comfy_tui.services.downloads.meter import SpeedMeter
-from comfy_tui.services.downloads.model import (
-    AlreadyExistsError,
-    DownloadError,
-    DownloadMeta,
-    DownloadSpec,
-    Kind,
-    OnComplete,
-)
 from comfy_tui.services.downloads.names import (
     filename_from_disposition,
     filename_from_url,

@@ -30,7 +30,7 @@ from typing import Any
 
 import aiohttp
 
-from comfy_tui.services.downloads.model import DownloadError
+from comfy_tui.services.downloads.data import DownloadError
 from comfy_tui.services.downloads.partfile import PartFile
 from comfy_tui.services.downloads.pipeline import FLUSH_INTERVAL, WRITE_BUFFER
 from comfy_tui.services.downloads.protocol import (
