@@ -136,9 +136,11 @@ async def test_an_installed_set_is_known_to_the_release_list(
 ) -> None:
     upstream = build_comfyui_repo(tmp_path / "up", TAGS)
     service = service_for(data_dir, upstream, wheelhouse)
+    readings = iter([100 << 30, (100 << 30) - (5 << 20)])  # before and after: 5 MiB used
+    service.installer.free_space = lambda path: next(readings)  # other tests share the disk
     async for _ in service.install("v0.4.1", "cpu"):
         pass
     estimates = await service.size_estimates(["v0.4.0", "v0.4.1"])
     assert set(estimates) == {"v0.4.1"}, "v0.4.0's set was neither installed nor resolved"
     assert estimates["v0.4.1"].basis == "an earlier install of the same packages"
-    assert estimates["v0.4.1"].disk_bytes > 0
+    assert estimates["v0.4.1"].disk_bytes == 5 << 20
