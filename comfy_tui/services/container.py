@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from comfy_tui.services.instances.service import InstancesService
     from comfy_tui.services.jobs.service import JobsService
     from comfy_tui.services.library.service import LibraryService
+    from comfy_tui.services.lifecycle.service import LifecycleService
     from comfy_tui.services.monitor import GpuBackend, Monitor
     from comfy_tui.services.nodes import NodesService
     from comfy_tui.services.notify.notifier import Notifier
@@ -85,6 +86,12 @@ def _versions(s: Services) -> VersionsService:
     from comfy_tui.services.versions import VersionsService
 
     return VersionsService(s.settings, s.paths, guard=s.guard)
+
+
+def _lifecycle(s: Services) -> LifecycleService:
+    from comfy_tui.services.lifecycle.service import LifecycleService
+
+    return LifecycleService(s.settings, s.paths, guard=s.guard, versions=s.versions)
 
 
 def _library(s: Services) -> LibraryService:
@@ -177,6 +184,8 @@ class Services:
     releases: Lazy[GitHubReleases] = Lazy(_releases)
     versions: Lazy[VersionsService] = Lazy(_versions)
     library: Lazy[LibraryService] = Lazy(_library)
+    lifecycle: Lazy[LifecycleService] = Lazy(_lifecycle)
+    """Install any ref, update with a rollback point, upgrade rehearsal, switch, rollback."""
     instances: Lazy[InstancesService] = Lazy(build_instances)
     nodes: Lazy[NodesService] = Lazy(_nodes)
     downloads: Lazy[DownloadQueue] = Lazy(_downloads)

@@ -16,9 +16,8 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label
 
 from comfy_tui.errors import ComfyTuiError
-from comfy_tui.events import Failed
 from comfy_tui.services.disk_usage import DiskReport
-from comfy_tui.services.releases_model import ReleaseList
+from comfy_tui.services.release_list import ReleaseList
 from comfy_tui.store.install_choices import InstallChoices
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
@@ -178,8 +177,13 @@ class VersionsScreen(ModeScreen):
         self.installs.add(tag, torch)
         self.refresh_bindings()
         key, description = f"{INSTALL_PREFIX}{tag}", f"install {tag}"
-        options = {"torch_index": torch_index or None, "python": python or None}
-        self.comfy_app.start_job(key, description, lambda: versions.install(tag, torch, **options))
+        self.comfy_app.start_job(
+            key,
+            description,
+            lambda: versions.install(
+                tag, torch, torch_index=torch_index or None, python=python or None
+            ),
+        )
         self.render_rows()
 
     async def ask_install(self, tag: str) -> None:
@@ -218,9 +222,6 @@ class VersionsScreen(ModeScreen):
             self.notify(f"ComfyUI {tag} is installed", title="Install")
         elif state == "cancelled":
             self.notify(f"The install of {tag} was cancelled; nothing was kept", title="Install")
-        elif isinstance(update.event, Failed):  # exceptions open the App's error dialog
-            title = f"Install of {tag} failed"
-            self.notify(update.event.reason, title=title, severity="error")
         self._reload_local()
 
     # --- actions ------------------------------------------------------------------------
@@ -299,8 +300,6 @@ class VersionsScreen(ModeScreen):
                 await versions.set_default(tag if what == "default" else None)
         except ComfyTuiError as exc:
             self.show_error(f"{what.capitalize()} {tag} failed", exc)
-        except NotImplementedError:
-            self.not_built_yet("Removing versions")
         self._reload_local()
 
     def action_refresh(self) -> None:
