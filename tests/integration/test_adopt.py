@@ -53,6 +53,8 @@ def test_an_adopted_clone_launches_with_the_library_and_remove_keeps_its_folder(
     assert doc["commit"] == git(checkout, "rev-parse", "HEAD")
     assert doc["comfyui_version"] == "0.3.77" and "--port" in doc["flags"]
     assert not DataPaths(data_dir).version_dir("mine").exists(), "nothing is copied"
+    listed = run(data_dir, "versions").stdout
+    assert f"mine: adopted, left in place at {checkout} (remove only forgets it)" in listed
 
     library = DataPaths(data_dir).library_models()
     fm.write_safetensors(

@@ -37,6 +37,8 @@ from comfy_tui.ui.widgets.version_table import VersionTable
 log = logging.getLogger(__name__)
 
 RUNNING_POLL_S = 5.0
+RESOLVE_LIMIT = 8
+"""Dependency sets the screen sizes with uv per load (the newest releases first)."""
 
 
 class VersionsScreen(ModeScreen):
@@ -129,8 +131,8 @@ class VersionsScreen(ModeScreen):
         )
 
     async def _load_estimates(self) -> None:
-        """Sizes of the releases not installed: the known ones at once, then the rest from a
-        uv resolution of each unknown dependency set (subprocesses; index metadata only)."""
+        """Sizes of the releases not installed: the known ones at once, then the newest
+        unknown dependency sets from a uv resolution (subprocesses; index metadata only)."""
         if self.listed is None:
             return
         versions = self.comfy_app.services.versions
@@ -139,7 +141,9 @@ class VersionsScreen(ModeScreen):
         choices = await versions.install_choices()
         for resolve in (False, True):
             try:
-                found = await versions.size_estimates(tags, choices=choices, resolve=resolve)
+                found = await versions.size_estimates(
+                    tags, choices=choices, resolve=resolve, limit=RESOLVE_LIMIT
+                )
             except ComfyTuiError as exc:
                 log.warning("no size estimates: %s", exc)
                 return
