@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     r = leaf(sub, "releases", "list ComfyUI releases (cached)")
     r.add_argument("--refresh", action="store_true", help="ask GitHub now, not the cache")
     r.add_argument("--all", action="store_true", help="include prereleases")
+    r.add_argument(
+        "--estimate",
+        action="store_true",
+        help="size the dependency sets no install has measured (uv resolution, no download)",
+    )
     leaf(sub, "versions", "list installed versions")
     i = leaf(sub, "install", "install a ComfyUI release, branch or commit")
     i.add_argument("tag", metavar="TAG|REF", help="a release tag, a branch or a commit id")
@@ -55,9 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
         "default: the torch_index_url setting, else PyTorch's index",
     )
     i.add_argument("--python", metavar="PYTHON", help="interpreter for the new environment")
+    i.add_argument(
+        "--force", action="store_true", help="install even when the disk looks too small"
+    )
     rm = leaf(sub, "remove", "remove an installed version")
     rm.add_argument("tag", metavar="TAG")
     rm.add_argument("--yes", action="store_true", help="do not ask")
+    ad = leaf(sub, "adopt", "make an existing ComfyUI folder a version, left in place")
+    ad.add_argument("path", metavar="PATH")
+    ad.add_argument("--name", metavar="NAME", help="the version's name (default: adopted-<ver>)")
+    ad.add_argument("--venv", metavar="PATH", help="its Python environment, if not found inside")
     d = leaf(sub, "default", "set (or with --clear, unset) the default version")
     d.add_argument("tag", metavar="TAG", nargs="?")
     d.add_argument("--clear", action="store_true", help="no default version")
@@ -180,8 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     mdl.add_argument("--folder", metavar="F")
     mdl.add_argument("--sha256", metavar="H")
     mdl.add_argument("--revision", metavar="R")
-    leaf(msub, "info", "what one model is (architecture, precision, size, source)",
-         "models info").add_argument("model", metavar="MODEL")  # fmt: skip
+    mi = leaf(msub, "info", "what one model is (architecture, precision, size, source)",
+              "models info")  # fmt: skip
+    mi.add_argument("model", metavar="MODEL")
+    mi.add_argument(
+        "--civitai", action="store_true", help="ask CivitAI by the file's sha256 (hashes it first)"
+    )
     mn = leaf(msub, "needs", "which models a workflow (JSON, PNG, WebP) needs", "models needs")
     mn.add_argument("file", metavar="FILE")
     mn.add_argument("--download", action="store_true", help="fetch the missing ones with a URL")
@@ -222,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="build packages that exist only as source (runs their setup code)",
         )
+    na = leaf(nsub, "adopt", "share a version's own node checkout (same commit)", "nodes adopt")
+    na.add_argument("name", metavar="NAME")
+    na.add_argument("tag", metavar="TAG")
     nr = leaf(nsub, "rm", "remove a node", "nodes rm")
     nr.add_argument("name", metavar="NAME")
     nr.add_argument("--yes", action="store_true", help="do not ask")
@@ -244,4 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(trsub, "empty", "delete everything in the trash", "trash empty").add_argument(
         "--yes", action="store_true", help="do not ask"
     )
+    fl = leaf(sub, "fleet", "every configured host's GPUs, instances and disk, over SSH")
+    fl.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
+    fl.add_argument("--tag", action="append", metavar="TAG", help="only hosts with this tag")
     return p

@@ -40,7 +40,7 @@ class VersionRecord:
     size_bytes: int = 0
     step_seconds: dict[str, float] = field(default_factory=dict)
     flags: tuple[str, ...] = ()  # every flag `main.py --help` accepts, e.g. "--cuda-device"
-
+    adopted: str = ""  # the folder `comfy-tui adopt` was given ("" = installed by comfy-tui)
     ref: str = ""  # the branch, tag or commit installed or updated to ("" = the tag `tag`)
 
     def accepts(self, flag: str) -> bool:

@@ -26,14 +26,14 @@ from typing import Any
 from comfy_tui.errors import ComfyTuiError, LockBusyError, NetworkError
 from comfy_tui.events import Event, Progress
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.downloads.engine import HttpDownload
-from comfy_tui.services.downloads.model import (
+from comfy_tui.services.downloads.data import (
     DownloadError,
     DownloadRequest,
     DownloadSpec,
     OnComplete,
     State,
 )
+from comfy_tui.services.downloads.engine import HttpDownload
 from comfy_tui.services.downloads.resolve import Resolver
 from comfy_tui.services.downloads.store import DownloadItem, delete_item, load_items, save_item
 from comfy_tui.services.downloads.wiring import discard_partial, make_engine

@@ -20,8 +20,8 @@ from comfy_tui.core.refs import RefKind, is_commit_id, validate_ref
 from comfy_tui.core.versions import parse_version, sort_newest_first
 from comfy_tui.errors import InstallError, NotFoundError
 from comfy_tui.events import Event
+from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.services.git import GitFailed, GitMirror
-from comfy_tui.services.locks import AsyncFileLock
 
 __all__ = ["RefMirror", "Resolved"]
 

@@ -74,9 +74,11 @@ class LifecycleService:
         torch: str = "auto",
         torch_index: str | None = None,
         python: str | None = None,
+        force: bool = False,
     ) -> RefInstall:
-        """An install of a tag, branch or commit (checked now: ValidationError, exit 2)."""
-        return RefInstall(self.versions, ref, name, torch, torch_index, python)
+        """An install of a tag, branch or commit (checked now: ValidationError, exit 2);
+        `force` goes on when the disk looks too small."""
+        return RefInstall(self.versions, ref, name, torch, torch_index, python, force)
 
     # --- update / rollback ---------------------------------------------------------------
     def update(self, name: str, to: str | None = None) -> AsyncGenerator[Event, None]:
