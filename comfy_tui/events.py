@@ -35,11 +35,6 @@ class Finished:
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Failed:
-    """The job failed; `reason` is one line for the user. Nothing half-done was kept."""
-
-    reason: str
-
-
-Event = Progress | LogLine | Finished | Failed
+Event = Progress | LogLine | Finished
+"""What a service's async generator yields. A failure is not an event: the generator raises a
+`ComfyTuiError` (errors.py), and whatever runs the job reports it."""

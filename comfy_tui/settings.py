@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from comfy_tui.core.binding_ids import BINDING_IDS
+from comfy_tui.core.fleet_hosts import HostSpec, HostSpecError, parse_hosts
 from comfy_tui.errors import SettingsError, ValidationError
 from comfy_tui.validate import validate_listen, validate_port, validate_url
 
@@ -77,6 +78,8 @@ class Settings:
     snapshots_keep: int = 20  # environment snapshots kept per version (the newest)
     pass_env: tuple[str, ...] = ()
     """Secret variables (e.g. HF_TOKEN) a launched ComfyUI may see; other children never do."""
+    hosts: tuple[HostSpec, ...] = ()
+    """The fleet: `[[hosts]]` tables (the Fleet screen and `comfy-tui fleet`)."""
 
     def secrets(self) -> list[str]:
         """Every token value that is set: the log filter masks these."""
@@ -93,7 +96,10 @@ class Settings:
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):
-                value = [str(v) if isinstance(v, Path) else v for v in value]
+                value = [
+                    str(v) if isinstance(v, Path) else v.to_json() if isinstance(v, HostSpec) else v
+                    for v in value
+                ]
             elif isinstance(value, Mapping):
                 value = dict(value)
             out[f.name] = value
@@ -108,10 +114,12 @@ Parser = Callable[[Any, bool], Any]  # (raw value, raw came from the environment
 class _Bad(Exception):
     """Raised by a parser; carries the 'expected ...' phrase."""
 
-    def __init__(self, expected: str, detail: str = "") -> None:
+    def __init__(self, expected: str, detail: str = "", *, show_value: bool = True) -> None:
         super().__init__(expected)
         self.expected = expected
         self.detail = detail
+        self.show_value = show_value
+        """False for large values (the hosts array): the detail alone names what is wrong."""
 
 
 def _type_name(value: Any) -> str:
@@ -337,6 +345,13 @@ def _argv(raw: Any, from_env: bool) -> tuple[str, ...]:
     return tuple(raw)
 
 
+def _hosts(raw: Any, from_env: bool) -> tuple[HostSpec, ...]:
+    try:
+        return parse_hosts(raw)
+    except HostSpecError as exc:
+        raise _Bad("[[hosts]] tables", str(exc), show_value=False) from None
+
+
 @dataclass(frozen=True)
 class _Key:
     parse: Parser
@@ -389,6 +404,7 @@ _KEYS: dict[str, _Key] = {
     "download_history_keep": _Key(_whole(0, 100000), ("COMFY_TUI_DOWNLOAD_HISTORY_KEEP",)),
     "snapshots_keep": _Key(_whole(1, 10000), ("COMFY_TUI_SNAPSHOTS_KEEP",)),
     "pass_env": _Key(_env_names, ("COMFY_TUI_PASS_ENV",)),
+    "hosts": _Key(_hosts),
 }
 
 ENV_VARS: dict[str, tuple[str, ...]] = {k: spec.env for k, spec in _KEYS.items() if spec.env}
@@ -415,6 +431,8 @@ def _parse(key: str, raw: Any, source: str, from_env: bool) -> Any:
     try:
         return _KEYS[key].parse(raw, from_env)
     except _Bad as bad:
+        if not bad.show_value:
+            raise SettingsError(f"{source}: key '{key}': {bad.detail}") from None
         got = f"{raw!r}" if from_env else f"{_type_name(raw)} {raw!r}"
         detail = f" ({bad.detail})" if bad.detail else ""
         raise SettingsError(

@@ -20,7 +20,7 @@ from comfy_tui.errors import ComfyTuiError
 from comfy_tui.logs import setup_logging
 from comfy_tui.paths import DataPaths, resolve_data_dir
 from comfy_tui.services.container import Services
-from comfy_tui.services.restore_journal import has_journals
+from comfy_tui.services.envsnap.journal import has_journals
 from comfy_tui.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def settle_interrupted(services: Services) -> list[str]:
     each gets one line on stderr, and the TUI shows them too."""
     if not has_journals(services.paths):
         return []
-    from comfy_tui.services.nodes.recover import recover_restores
+    from comfy_tui.services.envsnap.recover import recover_restores
 
     lines = asyncio.run(recover_restores(services.nodes.snapshots))
     for line in lines:

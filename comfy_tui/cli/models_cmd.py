@@ -12,13 +12,13 @@ from typing import Any
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json, show_event
 from comfy_tui.core.units import format_bytes, format_count, plural
-from comfy_tui.errors import ComfyTuiError
-from comfy_tui.events import Event, Failed
+from comfy_tui.events import Event
 from comfy_tui.services.library.dedupe import DuplicateReport
-from comfy_tui.services.library.folders import validate_folder
+from comfy_tui.services.library.folder_types import validate_folder
 from comfy_tui.services.library.importer import ImportMode, ImportOutcome
 from comfy_tui.services.library.scan import ScanSummary
 from comfy_tui.services.library.service import LibraryService
+from comfy_tui.store.civitai_index import CivitaiInfo
 from comfy_tui.store.models_index import ModelRecord
 
 
@@ -27,11 +27,9 @@ def _library(ctx: Context) -> LibraryService:
 
 
 async def _drain(events: AsyncIterator[Event]) -> None:
-    """Print a job's events on stderr; a Failed event becomes an error."""
+    """Print a job's events on stderr."""
     async for event in events:
         show_event(event)
-        if isinstance(event, Failed):
-            raise ComfyTuiError(event.reason)
 
 
 def model_json(m: ModelRecord) -> dict[str, Any]:
@@ -226,11 +224,45 @@ def info_lines(m: ModelRecord) -> list[tuple[str, str]]:
     return [(label, value) for label, value in facts if value]
 
 
+def civitai_lines(info: CivitaiInfo | None, api_base: str) -> list[tuple[str, str]]:
+    """What CivitAI said, for `models info` (nothing when it was never asked)."""
+    if info is None:
+        return []
+    if not info.found:
+        return [("civitai", "not found (CivitAI does not know this file)")]
+    title = " — ".join(p for p in (info.model_name, info.version_name) if p)
+    facts = [
+        ("civitai", title or f"model {info.model_id}"),
+        ("base model", info.base_model),
+        ("type", info.model_type),
+        ("triggers", ", ".join(info.trained_words)),
+        ("page", info.page(api_base) or ""),
+    ]
+    return [(label, value) for label, value in facts if value]
+
+
+async def _info(
+    library: LibraryService, ref: str, ask: bool
+) -> tuple[ModelRecord, CivitaiInfo | None]:
+    """The model, and what CivitAI said about it (asked now with `ask`, hashing it first)."""
+    record = await library.find(ref)
+    if not ask:
+        return record, await library.civitai(record)
+    if not record.sha256 and record.id is not None:
+        await _drain(library.hash_models([record.id]))
+        record = await library.find(ref)
+    return record, await library.lookup_civitai(record)
+
+
 def run_info(ctx: Context, args: argparse.Namespace) -> int:
-    record = asyncio.run(_library(ctx).find(args.model))
+    library = _library(ctx)
+    record, civitai = asyncio.run(_info(library, args.model, args.civitai))
+    api = ctx.settings.civitai_api
     if ctx.json:
-        out_json(model_json(record))
+        doc = model_json(record)
+        doc["civitai"] = civitai.to_json(api) if civitai else None
+        out_json(doc)
         return 0
-    for label, value in info_lines(record):
+    for label, value in [*info_lines(record), *civitai_lines(civitai, api)]:
         out(f"{label + ':':<14}{value}")
     return 0

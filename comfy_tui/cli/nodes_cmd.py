@@ -28,6 +28,8 @@ from comfy_tui.services.nodes import DepsPlan, NodeInfo, NodesService
 from comfy_tui.validate import validate_tag
 
 __all__ = [
+    "apply_plan",
+    "make_plan",
     "run_job",
     "run_nodes_add",
     "run_nodes_disable",
@@ -153,7 +155,7 @@ def run_nodes_add(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _apply(service: NodesService, plan: DepsPlan, args: argparse.Namespace) -> dict[str, Any]:
+def apply_plan(service: NodesService, plan: DepsPlan, args: argparse.Namespace) -> dict[str, Any]:
     """Show a plan, ask, and enable; the JSON result (with "applied": False when declined)."""
     result = plan_json(plan)
     result["applied"] = False
@@ -186,7 +188,7 @@ def run_nodes_enable(ctx: Context, args: argparse.Namespace) -> int:
     doing = f"enable {args.name} in {args.tag}"
     asyncio.run(service.check_change(args.name, validate_tag(args.tag), doing))
     plan = make_plan(service, args.name, args.tag, args)
-    result = _apply(service, plan, args)
+    result = apply_plan(service, plan, args)
     if ctx.json:
         out_json(result)
     elif result["applied"]:
@@ -210,7 +212,7 @@ def run_nodes_update(ctx: Context, args: argparse.Namespace) -> int:
                 if not ctx.json:
                     out(f"{tag}: its requirements are already installed")
                 continue
-            applied[tag] = _apply(service, plan, args)
+            applied[tag] = apply_plan(service, plan, args)
         except ComfyTuiError as exc:
             raise type(exc)(
                 f"{exc}; {args.name} itself was updated: comfy-tui snapshot restore {tag} "

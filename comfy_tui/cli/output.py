@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any, TextIO
 
-from comfy_tui.events import Event, Failed, Finished, LogLine, Progress
+from comfy_tui.events import Event, Finished, LogLine, Progress
 
 _closed: set[str] = set()
 
@@ -84,8 +84,6 @@ def show_event(event: Event) -> None:
         err(f"  {event.source + ': ' if event.source else ''}{event.text}")
     elif isinstance(event, Finished):
         err(f"done{': ' + event.detail if event.detail else ''}")
-    elif isinstance(event, Failed):
-        err(f"failed: {event.reason}")
 
 
 class ProgressPrinter:

@@ -42,8 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--refresh", action="store_true", help="ask GitHub now, not the cache")
     r.add_argument("--all", action="store_true", help="include prereleases")
     leaf(sub, "versions", "list installed versions")
-    i = leaf(sub, "install", "install a ComfyUI release")
-    i.add_argument("tag", metavar="TAG")
+    i = leaf(sub, "install", "install a ComfyUI release, branch or commit")
+    i.add_argument("tag", metavar="TAG|REF", help="a release tag, a branch or a commit id")
+    i.add_argument(
+        "--name", metavar="NAME", help="the version's name (default: the tag, or REF-<commit>)"
+    )
     i.add_argument("--torch", default="auto", metavar=TORCH_CHOICES, help="torch build")
     i.add_argument(
         "--torch-index",
@@ -55,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     rm = leaf(sub, "remove", "remove an installed version")
     rm.add_argument("tag", metavar="TAG")
     rm.add_argument("--yes", action="store_true", help="do not ask")
+    ad = leaf(sub, "adopt", "make an existing ComfyUI folder a version, left in place")
+    ad.add_argument("path", metavar="PATH")
+    ad.add_argument("--name", metavar="NAME", help="the version's name (default: adopted-<ver>)")
+    ad.add_argument("--venv", metavar="PATH", help="its Python environment, if not found inside")
     d = leaf(sub, "default", "set (or with --clear, unset) the default version")
     d.add_argument("tag", metavar="TAG", nargs="?")
     d.add_argument("--clear", action="store_true", help="no default version")
@@ -152,12 +159,22 @@ def build_parser() -> argparse.ArgumentParser:
     mdl.add_argument("--folder", metavar="F")
     mdl.add_argument("--sha256", metavar="H")
     mdl.add_argument("--revision", metavar="R")
-    leaf(msub, "info", "what one model is (architecture, precision, size, source)",
-         "models info").add_argument("model", metavar="MODEL")  # fmt: skip
+    mi = leaf(msub, "info", "what one model is (architecture, precision, size, source)",
+              "models info")  # fmt: skip
+    mi.add_argument("model", metavar="MODEL")
+    mi.add_argument(
+        "--civitai", action="store_true", help="ask CivitAI by the file's sha256 (hashes it first)"
+    )
     mn = leaf(msub, "needs", "which models a workflow (JSON, PNG, WebP) needs", "models needs")
     mn.add_argument("file", metavar="FILE")
     mn.add_argument("--download", action="store_true", help="fetch the missing ones with a URL")
     mn.add_argument("--version", metavar="TAG", help="check its nodes against this version")
+    mn.add_argument(
+        "--install",
+        metavar="TAG",
+        help="download the models and add + enable the missing nodes in TAG (asks as 'nodes "
+        "enable' does)",
+    )
 
     n = sub.add_parser("nodes", help="shared custom nodes")
     nsub = n.add_subparsers(dest="nodes_command", metavar="ACTION", required=True)
@@ -171,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     for sp in (enable, disable):
         sp.add_argument("name", metavar="NAME")
         sp.add_argument("tag", metavar="TAG")
-    for sp in (nu, enable):
+    for sp in (nu, enable, mn):
         sp.add_argument("--yes", action="store_true", help="install the packages without asking")
         sp.add_argument("--force", action="store_true", help="allow a torch/torchvision change")
         sp.add_argument(
@@ -188,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="build packages that exist only as source (runs their setup code)",
         )
+    na = leaf(nsub, "adopt", "share a version's own node checkout (same commit)", "nodes adopt")
+    na.add_argument("name", metavar="NAME")
+    na.add_argument("tag", metavar="TAG")
     nr = leaf(nsub, "rm", "remove a node", "nodes rm")
     nr.add_argument("name", metavar="NAME")
     nr.add_argument("--yes", action="store_true", help="do not ask")

@@ -14,7 +14,7 @@ from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json
 from comfy_tui.core.timefmt import format_age, format_date
 from comfy_tui.errors import NetworkError
-from comfy_tui.services.releases_model import Release, ReleaseList
+from comfy_tui.services.release_list import Release, ReleaseList
 from comfy_tui.store.version_records import get_default, list_records
 
 _SOURCE_NAMES = {"github": "GitHub", "cache": "the cache", "mirror": "the local git tags"}

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from comfy_tui.services.instances.service import InstancesService
     from comfy_tui.services.jobs.service import JobsService
     from comfy_tui.services.library.service import LibraryService
+    from comfy_tui.services.lifecycle.service import LifecycleService
     from comfy_tui.services.monitor import GpuBackend, Monitor
     from comfy_tui.services.nodes import NodesService
     from comfy_tui.services.notify.notifier import Notifier
@@ -86,6 +87,12 @@ def _versions(s: Services) -> VersionsService:
     return VersionsService(s.settings, s.paths, guard=s.guard)
 
 
+def _lifecycle(s: Services) -> LifecycleService:
+    from comfy_tui.services.lifecycle.service import LifecycleService
+
+    return LifecycleService(s.settings, s.paths, guard=s.guard, versions=s.versions)
+
+
 def _library(s: Services) -> LibraryService:
     from comfy_tui.services.library.service import LibraryService
 
@@ -131,9 +138,11 @@ def _trash(s: Services) -> TrashService:
 def _downloads(s: Services) -> DownloadQueue:
     from comfy_tui.services.downloads import DownloadQueue
 
-    downloads = DownloadQueue(s.settings, s.paths)
-    downloads.on_complete = lambda path, meta: s.library.index_download(path, meta)
-    return downloads
+    return DownloadQueue(
+        s.settings,
+        s.paths,
+        on_complete=lambda path, meta: s.library.index_download(path, meta),
+    )
 
 
 def _monitor(s: Services) -> Monitor:
@@ -168,6 +177,8 @@ class Services:
     releases: Lazy[GitHubReleases] = Lazy(_releases)
     versions: Lazy[VersionsService] = Lazy(_versions)
     library: Lazy[LibraryService] = Lazy(_library)
+    lifecycle: Lazy[LifecycleService] = Lazy(_lifecycle)
+    """Install any ref, update with a rollback point, upgrade rehearsal, switch, rollback."""
     instances: Lazy[InstancesService] = Lazy(build_instances)
     nodes: Lazy[NodesService] = Lazy(_nodes)
     downloads: Lazy[DownloadQueue] = Lazy(_downloads)

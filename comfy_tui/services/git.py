@@ -30,7 +30,7 @@ from comfy_tui.core.install_progress import git_fraction
 from comfy_tui.errors import InstallError, NetworkError, NotFoundError
 from comfy_tui.events import Event, LogLine, Progress
 from comfy_tui.services.childenv import child_environ
-from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.services.proc import ChildProcess, run_capture
 from comfy_tui.validate import validate_tag
 

@@ -47,10 +47,10 @@ from comfy_tui.services.disk_usage import (
     remember_growth,
 )
 from comfy_tui.services.envs import EnvBuilder, ToolFailed, child_env, find_uv
+from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.services.git import GitMirror
 from comfy_tui.services.gpu_detect import DriverInfo
 from comfy_tui.services.heartbeat import with_ticks
-from comfy_tui.services.locks import AsyncFileLock
 from comfy_tui.services.reuse import find_twins
 from comfy_tui.services.smoke import SmokeTest
 from comfy_tui.services.torch_source import (
@@ -75,6 +75,8 @@ CONSTRAINTS_NAME = "comfy-tui-constraints.txt"
 class _Options:
     torch_index: str | None
     python: str
+    ref: str | None = None  # a branch, tag or commit to install under the name `tag`
+    commit: str | None = None  # the commit `ref` was resolved to (checked out as is)
 
 
 class Installer:
@@ -110,10 +112,14 @@ class Installer:
         *,
         torch_index: str | None = None,
         python: str | None = None,
+        ref: str | None = None,
+        commit: str | None = None,
     ) -> AsyncGenerator[Event, None]:
-        """Install `tag`; `torch_index` and `python` override the settings for this install."""
+        """Install `tag`; `torch_index` and `python` override the settings for this install.
+        `ref` (a branch, tag or commit) is checked out instead of the tag `tag`, which is then
+        only the version's name, at `commit` when given (services/lifecycle/refmirror.py)."""
         tag, torch = self.check(tag, torch)
-        options = _Options(torch_index, python or self.settings.python)
+        options = _Options(torch_index, python or self.settings.python, ref, commit)
         if await asyncio.to_thread(version_records.load_record, self.paths, tag):
             raise InstallError(
                 f"{tag} is already installed (remove it first: comfy-tui remove {tag})"
@@ -234,7 +240,7 @@ class Installer:
             log.warning("not reusing other versions: %s", exc)
             records = []
         others = [r for r in records if r.tag != tag]
-        mirror = GitMirror(self.settings.comfyui_repo, self.paths.comfyui_mirror())
+        mirror = self._mirror(options.ref, options.commit)
         relay = self._relay
 
         # clone
@@ -286,6 +292,7 @@ class Installer:
         started = time.monotonic()
         yield self._note(log_file, f"torch build: {choice.backend} ({choice.reason})")
         build: TorchBuild | None = None
+        torch_url: str | None = None
         if choice.backend != "none":
             yield Progress("torch", overall_fraction("torch", 0), detail=f"torch {choice.backend}")
             source = await choose_torch_source(
@@ -296,6 +303,7 @@ class Installer:
                 probe=self.probe_index,
             )
             yield self._note(log_file, source.note)
+            torch_url = source.url
             planned: dict[str, str] = {}
             if twin_dir is None:  # a new dependency set: refuse a mixed family before download
                 resolve = envs.resolve_torch(venv, choice.backend, source.url, planned)
@@ -430,6 +438,7 @@ class Installer:
             python_version=facts.get("python", ""),
             torch_version=facts.get("torch", ""),
             torch_backend=choice.backend,
+            torch_index=plan.recordable_index(torch_url),
             torch_build=smoke.torch_build.kind if smoke.torch_build else "",
             smoke=smoke.result,
             resolution=resolution,
@@ -439,11 +448,20 @@ class Installer:
             size_bytes=size,
             step_seconds={k: round(v, 3) for k, v in seconds.items()},
             flags=flags,
+            ref=options.ref or "",
         )
         await asyncio.to_thread(version_records.save_record, self.paths, record)
         done.append(record)
         free_after = await asyncio.to_thread(self.free_space, self.paths.versions_dir())
         await asyncio.to_thread(remember_growth, self.paths, key, free_before - free_after)
+
+    def _mirror(self, ref: str | None, commit: str | None) -> GitMirror:
+        """The shared mirror; for a ref, one that checks out that ref (at `commit`)."""
+        if ref is None:
+            return GitMirror(self.settings.comfyui_repo, self.paths.comfyui_mirror())
+        from comfy_tui.services.lifecycle.refmirror import RefMirror
+
+        return RefMirror(self.settings.comfyui_repo, self.paths.comfyui_mirror(), ref, pin=commit)
 
     @staticmethod
     def _pin_torch(venv: Path, installed: dict[str, str]) -> None:

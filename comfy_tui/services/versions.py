@@ -143,6 +143,8 @@ class VersionsService:
         *,
         torch_index: str | None = None,
         python: str | None = None,
+        ref: str | None = None,
+        commit: str | None = None,
     ) -> AsyncGenerator[Event, None]:
         """Install ComfyUI `tag` with the torch build `torch` (auto|cpu|cuXXX|rocmX.Y|none).
 
@@ -154,25 +156,43 @@ class VersionsService:
         Cancelling the consuming task kills the child process group and cleans up.
         The tag and torch value are checked at once (ValidationError before iterating).
         `torch_index` (a URL or "sources") and `python` override the settings for this one.
+        `ref` (a branch, tag or commit, at `commit`) is installed under the name `tag`
+        (services/lifecycle: `install REF --name NAME`).
         """
         tag, torch = self.installer.check(tag, torch)
         if torch_index is not None:
             torch_index = validate_torch_index(torch_index)
-        return self._install(tag, torch, torch_index, python)
+        return self._install(tag, torch, torch_index, python, ref, commit)
 
     async def _install(
-        self, tag: str, torch: str, torch_index: str | None, python: str | None
+        self,
+        tag: str,
+        torch: str,
+        torch_index: str | None,
+        python: str | None,
+        ref: str | None = None,
+        commit: str | None = None,
     ) -> AsyncGenerator[Event, None]:
         if tag in self._installing:
             raise LockBusyError(f"{tag} is already being installed")
         self._installing.add(tag)
         try:
-            install = self.installer.install(tag, torch, torch_index=torch_index, python=python)
+            install = self.installer.install(
+                tag, torch, torch_index=torch_index, python=python, ref=ref, commit=commit
+            )
             async with aclosing(install) as stream:
                 async for event in stream:
                     yield event
         finally:
             self._installing.discard(tag)
+
+    async def adopt(
+        self, path: Path, *, name: str | None = None, venv: Path | None = None
+    ) -> VersionRecord:
+        """Make an existing ComfyUI folder a version, left in place (services/adopt.py)."""
+        from comfy_tui.services.adopt import adopt
+
+        return await adopt(self.paths, path, name=name, venv=venv)
 
     async def check_remove(self, tag: str) -> None:
         """Refuse (VersionInUseError, one line naming the instance) to remove a version with
@@ -181,7 +201,8 @@ class VersionsService:
         await self.guard.check(tag, f"remove {tag}")
 
     async def remove(self, tag: str) -> None:
-        """Delete an installed version (record first, then its folder).
+        """Delete an installed version (record first, then its folder); an adopted one is
+        only forgotten (its record goes, its folder stays as it was).
 
         Raises NotFoundError when it is not installed, VersionInUseError while an instance of
         it is live (checked under the version lock, so no launch slips in), LockBusyError
@@ -194,8 +215,13 @@ class VersionsService:
 
     def _remove_locked(self, tag: str) -> None:
         final = self.paths.version_dir(tag)
-        if version_records.load_record(self.paths, tag) is None and not final.exists():
+        record = version_records.load_record(self.paths, tag)
+        if record is None and not final.exists():
             raise NotFoundError(f"{tag} is not installed")
+        if record is not None and record.adopted:  # not ours: forget it, touch nothing
+            version_records.delete_record(self.paths, tag)
+            log.info("forgot the adopted %s (%s is left as it was)", tag, record.path)
+            return
         version_records.delete_record(self.paths, tag)  # not installed from here on
         kept = trashbin.put_version_aside(self.paths, tag, final, time.time())
         if kept is not None:

@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from comfy_tui.errors import MetadataError, NotFoundError
 from comfy_tui.paths import DataPaths
@@ -177,10 +177,3 @@ def prune_finished(paths: DataPaths, keep: int = KEEP_FINISHED) -> list[str]:
     for record in doomed:
         delete_instance(paths, record.id)
     return [r.id for r in doomed]
-
-
-def state_of(value: str) -> State:
-    """Check a state read from outside (tests, CLI filters)."""
-    if value not in LIVE_STATES | TERMINAL_STATES:
-        raise ValueError(f"unknown instance state {value!r}")
-    return cast(State, value)

@@ -15,7 +15,7 @@ from typing import Literal
 from textual.message import Message
 from textual.worker import Worker
 
-from comfy_tui.events import Event, Failed, Finished, Progress
+from comfy_tui.events import Event, Finished, Progress
 
 JobState = Literal["running", "finished", "failed", "cancelled"]
 
@@ -59,8 +59,6 @@ def job_group(key: str) -> str:
 def state_after(event: Event) -> JobState:
     if isinstance(event, Finished):
         return "finished"
-    if isinstance(event, Failed):
-        return "failed"
     return "running"
 
 

@@ -35,7 +35,9 @@ async def server() -> DownloadServer:
 
 def make_queue(data_dir: Path, max_downloads: int = 2) -> DownloadQueue:
     settings = Settings(data_dir=data_dir, allow_local_downloads=True, max_downloads=max_downloads)
-    return DownloadQueue(settings, DataPaths(data_dir), engine_options={"sleep": no_sleep})
+    return DownloadQueue(
+        settings, DataPaths(data_dir), engine_options={"sleep": no_sleep}, on_complete=None
+    )
 
 
 async def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -233,7 +235,7 @@ async def test_the_same_download_is_not_queued_twice(
     ],
 )
 async def test_bad_requests_store_nothing(data_dir: Path, request_: DownloadRequest) -> None:
-    queue = DownloadQueue(Settings(data_dir=data_dir), DataPaths(data_dir))
+    queue = DownloadQueue(Settings(data_dir=data_dir), DataPaths(data_dir), on_complete=None)
     with pytest.raises(ValidationError):
         await queue.add(request_)
     assert not data_dir.exists() or not (data_dir / "metadata" / "downloads.json").exists()
@@ -271,7 +273,7 @@ async def test_unreachable_source_pauses_and_keeps_the_part(data_dir: Path) -> N
         ),
     )
     settings = Settings(data_dir=data_dir, civitai_api=api)
-    queue = DownloadQueue(settings, DataPaths(data_dir))
+    queue = DownloadQueue(settings, DataPaths(data_dir), on_complete=None)
     await queue.start()
     await queue.wait_idle()
     item = queue.get("c1")

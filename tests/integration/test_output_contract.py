@@ -203,6 +203,8 @@ def _every_subcommand(shell: Shell, tmp_path: Path) -> None:
     check(shell, "nodes", "enable", "Nope", TAG)
     check(shell, "nodes", "disable", "Nope", TAG)
     check(shell, "nodes", "rm", "Nope", "--yes")
+    check(shell, "nodes", "adopt", "Nope", TAG)
+    check(shell, "adopt", str(tmp_path / "no-comfyui-here"))
 
     check(shell, "snapshot", "list", TAG)
     check(shell, "snapshot", "create", "v9.9.9")

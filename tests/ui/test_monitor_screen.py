@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from comfy_tui.services.monitor import GpuSnapshot, ReplayBackend, summarize, summary_line
+from comfy_tui.services.monitor import GpuReading, ReplayBackend, summarize, summary_line
 from comfy_tui.ui.screens.models import ModelsScreen
 from comfy_tui.ui.screens.monitor import MonitorScreen
 from comfy_tui.ui.screens.versions import VersionsScreen
@@ -197,7 +197,7 @@ async def test_no_gpu_is_a_normal_state(tmp_path: Path) -> None:
 
 
 async def test_gpu_cards_follow_the_set_of_gpus(tmp_path: Path) -> None:
-    one, two = [GpuSnapshot(index=0, name="A")], [GpuSnapshot(0, "A"), GpuSnapshot(1, "B")]
+    one, two = [GpuReading(index=0, name="A")], [GpuReading(0, "A"), GpuReading(1, "B")]
     monitor = boxes._monitor(
         ReplayBackend([one, two, one], cycle=False), ReplaySystem.from_fixture()
     )
@@ -218,14 +218,14 @@ async def test_a_failing_sampler_says_so_and_p_restarts_it(tmp_path: Path) -> No
     class Broken(ReplayBackend):
         fail = True
 
-        def sample(self, *, processes: bool = True) -> tuple[GpuSnapshot, ...]:
+        def sample(self, *, processes: bool = True) -> tuple[GpuReading, ...]:
             if Broken.fail:
                 raise RuntimeError("sensor exploded")
             return super().sample(processes=processes)
 
     sleep = GatedSleep()
     monitor = boxes._monitor(
-        Broken([[GpuSnapshot(0, "A")]]), ReplaySystem.from_fixture(), sleep=sleep
+        Broken([[GpuReading(0, "A")]]), ReplaySystem.from_fixture(), sleep=sleep
     )
     app = make_test_app(tmp_path, monitor=monitor)
     async with app.run_test(size=SMALL) as pilot:
@@ -251,7 +251,7 @@ async def test_closing_the_app_releases_the_gpu_backend(tmp_path: Path) -> None:
             closed.set()
             super().close()
 
-    monitor = boxes._monitor(Spy([[GpuSnapshot(0, "A")]]), ReplaySystem.from_fixture())
+    monitor = boxes._monitor(Spy([[GpuReading(0, "A")]]), ReplaySystem.from_fixture())
     app = make_test_app(tmp_path, monitor=monitor)
     async with app.run_test(size=SMALL) as pilot:
         await app.stats.sample_now()  # the backend is in use

@@ -15,9 +15,9 @@ from comfy_tui.events import Event, Finished
 from comfy_tui.settings import Settings
 from comfy_tui.ui.app import ComfyTuiApp
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.envsnaps import SnapshotsScreen
 from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.review import ReviewScreen
-from comfy_tui.ui.dialogs.snapshots import SnapshotsScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.screens.nodes import NodesScreen
 from comfy_tui.ui.widgets.node_table import NodeTable

@@ -9,7 +9,7 @@ import pytest
 from comfy_tui.core.node_classes import missing_classes, parse_node_map, registered_classes
 from comfy_tui.core.workflow import ModelRef, find_models, read_workflow
 from comfy_tui.errors import ValidationError
-from comfy_tui.services.library.folders import ALIASES
+from comfy_tui.services.library.folder_types import ALIASES
 from comfy_tui.services.library.needs import match_needs
 from comfy_tui.store.models_index import ModelRecord
 from tests.fakes.workflow_files import api_flow, flac_with, png_with, ui_flow, webp_with

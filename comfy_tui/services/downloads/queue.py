@@ -26,14 +26,14 @@ from typing import Any
 from comfy_tui.errors import ComfyTuiError, LockBusyError, NetworkError
 from comfy_tui.events import Event, Progress
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.downloads.engine import HttpDownload
-from comfy_tui.services.downloads.model import (
+from comfy_tui.services.downloads.data import (
     DownloadError,
     DownloadRequest,
     DownloadSpec,
     OnComplete,
     State,
 )
+from comfy_tui.services.downloads.engine import HttpDownload
 from comfy_tui.services.downloads.resolve import Resolver
 from comfy_tui.services.downloads.store import DownloadItem, delete_item, load_items, save_item
 from comfy_tui.services.downloads.wiring import discard_partial, make_engine
@@ -52,7 +52,7 @@ class DownloadQueue:
         settings: Settings,
         paths: DataPaths,
         *,
-        on_complete: OnComplete | None = None,
+        on_complete: OnComplete | None,
         resolver: Resolver | None = None,
         engine_options: Mapping[str, Any] | None = None,
         wall_clock: Callable[[], float] = time.time,

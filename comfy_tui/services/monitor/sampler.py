@@ -21,7 +21,7 @@ from comfy_tui.services.monitor.backend import GpuBackend
 from comfy_tui.services.monitor.history import DEFAULT_HISTORY_POINTS, History, record_sample
 from comfy_tui.services.monitor.nvml import NvmlBackend
 from comfy_tui.services.monitor.processes import ProcessTreeSampler
-from comfy_tui.services.monitor.snapshots import GpuInfo, StatsSample
+from comfy_tui.services.monitor.readings import GpuInfo, StatsSample
 from comfy_tui.services.monitor.system import SystemSampler
 
 

@@ -153,7 +153,7 @@ async def make_plan(
     pins = env.constraints if env.constraints.is_file() else None
     no_build = not allow_builds
     protected = await tool.dry_run_install(
-        env.python, requirements, pins, env.backend, no_build=no_build
+        env.python, requirements, pins, env.torch_index, no_build=no_build
     )
     builds = source_build_names(protected.lines) if no_build and not protected.ok else []
     if builds:
@@ -168,7 +168,7 @@ async def make_plan(
         raise InstallError(f"{name}'s {REQUIREMENTS} cannot be installed in {env.tag}: "
                            f"{protected.reason}")  # fmt: skip
     free = await tool.dry_run_install(
-        env.python, requirements, None, env.backend, no_build=no_build
+        env.python, requirements, None, env.torch_index, no_build=no_build
     )
     changes = parse_changes(free.lines) if free.ok else []
     wanted = torch_changes(changes)
@@ -200,7 +200,7 @@ async def apply_deps(
             env.python,
             checkout / REQUIREMENTS,
             pins,
-            env.backend,
+            env.torch_index,
             what,
             no_build=not plan.builds_allowed,
         )

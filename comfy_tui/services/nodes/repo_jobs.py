@@ -19,14 +19,14 @@ from contextlib import aclosing
 from comfy_tui.core.node_plan import clone_source
 from comfy_tui.errors import InstallError, NotFoundError
 from comfy_tui.events import Event, Finished, LogLine, Progress
-from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.services.envsnap.capture import SnapshotTaker
+from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.services.nodes.checkouts import (
     NodeCheckout,
     partial_dir,
     remove_stale,
     remove_tree,
 )
-from comfy_tui.services.nodes.snapshots import SnapshotTaker
 from comfy_tui.services.nodes.version_env import load_version
 from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.store import node_records

@@ -33,6 +33,8 @@ from comfy_tui.errors import ComfyTuiError, InstallError, NotFoundError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import trashbin
+from comfy_tui.services.envsnap.capture import SnapshotTaker
+from comfy_tui.services.envsnap.restore import put_back, restore
 from comfy_tui.services.nodes import repo_jobs
 from comfy_tui.services.nodes.checkouts import NodeCheckout, remove_tree, removing_dir
 from comfy_tui.services.nodes.deps import INSTALL_SCRIPT, REQUIREMENTS, DepsPlan, apply_deps
@@ -45,15 +47,13 @@ from comfy_tui.services.nodes.links import (
     read_version_nodes,
     remove_link,
 )
-from comfy_tui.services.nodes.restore import put_back, restore
-from comfy_tui.services.nodes.snapshots import SnapshotTaker
 from comfy_tui.services.nodes.version_env import load_version, refresh_torch_pins
 from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store import node_records, version_records
+from comfy_tui.store.envsnap_records import Snapshot, validate_snapshot_id
 from comfy_tui.store.node_packages import record_origins
 from comfy_tui.store.node_records import NodeRecord
-from comfy_tui.store.snapshots import Snapshot, validate_snapshot_id
 from comfy_tui.validate import validate_tag
 
 log = logging.getLogger(__name__)

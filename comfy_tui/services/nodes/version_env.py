@@ -53,6 +53,11 @@ class VersionEnv:
         return self.record.torch_backend
 
     @property
+    def torch_index(self) -> str:
+        """The index the version's torch came from ("" = the configured sources)."""
+        return self.record.torch_index
+
+    @property
     def constraints(self) -> Path:
         return self.venv / CONSTRAINTS_NAME
 

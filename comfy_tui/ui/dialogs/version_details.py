@@ -19,7 +19,7 @@ from textual.widgets import Label, Log, Static
 
 from comfy_tui.core.timefmt import format_date
 from comfy_tui.core.units import format_bytes
-from comfy_tui.services.releases_model import Release
+from comfy_tui.services.release_list import Release
 from comfy_tui.store.version_records import VersionRecord
 
 LOG_TAIL = 200

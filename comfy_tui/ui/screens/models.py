@@ -12,10 +12,11 @@ from textual.widgets import Input, OptionList, Static
 
 from comfy_tui.core.units import format_bytes, plural
 from comfy_tui.errors import ComfyTuiError
-from comfy_tui.events import Failed, Finished, LogLine, Progress
+from comfy_tui.events import Finished, LogLine, Progress
 from comfy_tui.services.library.dedupe import DuplicateReport
 from comfy_tui.services.library.needs import Need, download_request, workflow_needs
 from comfy_tui.services.library.service import LibraryService
+from comfy_tui.store.civitai_index import CivitaiInfo
 from comfy_tui.store.models_index import ModelRecord
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
@@ -118,6 +119,7 @@ class ModelsScreen(DownloadsMixin):
         self.query_text = ""
         self.models: dict[str, ModelRecord] = {}
         self.versions: list[str] = []
+        self.civitai: dict[str, CivitaiInfo] = {}
         self._reports: list[DuplicateReport] = []
         self._focus_table = True  # on the first load that shows rows
         self._empty_library = True
@@ -160,6 +162,7 @@ class ModelsScreen(DownloadsMixin):
             stats = await self.library.folders()
             folder = None if self.folder == ALL else self.folder
             models = await self.library.list_models(self.query_text, folder)
+            self.civitai = await self.library.civitai_known()
         except ComfyTuiError as exc:  # a damaged index says so (and `s` rebuilds it)
             self.show_error("Reading the model library failed", exc)
             return
@@ -195,7 +198,8 @@ class ModelsScreen(DownloadsMixin):
         root = "library"
         if model is not None and Path(model.root) != self.library.main_root():
             root = f"extra root {model.root}"
-        self.query_one(ModelDetail).show(model, root, self.versions)
+        known = self.civitai.get(model.sha256) if model and model.sha256 else None
+        self.query_one(ModelDetail).show(model, root, self.versions, known)
 
     def on_resize(self) -> None:
         if self.models or not self._empty_library:
@@ -233,8 +237,8 @@ class ModelsScreen(DownloadsMixin):
             line.update(f"{update.description}: {event.step} {event.fraction:.0%}")
         elif isinstance(event, LogLine):
             line.update(f"{update.description}: {event.text}")
-        elif isinstance(event, Finished | Failed) or update.state != "running":
-            detail = getattr(event, "detail", "") or getattr(event, "reason", "")
+        elif isinstance(event, Finished) or update.state != "running":
+            detail = event.detail if isinstance(event, Finished) else ""
             line.update(f"{update.description}: {update.state}{f' — {detail}' if detail else ''}")
             self.reload()
             if update.key == "library:duplicates" and isinstance(event, Finished):

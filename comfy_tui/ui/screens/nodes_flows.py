@@ -14,9 +14,9 @@ from comfy_tui.core.req_policy import RequirementsRefused
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.services.nodes import DepsPlan, NodeInfo
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.envsnaps import SnapshotsScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
 from comfy_tui.ui.dialogs.review import ReviewScreen
-from comfy_tui.ui.dialogs.snapshots import SnapshotsScreen
 from comfy_tui.ui.guards import refused
 
 if TYPE_CHECKING:

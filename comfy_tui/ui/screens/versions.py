@@ -16,9 +16,8 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label
 
 from comfy_tui.errors import ComfyTuiError
-from comfy_tui.events import Failed
 from comfy_tui.services.disk_usage import DiskReport
-from comfy_tui.services.releases_model import ReleaseList
+from comfy_tui.services.release_list import ReleaseList
 from comfy_tui.store.install_choices import InstallChoices
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
@@ -218,9 +217,6 @@ class VersionsScreen(ModeScreen):
             self.notify(f"ComfyUI {tag} is installed", title="Install")
         elif state == "cancelled":
             self.notify(f"The install of {tag} was cancelled; nothing was kept", title="Install")
-        elif isinstance(update.event, Failed):  # exceptions open the App's error dialog
-            title = f"Install of {tag} failed"
-            self.notify(update.event.reason, title=title, severity="error")
         self._reload_local()
 
     # --- actions ------------------------------------------------------------------------
@@ -299,8 +295,6 @@ class VersionsScreen(ModeScreen):
                 await versions.set_default(tag if what == "default" else None)
         except ComfyTuiError as exc:
             self.show_error(f"{what.capitalize()} {tag} failed", exc)
-        except NotImplementedError:
-            self.not_built_yet("Removing versions")
         self._reload_local()
 
     def action_refresh(self) -> None:

@@ -14,7 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import Label, Log, ProgressBar
 
-from comfy_tui.events import Event, Failed, Finished, LogLine, Progress
+from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.ui.jobs import JobState, JobUpdate
 
 LOG_LINES = 200
@@ -74,8 +74,6 @@ class InstallPanel(Vertical):
             self._pending.append(f"{prefix}{event.text}")
         elif isinstance(event, Finished):
             self.fraction, self.step_text = 1.0, "done"
-        elif isinstance(event, Failed):
-            self.step_text = f"failed: {event.reason}"
         if self._ready and not self._sync_due:
             self._sync_due = True
             self.call_after_refresh(self._sync)

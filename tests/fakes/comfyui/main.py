@@ -5,8 +5,11 @@ It behaves like the real thing where a launcher can tell: argparse flags (an unk
 (echoing argv), `/queue`, `/models/<folder>` (the model files it can load: its own `models/`
 plus what its `--extra-model-paths-config` files list, read as ComfyUI reads them), every route
 also under `/api`, exit 1 on a taken port, a clean exit 0
-on SIGINT and an immediate death on SIGTERM. The flags it accepts come from `fake_features.py`,
-so a test repo can give each tag a different set. Environment knobs for tests:
+on SIGINT and an immediate death on SIGTERM. `/object_info` lists a few core node classes
+plus the NODE_CLASS_MAPPINGS of every `custom_nodes/<name>` it imports (once, on the first
+ask; a node that fails to import is left out, as ComfyUI does). The flags it accepts come
+from `fake_features.py`, so a test repo can give each tag a different set. Environment knobs
+for tests:
 FAKE_COMFYUI_STARTUP_DELAY (seconds before binding), FAKE_COMFYUI_FOLDER_PATHS (the JSON that
 `/internal/folder_paths` answers; without it that route is 404, as on old versions),
 FAKE_COMFYUI_CRASH_AFTER (seconds, then exit 1), FAKE_COMFYUI_FAIL_WITH (a line to log before
@@ -22,6 +25,7 @@ ComfyUI-Manager's Restart: with `__COMFY_CLI_SESSION__` set it writes `<value>.r
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -44,6 +48,30 @@ HUB: Hub | None = None
 MODEL_DIRS: dict[str, list[str]] = {}
 """Folder type -> directories searched for it (what `--extra-model-paths-config` added)."""
 MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".sft")
+CORE_CLASSES = ("CheckpointLoaderSimple", "CLIPTextEncode", "EmptyLatentImage", "KSampler",
+                "LoraLoader", "SaveImage", "VAEDecode", "VAELoader")  # fmt: skip
+_OBJECT_INFO: dict[str, dict[str, str]] = {}
+
+
+def object_info() -> dict[str, dict[str, str]]:
+    """Core classes and those of the custom nodes, imported once like ComfyUI does."""
+    if not _OBJECT_INFO:
+        found = {name: "comfy" for name in CORE_CLASSES}
+        nodes = HERE / "custom_nodes"
+        for entry in sorted(nodes.iterdir()) if nodes.is_dir() else ():
+            init = entry / "__init__.py"
+            if entry.name.endswith(".disabled") or not init.is_file():
+                continue
+            try:
+                spec = importlib.util.spec_from_file_location(f"fake_node_{entry.name}", init)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                found.update({k: entry.name for k in getattr(module, "NODE_CLASS_MAPPINGS", {})})
+            except Exception as exc:  # as ComfyUI: report the node and go on
+                log(f"Cannot import {entry} module for custom nodes: {exc}")
+        _OBJECT_INFO.update(found)
+    return {name: {"name": name, "python_module": where} for name, where in _OBJECT_INFO.items()}
 
 
 def read_model_paths(configs: list[str]) -> dict[str, list[str]]:
@@ -241,6 +269,8 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif path == "/queue":
             self._send(HUB.snapshot())
+        elif path == "/object_info":
+            self._send(object_info())
         elif path.startswith("/models/"):
             self._send(model_files(path.removeprefix("/models/")))
         elif path == "/internal/folder_paths" and "FAKE_COMFYUI_FOLDER_PATHS" in os.environ:

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
-from comfy_tui.store.snapshots import Snapshot
+from comfy_tui.store.envsnap_records import Snapshot
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from comfy_tui.events import LogLine
-from comfy_tui.services.locks import try_lock
+from comfy_tui.services.flock import try_lock
 
 __all__ = ["LibraryLock"]
 

@@ -21,7 +21,7 @@ class GpuProcess(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class GpuSnapshot:
+class GpuReading:
     """One device at one moment. Any field NVML could not give is ``None``."""
 
     index: int
@@ -127,7 +127,7 @@ class NetIoRate:
 
 
 @dataclass(frozen=True, slots=True)
-class SystemSnapshot:
+class SystemReading:
     """Host CPU, memory, disks and I/O at one moment.
 
     Rates and CPU percentages are computed from counter deltas between two ticks, so
@@ -174,8 +174,8 @@ class StatsSample:
     """Everything one tick produced. ``timestamp`` is wall-clock seconds since the epoch."""
 
     timestamp: float
-    system: SystemSnapshot
-    gpus: tuple[GpuSnapshot, ...]
+    system: SystemReading
+    gpus: tuple[GpuReading, ...]
     gpu_info: GpuInfo
     instances: Mapping[str, InstanceUsage] = field(default_factory=_empty_instances)
     """Read-only mapping instance id -> usage; empty in summary mode."""

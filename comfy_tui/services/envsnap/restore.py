@@ -10,7 +10,7 @@ Staged so that a failed restore leaves the previous state in place:
 4. on any failure or cancellation, apply the step-2 snapshot the same way and say so; when
    that fails too, the error names the snapshot that holds the previous state.
 
-A journal (services/restore_journal.py) records the phase, so a restore killed midway is
+A journal (services/envsnap/journal.py) records the phase, so a restore killed midway is
 settled by the next command (recover.py): rolled back to the step-2 snapshot, or declared
 finished.
 """
@@ -27,7 +27,8 @@ from pathlib import Path
 from comfy_tui.core.node_plan import clone_source, diff_packages
 from comfy_tui.errors import ComfyTuiError, InstallError
 from comfy_tui.events import Event, Finished, LogLine, Progress
-from comfy_tui.services import restore_journal as journal
+from comfy_tui.services.envsnap import journal
+from comfy_tui.services.envsnap.capture import SnapshotTaker
 from comfy_tui.services.faults import checkpoint
 from comfy_tui.services.nodes.checkouts import NodeCheckout
 from comfy_tui.services.nodes.links import (
@@ -37,10 +38,9 @@ from comfy_tui.services.nodes.links import (
     read_version_nodes,
     remove_link,
 )
-from comfy_tui.services.nodes.snapshots import SnapshotTaker
 from comfy_tui.services.nodes.version_env import VersionEnv, load_version, refresh_torch_pins
 from comfy_tui.store import node_records
-from comfy_tui.store.snapshots import Snapshot
+from comfy_tui.store.envsnap_records import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ async def apply_snapshot(
     checkpoint("restore.nodes")
     packages = await asyncio.to_thread(_packages_file, taker, snapshot)
     try:
-        sync = taker.tool().sync(env.python, packages, env.backend, "restoring the packages")
+        sync = taker.tool().sync(env.python, packages, env.torch_index, "restoring the packages")
         async with aclosing(sync) as stream:
             async for event in stream:
                 yield event
@@ -189,7 +189,7 @@ async def _restore_locked(
         yield LogLine(note, "comfy-tui")
     packages = await asyncio.to_thread(_packages_file, taker, target)
     try:
-        dry = await taker.tool().dry_run_sync(env.python, packages, env.backend)
+        dry = await taker.tool().dry_run_sync(env.python, packages, env.torch_index)
     finally:
         packages.unlink(missing_ok=True)
     if not dry.ok:

@@ -86,13 +86,6 @@ def save_snapshot(paths: DataPaths, snapshot: Snapshot) -> None:
     write_json(paths.snapshot_file(snapshot.tag, snapshot.id), snapshot.to_json(), schema=SCHEMA)
 
 
-def load_snapshot(paths: DataPaths, tag: str, snapshot_id: str) -> Snapshot | None:
-    path = paths.snapshot_file(tag, snapshot_id)
-    if not path.exists():
-        return None
-    return Snapshot.from_json(read_json(path, schema=SCHEMA), path)
-
-
 def list_snapshots(paths: DataPaths, tag: str) -> list[Snapshot]:
     """Every snapshot of `tag`, newest first."""
     found = []

@@ -16,7 +16,7 @@ from comfy_tui.cli.context import Context
 from comfy_tui.cli.nodes_cmd import run_job
 from comfy_tui.cli.output import err, out, out_json
 from comfy_tui.services.nodes import NodesService
-from comfy_tui.store.snapshots import Snapshot
+from comfy_tui.store.envsnap_records import Snapshot
 
 __all__ = ["run_snapshot_create", "run_snapshot_list", "run_snapshot_restore"]
 

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from comfy_tui.core.node_plan import PackageChange, diff_packages
 from comfy_tui.errors import NotFoundError, ValidationError
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.services.nodes.checkouts import NodeCheckout
 from comfy_tui.services.nodes.links import custom_nodes_dir, read_version_nodes
 from comfy_tui.services.nodes.uvtool import VenvTool
 from comfy_tui.services.nodes.version_env import VersionEnv, load_version
 from comfy_tui.settings import Settings
+from comfy_tui.store import envsnap_records as store
 from comfy_tui.store import node_records
-from comfy_tui.store import snapshots as store
-from comfy_tui.store.snapshots import NodeState, Snapshot
+from comfy_tui.store.envsnap_records import NodeState, Snapshot
 from comfy_tui.validate import validate_tag
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ version's lock, with the phase it is in:
 
 The restore removes its journal however it ends (success, or failure after putting the previous
 state back). A journal found later therefore belongs to a killed restore, which
-`services/nodes/recover.py` settles. With no journal the folder does not exist either, so
+`services/envsnap/recover.py` settles. With no journal the folder does not exist either, so
 `has_journals` costs one failed directory open: cheap enough for the start of every command.
 """
 

@@ -2,7 +2,7 @@
 folder guessed from a remote path.
 
 The folder types and ComfyUI's legacy aliases are the model library's own list
-(`services/library/folders.py`, the one list in the project); downloads add a few common
+(`services/library/folder_types.py`, the one list in the project); downloads add a few common
 singulars (``lora`` → ``loras``) on top.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from comfy_tui.errors import ValidationError
-from comfy_tui.services.library.folders import ALIASES as LIBRARY_ALIASES
-from comfy_tui.services.library.folders import FOLDERS
+from comfy_tui.services.library.folder_types import ALIASES as LIBRARY_ALIASES
+from comfy_tui.services.library.folder_types import FOLDERS
 from comfy_tui.validate import validate_filename
 
 KNOWN_FOLDERS: tuple[str, ...] = FOLDERS

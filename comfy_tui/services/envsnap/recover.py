@@ -19,9 +19,9 @@ import logging
 from contextlib import aclosing
 
 from comfy_tui.errors import ComfyTuiError, LockBusyError, NotFoundError
-from comfy_tui.services import restore_journal as journal
-from comfy_tui.services.nodes.restore import apply_snapshot
-from comfy_tui.services.nodes.snapshots import SnapshotTaker, version_lock
+from comfy_tui.services.envsnap import journal
+from comfy_tui.services.envsnap.capture import SnapshotTaker, version_lock
+from comfy_tui.services.envsnap.restore import apply_snapshot
 from comfy_tui.services.nodes.version_env import load_version
 
 __all__ = ["recover_restores"]
