@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     r = leaf(sub, "releases", "list ComfyUI releases (cached)")
     r.add_argument("--refresh", action="store_true", help="ask GitHub now, not the cache")
     r.add_argument("--all", action="store_true", help="include prereleases")
+    r.add_argument(
+        "--estimate",
+        action="store_true",
+        help="size the dependency sets no install has measured (uv resolution, no download)",
+    )
     leaf(sub, "versions", "list installed versions")
     i = leaf(sub, "install", "install a ComfyUI release, branch or commit")
     i.add_argument("tag", metavar="TAG|REF", help="a release tag, a branch or a commit id")
@@ -55,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         "default: the torch_index_url setting, else PyTorch's index",
     )
     i.add_argument("--python", metavar="PYTHON", help="interpreter for the new environment")
+    i.add_argument(
+        "--force", action="store_true", help="install even when the disk looks too small"
+    )
     rm = leaf(sub, "remove", "remove an installed version")
     rm.add_argument("tag", metavar="TAG")
     rm.add_argument("--yes", action="store_true", help="do not ask")
@@ -230,4 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(trsub, "empty", "delete everything in the trash", "trash empty").add_argument(
         "--yes", action="store_true", help="do not ask"
     )
+    fl = leaf(sub, "fleet", "every configured host's GPUs, instances and disk, over SSH")
+    fl.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
+    fl.add_argument("--tag", action="append", metavar="TAG", help="only hosts with this tag")
     return p
