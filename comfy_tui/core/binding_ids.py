@@ -94,6 +94,10 @@ BINDING_IDS: frozenset[str] = frozenset(
         "snapshots-restore",
         "trash-close",
         "trash-restore",
+        "upgrade-agree",
+        "upgrade-close",
+        "upgrade-skip",
+        "upgrade-switch",
         "versions-adopt",
         "versions-cancel",
         "versions-clear-filter",
@@ -104,6 +108,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "versions-prereleases",
         "versions-refresh",
         "versions-remove",
+        "versions-upgrade",
         "workflow-close",
         "workflow-download",
     }
