@@ -7,6 +7,7 @@ publishes a `JobUpdate` on `app.job_updates` that any screen can subscribe to.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -67,9 +68,14 @@ async def pump(
     events: Callable[[], AsyncIterator[Event]],
     post: Callable[[Message], bool],
 ) -> None:
-    """The worker body: iterate the service's events and post each one."""
+    """The worker body: iterate the service's events and post each one.
+
+    After each post the loop gets a turn: a service that yields a burst without awaiting (a
+    child's output read in big chunks) would otherwise queue thousands of messages that the
+    App then handles in one go, stalling the loop for as long."""
     async for event in events():
         post(JobEventPosted(key, description, event))
+        await asyncio.sleep(0)
 
 
 def is_job(worker: Worker[object]) -> bool:
