@@ -26,7 +26,7 @@ from tests.fakes.fake_github import FakeGitHub, ThreadedFakeGitHub
 from tests.fakes.node_fixtures import drain, install_versions, nodes_service, nodes_settings_for
 from tests.fakes.node_repo import NodeCommit, NodeMirror
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
-from tests.ui.versions_lab import RELEASES, T0, add_record, no_sleep, settle, versions_app
+from tests.ui.versions_lab import RELEASES, T0, no_sleep, settle
 
 SIZES = {"80x24": SMALL, "120x40": LARGE}
 
@@ -144,12 +144,13 @@ async def _no_events(*args: Any) -> AsyncGenerator[Event, None]:
 
 
 def dialog_app(data_dir: Path, github: FakeGitHub) -> Any:
-    add_record(data_dir, "v0.3.77", default=True)
-    return versions_app(data_dir, github.url)
+    """An offline app (the release list keeps "checking"): a still screen behind the dialog."""
+    return make_test_app(data_dir)
 
 
 async def push(pilot: Pilot[Any]) -> UpgradeScreen:
-    await settle(pilot)
+    for _ in range(3):
+        await pilot.pause()
     dialog = UpgradeScreen("v0.3.77", suggested="v0.4.0", running=2, make=_never, switch=_no_events)
     await pilot.app.push_screen(dialog)
     await pilot.pause()
