@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label
 
 from comfy_tui.errors import ComfyTuiError
+from comfy_tui.runner import JobKey, JobKind, JobUpdate
 from comfy_tui.services.disk_usage import DiskReport
 from comfy_tui.services.release_list import ReleaseList
 from comfy_tui.store.install_choices import InstallChoices
@@ -24,12 +25,11 @@ from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.install import InstallRequest, InstallScreen
 from comfy_tui.ui.dialogs.version_details import VersionDetailsScreen, detail_lines, read_tail
 from comfy_tui.ui.guards import refused
-from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.versions_keys import VERSIONS_KEYS
 from comfy_tui.ui.version_rows import VersionRow, build_rows, empty_text, status_line
 from comfy_tui.ui.widgets.empty_state import EmptyState
-from comfy_tui.ui.widgets.install_panel import INSTALL_PREFIX, InstallPanels
+from comfy_tui.ui.widgets.install_panel import InstallPanels
 from comfy_tui.ui.widgets.version_table import VersionTable
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ class VersionsScreen(ModeScreen):
         versions = self.comfy_app.services.versions
         self.installs.add(tag, torch)
         self.refresh_bindings()
-        key, description = f"{INSTALL_PREFIX}{tag}", f"install {tag}"
+        key, description = JobKey(JobKind.INSTALL, tag), f"install {tag}"
         options = {"torch_index": torch_index or None, "python": python or None}
         self.comfy_app.start_job(key, description, lambda: versions.install(tag, torch, **options))
         self.render_rows()
@@ -255,7 +255,7 @@ class VersionsScreen(ModeScreen):
         else:
             self.notify("Select the version whose install you want to cancel", severity="warning")
             return
-        self.comfy_app.cancel_job(f"{INSTALL_PREFIX}{tag}")
+        self.comfy_app.cancel_job(JobKey(JobKind.INSTALL, tag))
 
     def action_remove(self) -> None:
         row = self.selected()
