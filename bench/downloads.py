@@ -4,8 +4,9 @@ Run from the repository root: ``.venv/bin/python bench/downloads.py [--size-mib 
 in a separate process generates the file on the fly (nothing is stored but the downloads),
 so its CPU is not ours. Prints:
 
-- our downloader (HttpDownload: stream, sha256, write, fsync, rename) with `--segments`
-  parallel ranges (the default setting) and as one stream: MB/s, CPU % of this process
+- our downloader (HttpDownload: stream, sha256, write, fsync, rename) as the queue runs it,
+  with up to `--segments` parallel ranges (the default setting; connections are added while
+  they raise the throughput, `ranges.Ramp`), and as one stream: MB/s, CPU % of this process
   (user+sys over wall time; 100 % = one core), worst event-loop lag of a 1 ms ticker;
 - curl on the same URL writing to the same disk (no hashing), also with an fsync of its file
   after (ours fsyncs before the rename), and our share of its MB/s;
@@ -77,6 +78,9 @@ def serve(port_out: multiprocessing.connection.Connection, size: int, cap: int |
         return response
 
     async def main() -> None:
+        import logging  # a client closing a connection early is not news here
+
+        logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
         app = web.Application()
         app.router.add_get("/big", big)
         runner = web.AppRunner(app, access_log=None)

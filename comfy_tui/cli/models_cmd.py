@@ -17,6 +17,7 @@ from comfy_tui.services.library.folder_types import validate_folder
 from comfy_tui.services.library.importer import ImportMode, ImportOutcome
 from comfy_tui.services.library.scan import ScanSummary
 from comfy_tui.services.library.service import LibraryService
+from comfy_tui.store.civitai_index import CivitaiInfo
 from comfy_tui.store.models_index import ModelRecord
 
 
@@ -215,11 +216,45 @@ def info_lines(m: ModelRecord) -> list[tuple[str, str]]:
     return [(label, value) for label, value in facts if value]
 
 
+def civitai_lines(info: CivitaiInfo | None, api_base: str) -> list[tuple[str, str]]:
+    """What CivitAI said, for `models info` (nothing when it was never asked)."""
+    if info is None:
+        return []
+    if not info.found:
+        return [("civitai", "not found (CivitAI does not know this file)")]
+    title = " — ".join(p for p in (info.model_name, info.version_name) if p)
+    facts = [
+        ("civitai", title or f"model {info.model_id}"),
+        ("base model", info.base_model),
+        ("type", info.model_type),
+        ("triggers", ", ".join(info.trained_words)),
+        ("page", info.page(api_base) or ""),
+    ]
+    return [(label, value) for label, value in facts if value]
+
+
+async def _info(
+    library: LibraryService, ref: str, ask: bool
+) -> tuple[ModelRecord, CivitaiInfo | None]:
+    """The model, and what CivitAI said about it (asked now with `ask`, hashing it first)."""
+    record = await library.find(ref)
+    if not ask:
+        return record, await library.civitai(record)
+    if not record.sha256 and record.id is not None:
+        await drive_job(JobKey(JobKind.LIBRARY_HASH), "hash", library.hash_models([record.id]))
+        record = await library.find(ref)
+    return record, await library.lookup_civitai(record)
+
+
 def run_info(ctx: Context, args: argparse.Namespace) -> int:
-    record = asyncio.run(_library(ctx).find(args.model))
+    library = _library(ctx)
+    record, civitai = asyncio.run(_info(library, args.model, args.civitai))
+    api = ctx.settings.civitai_api
     if ctx.json:
-        out_json(model_json(record))
+        doc = model_json(record)
+        doc["civitai"] = civitai.to_json(api) if civitai else None
+        out_json(doc)
         return 0
-    for label, value in info_lines(record):
+    for label, value in [*info_lines(record), *civitai_lines(civitai, api)]:
         out(f"{label + ':':<14}{value}")
     return 0

@@ -104,6 +104,7 @@ def run_install(ctx: Context, args: argparse.Namespace) -> int:
         torch=args.torch,
         torch_index=args.torch_index,
         python=args.python,
+        force=args.force,
     )
     name = job.name or args.tag
 

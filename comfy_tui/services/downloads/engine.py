@@ -88,6 +88,8 @@ SEGMENT_MIN = 64 * 1024 * 1024
 """Files smaller than this come in one stream."""
 PIECE_MIN = 8 * 1024 * 1024
 PIECE_MAX = 64 * 1024 * 1024
+RAMP_WINDOW = 1.0
+"""Seconds each added connection is measured before another one is tried (`ranges.Ramp`)."""
 BASE_HEADERS = {"Accept-Encoding": "identity", "User-Agent": f"comfy-tui/{__version__}"}
 MAX_RESTARTS = 5
 """Requests asked again at once (to resume, or to start over) before giving up."""
@@ -116,6 +118,7 @@ class HttpDownload:
         network: Network | None = None,
         connections: int = 1,
         segment_min: int = SEGMENT_MIN,
+        ramp_window: float = RAMP_WINDOW,
     ) -> None:
         self.spec = spec
         self.library_root = library_root
@@ -129,6 +132,7 @@ class HttpDownload:
         self._network = network or Network.from_env()
         self._connections = connections
         self._segment_min = segment_min
+        self._ramp_window = ramp_window
         self._done: Done | None = None
         self._timeout = aiohttp.ClientTimeout(
             total=None,
@@ -426,6 +430,7 @@ class HttpDownload:
             save=self._save_segments,
             error_for_status=self._status_error,
             clock=self._clock,
+            ramp_window=self._ramp_window,
         )
         self.meter.mark(done.total)
         try:

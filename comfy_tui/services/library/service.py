@@ -39,6 +39,7 @@ from comfy_tui.services.library.search import search_filter
 from comfy_tui.services.library.threads import run_blocking
 from comfy_tui.settings import Settings
 from comfy_tui.store import models_index as index
+from comfy_tui.store.civitai_index import CivitaiInfo, found_civitai, get_civitai, put_civitai
 from comfy_tui.store.db import connect
 from comfy_tui.store.models_index import FolderStat, ModelRecord
 from comfy_tui.store.version_records import list_records, load_record
@@ -139,6 +140,38 @@ class LibraryService:
                 f"{len(named)} models are named {ref!r}; give folder/name instead"
             )
         raise NotFoundError(f"no model {ref!r} in the library (try 'comfy-tui models list')")
+
+    # --- CivitAI ---------------------------------------------------------------------------
+    async def civitai(self, record: ModelRecord) -> CivitaiInfo | None:
+        """What CivitAI said about this file's content before; None: never asked (or the file
+        is not hashed)."""
+        if not record.sha256:
+            return None
+        async with connect(self.db_path) as db:
+            return await get_civitai(db, record.sha256)
+
+    async def civitai_known(self) -> dict[str, CivitaiInfo]:
+        """sha256 → what CivitAI said, for every file it knows (asked before)."""
+        async with connect(self.db_path) as db:
+            return await found_civitai(db)
+
+    async def lookup_civitai(self, record: ModelRecord) -> CivitaiInfo:
+        """Ask CivitAI by the file's sha256 now and keep the answer (a network request: only
+        when the user asked for it). The file must be hashed first."""
+        from comfy_tui.services.downloads.civitai import lookup_by_hash
+
+        if not record.sha256:
+            raise ValidationError(f"{record.relpath} is not hashed yet: comfy-tui models hash")
+        info = await lookup_by_hash(
+            record.sha256,
+            api_base=self.settings.civitai_api,
+            token=self.settings.civitai_token,
+            now=self.clock(),
+        )
+        async with connect(self.db_path) as db:
+            await put_civitai(db, info)
+            await db.commit()
+        return info
 
     async def installed_versions(self) -> list[tuple[str, Path]]:
         """(tag, directory) of every installed version; an unreadable record is skipped."""

@@ -53,9 +53,11 @@ class LifecycleService:
         torch: str = "auto",
         torch_index: str | None = None,
         python: str | None = None,
+        force: bool = False,
     ) -> RefInstall:
-        """An install of a tag, branch or commit (checked now: ValidationError, exit 2)."""
-        return RefInstall(self.versions, ref, name, torch, torch_index, python)
+        """An install of a tag, branch or commit (checked now: ValidationError, exit 2);
+        `force` goes on when the disk looks too small."""
+        return RefInstall(self.versions, ref, name, torch, torch_index, python, force)
 
     # --- facts ---------------------------------------------------------------------------
     async def newer_releases(self, record: VersionRecord) -> list[str]:

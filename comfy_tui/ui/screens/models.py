@@ -17,6 +17,7 @@ from comfy_tui.runner import LIBRARY_JOBS, JobKey, JobKind, JobUpdate
 from comfy_tui.services.library.dedupe import DuplicateReport
 from comfy_tui.services.library.needs import Need, download_request, workflow_needs
 from comfy_tui.services.library.service import LibraryService
+from comfy_tui.store.civitai_index import CivitaiInfo
 from comfy_tui.store.models_index import ModelRecord
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
@@ -117,6 +118,7 @@ class ModelsScreen(DownloadsMixin):
         self.query_text = ""
         self.models: dict[str, ModelRecord] = {}
         self.versions: list[str] = []
+        self.civitai: dict[str, CivitaiInfo] = {}
         self._reports: list[DuplicateReport] = []
         self._focus_table = True  # on the first load that shows rows
         self._empty_library = True
@@ -159,6 +161,7 @@ class ModelsScreen(DownloadsMixin):
             stats = await self.library.folders()
             folder = None if self.folder == ALL else self.folder
             models = await self.library.list_models(self.query_text, folder)
+            self.civitai = await self.library.civitai_known()
         except ComfyTuiError as exc:  # a damaged index says so (and `s` rebuilds it)
             self.show_error("Reading the model library failed", exc)
             return
@@ -194,7 +197,8 @@ class ModelsScreen(DownloadsMixin):
         root = "library"
         if model is not None and Path(model.root) != self.library.main_root():
             root = f"extra root {model.root}"
-        self.query_one(ModelDetail).show(model, root, self.versions)
+        known = self.civitai.get(model.sha256) if model and model.sha256 else None
+        self.query_one(ModelDetail).show(model, root, self.versions, known)
 
     def on_resize(self) -> None:
         if self.models or not self._empty_library:

@@ -177,8 +177,13 @@ class VersionsScreen(ModeScreen):
         self.installs.add(tag, torch)
         self.refresh_bindings()
         key, description = JobKey(JobKind.INSTALL, tag), f"install {tag}"
-        options = {"torch_index": torch_index or None, "python": python or None}
-        self.comfy_app.start_job(key, description, lambda: versions.install(tag, torch, **options))
+        self.comfy_app.start_job(
+            key,
+            description,
+            lambda: versions.install(
+                tag, torch, torch_index=torch_index or None, python=python or None
+            ),
+        )
         self.render_rows()
 
     async def ask_install(self, tag: str) -> None:
