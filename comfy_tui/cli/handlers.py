@@ -55,6 +55,7 @@ HANDLERS: dict[str, str] = {
     "trash list": "trash_cmd:run_trash_list",
     "trash restore": "trash_cmd:run_trash_restore",
     "trash empty": "trash_cmd:run_trash_empty",
+    "fleet": "fleet_cmd:run_fleet",
 }
 """Command name -> "module:function" under comfy_tui.cli."""
 

@@ -238,4 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(trsub, "empty", "delete everything in the trash", "trash empty").add_argument(
         "--yes", action="store_true", help="do not ask"
     )
+    fl = leaf(sub, "fleet", "every configured host's GPUs, instances and disk, over SSH")
+    fl.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
+    fl.add_argument("--tag", action="append", metavar="TAG", help="only hosts with this tag")
     return p

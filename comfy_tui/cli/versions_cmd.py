@@ -75,9 +75,9 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
             short(r.commit) + (f" ({r.ref})" if r.ref and r.ref != r.tag else ""),
             r.comfyui_version or "?",
             r.torch_version or "—",
-            f"{r.torch_build or r.torch_backend}/{r.installer}",
-            format_bytes(disk.versions.get(r.tag, empty).disk_bytes),
-            format_bytes(disk.versions.get(r.tag, empty).shared_bytes),
+            r.installer if r.adopted else f"{r.torch_build or r.torch_backend}/{r.installer}",
+            "—" if r.adopted else format_bytes(disk.versions.get(r.tag, empty).disk_bytes),
+            "—" if r.adopted else format_bytes(disk.versions.get(r.tag, empty).shared_bytes),
             _when(r.installed_at),
         )
         for r in records
@@ -89,6 +89,9 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
         if newer.get(r.tag):
             shown = ", ".join(newer[r.tag][:3]) + (" …" if len(newer[r.tag]) > 3 else "")
             out(f"{r.tag}: newer releases in the mirror: {shown} (comfy-tui upgrade {r.tag} TAG)")
+    for r in records:
+        if r.adopted:
+            out(f"{r.tag}: adopted, left in place at {r.path} (remove only forgets it)")
     out(
         f"versions/ holds {format_bytes(disk.total_bytes)} in all (OWN: freed by removing that "
         "version; SHARED: hardlinked with other versions or the uv cache)"

@@ -11,6 +11,8 @@ __all__ = ["BINDING_IDS"]
 BINDING_IDS: frozenset[str] = frozenset(
     {
         "add-download-cancel",
+        "adopt-cancel",
+        "adopt-share",
         "confirm-no",
         "confirm-yes",
         "details-close",
@@ -82,6 +84,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "snapshots-restore",
         "trash-close",
         "trash-restore",
+        "versions-adopt",
         "versions-cancel",
         "versions-clear-filter",
         "versions-default",

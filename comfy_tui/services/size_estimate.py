@@ -120,20 +120,29 @@ class SizeEstimator:
         self.paths = paths
         self.uv_bin = uv_bin
         self.probe = probe
+        self._index: dict[InstallTarget, list[str]] = {}  # the torch source, probed once
 
     async def for_tags(
-        self, tags: Iterable[str], target: InstallTarget, *, resolve: bool = False
+        self,
+        tags: Iterable[str],
+        target: InstallTarget,
+        *,
+        resolve: bool = False,
+        limit: int | None = None,
     ) -> dict[str, SizeEstimate]:
-        """The estimate of every tag whose set is known (or, with `resolve`, resolvable).
-        A set that cannot be resolved (no uv, an index that is down) is left out."""
+        """The estimate of every tag whose set is known (or, with `resolve`, resolvable: at
+        most `limit` new resolutions, in the order of `tags`). A set that cannot be resolved
+        (no uv, an index that is down) is left out."""
         texts = await asyncio.to_thread(requirements_of, self.paths.comfyui_mirror(), tags)
         keys = {tag: target.key(text) for tag, text in texts.items()}
         by_key: dict[str, SizeEstimate | None] = {}
+        resolved = 0
         for tag, key in keys.items():
             if key not in by_key:
                 by_key[key] = await asyncio.to_thread(known_estimate, self.paths, key)
-            if by_key[key] is None and resolve:
-                by_key[key] = await self.resolve(texts[tag], target)
+                if by_key[key] is None and resolve and (limit is None or resolved < limit):
+                    resolved += 1
+                    by_key[key] = await self.resolve(texts[tag], target)
         return {tag: est for tag, key in keys.items() if (est := by_key.get(key)) is not None}
 
     async def resolve(self, requirements: str, target: InstallTarget) -> SizeEstimate | None:
@@ -152,6 +161,11 @@ class SizeEstimator:
         return estimate
 
     async def _index_args(self, sources: plan.Sources, target: InstallTarget) -> list[str]:
+        if target not in self._index:
+            self._index[target] = await self._choose_index(sources, target)
+        return self._index[target]
+
+    async def _choose_index(self, sources: plan.Sources, target: InstallTarget) -> list[str]:
         if target.backend == "none":
             return sources.args()
         try:

@@ -106,11 +106,13 @@ class VersionsService:
         *,
         choices: InstallChoices | None = None,
         resolve: bool = False,
+        limit: int | None = None,
     ) -> dict[str, SizeEstimate]:
         """What installing each of `tags` would download and take on disk, for the tags the
         mirror has and whose dependency set is known (`resolve`: resolve unknown sets with
-        uv, index metadata only). `choices`: the install dialog's answers, else the CLI's
-        defaults (`--torch auto`, the settings' Python and torch index)."""
+        uv, index metadata only; at most `limit` of them). `choices`: the install dialog's
+        answers, else the CLI's defaults (`--torch auto`, the settings' Python and torch
+        index)."""
         from comfy_tui.core.torch_backend import resolve_torch
         from comfy_tui.services.size_estimate import InstallTarget, SizeEstimator
 
@@ -125,7 +127,7 @@ class VersionsService:
         torch_index = (choices.torch_index if choices else "") or self.settings.torch_index_url
         target = InstallTarget(backend, python, torch_index)
         estimator = SizeEstimator(self.settings, self.paths)
-        return await estimator.for_tags(tags, target, resolve=resolve)
+        return await estimator.for_tags(tags, target, resolve=resolve, limit=limit)
 
     async def install_choices(self) -> InstallChoices | None:
         """The install dialog's answers last confirmed on this box."""

@@ -218,6 +218,9 @@ def _every_subcommand(shell: Shell, tmp_path: Path) -> None:
     check(shell, "trash", "list")
     check(shell, "trash", "restore", "no-such-entry")
     assert check(shell, "trash", "empty", "--yes", destructive=True) == 0
+    assert (
+        check(shell, "fleet") == 2
+    )  # no [[hosts]]: one line saying how (tests/integration/test_fleet.py)
 
 
 def test_a_reader_that_closes_after_one_byte(shell: Shell) -> None:

@@ -144,3 +144,31 @@ async def test_an_installed_set_is_known_to_the_release_list(
     assert set(estimates) == {"v0.4.1"}, "v0.4.0's set was neither installed nor resolved"
     assert estimates["v0.4.1"].basis == "an earlier install of the same packages"
     assert estimates["v0.4.1"].disk_bytes == 5 << 20
+
+
+async def test_a_limit_bounds_the_resolutions_and_the_torch_source_is_probed_once(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    from comfy_tui.services.size_estimate import InstallTarget, SizeEstimator
+
+    upstream = build_comfyui_repo(tmp_path / "up", TAGS)
+    mirror = DataPaths(data_dir).comfyui_mirror()
+    subprocess.run(["git", "clone", "-q", "--bare", str(upstream), str(mirror)], check=True)
+    sized_wheels(tmp_path / "wheels")
+    probed: list[str] = []
+
+    async def probe(url: str, timeout: float = 4.0) -> str:
+        probed.append(url)
+        return "unreachable (test)"  # cpu then takes torch from the package sources
+
+    async with SizedIndex(tmp_path / "wheels") as index:
+        settings = install_settings_for(
+            data_dir, upstream, tmp_path / "none", find_links=(), index_url=index.url
+        )
+        estimator = SizeEstimator(settings, DataPaths(data_dir), probe=probe)
+        target = InstallTarget("cpu", sys.executable, None)
+        first = await estimator.for_tags(["v0.4.1", "v0.4.0"], target, resolve=True, limit=1)
+        assert set(first) == {"v0.4.1"}
+        both = await estimator.for_tags(["v0.4.1", "v0.4.0"], target, resolve=True, limit=1)
+        assert set(both) == {"v0.4.1", "v0.4.0"}
+    assert len(probed) == 1 and probed[0].endswith("/cpu")
