@@ -41,6 +41,7 @@ class JobKind(StrEnum):
     LIBRARY_HASH = "library-hash"
     LIBRARY_DUPLICATES = "library-duplicates"
     LIBRARY_DEDUPE = "library-dedupe"
+    FLEET = "fleet"
 
 
 NODE_JOBS = frozenset(

@@ -12,7 +12,7 @@ from comfy_tui.core.safe_text import escape_text
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.fleet.state import HostState
 
-HEADERS = ("HOST", "STATE", "GPUS", "INSTANCES", "DISK FREE")
+HEADERS = ("HOST", "STATE", "GPUS", "DISK FREE", "INSTANCES")
 
 
 def _row(state: HostState) -> list[str]:
@@ -20,8 +20,8 @@ def _row(state: HostState) -> list[str]:
         state.name,
         state.state,
         state.gpus_text(),
-        escape_text(state.instances_text()),
         state.disk_text(),
+        escape_text(state.instances_text()),
     ]
 
 

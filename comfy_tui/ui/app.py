@@ -47,6 +47,7 @@ STYLESHEETS = (
     "monitor.tcss",
     "instances.tcss",
     "nodes.tcss",
+    "fleet.tcss",
 )
 
 LATER_SCREENS = {
@@ -54,6 +55,7 @@ LATER_SCREENS = {
     "monitor": "comfy_tui.ui.screens.monitor:MonitorScreen",
     "instances": "comfy_tui.ui.screens.instances:InstancesScreen",
     "nodes": "comfy_tui.ui.screens.nodes:NodesScreen",
+    "fleet": "comfy_tui.ui.screens.fleet:FleetScreen",
 }
 """Screens imported when first shown (or preloaded after the first frame), not at start:
 their services pull in aiohttp, SQLite and psutil, which the first screen does not need."""
@@ -171,6 +173,8 @@ class ComfyTuiApp(App[int]):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._notifier_task
         await self.downloads.stop()
+        if "fleet" in self.services.built():  # the SSH connections of the Fleet screen
+            await self.services.fleet.aclose()
         try:
             await self.stats.stop()
             if self.stats.monitor_built:

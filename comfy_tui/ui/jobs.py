@@ -9,6 +9,7 @@ the `app.job_updates` Signal that screens subscribe to, filtering by `JobKey.kin
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
@@ -56,4 +57,18 @@ async def pump(
     """The worker body: run the job, each update posted. A failure was published (the App
     shows it); it does not fail the worker a second time."""
     with contextlib.suppress(Exception):
-        await run_job(key, description, events(), lambda u: post(JobUpdatePosted(u)))
+        await run_job(key, description, _paced(events()), lambda u: post(JobUpdatePosted(u)))
+
+
+async def _paced(events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    """`events`, the loop getting a turn after each one is posted: a service that yields a
+    burst without awaiting (a child's output read in big chunks) would otherwise queue
+    thousands of messages that the App then handles in one go, stalling the loop as long."""
+    close = getattr(events, "aclose", None)
+    try:
+        async for event in events:
+            yield event
+            await asyncio.sleep(0)
+    finally:
+        if close is not None:
+            await close()

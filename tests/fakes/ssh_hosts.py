@@ -17,11 +17,12 @@ import asyncio
 import os
 import shlex
 import sys
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncssh
+import pytest
 
 from comfy_tui.paths import DataPaths
 
@@ -164,3 +165,13 @@ class SshLab:
             if host.server is not None:
                 host.server.close()
                 await host.server.wait_closed()
+
+
+@pytest.fixture
+async def ssh_lab(tmp_path: Path) -> AsyncIterator[SshLab]:
+    """A lab whose client files live in the test's HOME (conftest makes one per test)."""
+    lab = SshLab(tmp_path / "lab", Path(os.environ["HOME"]))
+    try:
+        yield lab
+    finally:
+        await lab.aclose()

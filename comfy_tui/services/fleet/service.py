@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from comfy_tui.core.fleet_hosts import HostSpec
 from comfy_tui.errors import NotFoundError, ValidationError
 from comfy_tui.services.fleet.state import HostState, failed, from_remote
 from comfy_tui.services.fleet.transport import HostError, HostLink
+from comfy_tui.services.instances.launch import LaunchRequest
+from comfy_tui.store.version_records import VersionRecord
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,26 @@ def _summary(data: Any) -> str:
     if isinstance(data, list):
         return f"{len(data)} item(s)"
     return "done"
+
+
+def launch_args(request: LaunchRequest) -> list[str]:
+    """`launch ...` arguments for a request, every value its own word (quoted on the way)."""
+    args = ["launch"]
+    if request.version:
+        args.append(request.version)
+    if request.port is not None:
+        args += ["--port", str(request.port)]
+    if request.gpu is not None:
+        args += ["--gpu", str(request.gpu)]
+    if request.listen:
+        args += ["--listen", request.listen]
+    for key, value in request.env.items():
+        args += ["--env", f"{key}={value}"]
+    if request.auto_restart:
+        args.append("--auto-restart")
+    if request.extra_args:
+        args += ["--", *request.extra_args]
+    return args
 
 
 class Fleet:
@@ -96,7 +119,7 @@ class Fleet:
         answer = version.result()
         line = answer.stdout if answer.exit_status == 0 else ""
         state = from_remote(spec, line, stats.result(), ps.result())
-        return replace(state, forwards=link.forwards()) if link.forwards() else state
+        return state.with_forwards(link.forwards()) if link.forwards() else state
 
     async def statuses(self, hosts: Sequence[HostSpec] | None = None) -> list[HostState]:
         """Every host's state, asked at once, in the configured order."""
@@ -116,17 +139,21 @@ class Fleet:
         """`comfy-tui ARGS --json` on `host` (changes something: never run twice)."""
         return await self.link(host).run_json(args, timeout=timeout, retry=False)
 
-    async def launch(
-        self, host: str, tag: str | None = None, *, port: int | None = None, gpu: str | None = None
-    ) -> Any:
-        args = ["launch"]
-        if tag:
-            args.append(tag)
-        if port is not None:
-            args += ["--port", str(port)]
-        if gpu:
-            args += ["--gpu", gpu]
-        return await self.call(host, args, timeout=LAUNCH_TIMEOUT)
+    async def versions(self, host: str) -> list[VersionRecord]:
+        """The versions installed on `host` (its `versions --json`), for the launch dialog."""
+        doc = await self.link(host).run_json(["versions"])
+        items = doc.get("versions") if isinstance(doc, dict) else None
+        known = {f.name for f in fields(VersionRecord)}
+        out = []
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and item.get("tag"):
+                data = {k: v for k, v in item.items() if k in known}
+                out.append(VersionRecord.from_json(data, Path(f"{host}:versions")))
+        return out
+
+    async def launch(self, host: str, request: LaunchRequest) -> Any:
+        """The launch dialog's request, run on `host` (returns when ComfyUI answers there)."""
+        return await self.call(host, launch_args(request), timeout=LAUNCH_TIMEOUT)
 
     async def stop(self, host: str, target: str | None = None) -> Any:
         """Stop one instance (id or tag) on `host`, or every instance there."""

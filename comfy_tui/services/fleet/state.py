@@ -6,8 +6,9 @@ send (an older comfy-tui) is left empty rather than failing the row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from comfy_tui.core.fleet_hosts import HostSpec
@@ -82,26 +83,34 @@ class HostState:
     def reachable(self) -> bool:
         return self.state == "ok"
 
+    def with_forwards(self, forwards: Mapping[int, int]) -> HostState:
+        return replace(self, forwards=dict(forwards))
+
     # --- one line of text per column (the CLI's table and the Fleet screen) ---------------
     def gpus_text(self) -> str:
-        """`2× NVIDIA H200 31% 12.0/140.4 GiB` (utilisation averaged, memory summed)."""
+        """`2× H100 50% 60/160 GiB` (utilisation averaged, memory summed)."""
         if not self.reachable:
             return "-"
         if not self.gpus:
             return self.gpu_note or "no GPU"
-        names = {g.name for g in self.gpus}
+        names = {short_gpu_name(g.name) for g in self.gpus}
         name = names.pop() if len(names) == 1 else "GPUs"
         utils = [g.util_pct for g in self.gpus if g.util_pct is not None]
         util = f" {sum(utils) / len(utils):.0f}%" if utils else ""
         used = sum(g.used_bytes or 0 for g in self.gpus)
         total = sum(g.total_bytes or 0 for g in self.gpus)
-        memory = f" {format_bytes(used)}/{format_bytes(total)}" if total else ""
-        return f"{len(self.gpus)}× {name}{util}{memory}"
+        memory = f" {format_bytes(used, precision=0)}/{format_bytes(total, precision=0)}"
+        return f"{len(self.gpus)}× {name}{util}{memory if total else ''}"
+
+    @property
+    def reason(self) -> str:
+        """The error without the host name in front (the row already names the host)."""
+        return (self.error or self.state).removeprefix(f"{self.name}: ")
 
     def instances_text(self) -> str:
         """`v0.3.77 :8188 KSampler 3/20, v0.3.76 :8189` (live ones), or `none`."""
         if not self.reachable:
-            return self.error or self.state
+            return self.reason
         live = [i for i in self.instances if i.live]
         if not live:
             return "none"
@@ -133,6 +142,17 @@ class HostState:
             "disk_free_bytes": self.disk_free_bytes,
             "forwards": {str(k): v for k, v in self.forwards.items()},
         }
+
+
+def short_gpu_name(name: str) -> str:
+    """`NVIDIA H100 80GB HBM3` → `H100`: the words before the memory size, no vendor."""
+    words = name.removeprefix("NVIDIA ").split()
+    kept = []
+    for word in words:
+        if re.fullmatch(r"\d+GB", word):
+            break
+        kept.append(word)
+    return " ".join(kept) or name
 
 
 def checking(spec: HostSpec) -> HostState:
