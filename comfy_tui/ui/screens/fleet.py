@@ -20,9 +20,12 @@ from comfy_tui.core.fleet_hosts import HostSpec
 from comfy_tui.core.safe_text import escape_text
 from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.runner import JobKey, JobKind, JobUpdate
+from comfy_tui.services.downloads.data import DownloadRequest
+from comfy_tui.services.downloads.hf import RepoEntry
 from comfy_tui.services.fleet.service import Fleet, HostResult
 from comfy_tui.services.fleet.state import HostState, RemoteInstance, checking
 from comfy_tui.services.instances.launch import LaunchRequest
+from comfy_tui.ui.dialogs.add_download import AddDownloadScreen
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.launch import LaunchScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
@@ -85,6 +88,13 @@ class FleetScreen(ModeScreen):
             "forward",
             "Open",
             "Forward a local port to an instance on the selected host (prints the URL)",
+        ),
+        Key(
+            "fleet-download",
+            "d",
+            "download",
+            "Download",
+            "Download a model into the selected host's library (same dialog as local)",
         ),
         Key("fleet-logs", "g", "logs", "Log", "Show an instance's log from the selected host"),
         Key(
@@ -316,6 +326,27 @@ class FleetScreen(ModeScreen):
         state = self.states.get(host)
         if state is not None:
             self.show(state.with_forwards(self.fleet.link(host).forwards()))
+
+    def action_download(self) -> None:
+        state = self._reachable()
+        if state is None:
+            return
+        host = state.name
+
+        async def submit(request: DownloadRequest) -> None:
+            self._job(f"download on {host}", self._download_events(host, request))
+
+        async def files(repo: str) -> list[RepoEntry]:
+            return await self.fleet.repo_files(host, repo)
+
+        self.app.push_screen(AddDownloadScreen(submit, files))
+
+    async def _download_events(self, host: str, request: DownloadRequest) -> AsyncIterator[Event]:
+        what = request.file or request.source
+        yield LogLine(f"downloading {what} (progress is on {host})", source=host)
+        done = await self.fleet.download(host, request)
+        path = done.get("path") if isinstance(done, dict) else None
+        yield Finished(f"downloaded {path or what} on {host}")
 
     def action_logs(self) -> None:
         state = self._reachable()
