@@ -18,6 +18,9 @@ HANDLERS: dict[str, str] = {
     "install": "versions_cmd:run_install",
     "remove": "versions_cmd:run_remove",
     "default": "versions_cmd:run_default",
+    "update": "lifecycle_cmd:run_update",
+    "upgrade": "lifecycle_cmd:run_upgrade",
+    "rollback": "lifecycle_cmd:run_rollback",
     "adopt": "adopt_cmd:run_adopt",
     "launch": "instances_cmd:run_launch",
     "ps": "instances_cmd:run_ps",
@@ -55,6 +58,7 @@ HANDLERS: dict[str, str] = {
     "trash list": "trash_cmd:run_trash_list",
     "trash restore": "trash_cmd:run_trash_restore",
     "trash empty": "trash_cmd:run_trash_empty",
+    "fleet": "fleet_cmd:run_fleet",
 }
 """Command name -> "module:function" under comfy_tui.cli."""
 

@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     r = leaf(sub, "releases", "list ComfyUI releases (cached)")
     r.add_argument("--refresh", action="store_true", help="ask GitHub now, not the cache")
     r.add_argument("--all", action="store_true", help="include prereleases")
+    r.add_argument(
+        "--estimate",
+        action="store_true",
+        help="size the dependency sets no install has measured (uv resolution, no download)",
+    )
     leaf(sub, "versions", "list installed versions")
     i = leaf(sub, "install", "install a ComfyUI release, branch or commit")
     i.add_argument("tag", metavar="TAG|REF", help="a release tag, a branch or a commit id")
@@ -55,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         "default: the torch_index_url setting, else PyTorch's index",
     )
     i.add_argument("--python", metavar="PYTHON", help="interpreter for the new environment")
+    i.add_argument(
+        "--force", action="store_true", help="install even when the disk looks too small"
+    )
     rm = leaf(sub, "remove", "remove an installed version")
     rm.add_argument("tag", metavar="TAG")
     rm.add_argument("--yes", action="store_true", help="do not ask")
@@ -65,6 +73,31 @@ def build_parser() -> argparse.ArgumentParser:
     d = leaf(sub, "default", "set (or with --clear, unset) the default version")
     d.add_argument("tag", metavar="TAG", nargs="?")
     d.add_argument("--clear", action="store_true", help="no default version")
+    up = leaf(sub, "update", "move a version to its branch's newest commit, or to --to REF")
+    up.add_argument("name", metavar="NAME")
+    up.add_argument("--to", metavar="REF", help="a tag, branch or commit (default: its branch)")
+    ug = leaf(sub, "upgrade", "rehearse FROM -> TO with FROM's custom nodes, then maybe switch")
+    ug.add_argument("source", metavar="FROM")
+    ug.add_argument("target", metavar="TO", help="an installed version, or a tag/ref to install")
+    ug.add_argument(
+        "--switch",
+        action="store_true",
+        help="when every node loads: make TO the default and move FROM's running instances "
+        "to it, one at a time",
+    )
+    ug.add_argument("--yes", action="store_true", help="install the nodes' packages without asking")
+    ug.add_argument(
+        "--build-from-source",
+        action="store_true",
+        help="build node packages that exist only as source (runs their setup code)",
+    )
+    ug.add_argument(
+        "--allow-direct-refs",
+        action="store_true",
+        help="accept node requirement lines that are refused otherwise: read them first",
+    )
+    rb = leaf(sub, "rollback", "undo the last update of NAME, or the last switch from NAME")
+    rb.add_argument("name", metavar="NAME")
 
     la = leaf(sub, "launch", "start a version (extra ComfyUI flags after --)")
     la.add_argument("tag", metavar="TAG", nargs="?")
@@ -230,4 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(trsub, "empty", "delete everything in the trash", "trash empty").add_argument(
         "--yes", action="store_true", help="do not ask"
     )
+    fl = leaf(sub, "fleet", "every configured host's GPUs, instances and disk, over SSH")
+    fl.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
+    fl.add_argument("--tag", action="append", metavar="TAG", help="only hosts with this tag")
     return p

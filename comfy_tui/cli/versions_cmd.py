@@ -14,10 +14,11 @@ from typing import Any
 
 from comfy_tui.cli.confirm import confirmed
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import ProgressPrinter, err, out, out_json
+from comfy_tui.cli.output import drive_job, err, out, out_json
 from comfy_tui.core.refs import short
 from comfy_tui.core.units import format_bytes, format_duration
 from comfy_tui.errors import NotFoundError, ValidationError
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.disk_usage import DiskReport, VersionDisk
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.store.version_records import VersionRecord
@@ -74,9 +75,9 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
             short(r.commit) + (f" ({r.ref})" if r.ref and r.ref != r.tag else ""),
             r.comfyui_version or "?",
             r.torch_version or "—",
-            f"{r.torch_build or r.torch_backend}/{r.installer}",
-            format_bytes(disk.versions.get(r.tag, empty).disk_bytes),
-            format_bytes(disk.versions.get(r.tag, empty).shared_bytes),
+            r.installer if r.adopted else f"{r.torch_build or r.torch_backend}/{r.installer}",
+            "—" if r.adopted else format_bytes(disk.versions.get(r.tag, empty).disk_bytes),
+            "—" if r.adopted else format_bytes(disk.versions.get(r.tag, empty).shared_bytes),
             _when(r.installed_at),
         )
         for r in records
@@ -88,6 +89,9 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
         if newer.get(r.tag):
             shown = ", ".join(newer[r.tag][:3]) + (" …" if len(newer[r.tag]) > 3 else "")
             out(f"{r.tag}: newer releases in the mirror: {shown} (comfy-tui upgrade {r.tag} TAG)")
+    for r in records:
+        if r.adopted:
+            out(f"{r.tag}: adopted, left in place at {r.path} (remove only forgets it)")
     out(
         f"versions/ holds {format_bytes(disk.total_bytes)} in all (OWN: freed by removing that "
         "version; SHARED: hardlinked with other versions or the uv cache)"
@@ -103,17 +107,17 @@ def run_install(ctx: Context, args: argparse.Namespace) -> int:
         torch=args.torch,
         torch_index=args.torch_index,
         python=args.python,
+        force=args.force,
     )
-    printer = ProgressPrinter()
+    name = job.name or args.tag
 
     async def consume() -> VersionRecord | None:
-        async for event in job.events():
-            printer(event)
-        return await service.get(job.name or args.tag)
+        await drive_job(JobKey(JobKind.INSTALL, name), f"install {name}", job.events())
+        return await service.get(name)
 
     record = asyncio.run(consume())
     if record is None:  # cannot happen: the record is written before Finished
-        raise NotFoundError(f"{job.name or args.tag} finished installing but has no record")
+        raise NotFoundError(f"{name} finished installing but has no record")
     default = asyncio.run(service.get_default())
     if ctx.json:
         out_json(_record_json(record, default))

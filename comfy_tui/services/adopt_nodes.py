@@ -16,17 +16,15 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 
-from comfy_tui.core.node_plan import clone_source, node_name_from_url, validate_node_name
-from comfy_tui.errors import InstallError, NotFoundError, ValidationError
+from comfy_tui.core.node_plan import node_name_from_url, validate_node_name
+from comfy_tui.errors import NotFoundError, ValidationError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.envsnap.capture import SnapshotTaker
-from comfy_tui.services.nodes.checkouts import NodeCheckout, partial_dir, remove_tree
 from comfy_tui.services.nodes.links import read_version_nodes
-from comfy_tui.services.nodes.repo_jobs import node_lock
+from comfy_tui.services.nodes.repo_jobs import add_node
 from comfy_tui.services.proc import run_capture
 from comfy_tui.store import node_records, version_records
-from comfy_tui.store.node_records import NodeRecord
 from comfy_tui.validate import validate_tag
 
 __all__ = ["OwnNodeInfo", "list_own_nodes", "share_node"]
@@ -109,38 +107,13 @@ async def share_node(taker: SnapshotTaker, tag: str, name: str) -> AsyncGenerato
             "comfy-tui nodes add URL instead"
         ) from None
     source_dir = (await _version_path(paths, tag)) / "custom_nodes" / own.name
-    async with node_lock(taker, name):
-        if await asyncio.to_thread(node_records.load_node, paths, name):
-            raise ValidationError(f"{name} is a shared node already (comfy-tui nodes list)")
-        final = paths.node_dir(name)
-        if final.is_symlink() or final.exists():  # a folder without a record is debris
-            await remove_tree(final)
-        work = partial_dir(paths.nodes_dir(), name)
-        done = False
-        try:
-            yield Progress("clone", 0.0, detail=f"copying {name} from {tag}")
-            clone = NodeCheckout(work).clone(str(source_dir), work)
-            async with aclosing(clone) as stream:
-                async for event in stream:
-                    yield event
-            checkout = NodeCheckout(work)
-            if await checkout.head() != own.commit:
-                await checkout.checkout_commit(own.commit)
-            url = own.origin
-            source = clone_source(taker.settings.nodes_mirror, url)
-            argv = ["git", "-C", str(work), "remote", "set-url", "origin", source]
-            if (await run_capture(argv, timeout=60)).returncode != 0:
-                raise InstallError(f"cannot point {name}'s origin at {source}")
-            await asyncio.to_thread(work.rename, final)
-            branch = await NodeCheckout(final).branch()
-            record = NodeRecord(name, url, source, branch, taker.now())
-            await asyncio.to_thread(node_records.save_node, paths, record)
-            done = True
-        finally:
-            if not done:
-                for leftover in (work, final):
-                    if leftover.exists():
-                        await remove_tree(leftover)
+    if await asyncio.to_thread(node_records.load_node, paths, name):
+        raise ValidationError(f"{name} is a shared node already (comfy-tui nodes list)")
+    add = add_node(taker, name, own.origin, local=(source_dir, own.commit))
+    async with aclosing(add) as stream:
+        async for event in stream:
+            if not isinstance(event, Finished):
+                yield event
     if await _git(source_dir, "--no-optional-locks", "status", "--porcelain"):  # no writes
         yield LogLine(f"{name} in {tag} has uncommitted changes: they were not shared", "git")
     yield Progress("clone", 1.0, detail="shared")

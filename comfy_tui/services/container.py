@@ -23,6 +23,7 @@ from comfy_tui.store.instance_records import list_instances
 
 if TYPE_CHECKING:
     from comfy_tui.services.downloads import DownloadQueue
+    from comfy_tui.services.fleet.service import Fleet
     from comfy_tui.services.github import GitHubReleases
     from comfy_tui.services.instances.gpus import GpuMemory
     from comfy_tui.services.instances.service import InstancesService
@@ -90,7 +91,14 @@ def _versions(s: Services) -> VersionsService:
 def _lifecycle(s: Services) -> LifecycleService:
     from comfy_tui.services.lifecycle.service import LifecycleService
 
-    return LifecycleService(s.settings, s.paths, guard=s.guard, versions=s.versions)
+    return LifecycleService(
+        s.settings,
+        s.paths,
+        guard=s.guard,
+        versions=s.versions,
+        nodes=s.nodes,
+        instances=s.instances,
+    )
 
 
 def _library(s: Services) -> LibraryService:
@@ -165,6 +173,12 @@ def _notifier(s: Services) -> Notifier:
     return Notifier(s.settings, s.paths, s.jobs)
 
 
+def _fleet(s: Services) -> Fleet:
+    from comfy_tui.services.fleet.service import Fleet
+
+    return Fleet(s.settings.hosts)
+
+
 def _instance_labels(s: Services) -> Callable[[], Mapping[str, str]]:
     return lambda: instance_labels(s.paths)
 
@@ -193,6 +207,8 @@ class Services:
     """Live job progress of the watched instances (the notifier decides which)."""
     notifier: Lazy[Notifier] = Lazy(_notifier)
     """Notices of jobs, crashes, downloads and installs (the App runs it)."""
+    fleet: Lazy[Fleet] = Lazy(_fleet)
+    """The `[[hosts]]`: one SSH connection each (the Fleet screen, `comfy-tui fleet`)."""
 
     def __init__(self, settings: Settings, paths: DataPaths | None = None) -> None:
         self.settings = settings

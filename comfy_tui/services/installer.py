@@ -52,6 +52,7 @@ from comfy_tui.services.git import GitMirror
 from comfy_tui.services.gpu_detect import DriverInfo
 from comfy_tui.services.heartbeat import with_ticks
 from comfy_tui.services.reuse import find_twins
+from comfy_tui.services.size_estimate import InstallTarget, SizeEstimator
 from comfy_tui.services.smoke import SmokeTest
 from comfy_tui.services.torch_source import (
     Probe,
@@ -77,6 +78,7 @@ class _Options:
     python: str
     ref: str | None = None  # a branch, tag or commit to install under the name `tag`
     commit: str | None = None  # the commit `ref` was resolved to (checked out as is)
+    force: bool = False  # install even when the disk looks too small
 
 
 class Installer:
@@ -114,12 +116,14 @@ class Installer:
         python: str | None = None,
         ref: str | None = None,
         commit: str | None = None,
+        force: bool = False,
     ) -> AsyncGenerator[Event, None]:
         """Install `tag`; `torch_index` and `python` override the settings for this install.
+        `force`: go on when the free-space check says the disk is too small.
         `ref` (a branch, tag or commit) is checked out instead of the tag `tag`, which is then
         only the version's name, at `commit` when given (services/lifecycle/refmirror.py)."""
         tag, torch = self.check(tag, torch)
-        options = _Options(torch_index, python or self.settings.python, ref, commit)
+        options = _Options(torch_index, python or self.settings.python, ref, commit, force)
         if await asyncio.to_thread(version_records.load_record, self.paths, tag):
             raise InstallError(
                 f"{tag} is already installed (remove it first: comfy-tui remove {tag})"
@@ -268,11 +272,23 @@ class Installer:
         if free_before < need and twin_dir is not None:  # tight: what the twin holds alone
             twin_own = await asyncio.to_thread(own_bytes, twin_dir)
             need, basis = estimate_need(self.paths, key, choice.backend, twin_own)
+        if free_before < need and twin_dir is None and basis.startswith("a first"):
+            estimator = SizeEstimator(
+                self.settings, self.paths, uv_bin=self.uv_bin, probe=self.probe_index
+            )
+            target = InstallTarget(choice.backend, options.python, torch_source)
+            yield Progress("clone", overall_fraction("clone", 1), detail="sizing the packages")
+            resolved = await estimator.resolve(wanted, target)  # the guess is tight: measure
+            if resolved is not None:
+                need, basis = resolved.disk_bytes, resolved.basis
         if free_before < need:
-            raise InstallError(
+            short = (
                 f"not enough free disk for {tag}: it needs about {format_bytes(need)} (from "
                 f"{basis}), {format_bytes(free_before)} is free under {self.paths.versions_dir()}"
             )
+            if not options.force:
+                raise InstallError(f"{short} (--force tries anyway)")
+            yield self._note(log_file, f"{short}; installing anyway (--force)")
 
         # venv
         started = time.monotonic()

@@ -34,6 +34,7 @@ from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.validate import validate_tag, validate_url
 
 if TYPE_CHECKING:
+    from comfy_tui.core.size_estimate import SizeEstimate
     from comfy_tui.core.torch_backend import TorchChoice
     from comfy_tui.services.disk_usage import DiskReport
     from comfy_tui.services.gpu_detect import DriverInfo
@@ -99,6 +100,35 @@ class VersionsService:
             driver.cuda_version if driver else None,
         )
 
+    async def size_estimates(
+        self,
+        tags: Iterable[str],
+        *,
+        choices: InstallChoices | None = None,
+        resolve: bool = False,
+        limit: int | None = None,
+    ) -> dict[str, SizeEstimate]:
+        """What installing each of `tags` would download and take on disk, for the tags the
+        mirror has and whose dependency set is known (`resolve`: resolve unknown sets with
+        uv, index metadata only; at most `limit` of them). `choices`: the install dialog's
+        answers, else the CLI's defaults (`--torch auto`, the settings' Python and torch
+        index)."""
+        from comfy_tui.core.torch_backend import resolve_torch
+        from comfy_tui.services.size_estimate import InstallTarget, SizeEstimator
+
+        torch = choices.torch if choices else "auto"
+        driver = await asyncio.to_thread(self._detect) if torch == "auto" else None
+        backend = resolve_torch(
+            torch,
+            driver.driver_version if driver else None,
+            driver.cuda_version if driver else None,
+        ).backend
+        python = (choices.python if choices else "") or self.settings.python
+        torch_index = (choices.torch_index if choices else "") or self.settings.torch_index_url
+        target = InstallTarget(backend, python, torch_index)
+        estimator = SizeEstimator(self.settings, self.paths)
+        return await estimator.for_tags(tags, target, resolve=resolve, limit=limit)
+
     async def install_choices(self) -> InstallChoices | None:
         """The install dialog's answers last confirmed on this box."""
         from comfy_tui.store.install_choices import load_choices
@@ -145,6 +175,7 @@ class VersionsService:
         python: str | None = None,
         ref: str | None = None,
         commit: str | None = None,
+        force: bool = False,
     ) -> AsyncGenerator[Event, None]:
         """Install ComfyUI `tag` with the torch build `torch` (auto|cpu|cuXXX|rocmX.Y|none).
 
@@ -157,12 +188,13 @@ class VersionsService:
         The tag and torch value are checked at once (ValidationError before iterating).
         `torch_index` (a URL or "sources") and `python` override the settings for this one.
         `ref` (a branch, tag or commit, at `commit`) is installed under the name `tag`
-        (services/lifecycle: `install REF --name NAME`).
+        (services/lifecycle: `install REF --name NAME`). `force`: go on when the disk looks
+        too small (the free-space check otherwise refuses with both numbers).
         """
         tag, torch = self.installer.check(tag, torch)
         if torch_index is not None:
             torch_index = validate_torch_index(torch_index)
-        return self._install(tag, torch, torch_index, python, ref, commit)
+        return self._install(tag, torch, torch_index, python, ref, commit, force)
 
     async def _install(
         self,
@@ -172,13 +204,20 @@ class VersionsService:
         python: str | None,
         ref: str | None = None,
         commit: str | None = None,
+        force: bool = False,
     ) -> AsyncGenerator[Event, None]:
         if tag in self._installing:
             raise LockBusyError(f"{tag} is already being installed")
         self._installing.add(tag)
         try:
             install = self.installer.install(
-                tag, torch, torch_index=torch_index, python=python, ref=ref, commit=commit
+                tag,
+                torch,
+                torch_index=torch_index,
+                python=python,
+                ref=ref,
+                commit=commit,
+                force=force,
             )
             async with aclosing(install) as stream:
                 async for event in stream:

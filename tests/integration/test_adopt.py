@@ -53,6 +53,8 @@ def test_an_adopted_clone_launches_with_the_library_and_remove_keeps_its_folder(
     assert doc["commit"] == git(checkout, "rev-parse", "HEAD")
     assert doc["comfyui_version"] == "0.3.77" and "--port" in doc["flags"]
     assert not DataPaths(data_dir).version_dir("mine").exists(), "nothing is copied"
+    listed = run(data_dir, "versions").stdout
+    assert f"mine: adopted, left in place at {checkout} (remove only forgets it)" in listed
 
     library = DataPaths(data_dir).library_models()
     fm.write_safetensors(
@@ -172,3 +174,24 @@ def test_own_nodes_are_listed_and_shared_at_their_commit(
     assert no_origin.returncode == 2 and "no https origin" in no_origin.stderr
     missing = run(data_dir, "nodes", "adopt", "Nope", "mine")
     assert missing.returncode == 1 and "has no node Nope" in missing.stderr
+
+
+def test_symlink_mapping_writes_nothing_into_an_adopted_folder(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    checkout = make_clone(tmp_path / "ComfyUI")
+    adopt(data_dir, str(checkout), "--name", "mine")
+    library = DataPaths(data_dir).library_models()
+    fm.write_safetensors(library / "checkpoints" / "dream.safetensors", fm.sd15_checkpoint())
+    before = listing(checkout)
+    env = {"COMFY_TUI_MODEL_MAPPING": "symlinks"}
+    port = free_port()
+    try:
+        launched = run(data_dir, "launch", "mine", "--port", str(port), env=env)
+        assert launched.returncode == 0, launched.stderr
+        assert get(port, "/models/checkpoints") == ["dream.safetensors"]
+        argv = get(port, "/system_stats")["system"]["argv"]
+        assert "--extra-model-paths-config" in argv, "the YAML, not links in its models/"
+    finally:
+        assert run(data_dir, "stop", "--all", env=env).returncode == 0
+    assert listing(checkout) == before

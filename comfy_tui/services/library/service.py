@@ -369,11 +369,13 @@ class LibraryService:
     async def map_into_version(self, tag: str) -> Path | None:
         """Make the library visible to version `tag` before a launch, as the `model_mapping`
         setting says: the generated YAML (its path is returned, for
-        `--extra-model-paths-config`), or relative symlinks in the version's `models/`."""
+        `--extra-model-paths-config`), or relative symlinks in the version's `models/`. An
+        adopted version always gets the YAML: its folder is not comfy-tui's to write in."""
+        record = await asyncio.to_thread(load_record, self.paths, tag)
+        if record is not None and record.adopted:  # nothing is written into an adopted folder
+            return await self.write_extra_model_paths(tag)
         if self.settings.model_mapping == "symlinks":
-            record = await asyncio.to_thread(load_record, self.paths, tag)
-            folder = Path(record.path) if record else self.paths.version_dir(tag)  # adopted: own
-            report = await self.link_into_version(folder)
+            report = await self.link_into_version(self.paths.version_dir(tag))
             log.info(
                 "linked the library into %s: %d created, %d repaired, %d removed, %d skipped",
                 tag,

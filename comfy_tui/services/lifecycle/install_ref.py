@@ -33,6 +33,7 @@ class RefInstall:
     torch: str = "auto"
     torch_index: str | None = None
     python: str | None = None
+    force: bool = False  # go on when the disk looks too small (`install --force`)
 
     def __post_init__(self) -> None:
         """Bad input is refused before anything runs (ValidationError, exit 2)."""
@@ -55,7 +56,11 @@ class RefInstall:
         if found.kind == "tag" and self.name is None:
             self.name = validate_tag(found.ref)
             install = self.versions.install(
-                self.name, self.torch, torch_index=self.torch_index, python=self.python
+                self.name,
+                self.torch,
+                torch_index=self.torch_index,
+                python=self.python,
+                force=self.force,
             )
         else:
             self.name = self.name or default_name(found.ref, found.kind, found.commit)
@@ -70,6 +75,7 @@ class RefInstall:
                 python=self.python,
                 ref=found.ref,
                 commit=found.commit,
+                force=self.force,
             )
         async with aclosing(install) as stream:
             async for event in stream:

@@ -144,6 +144,13 @@ class NodeCheckout:
                 f"own ({(err.splitlines() or ['diverged'])[-1]})"
             )
 
+    async def take_over(self, commit: str, origin: str) -> None:
+        """A clone of a local checkout: detach at `commit` if HEAD is elsewhere, and point
+        origin at the node's real source."""
+        if await self.head() != commit:
+            await self.checkout_commit(commit)
+        await self._must("remote", "set-url", "origin", origin, what="setting the remote")
+
     async def checkout_commit(self, commit: str) -> None:
         """Detach HEAD at `commit` (a pinned node)."""
         await self._must(

@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
+from pathlib import Path
 
 from comfy_tui.core.node_plan import clone_source
 from comfy_tui.errors import InstallError, NotFoundError
@@ -47,7 +48,11 @@ def node_lock(taker: SnapshotTaker, name: str) -> AsyncFileLock:
     )
 
 
-async def add_node(taker: SnapshotTaker, name: str, url: str) -> AsyncGenerator[Event, None]:
+async def add_node(
+    taker: SnapshotTaker, name: str, url: str, *, local: tuple[Path, str] | None = None
+) -> AsyncGenerator[Event, None]:
+    """`local` (a checkout folder, a commit): clone from that folder instead (no network),
+    at that commit, with origin then pointed at the node's source (services/adopt_nodes.py)."""
     paths = taker.paths
     source = clone_source(taker.settings.nodes_mirror, url)
     async with node_lock(taker, name):
@@ -63,10 +68,13 @@ async def add_node(taker: SnapshotTaker, name: str, url: str) -> AsyncGenerator[
         done = False
         try:
             yield Progress("clone", 0.0, detail=f"cloning {name}")
-            token = taker.settings.github_token
-            async with aclosing(NodeCheckout(work).clone(source, work, token=token)) as stream:
+            token = None if local else taker.settings.github_token
+            origin = str(local[0]) if local else source
+            async with aclosing(NodeCheckout(work).clone(origin, work, token=token)) as stream:
                 async for event in stream:
                     yield event
+            if local:
+                await NodeCheckout(work).take_over(local[1], source)
             os.rename(work, final)
             checkout = NodeCheckout(final)
             record = NodeRecord(name, url, source, await checkout.branch(), taker.now())
