@@ -42,6 +42,7 @@ class JobKind(StrEnum):
     LIBRARY_DUPLICATES = "library-duplicates"
     LIBRARY_DEDUPE = "library-dedupe"
     FLEET = "fleet"
+    LIFECYCLE = "lifecycle"  # update, upgrade rehearsal, switch, rollback of a version
 
 
 NODE_JOBS = frozenset(

@@ -13,22 +13,16 @@ from typing import Any
 
 from comfy_tui.cli.confirm import ask, terminal
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import ProgressPrinter, err, out, out_json
-from comfy_tui.events import Finished
+from comfy_tui.cli.output import drive_job, err, out, out_json
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.validate import validate_tag
 
 __all__ = ["run_rollback", "run_update", "run_upgrade"]
 
 
-async def _drain(events: Any) -> str:
-    """Print a job's events; the Finished detail."""
-    printer = ProgressPrinter()
-    detail = ""
-    async for event in events:
-        printer(event)
-        if isinstance(event, Finished):
-            detail = event.detail
-    return detail
+async def _drain(events: Any, what: str = "") -> str:
+    """Run a job through the one runner, its events on stderr; the Finished detail."""
+    return await drive_job(JobKey(JobKind.LIFECYCLE, what), what or "lifecycle", events)
 
 
 def _record(ctx: Context, name: str) -> dict[str, Any]:

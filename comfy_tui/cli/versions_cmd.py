@@ -109,15 +109,15 @@ def run_install(ctx: Context, args: argparse.Namespace) -> int:
         python=args.python,
         force=args.force,
     )
-    name = job.name or args.tag
+    asked = job.name or args.tag
 
     async def consume() -> VersionRecord | None:
-        await drive_job(JobKey(JobKind.INSTALL, name), f"install {name}", job.events())
-        return await service.get(name)
+        await drive_job(JobKey(JobKind.INSTALL, asked), f"install {asked}", job.events())
+        return await service.get(job.name or asked)  # a branch's name is known only now
 
     record = asyncio.run(consume())
     if record is None:  # cannot happen: the record is written before Finished
-        raise NotFoundError(f"{name} finished installing but has no record")
+        raise NotFoundError(f"{job.name or asked} finished installing but has no record")
     default = asyncio.run(service.get_default())
     if ctx.json:
         out_json(_record_json(record, default))
