@@ -73,6 +73,31 @@ def build_parser() -> argparse.ArgumentParser:
     d = leaf(sub, "default", "set (or with --clear, unset) the default version")
     d.add_argument("tag", metavar="TAG", nargs="?")
     d.add_argument("--clear", action="store_true", help="no default version")
+    up = leaf(sub, "update", "move a version to its branch's newest commit, or to --to REF")
+    up.add_argument("name", metavar="NAME")
+    up.add_argument("--to", metavar="REF", help="a tag, branch or commit (default: its branch)")
+    ug = leaf(sub, "upgrade", "rehearse FROM -> TO with FROM's custom nodes, then maybe switch")
+    ug.add_argument("source", metavar="FROM")
+    ug.add_argument("target", metavar="TO", help="an installed version, or a tag/ref to install")
+    ug.add_argument(
+        "--switch",
+        action="store_true",
+        help="when every node loads: make TO the default and move FROM's running instances "
+        "to it, one at a time",
+    )
+    ug.add_argument("--yes", action="store_true", help="install the nodes' packages without asking")
+    ug.add_argument(
+        "--build-from-source",
+        action="store_true",
+        help="build node packages that exist only as source (runs their setup code)",
+    )
+    ug.add_argument(
+        "--allow-direct-refs",
+        action="store_true",
+        help="accept node requirement lines that are refused otherwise: read them first",
+    )
+    rb = leaf(sub, "rollback", "undo the last update of NAME, or the last switch from NAME")
+    rb.add_argument("name", metavar="NAME")
 
     la = leaf(sub, "launch", "start a version (extra ComfyUI flags after --)")
     la.add_argument("tag", metavar="TAG", nargs="?")

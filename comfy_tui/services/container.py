@@ -91,7 +91,14 @@ def _versions(s: Services) -> VersionsService:
 def _lifecycle(s: Services) -> LifecycleService:
     from comfy_tui.services.lifecycle.service import LifecycleService
 
-    return LifecycleService(s.settings, s.paths, guard=s.guard, versions=s.versions)
+    return LifecycleService(
+        s.settings,
+        s.paths,
+        guard=s.guard,
+        versions=s.versions,
+        nodes=s.nodes,
+        instances=s.instances,
+    )
 
 
 def _library(s: Services) -> LibraryService:

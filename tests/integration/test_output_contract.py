@@ -164,6 +164,9 @@ def _every_subcommand(shell: Shell, tmp_path: Path) -> None:
     check(shell, "releases")
     check(shell, "versions")
     check(shell, "install", "v9.9.9", "--torch", "cpu")
+    check(shell, "update", TAG, "--to", "v9.9.9")
+    check(shell, "rollback", TAG)
+    check(shell, "upgrade", TAG, "v9.9.9")
     assert check(shell, "default", TAG, destructive=True) == 0
 
     assert check(shell, "launch", TAG, destructive=True) == 0
