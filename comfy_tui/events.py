@@ -1,8 +1,16 @@
-"""Frozen events that long-running services yield; the UI and the CLI both consume them."""
+"""Frozen events that long-running services yield; the UI and the CLI both consume them.
+
+`each` is the one way to consume a stream of them (or of anything): every item to a handler,
+and the stream closed whatever happens, so a child process it runs never outlives its reader.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +46,15 @@ class Finished:
 Event = Progress | LogLine | Finished
 """What a service's async generator yields. A failure is not an event: the generator raises a
 `ComfyTuiError` (errors.py), and whatever runs the job reports it."""
+
+
+async def each(stream: AsyncIterator[T], handle: Callable[[T], object]) -> None:
+    """Give every item of `stream` to `handle`; close the stream at the end, or when `handle`
+    raises or the caller is cancelled (its `finally` blocks run now, not when collected)."""
+    close = getattr(stream, "aclose", None)  # a plain iterator holds nothing to close
+    try:
+        async for item in stream:
+            handle(item)
+    finally:
+        if close is not None:
+            await close()

@@ -12,8 +12,8 @@ import asyncio
 from pathlib import Path
 
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.nodes_cmd import run_job
-from comfy_tui.cli.output import out, out_json
+from comfy_tui.cli.output import out, out_json, run_cli_job
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.adopt_nodes import OwnNodeInfo, list_own_nodes, share_node
 from comfy_tui.store.version_records import VersionRecord
 
@@ -62,7 +62,8 @@ def run_adopt(ctx: Context, args: argparse.Namespace) -> int:
 
 def run_nodes_adopt(ctx: Context, args: argparse.Namespace) -> int:
     services = ctx.services
-    detail = run_job(share_node(services.nodes.snapshots, args.tag, args.name))
+    events = share_node(services.nodes.snapshots, args.tag, args.name)
+    detail = run_cli_job(JobKey(JobKind.NODE_SHARE, args.name), f"share {args.name}", events)
     if ctx.json:
         out_json({"shared": args.name, "from": args.tag, "detail": detail})
     else:

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 from comfy_tui.cli.confirm import confirmed
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.nodes_cmd import run_job
-from comfy_tui.cli.output import err, out, out_json
+from comfy_tui.cli.output import err, out, out_json, run_cli_job
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.nodes import NodesService
 from comfy_tui.store.envsnap_records import Snapshot
 
@@ -75,7 +75,8 @@ def run_snapshot_restore(ctx: Context, args: argparse.Namespace) -> int:
     if not confirmed(question, yes=args.yes, needs=needs):
         err("nothing changed")
         return 1
-    detail = run_job(service.restore(target.tag, target.id))
+    events = service.restore(target.tag, target.id)
+    detail = run_cli_job(JobKey(JobKind.ENV_RESTORE, target.tag), f"restore {target.tag}", events)
     if ctx.json:
         out_json(
             {

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.cli.output import drive_job, err, out, out_json, run_cli_job
 from comfy_tui.core.units import format_bytes, format_count, plural
-from comfy_tui.events import Event
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.library.dedupe import DuplicateReport
 from comfy_tui.services.library.folder_types import validate_folder
 from comfy_tui.services.library.importer import ImportMode, ImportOutcome
@@ -24,12 +23,6 @@ from comfy_tui.store.models_index import ModelRecord
 
 def _library(ctx: Context) -> LibraryService:
     return ctx.services.library
-
-
-async def _drain(events: AsyncIterator[Event]) -> None:
-    """Print a job's events on stderr."""
-    async for event in events:
-        show_event(event)
 
 
 def model_json(m: ModelRecord) -> dict[str, Any]:
@@ -62,7 +55,7 @@ def model_json(m: ModelRecord) -> dict[str, Any]:
 # --- scan ------------------------------------------------------------------------------------
 def run_scan(ctx: Context, args: argparse.Namespace) -> int:
     summary = ScanSummary()
-    asyncio.run(_drain(_library(ctx).scan(summary)))
+    run_cli_job(JobKey(JobKind.LIBRARY_SCAN), "scan", _library(ctx).scan(summary))
     if ctx.json:
         out_json({k: v for k, v in vars(summary).items()})
     else:
@@ -102,11 +95,8 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
     mode: ImportMode = args.mode or "auto"
     outcomes: list[ImportOutcome] = []
     sources = [Path(p) for p in args.paths]
-    asyncio.run(
-        _drain(
-            _library(ctx).import_paths(sources, folder=args.folder, mode=mode, outcomes=outcomes)
-        )
-    )
+    events = _library(ctx).import_paths(sources, folder=args.folder, mode=mode, outcomes=outcomes)
+    run_cli_job(JobKey(JobKind.LIBRARY_IMPORT), "import", events)
     if ctx.json:
         out_json([vars(o) for o in outcomes])
     else:
@@ -118,7 +108,7 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
 # --- hash ------------------------------------------------------------------------------------
 async def _hash(library: LibraryService, refs: list[str]) -> list[ModelRecord]:
     ids = [(await library.find(ref)).id or 0 for ref in refs] if refs else None
-    await _drain(library.hash_models(ids))
+    await drive_job(JobKey(JobKind.LIBRARY_HASH), "hash", library.hash_models(ids))
     if ids is None:
         return await library.list_models()
     return [m for m in await library.list_models() if m.id in ids]
@@ -155,9 +145,11 @@ def _report_json(report: DuplicateReport, applied: bool) -> dict[str, Any]:
 
 async def _dedupe(library: LibraryService, apply: bool) -> DuplicateReport:
     reports: list[DuplicateReport] = []
-    await _drain(library.find_duplicates(reports))
+    await drive_job(
+        JobKey(JobKind.LIBRARY_DUPLICATES), "duplicates", library.find_duplicates(reports)
+    )
     if apply and reports[0].groups:
-        await _drain(library.apply_dedupe(reports[0]))
+        await drive_job(JobKey(JobKind.LIBRARY_DEDUPE), "dedupe", library.apply_dedupe(reports[0]))
     return reports[0]
 
 
@@ -249,7 +241,7 @@ async def _info(
     if not ask:
         return record, await library.civitai(record)
     if not record.sha256 and record.id is not None:
-        await _drain(library.hash_models([record.id]))
+        await drive_job(JobKey(JobKind.LIBRARY_HASH), "hash", library.hash_models([record.id]))
         record = await library.find(ref)
     return record, await library.lookup_civitai(record)
 

@@ -18,10 +18,11 @@ from typing import Any
 
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.needs_nodes import NodeInstalls, install_nodes
-from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.cli.output import drive_job, err, out, out_json
 from comfy_tui.core.units import plural
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ComfyTuiError, ValidationError
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.downloads import DownloadQueue
 from comfy_tui.services.library.needs import Need, download_request, read_flow, workflow_needs
 from comfy_tui.services.node_map import load_node_map
@@ -40,8 +41,8 @@ async def _fetch(queue: DownloadQueue, needs: list[Need]) -> list[str]:
             continue
         try:
             item = await queue.prepare(request)
-            async for event in queue.run_now(item.id):
-                show_event(event)
+            key = JobKey(JobKind.DOWNLOAD, item.id)
+            await drive_job(key, item.label, queue.run_now(item.id))
         except ComfyTuiError as exc:
             failures.append(f"{need.shown}: {exc}")
     return failures

@@ -15,10 +15,11 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from comfy_tui.cli.nodes_cmd import apply_plan, make_plan, run_job
-from comfy_tui.cli.output import err
+from comfy_tui.cli.nodes_cmd import apply_plan, make_plan
+from comfy_tui.cli.output import err, run_cli_job
 from comfy_tui.core.node_plan import node_name_from_url
 from comfy_tui.errors import ComfyTuiError, NotFoundError, ValidationError
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.nodes import NodesService
 from comfy_tui.services.workflow_nodes import MissingNode
 
@@ -51,7 +52,7 @@ def _install_one(
     entry: dict[str, Any] = {"node": name, "repo": url, "added": False, "applied": False}
     if not asyncio.run(_known(service, name)):
         err(f"adding {name} from {url}")
-        run_job(service.add(url))
+        run_cli_job(JobKey(JobKind.NODE_ADD, name), f"add {name}", service.add(url))
         entry["added"] = True
     if tag in asyncio.run(service.enabled_in(name)):
         entry["detail"] = f"{name} is already enabled in {tag}"

@@ -14,10 +14,11 @@ from typing import Any
 
 from comfy_tui.cli.confirm import confirmed
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import ProgressPrinter, err, out, out_json
+from comfy_tui.cli.output import drive_job, err, out, out_json
 from comfy_tui.core.refs import short
 from comfy_tui.core.units import format_bytes, format_duration
 from comfy_tui.errors import NotFoundError, ValidationError
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.disk_usage import DiskReport, VersionDisk
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.store.version_records import VersionRecord
@@ -108,16 +109,15 @@ def run_install(ctx: Context, args: argparse.Namespace) -> int:
         python=args.python,
         force=args.force,
     )
-    printer = ProgressPrinter()
+    name = job.name or args.tag
 
     async def consume() -> VersionRecord | None:
-        async for event in job.events():
-            printer(event)
-        return await service.get(job.name or args.tag)
+        await drive_job(JobKey(JobKind.INSTALL, name), f"install {name}", job.events())
+        return await service.get(name)
 
     record = asyncio.run(consume())
     if record is None:  # cannot happen: the record is written before Finished
-        raise NotFoundError(f"{job.name or args.tag} finished installing but has no record")
+        raise NotFoundError(f"{name} finished installing but has no record")
     default = asyncio.run(service.get_default())
     if ctx.json:
         out_json(_record_json(record, default))

@@ -21,6 +21,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "error-close",
         "error-save",
         "fleet-bulk",
+        "fleet-download",
         "fleet-forward",
         "fleet-install",
         "fleet-launch",

@@ -42,6 +42,7 @@ class FakeHost:
     server: asyncssh.SSHAcceptor | None = None
     connections: int = 0
     live: list[asyncssh.SSHServerConnection] = field(default_factory=list)
+    handlers: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def paths(self) -> DataPaths:
@@ -61,9 +62,19 @@ class FakeHost:
             "COMFY_TUI_POLL_INTERVAL": "0.05",
             "COMFY_TUI_READY_TIMEOUT": "60",
             "COMFY_TUI_STOP_GRACE": "5",
+            "COMFY_TUI_ALLOW_LOCAL_DOWNLOADS": "1",
         }
 
     async def handle(self, process: asyncssh.SSHServerProcess[str]) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.handlers.add(task)
+        try:
+            await self._handle(process)
+        finally:
+            self.handlers.discard(task)
+
+    async def _handle(self, process: asyncssh.SSHServerProcess[str]) -> None:
         command = process.command or ""
         self.commands.append(command)
         if self.mode == "drop" or (self.mode == "drop-once" and len(self.commands) == 1):
@@ -79,7 +90,12 @@ class FakeHost:
             env=self.child_env(),
             cwd=self.data_dir,
         )
-        out, err = await child.communicate()
+        try:
+            out, err = await child.communicate()
+        finally:  # a test that ends first leaves no child behind
+            if child.returncode is None:
+                child.kill()
+                await child.wait()
         process.stdout.write(out.decode("utf-8", "replace"))
         process.stderr.write(err.decode("utf-8", "replace"))
         process.exit(child.returncode if child.returncode is not None else 255)
@@ -162,6 +178,9 @@ class SshLab:
         for host in self.hosts.values():
             for conn in host.live:
                 conn.abort()
+            for task in list(host.handlers):
+                task.cancel()
+            await asyncio.gather(*host.handlers, return_exceptions=True)
             if host.server is not None:
                 host.server.close()
                 await host.server.wait_closed()

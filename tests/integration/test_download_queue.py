@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from comfy_tui.errors import ValidationError
+from comfy_tui.events import Progress
 from comfy_tui.paths import DataPaths
+from comfy_tui.runner import JobKey, JobKind, JobUpdate
 from comfy_tui.services.downloads import DownloadItem, DownloadQueue, DownloadRequest, State
 from comfy_tui.services.downloads.store import load_items, save_item
 from comfy_tui.settings import Settings
@@ -70,13 +72,20 @@ async def test_at_most_n_run_at_once_and_all_finish(data_dir: Path, server: Down
             most = max(most, sum(i.state is State.ACTIVE for i in queue.items()))
 
     watcher = asyncio.create_task(watch())
+    jobs: list[JobUpdate] = []
+    unsubscribe = queue.on_job(jobs.append)
     for n in range(4):
         url = server.add(f"/m{n}.bin", DATA[: 2 * 1024 * 1024], rate=2 * 1024 * 1024)
         await queue.add(DownloadRequest(url, folder="loras"))
     await queue.wait_idle()
     watcher.cancel()
+    unsubscribe()
     assert all(i.state is State.DONE for i in queue.items())
     assert most == 2
+    # each download ran as a job of the one runner: typed key, progress, then finished
+    ended = {u.key: u.state for u in jobs if u.ended}
+    assert ended == {JobKey(JobKind.DOWNLOAD, i.id): "finished" for i in queue.items()}
+    assert any(isinstance(u.event, Progress) for u in jobs)
     assert models(data_dir, "loras") == [f"m{n}.bin" for n in range(4)]
     assert any(i.speed for i in seen)  # the live snapshots carry the speed
     assert any(i.bytes_total == 2 * 1024 * 1024 and 0 < i.bytes_done < i.bytes_total for i in seen)

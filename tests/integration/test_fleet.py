@@ -14,10 +14,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from comfy_tui.services.downloads.data import DownloadRequest
 from comfy_tui.services.fleet.service import Fleet
 from comfy_tui.services.fleet.transport import RemoteCommandError
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.settings import load_settings
+from tests.fakes import models as fm
+from tests.fakes.download_server import DownloadServer
 from tests.fakes.installed_version import install_fake_version
 from tests.fakes.ssh_hosts import SshLab
 
@@ -62,7 +65,7 @@ async def test_each_host_state_arrives_without_waiting_for_a_slow_one(
         assert sorted(ok.argvs()) == [
             ["comfy-tui", "--version"],
             ["comfy-tui", "ps", "--json"],
-            ["comfy-tui", "stats", "--json"],
+            ["env", "COMFY_TUI_POLL_INTERVAL=0.2", "comfy-tui", "stats", "--json"],
         ]
         assert ok.connections == 1  # three calls, one connection
     finally:
@@ -158,6 +161,26 @@ async def test_remote_launch_forward_and_stop(lab: SshLab, tmp_path: Path) -> No
         assert not any(i.live for i in state.instances)
     finally:
         await fleet.aclose()
+
+
+async def test_remote_model_download_lands_in_the_hosts_library(
+    lab: SshLab, tmp_path: Path
+) -> None:
+    host = await lab.add("h1")
+    lab.known_hosts()
+    data = fm.safetensors_bytes(fm.sd15_lora())
+    fleet = fleet_for(lab, tmp_path)
+    try:
+        async with DownloadServer() as server:
+            url = server.add("/files/my-lora.safetensors", data)
+            done = await fleet.download("h1", DownloadRequest(url, folder="loras"))
+    finally:
+        await fleet.aclose()
+    target = host.data_dir / "library" / "models" / "loras" / "my-lora.safetensors"
+    assert done["path"] == str(target) and target.read_bytes() == data
+    assert host.argvs()[-1] == [
+        "comfy-tui", "models", "download", url, "--folder", "loras", "--json"
+    ]  # fmt: skip
 
 
 async def test_fleet_json_command(lab: SshLab, tmp_path: Path) -> None:

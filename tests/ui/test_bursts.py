@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Log
 
 from comfy_tui.events import Event, LogLine, Progress
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.ui.jobs import pump
 from comfy_tui.ui.widgets.install_panel import InstallPanel
 from comfy_tui.ui.widgets.version_table import VersionTable
@@ -45,10 +46,12 @@ async def test_pump_gives_the_loop_a_turn_between_events() -> None:
             yield LogLine(f"line {i}")
 
     other = asyncio.create_task(other_task())
-    await pump("install:v1", "install v1", events, lambda m: posted.append(m) or True)
+    await pump(
+        JobKey(JobKind.INSTALL, "v1"), "install v1", events, lambda m: posted.append(m) or True
+    )
     done = True
     await other
-    assert len(posted) == LINES
+    assert len(posted) == LINES + 1  # each line, then the job's end
     assert turns >= LINES - 1
 
 
@@ -75,7 +78,7 @@ async def test_a_burst_of_log_lines_is_drawn_in_batches(
     gate = asyncio.Event()
     async with app.run_test(size=LARGE) as pilot:
         await pilot.pause()
-        app.start_job("install:vbench", "install vbench", lambda: burst(gate))
+        app.start_job(JobKey(JobKind.INSTALL, "vbench"), "install vbench", lambda: burst(gate))
         panel = await wait_for_panel(pilot)
         while sum(writes) < LINES:
             await pilot.pause()

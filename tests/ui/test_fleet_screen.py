@@ -7,11 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, OptionList
 
 from comfy_tui.settings import load_settings
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.launch import LaunchScreen
+from comfy_tui.ui.dialogs.pick import PickScreen
+from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.screens.fleet import FleetScreen
 from tests.fakes.installed_version import install_fake_version
 from tests.fakes.instance_lab import stop_everything
@@ -79,3 +81,30 @@ async def test_fleet_screen_launches_forwards_and_stops_on_a_host(
             )
     finally:
         await stop_everything(good.data_dir)
+
+
+async def test_bulk_stop_by_tag_reports_each_host(ssh_lab: SshLab, tmp_path: Path) -> None:
+    good = await ssh_lab.add("gpu-a")
+    await ssh_lab.add("gpu-c", "drop")
+    ssh_lab.known_hosts()
+    client = tmp_path / "client"
+    client.mkdir()
+    (client / "settings.toml").write_text(ssh_lab.hosts_toml())
+    app = make_test_app(client, settings={"hosts": load_settings(client, {}).hosts})
+    async with app.run_test(size=LARGE) as pilot:
+        await pilot.press("6")
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        app.screen.query_one(OptionList).highlighted = 1  # "Stop every instance"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TextInputScreen))
+        await pilot.press(*"lab", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        status = screen.query_one("#fleet-status")
+        await until(pilot, lambda: "1 of 2 host(s) done" in str(status.render()))
+        text = str(status.render())
+        assert "gpu-a: ok" in text and "gpu-c: failed" in text
+    assert [a[1:3] for a in good.argvs()].count(["stop", "--all"]) == 1

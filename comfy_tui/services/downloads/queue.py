@@ -2,8 +2,11 @@
 
 The TUI calls `start()` (restores `metadata/downloads.json`: what was running is queued again),
 `add()`, `pause()`, `resume()`, `cancel()`, `remove()`, and reads `updates()`: an async iterator
-of `DownloadItem` snapshots (state, bytes, speed, ETA). The CLI calls `download()`, which runs one
-download in the caller's task, outside the scheduler, and yields its events.
+of `DownloadItem` snapshots (state, bytes, speed, ETA). Each scheduled download runs as a job of
+the one runner (`comfy_tui/runner.py: run_job`, key `JobKey(JobKind.DOWNLOAD, item id)`) in a task
+of the queue; `on_job` subscribes to those jobs' `JobUpdate`s. The CLI calls `prepare()` and
+`run_now()`, which runs one download in the caller's task, outside the scheduler, and yields its
+events.
 
 What each end leaves on disk: done → the file in the library (and `on_complete` called);
 paused, interrupted, or a resumable failure (network gave up, disk full) → the `.part` for a
@@ -26,6 +29,7 @@ from typing import Any
 from comfy_tui.errors import ComfyTuiError, LockBusyError, NetworkError
 from comfy_tui.events import Event, Progress
 from comfy_tui.paths import DataPaths
+from comfy_tui.runner import JobKey, JobKind, JobUpdate, Publish, run_job
 from comfy_tui.services.downloads.data import (
     DownloadError,
     DownloadRequest,
@@ -69,6 +73,7 @@ class DownloadQueue:
         self._intent: dict[str, State] = {}
         self._specs: dict[str, DownloadSpec] = {}
         self._subscribers: list[asyncio.Queue[DownloadItem]] = []
+        self._job_listeners: list[Publish] = []
         self._loaded = False
         self._started = False
 
@@ -91,6 +96,16 @@ class DownloadQueue:
                 yield await inbox.get()
         finally:
             self._subscribers.remove(inbox)
+
+    def on_job(self, publish: Publish) -> Callable[[], None]:
+        """Call `publish` with every `JobUpdate` of the scheduled downloads; returns the
+        function that unsubscribes."""
+        self._job_listeners.append(publish)
+        return lambda: self._job_listeners.remove(publish)
+
+    def _publish_job(self, update: JobUpdate) -> None:
+        for publish in list(self._job_listeners):
+            publish(update)
 
     # --- lifecycle --------------------------------------------------------------------------
     async def load(self) -> None:
@@ -235,10 +250,10 @@ class DownloadQueue:
                 self._tasks[item.id] = task
 
     async def _background(self, item_id: str) -> None:
+        key = JobKey(JobKind.DOWNLOAD, item_id)
+        events = self._execute(item_id, interrupted=State.QUEUED)
         try:
-            async with aclosing(self._execute(item_id, interrupted=State.QUEUED)) as events:
-                async for _event in events:
-                    pass
+            await run_job(key, self._items[item_id].label, events, self._publish_job)
         except asyncio.CancelledError:
             pass
         except ComfyTuiError as exc:

@@ -9,11 +9,12 @@ action runs on every chosen host concurrently and reports each host separately.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comfy_tui.core.fleet_hosts import HostSpec
 from comfy_tui.errors import NotFoundError, ValidationError
@@ -22,8 +23,15 @@ from comfy_tui.services.fleet.transport import HostError, HostLink
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.store.version_records import VersionRecord
 
+if TYPE_CHECKING:
+    from comfy_tui.services.downloads.data import DownloadRequest
+    from comfy_tui.services.downloads.hf import RepoEntry
+
 log = logging.getLogger(__name__)
 
+QUICK_STATS = {"COMFY_TUI_POLL_INTERVAL": "0.2"}
+"""A status look's `stats` samples 0.2 s apart (not the host's poll_interval, 1 s by
+default): the fleet shows GPUs and disk, which need no long interval, and answers sooner."""
 LAUNCH_TIMEOUT = 900.0
 """Seconds a remote launch may take (it returns when ComfyUI answers)."""
 LONG_TIMEOUT = 4 * 3600.0
@@ -91,8 +99,10 @@ class Fleet:
 
     def select(self, names: Sequence[str] = (), tags: Sequence[str] = ()) -> list[HostSpec]:
         """The hosts named, or carrying every tag given; all hosts when neither is given."""
-        for name in names:
-            self.link(name)
+        unknown = [name for name in names if name not in self._links]
+        if unknown:
+            known = ", ".join(self._links) or "none configured"
+            raise ValidationError(f"no host named {unknown[0]!r} (hosts: {known})")
         chosen = [
             spec
             for spec in self.hosts
@@ -107,7 +117,7 @@ class Fleet:
         """One host's state; never raises for the host's own trouble (it is the state)."""
         link = self.link(spec.name)
         version = asyncio.ensure_future(link.run(["--version"]))
-        stats = asyncio.ensure_future(link.run_json(["stats"]))
+        stats = asyncio.ensure_future(link.run_json(["stats"], env=QUICK_STATS))
         ps = asyncio.ensure_future(link.run_json(["ps"]))
         try:
             await asyncio.gather(version, stats, ps)
@@ -163,15 +173,39 @@ class Fleet:
     async def install(self, host: str, tag: str) -> Any:
         return await self.call(host, ["install", tag], timeout=LONG_TIMEOUT)
 
-    async def download(
-        self, host: str, source: str, file: str | None = None, *, folder: str | None = None
-    ) -> Any:
-        args = ["models", "download", source]
-        if file:
-            args.append(file)
-        if folder:
-            args += ["--folder", folder]
+    async def download(self, host: str, request: DownloadRequest) -> Any:
+        """The download dialog's request, run on `host` into its library (returns when done)."""
+        args = ["models", "download", request.source]
+        if request.file:
+            args.append(request.file)
+        for flag, value in (
+            ("--folder", request.folder),
+            ("--sha256", request.sha256),
+            ("--revision", request.revision),
+        ):
+            if value:
+                args += [flag, value]
         return await self.call(host, args, timeout=LONG_TIMEOUT)
+
+    async def repo_files(self, host: str, repo: str) -> list[RepoEntry]:
+        """The files of a Hugging Face repo as `host` sees it (its endpoint, its token), for
+        the download dialog's picker: `models download REPO --json` lists them (exit 2)."""
+        from comfy_tui.services.downloads.hf import RepoEntry
+
+        link = self.link(host)
+        result = await link.run(["models", "download", repo, "--json"])
+        try:
+            doc = json.loads(result.stdout) if result.exit_status in (0, 2) else None
+        except ValueError:
+            doc = None
+        files = doc.get("files") if isinstance(doc, dict) else None
+        if not isinstance(files, list):
+            raise link.failure(result)
+        return [
+            RepoEntry(str(f["path"]), f.get("size"), f.get("sha256"))
+            for f in files
+            if isinstance(f, dict) and f.get("path")
+        ]
 
     async def logs(self, host: str, instance: str, lines: int = 200) -> list[str]:
         doc = await self.link(host).run_json(["logs", instance, "-n", str(lines)])

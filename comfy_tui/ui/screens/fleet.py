@@ -16,17 +16,21 @@ from textual.app import ComposeResult
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Label, Static
 
+from comfy_tui import __version__
 from comfy_tui.core.fleet_hosts import HostSpec
 from comfy_tui.core.safe_text import escape_text
 from comfy_tui.events import Event, Finished, LogLine
+from comfy_tui.runner import JobKey, JobKind, JobUpdate
+from comfy_tui.services.downloads.data import DownloadRequest
+from comfy_tui.services.downloads.hf import RepoEntry
 from comfy_tui.services.fleet.service import Fleet, HostResult
 from comfy_tui.services.fleet.state import HostState, RemoteInstance, checking
 from comfy_tui.services.instances.launch import LaunchRequest
+from comfy_tui.ui.dialogs.add_download import AddDownloadScreen
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.launch import LaunchScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
-from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.keys import Key
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.fleet_log import FleetLogScreen
@@ -60,7 +64,8 @@ def detail_text(state: HostState) -> str:
     if state.error:
         lines.append(escape_text(state.reason))
     if state.version:
-        lines.append(f"comfy-tui {state.version}")
+        here = "" if state.version == __version__ else f" (here: {__version__})"
+        lines.append(f"comfy-tui {state.version}{here}")
     for inst in state.instances:
         if inst.live:
             job = f"  {inst.job}" if inst.job else ""
@@ -85,6 +90,13 @@ class FleetScreen(ModeScreen):
             "forward",
             "Open",
             "Forward a local port to an instance on the selected host (prints the URL)",
+        ),
+        Key(
+            "fleet-download",
+            "d",
+            "download",
+            "Download",
+            "Download a model into the selected host's library (same dialog as local)",
         ),
         Key("fleet-logs", "g", "logs", "Log", "Show an instance's log from the selected host"),
         Key(
@@ -174,7 +186,7 @@ class FleetScreen(ModeScreen):
         self.query_one("#fleet-status", Label).update(text)
 
     def _on_job_update(self, update: JobUpdate) -> None:
-        if not update.key.startswith("fleet:"):
+        if update.key.kind is not JobKind.FLEET:
             return
         event = update.event
         if isinstance(event, LogLine):
@@ -199,7 +211,9 @@ class FleetScreen(ModeScreen):
         return state
 
     def _job(self, description: str, events: AsyncIterator[Event]) -> None:
-        self.comfy_app.start_job(f"fleet:{next(_jobs)}", description, lambda: events)
+        self.comfy_app.start_job(
+            JobKey(JobKind.FLEET, str(next(_jobs))), description, lambda: events
+        )
 
     # --- one host ------------------------------------------------------------------------
     async def action_launch(self) -> None:
@@ -314,6 +328,27 @@ class FleetScreen(ModeScreen):
         state = self.states.get(host)
         if state is not None:
             self.show(state.with_forwards(self.fleet.link(host).forwards()))
+
+    def action_download(self) -> None:
+        state = self._reachable()
+        if state is None:
+            return
+        host = state.name
+
+        async def submit(request: DownloadRequest) -> None:
+            self._job(f"download on {host}", self._download_events(host, request))
+
+        async def files(repo: str) -> list[RepoEntry]:
+            return await self.fleet.repo_files(host, repo)
+
+        self.app.push_screen(AddDownloadScreen(submit, files))
+
+    async def _download_events(self, host: str, request: DownloadRequest) -> AsyncIterator[Event]:
+        what = request.file or request.source
+        yield LogLine(f"downloading {what} (progress is on {host})", source=host)
+        done = await self.fleet.download(host, request)
+        path = done.get("path") if isinstance(done, dict) else None
+        yield Finished(f"downloaded {path or what} on {host}")
 
     def action_logs(self) -> None:
         state = self._reachable()

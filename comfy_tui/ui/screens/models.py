@@ -13,6 +13,7 @@ from textual.widgets import Input, OptionList, Static
 from comfy_tui.core.units import format_bytes, plural
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Finished, LogLine, Progress
+from comfy_tui.runner import LIBRARY_JOBS, JobKey, JobKind, JobUpdate
 from comfy_tui.services.library.dedupe import DuplicateReport
 from comfy_tui.services.library.needs import Need, download_request, workflow_needs
 from comfy_tui.services.library.service import LibraryService
@@ -24,7 +25,6 @@ from comfy_tui.ui.dialogs.import_path import ImportRequest, ImportScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.dialogs.trash import TrashScreen
 from comfy_tui.ui.dialogs.workflow_needs import WorkflowNeedsScreen
-from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.keys import Key
 from comfy_tui.ui.screens.models_downloads import DOWNLOAD_KEYS, DownloadsMixin, DownloadsPanel
 from comfy_tui.ui.widgets.empty_state import EmptyState
@@ -32,7 +32,6 @@ from comfy_tui.ui.widgets.folder_list import ALL, FolderList
 from comfy_tui.ui.widgets.model_detail import ModelDetail, what_label
 from comfy_tui.ui.widgets.model_table import GAP, ModelTable, TableHeader
 
-JOB_PREFIX = "library:"
 FOLDER_PANE = 22
 """Width of the folder column (styles/models.tcss says the same)."""
 
@@ -229,7 +228,7 @@ class ModelsScreen(DownloadsMixin):
             self.query_one("#models-table").focus()
 
     def on_job_update(self, update: JobUpdate) -> None:
-        if not update.key.startswith(JOB_PREFIX):
+        if update.key.kind not in LIBRARY_JOBS:
             return
         line = self.query_one("#models-job", Static)
         event = update.event
@@ -241,12 +240,14 @@ class ModelsScreen(DownloadsMixin):
             detail = event.detail if isinstance(event, Finished) else ""
             line.update(f"{update.description}: {update.state}{f' — {detail}' if detail else ''}")
             self.reload()
-            if update.key == "library:duplicates" and isinstance(event, Finished):
+            if update.key.kind is JobKind.LIBRARY_DUPLICATES and isinstance(event, Finished):
                 self._open_duplicates()
 
     # --- actions -----------------------------------------------------------------------
     def action_scan(self) -> None:
-        self.comfy_app.start_job("library:scan", "scan the library", self.library.scan)
+        self.comfy_app.start_job(
+            JobKey(JobKind.LIBRARY_SCAN), "scan the library", self.library.scan
+        )
 
     def action_search(self) -> None:
         self.query_one("#models-search").focus()
@@ -257,7 +258,7 @@ class ModelsScreen(DownloadsMixin):
                 return
             sources = [Path(request.path).expanduser()]
             self.comfy_app.start_job(
-                "library:import",
+                JobKey(JobKind.LIBRARY_IMPORT),
                 "import models",
                 lambda: self.library.import_paths(sources, folder=request.folder),
             )
@@ -271,11 +272,15 @@ class ModelsScreen(DownloadsMixin):
             return
         ids = [model.id]
         self.comfy_app.start_job(
-            "library:hash", f"hash {model.name}", lambda: self.library.hash_models(ids)
+            JobKey(JobKind.LIBRARY_HASH),
+            f"hash {model.name}",
+            lambda: self.library.hash_models(ids),
         )
 
     def action_hash_all(self) -> None:
-        self.comfy_app.start_job("library:hash", "hash all models", self.library.hash_models)
+        self.comfy_app.start_job(
+            JobKey(JobKind.LIBRARY_HASH), "hash all models", self.library.hash_models
+        )
 
     def action_delete(self) -> None:
         model = self.selected()
@@ -340,7 +345,7 @@ class ModelsScreen(DownloadsMixin):
     def action_duplicates(self) -> None:
         self._reports.clear()
         self.comfy_app.start_job(
-            "library:duplicates",
+            JobKey(JobKind.LIBRARY_DUPLICATES),
             "find duplicates",
             lambda: self.library.find_duplicates(self._reports),
         )
@@ -364,7 +369,7 @@ class ModelsScreen(DownloadsMixin):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.comfy_app.start_job(
-                    "library:dedupe",
+                    JobKey(JobKind.LIBRARY_DEDUPE),
                     "replace duplicates",
                     lambda: self.library.apply_dedupe(report),
                 )

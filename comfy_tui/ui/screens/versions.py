@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Input, Label
 from comfy_tui.core.size_estimate import SizeEstimate
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event
+from comfy_tui.runner import JobKey, JobKind, JobUpdate
 from comfy_tui.services.disk_usage import DiskReport
 from comfy_tui.services.release_list import ReleaseList
 from comfy_tui.store.install_choices import InstallChoices
@@ -26,12 +27,11 @@ from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.install import InstallRequest, InstallScreen
 from comfy_tui.ui.dialogs.version_details import VersionDetailsScreen, detail_lines, read_tail
 from comfy_tui.ui.guards import refused
-from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.versions_keys import VERSIONS_KEYS
 from comfy_tui.ui.version_rows import VersionRow, build_rows, empty_text, status_line
 from comfy_tui.ui.widgets.empty_state import EmptyState
-from comfy_tui.ui.widgets.install_panel import INSTALL_PREFIX, InstallPanels
+from comfy_tui.ui.widgets.install_panel import InstallPanels
 from comfy_tui.ui.widgets.version_table import VersionTable
 
 log = logging.getLogger(__name__)
@@ -210,7 +210,7 @@ class VersionsScreen(ModeScreen):
         versions = self.comfy_app.services.versions
         self.installs.add(tag, torch)
         self.refresh_bindings()
-        key, description = f"{INSTALL_PREFIX}{tag}", f"install {tag}"
+        key, description = JobKey(JobKind.INSTALL, tag), f"install {tag}"
         self.comfy_app.start_job(
             key,
             description,
@@ -294,7 +294,7 @@ class VersionsScreen(ModeScreen):
         else:
             self.notify("Select the version whose install you want to cancel", severity="warning")
             return
-        self.comfy_app.cancel_job(f"{INSTALL_PREFIX}{tag}")
+        self.comfy_app.cancel_job(JobKey(JobKind.INSTALL, tag))
 
     def action_remove(self) -> None:
         row = self.selected()
@@ -340,7 +340,7 @@ class VersionsScreen(ModeScreen):
         self._reload_local()
 
     def action_adopt(self) -> None:
-        """The adopt dialog; its nodes are shared as `nodes:share:<name>` jobs."""
+        """The adopt dialog; its nodes are shared as `NODE_SHARE` jobs."""
         from comfy_tui.services.adopt_nodes import list_own_nodes, share_node
         from comfy_tui.ui.dialogs.adopt import AdoptScreen
 
@@ -350,7 +350,7 @@ class VersionsScreen(ModeScreen):
             def events() -> AsyncIterator[Event]:
                 return share_node(services.nodes.snapshots, tag, name)
 
-            self.comfy_app.start_job(f"nodes:share:{name}", f"share {name}", events)
+            self.comfy_app.start_job(JobKey(JobKind.NODE_SHARE, name), f"share {name}", events)
 
         def closed(tag: str | None) -> None:  # the screen reloads its versions on resume
             if tag:

@@ -15,10 +15,9 @@ from textual.css.query import NoMatches
 from textual.widgets import Label, Log, ProgressBar
 
 from comfy_tui.events import Event, Finished, LogLine, Progress
-from comfy_tui.ui.jobs import JobState, JobUpdate
+from comfy_tui.runner import JobKind, JobStatus, JobUpdate
 
 LOG_LINES = 200
-INSTALL_PREFIX = "install:"
 
 
 class InstallPanel(Vertical):
@@ -122,11 +121,11 @@ class InstallPanels(VerticalScroll, can_focus=False):
             self.mount(panel)
         return panel
 
-    def follow(self, update: JobUpdate) -> tuple[str, JobState] | None:
+    def follow(self, update: JobUpdate) -> tuple[str, JobStatus] | None:
         """Show one update of an install job: (tag, state) for an install job, else None."""
-        if not update.key.startswith(INSTALL_PREFIX):
+        if update.key.kind is not JobKind.INSTALL:
             return None
-        tag = update.key.removeprefix(INSTALL_PREFIX)
+        tag = update.key.id
         panel = self.add(tag) if update.state == "running" else self.panels.pop(tag, None)
         if panel is not None and update.event is not None:
             panel.apply(update.event)
