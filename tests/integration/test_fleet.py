@@ -147,6 +147,8 @@ async def test_remote_launch_forward_and_stop(lab: SshLab, tmp_path: Path) -> No
         assert [(i.version, i.port, i.state) for i in state.instances] == [
             ("v0.3.77", port, "running")
         ]
+        lines = await fleet.logs("h1", started["id"], 20)
+        assert lines and len(lines) <= 20
         local = await fleet.forward("h1", port)
         async with (
             aiohttp.ClientSession() as session,
@@ -181,6 +183,25 @@ async def test_remote_model_download_lands_in_the_hosts_library(
     assert host.argvs()[-1] == [
         "comfy-tui", "models", "download", url, "--folder", "loras", "--json"
     ]  # fmt: skip
+
+
+async def test_a_host_from_ssh_config(lab: SshLab, tmp_path: Path) -> None:
+    host = await lab.add("real")
+    lab.known_hosts()
+    (lab.home / ".ssh" / "config").write_text(
+        f"Host gpubox\n  HostName 127.0.0.1\n  Port {host.port}\n  User tester\n"
+        f"  IdentityFile {lab.identity_file}\n"
+    )
+    data = tmp_path / "client"
+    data.mkdir()
+    (data / "settings.toml").write_text('[[hosts]]\nname = "box"\nssh = "gpubox"\n')
+    fleet = Fleet(load_settings(data, {}).hosts)
+    try:
+        (state,) = await fleet.statuses()
+    finally:
+        await fleet.aclose()
+    assert state.state == "ok", state.error
+    assert len(host.commands) == 3
 
 
 async def test_fleet_json_command(lab: SshLab, tmp_path: Path) -> None:
