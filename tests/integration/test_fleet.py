@@ -229,6 +229,27 @@ async def test_fleet_json_command(lab: SshLab, tmp_path: Path) -> None:
     assert states["drop"]["state"] == "refused" and not states["drop"]["reachable"]
 
 
+async def test_fleet_stop_reports_each_host(lab: SshLab, tmp_path: Path) -> None:
+    good = await lab.add("ok")
+    await lab.add("drop", "drop")
+    lab.known_hosts()
+    data = tmp_path / "client"
+    data.mkdir()
+    (data / "settings.toml").write_text(lab.hosts_toml())
+    child = await asyncio.create_subprocess_exec(
+        "comfy-tui", "--data-dir", str(data), "fleet", "stop", "--tag", "lab", "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await child.communicate()
+    assert child.returncode == 1, err.decode()  # one host failed
+    doc = json.loads(out)
+    assert doc["action"] == "stop"
+    results = {r["host"]: r for r in doc["results"]}
+    assert results["ok"]["ok"] and not results["drop"]["ok"]
+    assert "dropped" in results["drop"]["detail"]
+    assert good.argvs() == [["comfy-tui", "stop", "--all", "--json"]]
+
+
 async def test_fleet_command_without_hosts_says_how(tmp_path: Path) -> None:
     child = await asyncio.create_subprocess_exec(
         "comfy-tui",
