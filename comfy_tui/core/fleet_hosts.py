@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,10 +57,12 @@ class HostSpec:
         port = f":{self.port}" if self.port is not None else ""
         return f"{user}{host}{port}"
 
-    def command_line(self, args: Sequence[str]) -> str:
+    def command_line(self, args: Sequence[str], env: Mapping[str, str] | None = None) -> str:
         """The remote command line for `comfy-tui ARGS`: every word quoted (`shlex.join`), so
-        no argument is ever read as shell syntax by the remote login shell."""
-        return shlex.join([*self.command, *args])
+        no argument is ever read as shell syntax by the remote login shell. `env` sets
+        variables for that one call (through `env NAME=VALUE …`, which every box has)."""
+        prefix = ["env", *(f"{k}={v}" for k, v in env.items())] if env else []
+        return shlex.join([*prefix, *self.command, *args])
 
     def has_tag(self, tag: str) -> bool:
         return tag in self.tags

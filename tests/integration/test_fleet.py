@@ -65,7 +65,7 @@ async def test_each_host_state_arrives_without_waiting_for_a_slow_one(
         assert sorted(ok.argvs()) == [
             ["comfy-tui", "--version"],
             ["comfy-tui", "ps", "--json"],
-            ["comfy-tui", "stats", "--json"],
+            ["env", "COMFY_TUI_POLL_INTERVAL=0.2", "comfy-tui", "stats", "--json"],
         ]
         assert ok.connections == 1  # three calls, one connection
     finally:

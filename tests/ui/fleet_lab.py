@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from comfy_tui import __version__
 from comfy_tui.core.fleet_hosts import HostSpec
 from comfy_tui.services.container import Services
 from comfy_tui.services.fleet.service import Fleet
@@ -32,7 +33,7 @@ def states() -> dict[str, HostState]:
             a.target,
             a.tags,
             "ok",
-            version="0.1.0",
+            version=__version__,
             gpus=gpus,
             instances=(
                 RemoteInstance(

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+QUICK_STATS = {"COMFY_TUI_POLL_INTERVAL": "0.2"}
+"""A status look's `stats` samples 0.2 s apart (not the host's poll_interval, 1 s by
+default): the fleet shows GPUs and disk, which need no long interval, and answers sooner."""
 LAUNCH_TIMEOUT = 900.0
 """Seconds a remote launch may take (it returns when ComfyUI answers)."""
 LONG_TIMEOUT = 4 * 3600.0
@@ -96,8 +99,10 @@ class Fleet:
 
     def select(self, names: Sequence[str] = (), tags: Sequence[str] = ()) -> list[HostSpec]:
         """The hosts named, or carrying every tag given; all hosts when neither is given."""
-        for name in names:
-            self.link(name)
+        unknown = [name for name in names if name not in self._links]
+        if unknown:
+            known = ", ".join(self._links) or "none configured"
+            raise ValidationError(f"no host named {unknown[0]!r} (hosts: {known})")
         chosen = [
             spec
             for spec in self.hosts
@@ -112,7 +117,7 @@ class Fleet:
         """One host's state; never raises for the host's own trouble (it is the state)."""
         link = self.link(spec.name)
         version = asyncio.ensure_future(link.run(["--version"]))
-        stats = asyncio.ensure_future(link.run_json(["stats"]))
+        stats = asyncio.ensure_future(link.run_json(["stats"], env=QUICK_STATS))
         ps = asyncio.ensure_future(link.run_json(["ps"]))
         try:
             await asyncio.gather(version, stats, ps)

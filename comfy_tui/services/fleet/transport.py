@@ -18,7 +18,7 @@ import json
 import logging
 import shlex
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,12 +209,17 @@ class HostLink:
 
     # --- calls ---------------------------------------------------------------------------
     async def run(
-        self, args: Sequence[str], *, timeout: float | None = None, retry: bool = True
+        self,
+        args: Sequence[str],
+        *,
+        timeout: float | None = None,
+        retry: bool = True,
+        env: Mapping[str, str] | None = None,
     ) -> RemoteResult:
         """Run `comfy-tui ARGS` on the host; `retry`: run again once after a dropped
-        connection (only for calls that change nothing)."""
+        connection (only for calls that change nothing); `env`: variables for this call."""
         limit = timeout if timeout is not None else self.spec.timeout
-        line = self.spec.command_line(args)
+        line = self.spec.command_line(args, env)
         try:
             async with asyncio.timeout(limit):
                 for attempt in (1, 2):
@@ -243,11 +248,16 @@ class HostLink:
         return RemoteResult(status, _text(done.stdout), _text(done.stderr))
 
     async def run_json(
-        self, args: Sequence[str], *, timeout: float | None = None, retry: bool = True
+        self,
+        args: Sequence[str],
+        *,
+        timeout: float | None = None,
+        retry: bool = True,
+        env: Mapping[str, str] | None = None,
     ) -> Any:
         """`comfy-tui ARGS --json` on the host, its JSON document; a failure raises
         RemoteCommandError with the remote's one-line reason and exit code."""
-        result = await self.run([*args, "--json"], timeout=timeout, retry=retry)
+        result = await self.run([*args, "--json"], timeout=timeout, retry=retry, env=env)
         if result.exit_status != 0:
             raise self.failure(result)
         try:

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Label, Static
 
+from comfy_tui import __version__
 from comfy_tui.core.fleet_hosts import HostSpec
 from comfy_tui.core.safe_text import escape_text
 from comfy_tui.events import Event, Finished, LogLine
@@ -63,7 +64,8 @@ def detail_text(state: HostState) -> str:
     if state.error:
         lines.append(escape_text(state.reason))
     if state.version:
-        lines.append(f"comfy-tui {state.version}")
+        here = "" if state.version == __version__ else f" (here: {__version__})"
+        lines.append(f"comfy-tui {state.version}{here}")
     for inst in state.instances:
         if inst.live:
             job = f"  {inst.job}" if inst.job else ""
