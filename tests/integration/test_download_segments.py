@@ -97,6 +97,33 @@ async def test_hashed_right_when_most_bytes_are_read_back(
     assert download.meta is not None and download.meta.sha256 == hashlib.sha256(DATA).hexdigest()
 
 
+class StepClock:
+    """Each reading one second after the previous one: `Ramp` decides at every progress tick."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+async def test_ramping_starts_as_one_stream_and_splits_it(
+    server: DownloadServer, root: Path
+) -> None:
+    data = pickle_payload(48 * MIB + 77)
+    url = server.add("/r.bin", data, rate=12 * MIB)
+    download = engine(url, root, ramp_window=1.0, clock=StepClock())
+    await run(download)
+    assert (root / "vae" / "r.bin").read_bytes() == data
+    assert download.meta is not None and download.meta.sha256 == hashlib.sha256(data).hexdigest()
+    asked = ranges_asked(server, "/r.bin")
+    assert asked[:2] == [None, f"bytes=0-{len(data) - 1}"]  # one connection asks for all of it
+    later = [int(r.split("=")[1].split("-")[0]) for r in asked[2:] if r]
+    assert later and min(later) > 16 * MIB  # the next one took the upper part of what was left
+    assert server.most_active >= 2
+
+
 def test_ramp_adds_connections_while_they_pay_and_lets_the_last_go() -> None:
     at_once = Ramp(4, 0.0, now=0.0, done=0)
     assert at_once.workers == 4 and at_once.settled and at_once.step(5.0, 10) == 0
