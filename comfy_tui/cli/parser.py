@@ -300,6 +300,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "--yes", action="store_true", help="do not ask"
     )
     fl = leaf(sub, "fleet", "every configured host's GPUs, instances and disk, over SSH")
+    fl.add_argument(
+        "action",
+        nargs="?",
+        choices=("install", "stop"),
+        help="on every chosen host: install TAG, or stop every instance (each host reported)",
+    )
+    fl.add_argument("tag_arg", nargs="?", metavar="TAG", help="with install: the version")
     fl.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
     fl.add_argument("--tag", action="append", metavar="TAG", help="only hosts with this tag")
     if only is not None and only not in sub.choices:
