@@ -26,7 +26,7 @@ from pathlib import Path
 
 from comfy_tui.core.node_plan import clone_source, diff_packages
 from comfy_tui.errors import ComfyTuiError, InstallError
-from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.events import Event, Finished, LogLine, Progress, each
 from comfy_tui.services.envsnap import journal
 from comfy_tui.services.envsnap.capture import SnapshotTaker
 from comfy_tui.services.faults import checkpoint
@@ -82,9 +82,7 @@ async def _need_commit(checkout: NodeCheckout, name: str, commit: str, source: s
     if not commit or await checkout.head() == commit:
         return
     if not await checkout.resolve(commit) and source is not None:
-        async with aclosing(checkout.fetch(source)) as stream:
-            async for event in stream:
-                log.debug("%s", event)
+        await each(checkout.fetch(source), lambda event: log.debug("%s", event))
     if not await checkout.resolve(commit):
         raise InstallError(f"{name} does not have commit {commit[:12]} any more; nothing changed")
     if await checkout.is_dirty():
@@ -149,10 +147,9 @@ async def put_back(
     """Apply `before` after `error`; raises InstallError naming `before` if that fails too."""
     log.warning("putting %s back to snapshot %s after: %r", env.tag, before.id, error)
     try:
-        async with aclosing(apply_snapshot(taker, env, before)) as stream:
-            async for event in stream:
-                if isinstance(event, LogLine):
-                    log.info("put back: %s", event.text)
+        await each(
+            apply_snapshot(taker, env, before), lambda event: log.info("put back: %s", event)
+        )
     except (Exception, asyncio.CancelledError) as again:
         reason = str(again) if isinstance(again, ComfyTuiError) else repr(again)
         raise InstallError(
