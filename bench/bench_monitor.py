@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 import psutil  # noqa: E402
 
 from comfy_tui.services.monitor import (  # noqa: E402
-    GpuSnapshot,
+    GpuReading,
     Monitor,
     NvmlBackend,
     ProcessTreeSampler,
@@ -120,7 +120,7 @@ def bench_process_trees() -> None:
 class BlockingBackend(ReplayBackend):
     """Replay whose every sample() blocks 21 ms, like nvmlDeviceGetPcieThroughput."""
 
-    def sample(self, *, processes: bool = True) -> tuple[GpuSnapshot, ...]:
+    def sample(self, *, processes: bool = True) -> tuple[GpuReading, ...]:
         time.sleep(0.021)
         return super().sample(processes=processes)
 

@@ -1,21 +1,21 @@
-"""How long a CLI command takes to start and answer, against a bare `python -c pass`.
+"""How much a CLI command costs to start and answer, against a bare `python -c pass`.
 
-Run from the repository root: ``.venv/bin/python bench/cli_start.py [--rounds 7]``.
-Each round runs the anchor and every command once, interleaved, in a fresh empty data dir;
-the table shows medians and the ratio to the anchor (goal: <= 8x for ps, versions, config
-and default).
+Run from the repository root: ``.venv/bin/python -m bench.cli_start [--rounds 7]``.
+Each round runs the anchor and every command once, interleaved, in a fresh empty data dir.
+Medians of CPU seconds (user + system of the child; wall in brackets) and the CPU ratio to the
+anchor (goal: <= 8x for ps, versions, config and default).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from bench.child import Cost, run_timed
+from bench.table import Row, render
 
 COMMANDS: tuple[tuple[str, ...], ...] = (
     ("ps", "--json"),
@@ -24,43 +24,49 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
     ("default", "--clear"),
 )
 GOAL = 8.0
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-"""Bytecode is cached as after a `pip install`, whatever this shell says."""
 
 
-def _run(argv: list[str]) -> float:
-    began = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    return time.perf_counter() - began
-
-
-def measure(rounds: int) -> list[tuple[str, float, float, float]]:
-    """[(what, median seconds, anchor median seconds, ratio)] for every command."""
+def measure(rounds: int) -> tuple[list[Cost], dict[str, list[Cost]]]:
+    """(anchor costs, costs of each command) over `rounds` interleaved rounds."""
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         base = [sys.executable, "-m", "comfy_tui", "--data-dir", str(data)]
         for command in COMMANDS:  # the data dir exists; bytecode is compiled and cached
-            _run([*base, *command])
-        anchor: list[float] = []
-        times: dict[str, list[float]] = {" ".join(c): [] for c in COMMANDS}
+            run_timed([*base, *command])
+        anchor: list[Cost] = []
+        times: dict[str, list[Cost]] = {" ".join(c): [] for c in COMMANDS}
         for _ in range(rounds):
-            anchor.append(_run([sys.executable, "-c", "pass"]))
+            anchor.append(run_timed([sys.executable, "-c", "pass"]))
             for command in COMMANDS:
-                times[" ".join(command)].append(_run([*base, *command]))
-    a = statistics.median(anchor)
-    return [
-        (f"comfy-tui {name}", statistics.median(t), a, statistics.median(t) / a)
-        for name, t in times.items()
-    ]
+                times[" ".join(command)].append(run_timed([*base, *command]))
+    return anchor, times
+
+
+def rows(quick: bool = False) -> list[Row]:
+    anchor, times = measure(5 if quick else 9)
+    a_cpu = statistics.median(c.cpu for c in anchor)
+    a_wall = statistics.median(c.wall for c in anchor)
+    out = []
+    for name, costs in times.items():
+        cpu = statistics.median(c.cpu for c in costs)
+        wall = statistics.median(c.wall for c in costs)
+        out.append(
+            Row(
+                f"comfy-tui {name} (CPU)",
+                f"{cpu:.3f} s (wall {wall:.3f})",
+                f"python -c pass {a_cpu:.3f} s (wall {a_wall:.3f})",
+                f"{cpu / a_cpu:.1f}x",
+                f"<= {GOAL:g}x",
+                cpu / a_cpu <= GOAL,
+            )
+        )
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=7)
-    args = parser.parse_args()
-    print(f"{'command':28} {'median':>8} {'python -c pass':>15} {'ratio':>7}  goal <= {GOAL:g}x")
-    for what, t, a, ratio in measure(args.rounds):
-        print(f"{what:28} {t:8.3f} {a:15.3f} {ratio:6.1f}x")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    print(render(rows(parser.parse_args().quick)))
 
 
 if __name__ == "__main__":

@@ -52,7 +52,3 @@ class VersionInUseError(ComfyTuiError):
 
 class NotFoundError(ComfyTuiError):
     """A version, instance, model or node that was asked for does not exist."""
-
-
-class FeatureUnavailableError(ComfyTuiError):
-    """The command exists in the interface but is not built yet."""

@@ -7,11 +7,9 @@ expected type.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
-import tomllib
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -20,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from comfy_tui.core.binding_ids import BINDING_IDS
+from comfy_tui.core.fleet_hosts import HostSpec, HostSpecError, parse_hosts
 from comfy_tui.errors import SettingsError, ValidationError
 from comfy_tui.validate import validate_listen, validate_port, validate_url
 
@@ -77,6 +76,8 @@ class Settings:
     snapshots_keep: int = 20  # environment snapshots kept per version (the newest)
     pass_env: tuple[str, ...] = ()
     """Secret variables (e.g. HF_TOKEN) a launched ComfyUI may see; other children never do."""
+    hosts: tuple[HostSpec, ...] = ()
+    """The fleet: `[[hosts]]` tables (the Fleet screen and `comfy-tui fleet`)."""
 
     def secrets(self) -> list[str]:
         """Every token value that is set: the log filter masks these."""
@@ -93,7 +94,10 @@ class Settings:
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):
-                value = [str(v) if isinstance(v, Path) else v for v in value]
+                value = [
+                    str(v) if isinstance(v, Path) else v.to_json() if isinstance(v, HostSpec) else v
+                    for v in value
+                ]
             elif isinstance(value, Mapping):
                 value = dict(value)
             out[f.name] = value
@@ -108,10 +112,12 @@ Parser = Callable[[Any, bool], Any]  # (raw value, raw came from the environment
 class _Bad(Exception):
     """Raised by a parser; carries the 'expected ...' phrase."""
 
-    def __init__(self, expected: str, detail: str = "") -> None:
+    def __init__(self, expected: str, detail: str = "", *, show_value: bool = True) -> None:
         super().__init__(expected)
         self.expected = expected
         self.detail = detail
+        self.show_value = show_value
+        """False for large values (the hosts array): the detail alone names what is wrong."""
 
 
 def _type_name(value: Any) -> str:
@@ -300,6 +306,8 @@ def _keymap(raw: Any, from_env: bool) -> Mapping[str, str]:
         raise _Bad(expected)
     for binding_id in raw:
         if binding_id not in BINDING_IDS:
+            import difflib  # only for this message
+
             close = difflib.get_close_matches(binding_id, BINDING_IDS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else " (the README lists the ids)"
             raise _Bad(expected, f"unknown binding id {binding_id!r}{hint}")
@@ -335,6 +343,13 @@ def _argv(raw: Any, from_env: bool) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw or not all(isinstance(a, str) and a for a in raw):
         raise _Bad('an array of strings, the command and its arguments (no shell): ["notify-send"]')
     return tuple(raw)
+
+
+def _hosts(raw: Any, from_env: bool) -> tuple[HostSpec, ...]:
+    try:
+        return parse_hosts(raw)
+    except HostSpecError as exc:
+        raise _Bad("[[hosts]] tables", str(exc), show_value=False) from None
 
 
 @dataclass(frozen=True)
@@ -389,6 +404,7 @@ _KEYS: dict[str, _Key] = {
     "download_history_keep": _Key(_whole(0, 100000), ("COMFY_TUI_DOWNLOAD_HISTORY_KEEP",)),
     "snapshots_keep": _Key(_whole(1, 10000), ("COMFY_TUI_SNAPSHOTS_KEEP",)),
     "pass_env": _Key(_env_names, ("COMFY_TUI_PASS_ENV",)),
+    "hosts": _Key(_hosts),
 }
 
 ENV_VARS: dict[str, tuple[str, ...]] = {k: spec.env for k, spec in _KEYS.items() if spec.env}
@@ -405,6 +421,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: cannot read settings ({exc})") from exc
+    import tomllib  # only when there is a settings file
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -415,6 +433,8 @@ def _parse(key: str, raw: Any, source: str, from_env: bool) -> Any:
     try:
         return _KEYS[key].parse(raw, from_env)
     except _Bad as bad:
+        if not bad.show_value:
+            raise SettingsError(f"{source}: key '{key}': {bad.detail}") from None
         got = f"{raw!r}" if from_env else f"{_type_name(raw)} {raw!r}"
         detail = f" ({bad.detail})" if bad.detail else ""
         raise SettingsError(

@@ -1,6 +1,6 @@
 """`comfy-tui models download URL|REPO_ID [FILE] [--folder F] [--sha256 H] [--revision R]`.
 
-Progress goes to stderr (about once a second), the file's path (or one JSON document) to stdout.
+Progress goes to stderr (every 5 %), the file's path (or one JSON document) to stdout.
 Ctrl-C or a kill leaves the partial file: the same command later continues from it. A
 REPO_ID without FILE lists the repo's files and exits 2 (say which one).
 """
@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 from typing import Any
 
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.cli.output import drive_job, err, out, out_json
 from comfy_tui.core.units import format_bytes
 from comfy_tui.core.url_secrets import redact_url
-from comfy_tui.events import Event, Progress
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.downloads import DownloadItem, DownloadQueue, DownloadRequest
 from comfy_tui.services.downloads.hf import list_repo_files
 from comfy_tui.services.downloads.resolve import looks_like_url
 from comfy_tui.validate import validate_repo_id
-
-PROGRESS_EVERY = 1.0
 
 
 def run_models_download(ctx: Context, args: argparse.Namespace) -> int:
@@ -41,10 +38,7 @@ def run_models_download(ctx: Context, args: argparse.Namespace) -> int:
 
 async def _download(ctx: Context, queue: DownloadQueue, request: DownloadRequest) -> int:
     item = await queue.prepare(request)
-    shown = _Throttle()
-    async for event in queue.run_now(item.id):
-        if shown.due(event):
-            show_event(event)
+    await drive_job(JobKey(JobKind.DOWNLOAD, item.id), item.label, queue.run_now(item.id))
     done = queue.get(item.id)
     if ctx.json:
         out_json(_document(done))
@@ -87,20 +81,3 @@ def _document(item: DownloadItem) -> dict[str, Any]:
         "revision": item.request.revision,
         "commit": item.commit,
     }
-
-
-class _Throttle:
-    """Let through every event except Progress, which passes about once a second."""
-
-    def __init__(self) -> None:
-        self._last: dict[str, float] = {}
-
-    def due(self, event: Event) -> bool:
-        if not isinstance(event, Progress):
-            return True
-        now = time.monotonic()
-        step = event.step.split(" ", 1)[0]
-        if event.fraction >= 1.0 or now - self._last.get(step, 0.0) >= PROGRESS_EVERY:
-            self._last[step] = now
-            return True
-        return False

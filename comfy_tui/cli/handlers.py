@@ -6,17 +6,10 @@ lazy table keeps `comfy-tui --version` and every other command from paying for a
 
 from __future__ import annotations
 
-import argparse
 import importlib
 from typing import cast
 
-from comfy_tui.cli.context import Context, Handler
-from comfy_tui.errors import FeatureUnavailableError
-
-
-def not_built_yet(ctx: Context, args: argparse.Namespace) -> int:
-    raise FeatureUnavailableError(f"'comfy-tui {args.command}' is not built yet in this version")
-
+from comfy_tui.cli.context import Handler
 
 HANDLERS: dict[str, str] = {
     "config": "config_cmd:run_config",
@@ -25,6 +18,10 @@ HANDLERS: dict[str, str] = {
     "install": "versions_cmd:run_install",
     "remove": "versions_cmd:run_remove",
     "default": "versions_cmd:run_default",
+    "update": "lifecycle_cmd:run_update",
+    "upgrade": "lifecycle_cmd:run_upgrade",
+    "rollback": "lifecycle_cmd:run_rollback",
+    "adopt": "adopt_cmd:run_adopt",
     "launch": "instances_cmd:run_launch",
     "ps": "instances_cmd:run_ps",
     "stop": "instances_cmd:run_stop",
@@ -53,21 +50,21 @@ HANDLERS: dict[str, str] = {
     "nodes enable": "nodes_cmd:run_nodes_enable",
     "nodes disable": "nodes_cmd:run_nodes_disable",
     "nodes rm": "nodes_cmd:run_nodes_rm",
+    "nodes adopt": "adopt_cmd:run_nodes_adopt",
     "audit": "audit_cmd:run_audit",
-    "snapshot list": "snapshot_cmd:run_snapshot_list",
-    "snapshot create": "snapshot_cmd:run_snapshot_create",
-    "snapshot restore": "snapshot_cmd:run_snapshot_restore",
+    "snapshot list": "envsnap_cmd:run_snapshot_list",
+    "snapshot create": "envsnap_cmd:run_snapshot_create",
+    "snapshot restore": "envsnap_cmd:run_snapshot_restore",
     "trash list": "trash_cmd:run_trash_list",
     "trash restore": "trash_cmd:run_trash_restore",
     "trash empty": "trash_cmd:run_trash_empty",
+    "fleet": "fleet_cmd:run_fleet",
 }
 """Command name -> "module:function" under comfy_tui.cli."""
 
 
 def handler_for(command: str) -> Handler:
-    target = HANDLERS.get(command)
-    if target is None:
-        return not_built_yet
-    module_name, function = target.split(":")
+    """The function of `command` (a leaf of the parser); every leaf has one (a test checks)."""
+    module_name, function = HANDLERS[command].split(":")
     module = importlib.import_module(f"comfy_tui.cli.{module_name}")
     return cast(Handler, getattr(module, function))

@@ -9,14 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import err, out, out_json, out_json_line, show_event, stdout_closed
+from comfy_tui.cli.output import drive_job, err, out, out_json, out_json_line, stdout_closed
 from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ValidationError
-from comfy_tui.events import Event, Progress
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.services.instances.stop import StopReport
@@ -34,12 +33,6 @@ EXPOSED_WARNING = (
 
 def _service(ctx: Context) -> InstancesService:
     return ctx.services.instances
-
-
-async def _show(ctx: Context, events: AsyncIterator[Event]) -> None:
-    async for event in events:
-        if not (ctx.json and isinstance(event, Progress)):
-            show_event(event)
 
 
 def _print_started(
@@ -75,7 +68,8 @@ async def _launch(ctx: Context, args: argparse.Namespace) -> int:
     )
     record = await svc.start(request)
     if not args.no_wait:
-        await _show(ctx, svc.wait_ready(record.id))
+        events = svc.wait_ready(record.id)
+        await drive_job(JobKey(JobKind.LAUNCH, record.id), "launch", events, progress=not ctx.json)
         record = await asyncio.to_thread(_reload, svc, record.id)
     _print_started(ctx, svc.view(record), not args.no_wait, show_gpu_reason=args.gpu == "auto")
     return 0
@@ -116,7 +110,8 @@ def run_launch(ctx: Context, args: argparse.Namespace) -> int:
 async def _restart(ctx: Context, args: argparse.Namespace) -> int:
     svc = _service(ctx)
     (target,) = await _one(svc, args.id)
-    await _show(ctx, svc.restart(target.id))
+    events = svc.restart(target.id)
+    await drive_job(JobKey(JobKind.RESTART, target.id), "restart", events, progress=not ctx.json)
     record = await asyncio.to_thread(_reload, svc, target.id)
     _print_started(ctx, svc.view(record), ready=True)
     return 0

@@ -5,33 +5,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.cli.output import drive_job, err, out, out_json, run_cli_job
 from comfy_tui.core.units import format_bytes, format_count, plural
-from comfy_tui.errors import ComfyTuiError
-from comfy_tui.events import Event, Failed
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.library.dedupe import DuplicateReport
-from comfy_tui.services.library.folders import validate_folder
+from comfy_tui.services.library.folder_types import validate_folder
 from comfy_tui.services.library.importer import ImportMode, ImportOutcome
 from comfy_tui.services.library.scan import ScanSummary
 from comfy_tui.services.library.service import LibraryService
+from comfy_tui.store.civitai_index import CivitaiInfo
 from comfy_tui.store.models_index import ModelRecord
 
 
 def _library(ctx: Context) -> LibraryService:
     return ctx.services.library
-
-
-async def _drain(events: AsyncIterator[Event]) -> None:
-    """Print a job's events on stderr; a Failed event becomes an error."""
-    async for event in events:
-        show_event(event)
-        if isinstance(event, Failed):
-            raise ComfyTuiError(event.reason)
 
 
 def model_json(m: ModelRecord) -> dict[str, Any]:
@@ -64,7 +55,7 @@ def model_json(m: ModelRecord) -> dict[str, Any]:
 # --- scan ------------------------------------------------------------------------------------
 def run_scan(ctx: Context, args: argparse.Namespace) -> int:
     summary = ScanSummary()
-    asyncio.run(_drain(_library(ctx).scan(summary)))
+    run_cli_job(JobKey(JobKind.LIBRARY_SCAN), "scan", _library(ctx).scan(summary))
     if ctx.json:
         out_json({k: v for k, v in vars(summary).items()})
     else:
@@ -104,11 +95,8 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
     mode: ImportMode = args.mode or "auto"
     outcomes: list[ImportOutcome] = []
     sources = [Path(p) for p in args.paths]
-    asyncio.run(
-        _drain(
-            _library(ctx).import_paths(sources, folder=args.folder, mode=mode, outcomes=outcomes)
-        )
-    )
+    events = _library(ctx).import_paths(sources, folder=args.folder, mode=mode, outcomes=outcomes)
+    run_cli_job(JobKey(JobKind.LIBRARY_IMPORT), "import", events)
     if ctx.json:
         out_json([vars(o) for o in outcomes])
     else:
@@ -123,7 +111,7 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
 # --- hash ------------------------------------------------------------------------------------
 async def _hash(library: LibraryService, refs: list[str]) -> list[ModelRecord]:
     ids = [(await library.find(ref)).id or 0 for ref in refs] if refs else None
-    await _drain(library.hash_models(ids))
+    await drive_job(JobKey(JobKind.LIBRARY_HASH), "hash", library.hash_models(ids))
     if ids is None:
         return await library.list_models()
     return [m for m in await library.list_models() if m.id in ids]
@@ -160,9 +148,11 @@ def _report_json(report: DuplicateReport, applied: bool) -> dict[str, Any]:
 
 async def _dedupe(library: LibraryService, apply: bool) -> DuplicateReport:
     reports: list[DuplicateReport] = []
-    await _drain(library.find_duplicates(reports))
+    await drive_job(
+        JobKey(JobKind.LIBRARY_DUPLICATES), "duplicates", library.find_duplicates(reports)
+    )
     if apply and reports[0].groups:
-        await _drain(library.apply_dedupe(reports[0]))
+        await drive_job(JobKey(JobKind.LIBRARY_DEDUPE), "dedupe", library.apply_dedupe(reports[0]))
     return reports[0]
 
 
@@ -229,11 +219,45 @@ def info_lines(m: ModelRecord) -> list[tuple[str, str]]:
     return [(label, value) for label, value in facts if value]
 
 
+def civitai_lines(info: CivitaiInfo | None, api_base: str) -> list[tuple[str, str]]:
+    """What CivitAI said, for `models info` (nothing when it was never asked)."""
+    if info is None:
+        return []
+    if not info.found:
+        return [("civitai", "not found (CivitAI does not know this file)")]
+    title = " — ".join(p for p in (info.model_name, info.version_name) if p)
+    facts = [
+        ("civitai", title or f"model {info.model_id}"),
+        ("base model", info.base_model),
+        ("type", info.model_type),
+        ("triggers", ", ".join(info.trained_words)),
+        ("page", info.page(api_base) or ""),
+    ]
+    return [(label, value) for label, value in facts if value]
+
+
+async def _info(
+    library: LibraryService, ref: str, ask: bool
+) -> tuple[ModelRecord, CivitaiInfo | None]:
+    """The model, and what CivitAI said about it (asked now with `ask`, hashing it first)."""
+    record = await library.find(ref)
+    if not ask:
+        return record, await library.civitai(record)
+    if not record.sha256 and record.id is not None:
+        await drive_job(JobKey(JobKind.LIBRARY_HASH), "hash", library.hash_models([record.id]))
+        record = await library.find(ref)
+    return record, await library.lookup_civitai(record)
+
+
 def run_info(ctx: Context, args: argparse.Namespace) -> int:
-    record = asyncio.run(_library(ctx).find(args.model))
+    library = _library(ctx)
+    record, civitai = asyncio.run(_info(library, args.model, args.civitai))
+    api = ctx.settings.civitai_api
     if ctx.json:
-        out_json(model_json(record))
+        doc = model_json(record)
+        doc["civitai"] = civitai.to_json(api) if civitai else None
+        out_json(doc)
         return 0
-    for label, value in info_lines(record):
+    for label, value in [*info_lines(record), *civitai_lines(civitai, api)]:
         out(f"{label + ':':<14}{value}")
     return 0

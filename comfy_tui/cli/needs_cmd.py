@@ -1,8 +1,12 @@
-"""`comfy-tui models needs FILE [--download]`: the models a workflow needs, present or not.
+"""`comfy-tui models needs FILE [--download] [--install TAG]`: what a workflow needs.
 
-FILE is an API- or UI-format workflow JSON, or a PNG/WebP ComfyUI saved it into. Each model
-is printed as present (with its library path), missing with a URL (``--download`` fetches it
-into its folder), or missing without a known source.
+FILE is an API- or UI-format workflow JSON, or a PNG/WebP/FLAC ComfyUI saved it into. Each
+model is printed as present (with its library path), missing with a URL (``--download`` fetches
+it into its folder), or missing without a known source; each node class the version lacks
+(asked from a running instance's ``/object_info``, else read from the checkouts) with the
+repository that provides it. ``--install TAG`` does both: the models are downloaded, and the
+node repositories are added and enabled in TAG with the consent of ``nodes enable``
+(`needs_nodes`).
 """
 
 from __future__ import annotations
@@ -13,15 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import err, out, out_json, show_event
+from comfy_tui.cli.needs_nodes import NodeInstalls, install_nodes
+from comfy_tui.cli.output import drive_job, err, out, out_json
 from comfy_tui.core.units import plural
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ComfyTuiError, ValidationError
-from comfy_tui.services.container import build_services
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.downloads import DownloadQueue
 from comfy_tui.services.library.needs import Need, download_request, read_flow, workflow_needs
 from comfy_tui.services.node_map import load_node_map
-from comfy_tui.services.workflow_nodes import MissingNode, missing_nodes
+from comfy_tui.services.workflow_nodes import NodesCheck, check_nodes
 from comfy_tui.store.version_records import get_default, load_record
 
 _LABEL = {"present": "present", "download": "missing (URL known)", "missing": "missing (no source)"}
@@ -36,8 +41,8 @@ async def _fetch(queue: DownloadQueue, needs: list[Need]) -> list[str]:
             continue
         try:
             item = await queue.prepare(request)
-            async for event in queue.run_now(item.id):
-                show_event(event)
+            key = JobKey(JobKind.DOWNLOAD, item.id)
+            await drive_job(key, item.label, queue.run_now(item.id))
         except ComfyTuiError as exc:
             failures.append(f"{need.shown}: {exc}")
     return failures
@@ -56,38 +61,64 @@ def _doc(need: Need) -> dict[str, Any]:
     }
 
 
-async def _nodes(ctx: Context, path: Path, tag: str | None) -> tuple[str | None, list[MissingNode]]:
-    """The version checked and the node classes of the workflow it lacks."""
+async def _nodes(ctx: Context, path: Path, tag: str | None) -> NodesCheck | None:
+    """The workflow's node classes checked against `tag` (else the default version)."""
     explicit = tag is not None
     tag = tag or await asyncio.to_thread(get_default, ctx.paths)
     record = await asyncio.to_thread(load_record, ctx.paths, tag) if tag else None
     if record is None:
         if explicit:
             raise ValidationError(f"version {tag} is not installed (see 'comfy-tui versions')")
-        return None, []
+        return None
     flow = await read_flow(path)
     node_map = await load_node_map(ctx.settings.node_map_url, ctx.paths.cache_dir())
-    return record.tag, await missing_nodes(flow, Path(record.path), node_map)
+    return await check_nodes(flow, ctx.paths, record.tag, Path(record.path), node_map)
+
+
+def _target(args: argparse.Namespace) -> str | None:
+    """The version to check: --install TAG, else --version TAG (both: the same one)."""
+    install: str | None = args.install
+    if install and args.version and install != args.version:
+        raise ValidationError(f"--install {install} and --version {args.version} disagree")
+    return install or args.version
+
+
+def _nodes_doc(check: NodesCheck | None, installs: NodeInstalls | None) -> dict[str, Any] | None:
+    if check is None:
+        return None
+    doc: dict[str, Any] = {
+        "version": check.tag,
+        "checked_with": f"instance {check.instance}" if check.instance else "checkouts",
+        "missing": [vars(n) for n in check.missing],
+    }
+    if installs is not None:
+        doc["installed"] = installs.results
+    return doc
 
 
 def run_models_needs(ctx: Context, args: argparse.Namespace) -> int:
-    services = build_services(ctx.settings)
+    services = ctx.services
     path = Path(args.file)
+    tag = _target(args)
     needs = asyncio.run(workflow_needs(services.library, path))
-    tag, nodes = asyncio.run(_nodes(ctx, path, args.version))
+    check = asyncio.run(_nodes(ctx, path, tag))
     failures: list[str] = []
-    if args.download and any(n.status == "download" for n in needs):
+    if (args.download or args.install) and any(n.status == "download" for n in needs):
         failures = asyncio.run(_fetch(services.downloads, needs))
         needs = asyncio.run(workflow_needs(services.library, path))
+    installs = None
+    if args.install and check is not None and check.missing:
+        installs = install_nodes(services.nodes, check.missing, check.tag, args)
+        failures += installs.failures
+        check = asyncio.run(_nodes(ctx, path, check.tag))
     if ctx.json:
-        checked = {"version": tag, "missing": [vars(n) for n in nodes]} if tag else None
         out_json(
-            {"file": str(path), "models": [_doc(n) for n in needs], "nodes": checked,
-             "failed": failures}
+            {"file": str(path), "models": [_doc(n) for n in needs],
+             "nodes": _nodes_doc(check, installs), "failed": failures}
         )  # fmt: skip
     else:
         _print(needs)
-        _print_nodes(tag, nodes)
+        _print_nodes(check, installs)
         for line in failures:
             err(f"comfy-tui: {line}")
     return 1 if failures else 0
@@ -115,15 +146,21 @@ def _print(needs: list[Need]) -> None:
         err("run 'comfy-tui models needs FILE --download' to fetch the ones with a URL")
 
 
-def _print_nodes(tag: str | None, nodes: list[MissingNode]) -> None:
-    if tag is None:
+def _print_nodes(check: NodesCheck | None, installs: NodeInstalls | None) -> None:
+    if check is None:
         err("no default version: pass --version TAG to check the workflow's nodes")
         return
-    if not nodes:
-        out(f"nodes: every node class is provided by {tag}")
+    for entry in installs.results if installs else ():
+        out(f"{'node installed':<20} {entry['node']:<24}  {entry.get('detail', '')}")
+    seen = f" (asked instance {check.instance})" if check.instance else ""
+    if not check.missing:
+        out(f"nodes: every node class is provided by {check.tag}{seen}")
         return
-    width = max(len(n.class_type) for n in nodes)
-    for n in nodes:
+    width = max(len(n.class_type) for n in check.missing)
+    for n in check.missing:
         source = f"{n.repo}  (comfy-tui nodes add {n.repo})" if n.repo else "(no repository known)"
         out(f"{'node missing':<20} {n.class_type:<{width}}  {source}")
-    out(f"nodes: {plural(len(nodes), 'node class', 'node classes')} not provided by {tag}")
+    count = plural(len(check.missing), "node class", "node classes")
+    out(f"nodes: {count} not provided by {check.tag}{seen}")
+    if installs is None and any(n.repo for n in check.missing):
+        err(f"run 'comfy-tui models needs FILE --install {check.tag}' to add and enable them")

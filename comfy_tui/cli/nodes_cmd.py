@@ -14,21 +14,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 from comfy_tui.cli.confirm import ask, confirmed, terminal
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import ProgressPrinter, err, out, out_json
+from comfy_tui.cli.output import err, out, out_json, run_cli_job
 from comfy_tui.core.node_plan import node_name_from_url
 from comfy_tui.errors import ComfyTuiError, InstallError
-from comfy_tui.events import Event, Finished
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.nodes import DepsPlan, NodeInfo, NodesService
 from comfy_tui.validate import validate_tag
 
 __all__ = [
-    "run_job",
+    "apply_plan",
+    "make_plan",
     "run_nodes_add",
     "run_nodes_disable",
     "run_nodes_enable",
@@ -40,21 +40,6 @@ __all__ = [
 
 def _service(ctx: Context) -> NodesService:
     return ctx.services.nodes
-
-
-def run_job(events: AsyncIterator[Event]) -> str:
-    """Consume a job, printing its progress; returns its Finished detail."""
-    printer = ProgressPrinter()
-
-    async def consume() -> str:
-        detail = ""
-        async for event in events:
-            printer(event)
-            if isinstance(event, Finished):
-                detail = event.detail
-        return detail
-
-    return asyncio.run(consume())
 
 
 def node_json(info: NodeInfo) -> dict[str, Any]:
@@ -144,7 +129,9 @@ def run_nodes_list(ctx: Context, args: argparse.Namespace) -> int:
 def run_nodes_add(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
     name = node_name_from_url(args.url)  # a bad URL fails here, exit 2
-    detail = run_job(service.add(args.url))
+    detail = run_cli_job(
+        JobKey(JobKind.NODE_ADD, args.url), f"add {args.url}", service.add(args.url)
+    )
     if ctx.json:
         out_json(node_json(asyncio.run(service.get(name))))
     else:
@@ -153,7 +140,7 @@ def run_nodes_add(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _apply(service: NodesService, plan: DepsPlan, args: argparse.Namespace) -> dict[str, Any]:
+def apply_plan(service: NodesService, plan: DepsPlan, args: argparse.Namespace) -> dict[str, Any]:
     """Show a plan, ask, and enable; the JSON result (with "applied": False when declined)."""
     result = plan_json(plan)
     result["applied"] = False
@@ -175,7 +162,8 @@ def _apply(service: NodesService, plan: DepsPlan, args: argparse.Namespace) -> d
     run_script = bool(args.run_install_script)
     if plan.install_script and not run_script and terminal():
         run_script = ask(f"{plan.name} has an install.py, which runs its authors' code. Run it?")
-    detail = run_job(service.enable(plan, run_install_script=run_script))
+    events = service.enable(plan, run_install_script=run_script)
+    detail = run_cli_job(JobKey(JobKind.NODE_ENABLE, plan.name, version=plan.tag), "enable", events)
     result.update(applied=True, install_script_ran=plan.install_script and run_script)
     result["detail"] = detail
     return result
@@ -186,7 +174,7 @@ def run_nodes_enable(ctx: Context, args: argparse.Namespace) -> int:
     doing = f"enable {args.name} in {args.tag}"
     asyncio.run(service.check_change(args.name, validate_tag(args.tag), doing))
     plan = make_plan(service, args.name, args.tag, args)
-    result = _apply(service, plan, args)
+    result = apply_plan(service, plan, args)
     if ctx.json:
         out_json(result)
     elif result["applied"]:
@@ -197,7 +185,8 @@ def run_nodes_enable(ctx: Context, args: argparse.Namespace) -> int:
 def run_nodes_update(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
     asyncio.run(service.check_update(args.name))
-    detail = run_job(service.update(args.name, args.commit))
+    events = service.update(args.name, args.commit)
+    detail = run_cli_job(JobKey(JobKind.NODE_UPDATE, args.name), f"update {args.name}", events)
     if not ctx.json:
         out(detail)
     applied: dict[str, Any] = {}
@@ -210,7 +199,7 @@ def run_nodes_update(ctx: Context, args: argparse.Namespace) -> int:
                 if not ctx.json:
                     out(f"{tag}: its requirements are already installed")
                 continue
-            applied[tag] = _apply(service, plan, args)
+            applied[tag] = apply_plan(service, plan, args)
         except ComfyTuiError as exc:
             raise type(exc)(
                 f"{exc}; {args.name} itself was updated: comfy-tui snapshot restore {tag} "

@@ -4,6 +4,10 @@ A reader that goes away (`comfy-tui versions --json | head -c1`) never turns int
 or `Errno 32`: the stream it closed is pointed at /dev/null and the command goes on to its
 end (a launch still finishes its readiness wait), with its usual exit status. Commands that
 would print forever (`logs -f`, `stats --watch`, `jobs --follow`) ask `stdout_closed()` and end.
+
+Jobs (installs, downloads, node operations, scans, hashing) run through the one runner
+(`comfy_tui/runner.py`) with `drive_job` / `run_cli_job`, which render their updates on stderr
+here and nowhere else.
 """
 
 from __future__ import annotations
@@ -11,9 +15,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, TextIO
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, TextIO
 
-from comfy_tui.events import Event, Failed, Finished, LogLine, Progress
+from comfy_tui.events import Event, Finished, LogLine, Progress
+
+if TYPE_CHECKING:  # imported where a job runs: printing a table needs neither, nor asyncio
+    from comfy_tui.runner import JobKey, JobUpdate
 
 _closed: set[str] = set()
 
@@ -84,24 +92,55 @@ def show_event(event: Event) -> None:
         err(f"  {event.source + ': ' if event.source else ''}{event.text}")
     elif isinstance(event, Finished):
         err(f"done{': ' + event.detail if event.detail else ''}")
-    elif isinstance(event, Failed):
-        err(f"failed: {event.reason}")
 
 
 class ProgressPrinter:
-    """Shows a job's events on stderr: every LogLine, Progress only when a step starts or the
-    whole moved `step` (5 %), and not Finished (the result goes to stdout)."""
+    """Shows a job's events on stderr: every LogLine, Progress only when a step starts, the
+    whole moved `step` (5 %) or reached the end (none with ``progress=False``: `--json`), and
+    the job's end (``done: ...``; the result itself goes to stdout)."""
 
-    def __init__(self, step: float = 0.05) -> None:
+    def __init__(self, step: float = 0.05, *, progress: bool = True) -> None:
         self.step_size = step
+        self.progress = progress
         self.step = ""
         self.shown = -1.0
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Progress):
-            if event.step == self.step and event.fraction < self.shown + self.step_size:
+            if not self.progress:
+                return
+            end = event.fraction >= 1.0 > self.shown
+            if event.step == self.step and event.fraction < self.shown + self.step_size and not end:
                 return
             self.step, self.shown = event.step, event.fraction
-        if isinstance(event, Finished):
-            return
         show_event(event)
+
+
+async def drive_job(
+    key: JobKey, description: str, events: AsyncIterator[Event], *, progress: bool = True
+) -> str:
+    """Run one job in this command through the one runner, its events on stderr; return its
+    `Finished` detail ("" without one) and raise its failure."""
+    from comfy_tui.runner import run_job
+
+    printer = ProgressPrinter(progress=progress)
+    detail = ""
+
+    def show(update: JobUpdate) -> None:
+        nonlocal detail
+        if update.event is not None:
+            printer(update.event)
+        if isinstance(update.event, Finished):
+            detail = update.event.detail
+
+    await run_job(key, description, events, show)
+    return detail
+
+
+def run_cli_job(
+    key: JobKey, description: str, events: AsyncIterator[Event], *, progress: bool = True
+) -> str:
+    """`drive_job` in a fresh event loop (a command with nothing else to await)."""
+    import asyncio
+
+    return asyncio.run(drive_job(key, description, events, progress=progress))

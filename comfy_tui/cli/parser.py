@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from comfy_tui import __version__
 
@@ -15,8 +17,35 @@ def _json_flag() -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser. Each leaf sets `command` (e.g. "models download") for dispatch."""
+class _Unbuilt:
+    """Stands in for the parser of a command that was not asked for: every call does nothing
+    (building the ~60 parsers of every command is most of a quick command's parse)."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        return lambda *args, **kwargs: self
+
+
+_UNBUILT = cast(argparse.ArgumentParser, _Unbuilt())
+
+
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The first word of `argv` that is not a top-level option: the command asked for."""
+    value_next = False
+    for arg in argv:
+        if value_next:
+            value_next = False
+        elif arg == "--data-dir":
+            value_next = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser. Each leaf sets `command` (e.g. "models download") for dispatch.
+
+    With `only` (a command name), only that command's branch is built (the others are not
+    there); a name that is no command gets the full parser, for its error message."""
     p = argparse.ArgumentParser(
         prog="comfy-tui",
         description="Install, launch and watch ComfyUI from the terminal. "
@@ -27,12 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     js = [_json_flag()]
 
+    def group(name: str, help: str) -> argparse.ArgumentParser:
+        if only not in (None, name):
+            return _UNBUILT
+        return sub.add_parser(name, help=help)
+
     def leaf(
         parent: argparse._SubParsersAction[argparse.ArgumentParser],
         name: str,
         help: str,
         command: str | None = None,
     ) -> argparse.ArgumentParser:
+        if parent is sub and only not in (None, name):
+            return _UNBUILT
         sp = parent.add_parser(name, help=help, description=help, parents=js)
         sp.set_defaults(command=command or name)
         return sp
@@ -41,9 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
     r = leaf(sub, "releases", "list ComfyUI releases (cached)")
     r.add_argument("--refresh", action="store_true", help="ask GitHub now, not the cache")
     r.add_argument("--all", action="store_true", help="include prereleases")
+    r.add_argument(
+        "--estimate",
+        action="store_true",
+        help="size the dependency sets no install has measured (uv resolution, no download)",
+    )
     leaf(sub, "versions", "list installed versions")
-    i = leaf(sub, "install", "install a ComfyUI release")
-    i.add_argument("tag", metavar="TAG")
+    i = leaf(sub, "install", "install a ComfyUI release, branch or commit")
+    i.add_argument("tag", metavar="TAG|REF", help="a release tag, a branch or a commit id")
+    i.add_argument(
+        "--name", metavar="NAME", help="the version's name (default: the tag, or REF-<commit>)"
+    )
     i.add_argument("--torch", default="auto", metavar=TORCH_CHOICES, help="torch build")
     i.add_argument(
         "--torch-index",
@@ -52,12 +96,44 @@ def build_parser() -> argparse.ArgumentParser:
         "default: the torch_index_url setting, else PyTorch's index",
     )
     i.add_argument("--python", metavar="PYTHON", help="interpreter for the new environment")
+    i.add_argument(
+        "--force", action="store_true", help="install even when the disk looks too small"
+    )
     rm = leaf(sub, "remove", "remove an installed version")
     rm.add_argument("tag", metavar="TAG")
     rm.add_argument("--yes", action="store_true", help="do not ask")
+    ad = leaf(sub, "adopt", "make an existing ComfyUI folder a version, left in place")
+    ad.add_argument("path", metavar="PATH")
+    ad.add_argument("--name", metavar="NAME", help="the version's name (default: adopted-<ver>)")
+    ad.add_argument("--venv", metavar="PATH", help="its Python environment, if not found inside")
     d = leaf(sub, "default", "set (or with --clear, unset) the default version")
     d.add_argument("tag", metavar="TAG", nargs="?")
     d.add_argument("--clear", action="store_true", help="no default version")
+    up = leaf(sub, "update", "move a version to its branch's newest commit, or to --to REF")
+    up.add_argument("name", metavar="NAME")
+    up.add_argument("--to", metavar="REF", help="a tag, branch or commit (default: its branch)")
+    ug = leaf(sub, "upgrade", "rehearse FROM -> TO with FROM's custom nodes, then maybe switch")
+    ug.add_argument("source", metavar="FROM")
+    ug.add_argument("target", metavar="TO", help="an installed version, or a tag/ref to install")
+    ug.add_argument(
+        "--switch",
+        action="store_true",
+        help="when every node loads: make TO the default and move FROM's running instances "
+        "to it, one at a time",
+    )
+    ug.add_argument("--yes", action="store_true", help="install the nodes' packages without asking")
+    ug.add_argument(
+        "--build-from-source",
+        action="store_true",
+        help="build node packages that exist only as source (runs their setup code)",
+    )
+    ug.add_argument(
+        "--allow-direct-refs",
+        action="store_true",
+        help="accept node requirement lines that are refused otherwise: read them first",
+    )
+    rb = leaf(sub, "rollback", "undo the last update of NAME, or the last switch from NAME")
+    rb.add_argument("name", metavar="NAME")
 
     la = leaf(sub, "launch", "start a version (extra ComfyUI flags after --)")
     la.add_argument("tag", metavar="TAG", nargs="?")
@@ -121,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--watch", action="store_true", help="keep printing samples until Ctrl-C")
     s.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N samples")
 
-    m = sub.add_parser("models", help="the shared model library")
+    m = group("models", "the shared model library")
     msub = m.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     leaf(msub, "scan", "index the library folders", "models scan")
     ml = leaf(msub, "list", "list or search models", "models list")
@@ -152,14 +228,24 @@ def build_parser() -> argparse.ArgumentParser:
     mdl.add_argument("--folder", metavar="F")
     mdl.add_argument("--sha256", metavar="H")
     mdl.add_argument("--revision", metavar="R")
-    leaf(msub, "info", "what one model is (architecture, precision, size, source)",
-         "models info").add_argument("model", metavar="MODEL")  # fmt: skip
+    mi = leaf(msub, "info", "what one model is (architecture, precision, size, source)",
+              "models info")  # fmt: skip
+    mi.add_argument("model", metavar="MODEL")
+    mi.add_argument(
+        "--civitai", action="store_true", help="ask CivitAI by the file's sha256 (hashes it first)"
+    )
     mn = leaf(msub, "needs", "which models a workflow (JSON, PNG, WebP) needs", "models needs")
     mn.add_argument("file", metavar="FILE")
     mn.add_argument("--download", action="store_true", help="fetch the missing ones with a URL")
     mn.add_argument("--version", metavar="TAG", help="check its nodes against this version")
+    mn.add_argument(
+        "--install",
+        metavar="TAG",
+        help="download the models and add + enable the missing nodes in TAG (asks as 'nodes "
+        "enable' does)",
+    )
 
-    n = sub.add_parser("nodes", help="shared custom nodes")
+    n = group("nodes", "shared custom nodes")
     nsub = n.add_subparsers(dest="nodes_command", metavar="ACTION", required=True)
     leaf(nsub, "list", "list shared nodes", "nodes list")
     leaf(nsub, "add", "clone a node repository", "nodes add").add_argument("url", metavar="URL")
@@ -171,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     for sp in (enable, disable):
         sp.add_argument("name", metavar="NAME")
         sp.add_argument("tag", metavar="TAG")
-    for sp in (nu, enable):
+    for sp in (nu, enable, mn):
         sp.add_argument("--yes", action="store_true", help="install the packages without asking")
         sp.add_argument("--force", action="store_true", help="allow a torch/torchvision change")
         sp.add_argument(
@@ -188,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="build packages that exist only as source (runs their setup code)",
         )
+    na = leaf(nsub, "adopt", "share a version's own node checkout (same commit)", "nodes adopt")
+    na.add_argument("name", metavar="NAME")
+    na.add_argument("tag", metavar="TAG")
     nr = leaf(nsub, "rm", "remove a node", "nodes rm")
     nr.add_argument("name", metavar="NAME")
     nr.add_argument("--yes", action="store_true", help="do not ask")
@@ -195,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     au = leaf(sub, "audit", "a version's packages, the node that brought each, advisories")
     au.add_argument("tag", metavar="TAG")
 
-    sn = sub.add_parser("snapshot", help="environment snapshots and rollback")
+    sn = group("snapshot", "environment snapshots and rollback")
     snsub = sn.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
     leaf(snsub, "list", "list snapshots of a version", "snapshot list").add_argument("tag")
     leaf(snsub, "create", "snapshot a version now", "snapshot create").add_argument("tag")
@@ -203,11 +292,23 @@ def build_parser() -> argparse.ArgumentParser:
     sr.add_argument("tag", metavar="TAG")
     sr.add_argument("id", metavar="ID", nargs="?", help="default: the newest snapshot")
     sr.add_argument("--yes", action="store_true", help="do not ask")
-    tr = sub.add_parser("trash", help="what remove put aside: list, restore, empty")
+    tr = group("trash", "what remove put aside: list, restore, empty")
     trsub = tr.add_subparsers(dest="trash_command", metavar="ACTION", required=True)
     leaf(trsub, "list", "list the trash, newest first", "trash list")
     leaf(trsub, "restore", "put an entry back", "trash restore").add_argument("id", metavar="ID")
     leaf(trsub, "empty", "delete everything in the trash", "trash empty").add_argument(
         "--yes", action="store_true", help="do not ask"
     )
+    fl = leaf(sub, "fleet", "every configured host's GPUs, instances and disk, over SSH")
+    fl.add_argument(
+        "action",
+        nargs="?",
+        choices=("install", "stop"),
+        help="on every chosen host: install TAG, or stop every instance (each host reported)",
+    )
+    fl.add_argument("tag_arg", nargs="?", metavar="TAG", help="with install: the version")
+    fl.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
+    fl.add_argument("--tag", action="append", metavar="TAG", help="only hosts with this tag")
+    if only is not None and only not in sub.choices:
+        return build_parser()
     return p

@@ -14,9 +14,11 @@ from typing import Any
 
 from comfy_tui.cli.confirm import confirmed
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import ProgressPrinter, err, out, out_json
+from comfy_tui.cli.output import drive_job, err, out, out_json
+from comfy_tui.core.refs import short
 from comfy_tui.core.units import format_bytes, format_duration
 from comfy_tui.errors import NotFoundError, ValidationError
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.disk_usage import DiskReport, VersionDisk
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.store.version_records import VersionRecord
@@ -42,11 +44,13 @@ def _when(epoch: float) -> str:
 def run_versions(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
 
-    async def load() -> tuple[list[VersionRecord], str | None, DiskReport]:
+    async def load() -> tuple[list[VersionRecord], str | None, DiskReport, dict[str, list[str]]]:
         records = await service.installed()
-        return records, await service.get_default(), await service.disk(r.tag for r in records)
+        newer = {r.tag: await ctx.services.lifecycle.newer_releases(r) for r in records}
+        disk = await service.disk(r.tag for r in records)
+        return records, await service.get_default(), disk, newer
 
-    records, default, disk = asyncio.run(load())
+    records, default, disk, newer = asyncio.run(load())
     empty = VersionDisk()
     if ctx.json:
         versions = [
@@ -54,6 +58,7 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
                 **_record_json(r, default),
                 "disk_bytes": disk.versions.get(r.tag, empty).disk_bytes,
                 "shared_bytes": disk.versions.get(r.tag, empty).shared_bytes,
+                "newer_releases": newer.get(r.tag, []),
             }
             for r in records
         ]
@@ -62,16 +67,17 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
     if not records:
         err("no versions installed (comfy-tui install TAG installs one)")
         return 0
-    header = ("", "TAG", "COMFYUI", "TORCH", "BUILD", "OWN", "SHARED", "INSTALLED")
+    header = ("", "TAG", "COMMIT", "COMFYUI", "TORCH", "BUILD", "OWN", "SHARED", "INSTALLED")
     rows = [
         (
             "*" if r.tag == default else "",
             r.tag,
+            short(r.commit) + (f" ({r.ref})" if r.ref and r.ref != r.tag else ""),
             r.comfyui_version or "?",
             r.torch_version or "—",
-            f"{r.torch_build or r.torch_backend}/{r.installer}",
-            format_bytes(disk.versions.get(r.tag, empty).disk_bytes),
-            format_bytes(disk.versions.get(r.tag, empty).shared_bytes),
+            r.installer if r.adopted else f"{r.torch_build or r.torch_backend}/{r.installer}",
+            "—" if r.adopted else format_bytes(disk.versions.get(r.tag, empty).disk_bytes),
+            "—" if r.adopted else format_bytes(disk.versions.get(r.tag, empty).shared_bytes),
             _when(r.installed_at),
         )
         for r in records
@@ -79,6 +85,13 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         out("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    for r in records:
+        if newer.get(r.tag):
+            shown = ", ".join(newer[r.tag][:3]) + (" …" if len(newer[r.tag]) > 3 else "")
+            out(f"{r.tag}: newer releases in the mirror: {shown} (comfy-tui upgrade {r.tag} TAG)")
+    for r in records:
+        if r.adopted:
+            out(f"{r.tag}: adopted, left in place at {r.path} (remove only forgets it)")
     out(
         f"versions/ holds {format_bytes(disk.total_bytes)} in all (OWN: freed by removing that "
         "version; SHARED: hardlinked with other versions or the uv cache)"
@@ -88,19 +101,22 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
 
 def run_install(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
-    events = service.install(  # invalid input fails here, exit 2
-        args.tag, args.torch, torch_index=args.torch_index, python=args.python
+    job = ctx.services.lifecycle.install(  # invalid input fails here, exit 2
+        args.tag,
+        name=getattr(args, "name", None),
+        torch=args.torch,
+        torch_index=args.torch_index,
+        python=args.python,
+        force=args.force,
     )
-    printer = ProgressPrinter()
 
     async def consume() -> VersionRecord | None:
-        async for event in events:
-            printer(event)
-        return await service.get(args.tag)
+        await drive_job(JobKey(JobKind.INSTALL, args.tag), f"install {args.tag}", job.events())
+        return await service.get(job.name or args.tag)  # a ref's name is known once it ran
 
     record = asyncio.run(consume())
     if record is None:  # cannot happen: the record is written before Finished
-        raise NotFoundError(f"{args.tag} finished installing but has no record")
+        raise NotFoundError(f"{job.name or args.tag} finished installing but has no record")
     default = asyncio.run(service.get_default())
     if ctx.json:
         out_json(_record_json(record, default))
@@ -122,15 +138,18 @@ def run_remove(ctx: Context, args: argparse.Namespace) -> int:
     record = asyncio.run(service.get(tag))
     size = f" ({format_bytes(record.size_bytes)})" if record else ""
     question = f"Remove ComfyUI {tag}{size} and its environment?"
+    if record is not None and record.adopted:
+        question = f"Forget the adopted {tag}? Its folder {record.path} stays as it is."
     needs = f"removing {tag} needs confirmation: run it on a terminal or add --yes"
     if not confirmed(question, yes=args.yes, needs=needs):
         err("nothing removed")
         return 1
     asyncio.run(service.remove(tag))
+    kept = record.path if record is not None and record.adopted else None
     if ctx.json:
-        out_json({"removed": tag})
+        out_json({"removed": tag, "kept": kept})
     else:
-        out(f"removed {tag}")
+        out(f"forgot {tag} ({kept} is left as it was)" if kept else f"removed {tag}")
     return 0
 
 

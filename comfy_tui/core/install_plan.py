@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from comfy_tui.core.url_secrets import has_url_secret
+
 __all__ = [
     "KNOWN_MISSING",
     "TORCH_FAMILY",
@@ -35,6 +37,7 @@ __all__ = [
     "pick_torch_version",
     "pip_install_argv",
     "pip_venv_argv",
+    "recordable_index",
     "torch_index_args",
     "uv_freeze_argv",
     "uv_install_argv",
@@ -255,6 +258,12 @@ def _uv_pip(
     return argv
 
 
+def recordable_index(url: str | None) -> str:
+    """The torch index a version records, to reuse for its custom nodes: "" when torch came
+    from the configured sources, or when the URL carries a credential (not stored in clear)."""
+    return url if url and not has_url_secret(url) else ""
+
+
 def torch_index_args(sources: Sources, url: str, installer: str) -> list[str]:
     """Index options that take the torch family from `url` and nothing else from elsewhere.
 
@@ -278,9 +287,12 @@ def uv_sync_argv(
     *,
     torch_backend: str | None = None,
     dry_run: bool = False,
+    index_args: list[str] | None = None,
 ) -> list[str]:
-    """`uv pip sync`: make the venv hold exactly the packages of `requirements` (a freeze list)."""
-    argv = _uv_pip("sync", uv, venv_python, cache, sources, torch_backend)
+    """`uv pip sync`: make the venv hold exactly the packages of `requirements` (a freeze list).
+
+    `index_args` replaces the sources' own index options."""
+    argv = _uv_pip("sync", uv, venv_python, cache, sources, torch_backend, index_args)
     if dry_run:
         argv.append("--dry-run")
     return [*argv, "--allow-empty-requirements", str(requirements)]

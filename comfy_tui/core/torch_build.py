@@ -22,7 +22,7 @@ out = {}
 try:
     import torch
 except Exception as exc:
-    print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+    sys.stdout.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\\n")
     sys.exit(0)
 version = getattr(torch, "version", None)
 out["torch"] = str(getattr(torch, "__version__", ""))
@@ -39,7 +39,7 @@ except ImportError:
     out["torchvision"] = ""
 except Exception as exc:
     out["torchvision_error"] = f"{type(exc).__name__}: {exc}"
-print(json.dumps(out))
+sys.stdout.write(json.dumps(out) + "\\n")
 """
 """Run with the new environment's Python; prints one JSON object."""
 

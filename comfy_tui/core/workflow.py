@@ -1,12 +1,13 @@
 """What model files a ComfyUI workflow refers to, read from the workflow itself.
 
 Accepted: API-format JSON (``{"id": {"class_type", "inputs"}}``), UI-format JSON (``nodes``
-with ``widgets_values``), and images that carry one: PNG ``tEXt``/``iTXt``/``zTXt`` chunks
+with ``widgets_values``), and files that carry one: PNG ``tEXt``/``iTXt``/``zTXt`` chunks
 named ``prompt`` or ``workflow`` (what ComfyUI's SaveImage writes), WebP EXIF fields
-``prompt:…``/``workflow:…``. References come from the loader nodes of core ComfyUI (and the
-GGUF loaders), ``embedding:`` names in prompt text, the ``models`` lists newer workflows carry
-(name, url, directory, hash), and, for any other node, a widget value that is a model file
-name (its folder then unknown). Pure: bytes in, `ModelRef`s out.
+``prompt:…``/``workflow:…``, FLAC Vorbis comments ``prompt=…``/``workflow=…`` (SaveAudio).
+References come from the loader nodes of core ComfyUI (and the GGUF loaders), ``embedding:``
+names in prompt text, the ``models`` lists newer workflows carry (name, url, directory, hash),
+and, for any other node, a widget value that is a model file name (its folder then unknown).
+Pure: bytes in, `ModelRef`s out.
 """
 
 from __future__ import annotations
@@ -87,12 +88,14 @@ class Workflow:
 
 # --- reading files ----------------------------------------------------------------------------
 def read_workflow(data: bytes, what: str = "the file") -> Workflow:
-    """The workflow in `data` (JSON, PNG or WebP); ValidationError when there is none."""
+    """The workflow in `data` (JSON, PNG, WebP or FLAC); ValidationError when there is none."""
     texts: dict[str, str]
     if data.startswith(_PNG_MAGIC):
         texts = png_texts(data)
     elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         texts = webp_texts(data)
+    elif data.startswith(b"fLaC"):
+        texts = flac_texts(data)
     else:
         try:
             doc = json.loads(data.decode("utf-8-sig"))
@@ -160,6 +163,31 @@ def png_texts(data: bytes) -> dict[str, str]:
                 out[name] = raw.decode("utf-8")
         except (zlib.error, UnicodeDecodeError, IndexError):
             continue
+    return out
+
+
+def flac_texts(data: bytes) -> dict[str, str]:
+    """``prompt=…`` / ``workflow=…`` Vorbis comments of a FLAC (what SaveAudio writes)."""
+    out: dict[str, str] = {}
+    at = 4
+    while at + 4 <= len(data):
+        header = data[at]
+        length = int.from_bytes(data[at + 1 : at + 4], "big")
+        block = data[at + 4 : at + 4 + length]
+        at += 4 + length
+        if header & 0x7F == 4:  # VORBIS_COMMENT, little-endian lengths
+            pos = 4 + int.from_bytes(block[0:4], "little")
+            count = int.from_bytes(block[pos : pos + 4], "little")
+            pos += 4
+            for _ in range(count):
+                size = int.from_bytes(block[pos : pos + 4], "little")
+                comment = block[pos + 4 : pos + 4 + size].decode("utf-8", "replace")
+                pos += 4 + size
+                key, _, value = comment.partition("=")
+                if key.lower() in _KEYS:
+                    out[key.lower()] = value
+        if header & 0x80:  # the last metadata block
+            break
     return out
 
 

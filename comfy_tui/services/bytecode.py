@@ -42,7 +42,8 @@ def report(done, total, linked, force=False):
     now = time.monotonic()
     if force or now - last[0] >= 0.4:
         last[0] = now
-        print(f"progress {done} {total} {linked}", flush=True)
+        sys.stdout.write(f"progress {done} {total} {linked}\n")
+        sys.stdout.flush()
 
 def scan(root):
     # (path, inode) of every .py under root: readdir gives the inode, no stat needed
@@ -157,7 +158,9 @@ def main():
             done += 1
             report(done, total, linked)
     report(total, total, linked, True)
-    print("summary " + json.dumps({"total": total, "linked": linked, "compiled": len(todo)}))
+    sys.stdout.write(
+        "summary " + json.dumps({"total": total, "linked": linked, "compiled": len(todo)}) + "\n"
+    )
 
 if __name__ == "__main__":
     main()

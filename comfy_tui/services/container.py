@@ -23,11 +23,13 @@ from comfy_tui.store.instance_records import list_instances
 
 if TYPE_CHECKING:
     from comfy_tui.services.downloads import DownloadQueue
+    from comfy_tui.services.fleet.service import Fleet
     from comfy_tui.services.github import GitHubReleases
     from comfy_tui.services.instances.gpus import GpuMemory
     from comfy_tui.services.instances.service import InstancesService
     from comfy_tui.services.jobs.service import JobsService
     from comfy_tui.services.library.service import LibraryService
+    from comfy_tui.services.lifecycle.service import LifecycleService
     from comfy_tui.services.monitor import GpuBackend, Monitor
     from comfy_tui.services.nodes import NodesService
     from comfy_tui.services.notify.notifier import Notifier
@@ -86,6 +88,19 @@ def _versions(s: Services) -> VersionsService:
     return VersionsService(s.settings, s.paths, guard=s.guard)
 
 
+def _lifecycle(s: Services) -> LifecycleService:
+    from comfy_tui.services.lifecycle.service import LifecycleService
+
+    return LifecycleService(
+        s.settings,
+        s.paths,
+        guard=s.guard,
+        versions=s.versions,
+        nodes=s.nodes,
+        instances=s.instances,
+    )
+
+
 def _library(s: Services) -> LibraryService:
     from comfy_tui.services.library.service import LibraryService
 
@@ -131,9 +146,11 @@ def _trash(s: Services) -> TrashService:
 def _downloads(s: Services) -> DownloadQueue:
     from comfy_tui.services.downloads import DownloadQueue
 
-    downloads = DownloadQueue(s.settings, s.paths)
-    downloads.on_complete = lambda path, meta: s.library.index_download(path, meta)
-    return downloads
+    return DownloadQueue(
+        s.settings,
+        s.paths,
+        on_complete=lambda path, meta: s.library.index_download(path, meta),
+    )
 
 
 def _monitor(s: Services) -> Monitor:
@@ -156,6 +173,12 @@ def _notifier(s: Services) -> Notifier:
     return Notifier(s.settings, s.paths, s.jobs)
 
 
+def _fleet(s: Services) -> Fleet:
+    from comfy_tui.services.fleet.service import Fleet
+
+    return Fleet(s.settings.hosts)
+
+
 def _instance_labels(s: Services) -> Callable[[], Mapping[str, str]]:
     return lambda: instance_labels(s.paths)
 
@@ -168,6 +191,8 @@ class Services:
     releases: Lazy[GitHubReleases] = Lazy(_releases)
     versions: Lazy[VersionsService] = Lazy(_versions)
     library: Lazy[LibraryService] = Lazy(_library)
+    lifecycle: Lazy[LifecycleService] = Lazy(_lifecycle)
+    """Install any ref, update with a rollback point, upgrade rehearsal, switch, rollback."""
     instances: Lazy[InstancesService] = Lazy(build_instances)
     nodes: Lazy[NodesService] = Lazy(_nodes)
     downloads: Lazy[DownloadQueue] = Lazy(_downloads)
@@ -182,6 +207,8 @@ class Services:
     """Live job progress of the watched instances (the notifier decides which)."""
     notifier: Lazy[Notifier] = Lazy(_notifier)
     """Notices of jobs, crashes, downloads and installs (the App runs it)."""
+    fleet: Lazy[Fleet] = Lazy(_fleet)
+    """The `[[hosts]]`: one SSH connection each (the Fleet screen, `comfy-tui fleet`)."""
 
     def __init__(self, settings: Settings, paths: DataPaths | None = None) -> None:
         self.settings = settings

@@ -28,6 +28,7 @@ from typing import Any
 
 from comfy_tui.paths import DataPaths
 from comfy_tui.store.jsonfile import read_json, update_json
+from comfy_tui.store.size_estimates import load_estimate
 
 __all__ = [
     "DiskReport",
@@ -35,6 +36,7 @@ __all__ = [
     "deps_key",
     "estimate_need",
     "free_bytes",
+    "known_growth",
     "measure_versions",
     "own_bytes",
     "remember_growth",
@@ -157,6 +159,13 @@ def remember_growth(paths: DataPaths, key: str, grown: int) -> None:
     update_json(_sizes_file(paths), change, default={})
 
 
+def known_growth(paths: DataPaths, key: str) -> int | None:
+    """What an earlier install of dependency set `key` added to the disk, if one did."""
+    data = read_json(_sizes_file(paths), default={})
+    known = data.get(key) if isinstance(data, dict) else None
+    return known if isinstance(known, int) and known > 0 else None
+
+
 def estimate_need(
     paths: DataPaths, key: str, backend: str, twin_own_bytes: int | None
 ) -> tuple[int, str]:
@@ -164,13 +173,16 @@ def estimate_need(
 
     A version of the same set already installed (its uv cache entries exist) → what that
     version holds alone, plus a quarter; else the size cache of an earlier install of the
-    set; else a fixed guess for the backend.
+    set; else the wheel sizes of a resolution of the set (store/size_estimates.py); else a
+    fixed guess for the backend.
     """
     if twin_own_bytes is not None:
         return twin_own_bytes + twin_own_bytes // 4, "an installed version of the same packages"
-    data = read_json(_sizes_file(paths), default={})
-    known = data.get(key) if isinstance(data, dict) else None
-    if isinstance(known, int) and known > 0:
+    known = known_growth(paths, key)
+    if known is not None:
         return known + known // 10, "an earlier install of the same packages"
+    resolved = load_estimate(paths, key)
+    if resolved is not None:
+        return resolved.disk_bytes, resolved.basis
     guess = FALLBACK_NEED["cpu" if backend == "cpu" else "default"]
     return guess, f"a first {backend} install"

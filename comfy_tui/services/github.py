@@ -28,7 +28,7 @@ from comfy_tui.errors import ComfyTuiError, MetadataError, NetworkError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.github_http import GitHubClient, RateLimited, Sleep
 from comfy_tui.services.mirror_tags import mirror_tags
-from comfy_tui.services.releases_model import (
+from comfy_tui.services.release_list import (
     Release,
     ReleaseList,
     from_cache_item,

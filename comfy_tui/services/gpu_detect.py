@@ -22,11 +22,6 @@ class DriverInfo:
     cuda_version: tuple[int, int] | None  # the newest CUDA the driver supports, e.g. (12, 4)
     gpu_count: int = 0
 
-    @property
-    def driver_major(self) -> int | None:
-        head = self.driver_version.split(".", 1)[0]
-        return int(head) if head.isdigit() else None
-
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from comfy_tui.services.childenv import child_environ
-from comfy_tui.services.releases_model import Release, make_release
+from comfy_tui.services.release_list import Release, make_release
 
 log = logging.getLogger(__name__)
 

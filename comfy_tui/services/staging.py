@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.locks import try_lock
+from comfy_tui.services.flock import try_lock
 
 log = logging.getLogger(__name__)
 

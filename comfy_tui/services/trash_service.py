@@ -20,7 +20,7 @@ from comfy_tui.errors import NotFoundError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import trashbin
 from comfy_tui.services.library import trash as model_trash
-from comfy_tui.services.library.locks import LibraryLock
+from comfy_tui.services.library.library_lock import LibraryLock
 from comfy_tui.services.library.service import LibraryService
 from comfy_tui.settings import Settings
 

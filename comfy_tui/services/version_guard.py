@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 
 from comfy_tui.errors import VersionInUseError
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.store.instance_records import InstanceRecord, list_instances
 
 __all__ = ["LiveInstances", "VersionGuard", "in_use_message", "live_instances"]

@@ -17,14 +17,13 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable
-from contextlib import aclosing
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from comfy_tui.core.versions import sort_newest_first
 from comfy_tui.errors import LockBusyError, NotFoundError
-from comfy_tui.events import Event
+from comfy_tui.events import Event, Step, forwards
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging, trashbin
 from comfy_tui.services.version_guard import VersionGuard
@@ -34,6 +33,7 @@ from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.validate import validate_tag, validate_url
 
 if TYPE_CHECKING:
+    from comfy_tui.core.size_estimate import SizeEstimate
     from comfy_tui.core.torch_backend import TorchChoice
     from comfy_tui.services.disk_usage import DiskReport
     from comfy_tui.services.gpu_detect import DriverInfo
@@ -99,6 +99,35 @@ class VersionsService:
             driver.cuda_version if driver else None,
         )
 
+    async def size_estimates(
+        self,
+        tags: Iterable[str],
+        *,
+        choices: InstallChoices | None = None,
+        resolve: bool = False,
+        limit: int | None = None,
+    ) -> dict[str, SizeEstimate]:
+        """What installing each of `tags` would download and take on disk, for the tags the
+        mirror has and whose dependency set is known (`resolve`: resolve unknown sets with
+        uv, index metadata only; at most `limit` of them). `choices`: the install dialog's
+        answers, else the CLI's defaults (`--torch auto`, the settings' Python and torch
+        index)."""
+        from comfy_tui.core.torch_backend import resolve_torch
+        from comfy_tui.services.size_estimate import InstallTarget, SizeEstimator
+
+        torch = choices.torch if choices else "auto"
+        driver = await asyncio.to_thread(self._detect) if torch == "auto" else None
+        backend = resolve_torch(
+            torch,
+            driver.driver_version if driver else None,
+            driver.cuda_version if driver else None,
+        ).backend
+        python = (choices.python if choices else "") or self.settings.python
+        torch_index = (choices.torch_index if choices else "") or self.settings.torch_index_url
+        target = InstallTarget(backend, python, torch_index)
+        estimator = SizeEstimator(self.settings, self.paths)
+        return await estimator.for_tags(tags, target, resolve=resolve, limit=limit)
+
     async def install_choices(self) -> InstallChoices | None:
         """The install dialog's answers last confirmed on this box."""
         from comfy_tui.store.install_choices import load_choices
@@ -143,6 +172,9 @@ class VersionsService:
         *,
         torch_index: str | None = None,
         python: str | None = None,
+        ref: str | None = None,
+        commit: str | None = None,
+        force: bool = False,
     ) -> AsyncGenerator[Event, None]:
         """Install ComfyUI `tag` with the torch build `torch` (auto|cpu|cuXXX|rocmX.Y|none).
 
@@ -154,25 +186,50 @@ class VersionsService:
         Cancelling the consuming task kills the child process group and cleans up.
         The tag and torch value are checked at once (ValidationError before iterating).
         `torch_index` (a URL or "sources") and `python` override the settings for this one.
+        `ref` (a branch, tag or commit, at `commit`) is installed under the name `tag`
+        (services/lifecycle: `install REF --name NAME`). `force`: go on when the disk looks
+        too small (the free-space check otherwise refuses with both numbers).
         """
         tag, torch = self.installer.check(tag, torch)
         if torch_index is not None:
             torch_index = validate_torch_index(torch_index)
-        return self._install(tag, torch, torch_index, python)
+        return self._install(tag, torch, torch_index, python, ref, commit, force)
 
+    @forwards
     async def _install(
-        self, tag: str, torch: str, torch_index: str | None, python: str | None
-    ) -> AsyncGenerator[Event, None]:
+        self,
+        tag: str,
+        torch: str,
+        torch_index: str | None,
+        python: str | None,
+        ref: str | None = None,
+        commit: str | None = None,
+        force: bool = False,
+    ) -> AsyncGenerator[Step, None]:
         if tag in self._installing:
             raise LockBusyError(f"{tag} is already being installed")
         self._installing.add(tag)
         try:
-            install = self.installer.install(tag, torch, torch_index=torch_index, python=python)
-            async with aclosing(install) as stream:
-                async for event in stream:
-                    yield event
+            install = self.installer.install(
+                tag,
+                torch,
+                torch_index=torch_index,
+                python=python,
+                ref=ref,
+                commit=commit,
+                force=force,
+            )
+            yield install
         finally:
             self._installing.discard(tag)
+
+    async def adopt(
+        self, path: Path, *, name: str | None = None, venv: Path | None = None
+    ) -> VersionRecord:
+        """Make an existing ComfyUI folder a version, left in place (services/adopt.py)."""
+        from comfy_tui.services.adopt import adopt
+
+        return await adopt(self.paths, path, name=name, venv=venv)
 
     async def check_remove(self, tag: str) -> None:
         """Refuse (VersionInUseError, one line naming the instance) to remove a version with
@@ -181,7 +238,8 @@ class VersionsService:
         await self.guard.check(tag, f"remove {tag}")
 
     async def remove(self, tag: str) -> None:
-        """Delete an installed version (record first, then its folder).
+        """Delete an installed version (record first, then its folder); an adopted one is
+        only forgotten (its record goes, its folder stays as it was).
 
         Raises NotFoundError when it is not installed, VersionInUseError while an instance of
         it is live (checked under the version lock, so no launch slips in), LockBusyError
@@ -194,8 +252,13 @@ class VersionsService:
 
     def _remove_locked(self, tag: str) -> None:
         final = self.paths.version_dir(tag)
-        if version_records.load_record(self.paths, tag) is None and not final.exists():
+        record = version_records.load_record(self.paths, tag)
+        if record is None and not final.exists():
             raise NotFoundError(f"{tag} is not installed")
+        if record is not None and record.adopted:  # not ours: forget it, touch nothing
+            version_records.delete_record(self.paths, tag)
+            log.info("forgot the adopted %s (%s is left as it was)", tag, record.path)
+            return
         version_records.delete_record(self.paths, tag)  # not installed from here on
         kept = trashbin.put_version_aside(self.paths, tag, final, time.time())
         if kept is not None:

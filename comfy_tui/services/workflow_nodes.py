@@ -4,21 +4,36 @@ What a version provides is read from its checkout, never imported: ComfyUI's ``n
 ``comfy_extras/`` and ``comfy_api_nodes/``, and every custom node enabled in it
 (``custom_nodes/<name>``, links followed). A class nobody registers is missing; the node map
 (`node_map.load_node_map`) says which repository has it.
+
+When an instance of the version runs, its ``/object_info`` is asked instead: that is what
+ComfyUI really loaded (a node whose import failed is missing there, though its checkout is
+enabled).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
+
 from comfy_tui.core.node_classes import missing_classes, registered_classes
 from comfy_tui.core.workflow import Workflow
+from comfy_tui.paths import DataPaths
+from comfy_tui.services.instances.health import base_url
+from comfy_tui.store.instance_records import list_instances
+
+log = logging.getLogger(__name__)
 
 _CORE = ("nodes.py", "comfy_extras", "comfy_api_nodes")
 _MAX_FILE = 4 * 1024 * 1024
 _MAX_DEPTH = 4
+_OBJECT_INFO_MAX = 256 * 1024 * 1024
+_OBJECT_INFO_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=5)
 
 
 @dataclass(frozen=True)
@@ -59,8 +74,59 @@ def provided_classes(version_dir: Path) -> set[str]:
     return found
 
 
-async def missing_nodes(
-    flow: Workflow, version_dir: Path, node_map: dict[str, str]
-) -> list[MissingNode]:
-    provided = await asyncio.to_thread(provided_classes, version_dir)
-    return [MissingNode(c, node_map.get(c)) for c in missing_classes(flow.node_classes(), provided)]
+async def object_info_classes(url: str) -> set[str] | None:
+    """The node classes a running ComfyUI at `url` reports (``GET /object_info``), or None
+    when it does not answer with a JSON object (loopback: no proxies)."""
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=_OBJECT_INFO_TIMEOUT, trust_env=False) as session,
+            session.get(f"{url}/object_info") as response,
+        ):
+            if response.status != 200:
+                return None
+            body = await response.content.read(_OBJECT_INFO_MAX + 1)
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        log.info("no /object_info from %s (%s)", url, exc)
+        return None
+    try:
+        doc = json.loads(body) if len(body) <= _OBJECT_INFO_MAX else None
+    except ValueError:
+        return None
+    return {k for k in doc if isinstance(k, str)} if isinstance(doc, dict) else None
+
+
+async def instance_classes(paths: DataPaths, tag: str) -> tuple[str, set[str]] | None:
+    """(instance id, node classes) from the first running instance of `tag` that answers
+    ``/object_info``; None when none does."""
+    records = await asyncio.to_thread(list_instances, paths)
+    for record in records:
+        if record.version != tag or record.state != "running":
+            continue
+        classes = await object_info_classes(base_url(record))
+        if classes is not None:
+            return record.id, classes
+    return None
+
+
+@dataclass(frozen=True)
+class NodesCheck:
+    """A workflow's node classes checked against one version: what is missing, and whether
+    a running instance (``source`` = its id) or the checkouts (``source`` = None) said so."""
+
+    tag: str
+    missing: list[MissingNode]
+    instance: str | None
+
+
+async def check_nodes(
+    flow: Workflow, paths: DataPaths, tag: str, version_dir: Path, node_map: dict[str, str]
+) -> NodesCheck:
+    """The workflow's classes `tag` lacks: from a running instance's ``/object_info`` when
+    one answers, else from what its checkouts register."""
+    running = await instance_classes(paths, tag)
+    if running is not None:
+        instance, provided = running
+    else:
+        instance, provided = None, await asyncio.to_thread(provided_classes, version_dir)
+    missing = missing_classes(flow.node_classes(), provided)
+    return NodesCheck(tag, [MissingNode(c, node_map.get(c)) for c in missing], instance)

@@ -95,6 +95,45 @@ LIBRARY_MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE models ADD COLUMN source_commit TEXT;
     """,
+    # 4: what CivitAI says about a file, by its sha256 (also "not found"), and an FTS5 index
+    # over its words so that search finds a model by its CivitAI name or trigger words.
+    """
+    CREATE TABLE civitai (
+        sha256        TEXT    PRIMARY KEY,
+        found         INTEGER NOT NULL,
+        looked_up_at  REAL    NOT NULL,
+        model_id      INTEGER,
+        version_id    INTEGER,
+        model_name    TEXT    NOT NULL DEFAULT '',
+        version_name  TEXT    NOT NULL DEFAULT '',
+        model_type    TEXT    NOT NULL DEFAULT '',
+        base_model    TEXT    NOT NULL DEFAULT '',
+        trained_words TEXT    NOT NULL DEFAULT '[]'
+    );
+    CREATE VIRTUAL TABLE civitai_fts USING fts5 (
+        model_name, version_name, base_model, trained_words,
+        content = 'civitai', content_rowid = 'rowid',
+        tokenize = "unicode61 remove_diacritics 2"
+    );
+    CREATE TRIGGER civitai_ai AFTER INSERT ON civitai BEGIN
+        INSERT INTO civitai_fts (rowid, model_name, version_name, base_model, trained_words)
+        VALUES (new.rowid, new.model_name, new.version_name, new.base_model, new.trained_words);
+    END;
+    CREATE TRIGGER civitai_ad AFTER DELETE ON civitai BEGIN
+        INSERT INTO civitai_fts (civitai_fts, rowid, model_name, version_name, base_model,
+                                 trained_words)
+        VALUES ('delete', old.rowid, old.model_name, old.version_name, old.base_model,
+                old.trained_words);
+    END;
+    CREATE TRIGGER civitai_au AFTER UPDATE ON civitai BEGIN
+        INSERT INTO civitai_fts (civitai_fts, rowid, model_name, version_name, base_model,
+                                 trained_words)
+        VALUES ('delete', old.rowid, old.model_name, old.version_name, old.base_model,
+                old.trained_words);
+        INSERT INTO civitai_fts (rowid, model_name, version_name, base_model, trained_words)
+        VALUES (new.rowid, new.model_name, new.version_name, new.base_model, new.trained_words);
+    END;
+    """,
 )
 
 

@@ -10,12 +10,12 @@ pid and create time, and the supervisor that leads the process group.
 from __future__ import annotations
 
 import contextlib
-import secrets
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from comfy_tui.errors import MetadataError, NotFoundError
 from comfy_tui.paths import DataPaths
@@ -153,7 +153,7 @@ def update_instance(
 def new_instance_id(paths: DataPaths) -> str:
     """A short id no record uses yet, e.g. `c3f9a1` (always starts with a letter)."""
     while True:
-        candidate = "c" + secrets.token_hex(3)[:5]
+        candidate = "c" + os.urandom(3).hex()[:5]
         if load_instance(paths, candidate) is None:
             return candidate
 
@@ -177,10 +177,3 @@ def prune_finished(paths: DataPaths, keep: int = KEEP_FINISHED) -> list[str]:
     for record in doomed:
         delete_instance(paths, record.id)
     return [r.id for r in doomed]
-
-
-def state_of(value: str) -> State:
-    """Check a state read from outside (tests, CLI filters)."""
-    if value not in LIVE_STATES | TERMINAL_STATES:
-        raise ValueError(f"unknown instance state {value!r}")
-    return cast(State, value)

@@ -30,6 +30,7 @@ class VersionRecord:
     python_version: str = ""
     torch_version: str = ""
     torch_backend: str = ""  # "cu128", "cpu", "none", ...
+    torch_index: str = ""  # the index torch came from; "" = the configured package sources
     torch_build: str = ""  # what torch itself says: "CUDA 13.0", "CPU", "ROCm 6.2", ""
     smoke: str = ""  # "quick test passed", "help only ...", "packages quick-tested in v..."
     resolution: str = ""  # the date cut-off applied: "as of 2025-12-04[, except a, b]", ""
@@ -39,6 +40,8 @@ class VersionRecord:
     size_bytes: int = 0
     step_seconds: dict[str, float] = field(default_factory=dict)
     flags: tuple[str, ...] = ()  # every flag `main.py --help` accepts, e.g. "--cuda-device"
+    adopted: str = ""  # the folder `comfy-tui adopt` was given ("" = installed by comfy-tui)
+    ref: str = ""  # the branch, tag or commit installed or updated to ("" = the tag `tag`)
 
     def accepts(self, flag: str) -> bool:
         return flag in self.flags

@@ -20,6 +20,7 @@ from comfy_tui.core.error_report import ErrorReport
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event
 from comfy_tui.paths import styles_dir
+from comfy_tui.runner import JobKey, JobKind, JobUpdate
 from comfy_tui.services.container import Services
 from comfy_tui.services.notify.notice import Notice
 from comfy_tui.ui.commands import ComfyCommands
@@ -28,7 +29,7 @@ from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.help import HelpRow, HelpScreen
 from comfy_tui.ui.dialogs.notifications import NotificationsScreen
 from comfy_tui.ui.downloads_feed import DownloadsChanged, DownloadsFeed
-from comfy_tui.ui.jobs import JobEventPosted, JobUpdate, is_job, job_group, pump, state_after
+from comfy_tui.ui.jobs import JobUpdatePosted, is_job, job_group, pump
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
 from comfy_tui.ui.screens.versions import VersionsScreen
 from comfy_tui.ui.state_feed import StateFeed
@@ -49,6 +50,7 @@ STYLESHEETS = (
     "monitor.tcss",
     "instances.tcss",
     "nodes.tcss",
+    "fleet.tcss",
 )
 
 LATER_SCREENS = {
@@ -56,6 +58,7 @@ LATER_SCREENS = {
     "monitor": "comfy_tui.ui.screens.monitor:MonitorScreen",
     "instances": "comfy_tui.ui.screens.instances:InstancesScreen",
     "nodes": "comfy_tui.ui.screens.nodes:NodesScreen",
+    "fleet": "comfy_tui.ui.screens.fleet:FleetScreen",
 }
 """Screens imported when first shown (or preloaded after the first frame), not at start:
 their services pull in aiohttp, SQLite and psutil, which the first screen does not need."""
@@ -176,6 +179,8 @@ class ComfyTuiApp(App[int]):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._notifier_task
         await self.downloads.stop()
+        if "fleet" in self.services.built():  # the SSH connections of the Fleet screen
+            await self.services.fleet.aclose()
         try:
             await self.stats.stop()
             if self.stats.monitor_built:
@@ -185,21 +190,24 @@ class ComfyTuiApp(App[int]):
 
     # --- jobs --------------------------------------------------------------------------
     def start_job(
-        self, key: str, description: str, events: Callable[[], AsyncIterator[Event]]
+        self, key: JobKey, description: str, events: Callable[[], AsyncIterator[Event]]
     ) -> Worker[None]:
         """Run a service job on the App (it survives screen switches); a second start of the
-        same key cancels the first. Its events reach screens through `job_updates`."""
+        same key cancels the first. Its updates reach screens through `job_updates`."""
         return self.run_worker(
             pump(key, description, events, self.post_message),
-            name=key,
+            name=str(key),
             group=job_group(key),
             description=description,
             exclusive=True,
             exit_on_error=False,
         )
 
-    def cancel_job(self, key: str) -> None:
+    def cancel_job(self, key: JobKey) -> None:
         self.workers.cancel_group(self, job_group(key))
+
+    def job_running(self, key: JobKey) -> bool:
+        return any(w.group == job_group(key) for w in self.running_jobs())
 
     def running_jobs(self) -> list[Worker[object]]:
         """User jobs still pending or running."""
@@ -209,29 +217,21 @@ class ComfyTuiApp(App[int]):
             if is_job(w) and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
         ]
 
-    def on_job_event_posted(self, message: JobEventPosted) -> None:
-        update = JobUpdate(
-            message.key, message.description, message.event, state_after(message.event)
-        )
+    def on_job_update_posted(self, message: JobUpdatePosted) -> None:
+        """The one place where job updates reach screens, and a failure an error dialog (a
+        failed download shows on its row instead)."""
+        update = message.update
         self.job_updates.publish(update)
+        if update.state == "failed" and update.error is not None:
+            log.error("job %s failed", update.key, exc_info=update.error)
+            if update.key.kind is not JobKind.DOWNLOAD:
+                self.push_screen(self.error_screen(f"{update.description} failed", update.error))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place where job failures become an error dialog."""
         worker = event.worker
         if worker.group == FEED_GROUP and event.state == WorkerState.ERROR:
             self.stats.failed(worker)
             self.notify(f"Monitoring stopped: {self.stats.error}", severity="error", timeout=8)
-            return
-        if not is_job(worker):
-            return
-        if event.state == WorkerState.CANCELLED:
-            self.job_updates.publish(JobUpdate(worker.name, worker.description, None, "cancelled"))
-        elif event.state == WorkerState.ERROR:
-            error = worker.error
-            log.error("job %s failed", worker.name, exc_info=error)
-            self.job_updates.publish(JobUpdate(worker.name, worker.description, None, "failed"))
-            if error is not None:
-                self.push_screen(self.error_screen(f"{worker.description} failed", error))
 
     def error_screen(self, title: str, exc: BaseException) -> ErrorScreen:
         """The error dialog for `exc`: its causes, a fix, the app log; `c` saves it to logs/."""

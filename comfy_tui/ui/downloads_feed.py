@@ -4,7 +4,9 @@ The queue publishes a snapshot for every progress step of every download (many p
 The feed worker (group ``downloads``, not a ``job:`` group) answers each with one coalescing
 `DownloadsChanged` message carrying the whole list, so a burst collapses into the latest state
 before the App handles it; the App keeps that list in `DownloadsFeed.items` and publishes it on
-the `updates` Signal the Models screen subscribes to.
+the `updates` Signal the Models screen subscribes to. Each download also runs as a job of the
+one runner; the feed forwards those `JobUpdate`s to the App as every other job's
+(`ui/jobs.py: JobUpdatePosted`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.message import Message
 from textual.signal import Signal
+
+from comfy_tui.events import each
+from comfy_tui.ui.jobs import JobUpdatePosted
 
 if TYPE_CHECKING:
     from comfy_tui.services.downloads import DownloadItem, DownloadQueue
@@ -66,10 +71,16 @@ class DownloadsFeed:
 
     async def _pump(self) -> None:
         queue = self.queue
-        await queue.start()
-        self._app.post_message(DownloadsChanged(tuple(queue.items())))
-        async for _changed in queue.updates():
+        unsubscribe = queue.on_job(lambda update: self._app.post_message(JobUpdatePosted(update)))
+        try:
+            await queue.start()
             self._app.post_message(DownloadsChanged(tuple(queue.items())))
+            await each(
+                queue.updates(),
+                lambda _changed: self._app.post_message(DownloadsChanged(tuple(queue.items()))),
+            )
+        finally:
+            unsubscribe()
 
     def receive(self, items: tuple[DownloadItem, ...]) -> None:
         self.items = items

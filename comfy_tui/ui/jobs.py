@@ -1,78 +1,74 @@
-"""Long jobs (installs, downloads, scans) run as App-owned workers and reach screens by a Signal.
+"""How jobs reach screens: the one place where `JobUpdate`s (comfy_tui/runner.py) become messages.
 
-A service exposes a job as an async iterator of events; `JobRunner.start` runs it in a worker
-on the App (so it survives screen switches), posts each event as a coalescing message, and
-publishes a `JobUpdate` on `app.job_updates` that any screen can subscribe to.
+`ComfyTuiApp.start_job` runs `run_job` in an App worker (group ``job:<key>``, so it survives
+screen switches and quitting asks first); the download queue runs it in its own tasks and the
+downloads feed forwards its updates here too. Every update is posted as a `JobUpdatePosted`
+message (a newer Progress of the same job replaces a queued one), and the App publishes it on
+the `app.job_updates` Signal that screens subscribe to, filtering by `JobKey.kind`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Literal
 
 from textual.message import Message
 from textual.worker import Worker
 
-from comfy_tui.events import Event, Failed, Finished, Progress
-
-JobState = Literal["running", "finished", "failed", "cancelled"]
+from comfy_tui.events import Event, Progress
+from comfy_tui.runner import JobKey, JobUpdate, run_job
 
 JOB_GROUP_PREFIX = "job:"
 """Workers whose group starts with this are user jobs: quitting asks first while they run."""
 
 
-@dataclass(frozen=True)
-class JobUpdate:
-    """What screens receive: which job, what happened, and its state after that."""
+class JobUpdatePosted(Message):
+    """One update of one job, on its way from where it runs to the App."""
 
-    key: str
-    description: str
-    event: Event | None
-    state: JobState
-
-
-class JobEventPosted(Message):
-    """One service event of one job, on its way from the worker to the App."""
-
-    def __init__(self, key: str, description: str, event: Event) -> None:
+    def __init__(self, update: JobUpdate) -> None:
         super().__init__()
-        self.key = key
-        self.description = description
-        self.event = event
+        self.update = update
 
     def can_replace(self, message: Message) -> bool:
         """A newer Progress of the same job makes a queued one obsolete (a burst collapses)."""
         return (
-            isinstance(message, JobEventPosted)
-            and message.key == self.key
-            and isinstance(message.event, Progress)
-            and isinstance(self.event, Progress)
+            isinstance(message, JobUpdatePosted)
+            and message.update.key == self.update.key
+            and isinstance(message.update.event, Progress)
+            and isinstance(self.update.event, Progress)
         )
 
 
-def job_group(key: str) -> str:
+def job_group(key: JobKey) -> str:
     return f"{JOB_GROUP_PREFIX}{key}"
-
-
-def state_after(event: Event) -> JobState:
-    if isinstance(event, Finished):
-        return "finished"
-    if isinstance(event, Failed):
-        return "failed"
-    return "running"
-
-
-async def pump(
-    key: str,
-    description: str,
-    events: Callable[[], AsyncIterator[Event]],
-    post: Callable[[Message], bool],
-) -> None:
-    """The worker body: iterate the service's events and post each one."""
-    async for event in events():
-        post(JobEventPosted(key, description, event))
 
 
 def is_job(worker: Worker[object]) -> bool:
     return worker.group.startswith(JOB_GROUP_PREFIX)
+
+
+async def pump(
+    key: JobKey,
+    description: str,
+    events: Callable[[], AsyncIterator[Event]],
+    post: Callable[[Message], bool],
+) -> None:
+    """The worker body: run the job, each update posted. A failure was published (the App
+    shows it); it does not fail the worker a second time."""
+    with contextlib.suppress(Exception):
+        await run_job(key, description, _paced(events()), lambda u: post(JobUpdatePosted(u)))
+
+
+async def _paced(events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    """`events`, the loop getting a turn after each one is posted: a service that yields a
+    burst without awaiting (a child's output read in big chunks) would otherwise queue
+    thousands of messages that the App then handles in one go, stalling the loop as long."""
+    close = getattr(events, "aclose", None)
+    try:
+        async for event in events:
+            yield event
+            await asyncio.sleep(0)
+    finally:
+        if close is not None:
+            await close()

@@ -56,6 +56,14 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         "Show shared custom nodes and snapshots",
     ),
     Key(
+        "mode-fleet",
+        "6",
+        "app.switch_mode('fleet')",
+        "Fleet",
+        "Show every configured host (GPUs, instances) over SSH",
+        False,  # the footer's "1-5 screens" stays; help and the palette list it
+    ),
+    Key(
         "help",
         "question_mark",
         "app.help",

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from comfy_tui.core.size_estimate import SizeEstimate, size_text
 from comfy_tui.core.timefmt import format_age, format_date
 from comfy_tui.core.units import format_bytes
 from comfy_tui.core.versions import is_prerelease, sort_newest_first
-from comfy_tui.services.releases_model import Release, ReleaseList
+from comfy_tui.services.release_list import Release, ReleaseList
 from comfy_tui.store.version_records import VersionRecord
 
 
@@ -29,7 +30,7 @@ class VersionRow:
     default: bool
     running: int
     installing: float | None  # the install's fraction while one runs, else None
-    size: str  # "1.3 GiB" for installed versions, "" otherwise
+    size: str  # "1.3 GiB own" installed, "~6.1 GiB / 3.0 GiB" (disk / download) estimated, ""
 
     @property
     def status(self) -> str:
@@ -71,11 +72,14 @@ def build_rows(
     show_prereleases: bool = False,
     query: str = "",
     own_bytes: Mapping[str, int] | None = None,
+    estimates: Mapping[str, SizeEstimate] | None = None,
 ) -> list[VersionRow]:
     """The table's rows, newest first. `own_bytes`: what each installed version holds alone
     (freed by removing it; the rest is hardlinked with other versions and uv's cache); the
-    recorded install size stands in until it is known."""
+    recorded install size stands in until it is known. `estimates`: what installing a
+    release would take (`~disk / download`), shown for releases not installed."""
     own_bytes = own_bytes or {}
+    estimates = estimates or {}
     running = running or {}
     installing = installing or {}
     by_tag = {r.tag: r for r in releases}
@@ -103,7 +107,7 @@ def build_rows(
                 default=record is not None and tag == default,
                 running=running.get(tag, 0),
                 installing=installing.get(tag),
-                size=_size(record, own_bytes.get(tag)),
+                size=_size(record, own_bytes.get(tag)) or size_text(estimates.get(tag)),
             )
         )
     return rows

@@ -19,8 +19,8 @@ from comfy_tui.services.monitor import (
     DiskUsage,
     MemoryUsage,
     NetIoRate,
+    SystemReading,
     SystemSampler,
-    SystemSnapshot,
 )
 from tests.fakes.fake_nvml import FIXTURE
 
@@ -39,8 +39,8 @@ MODELS_DISK = DiskUsage(
 
 def snapshot_from_psutil(
     block: dict[str, Any], *, busy: bool, disks: Sequence[DiskUsage] = ()
-) -> SystemSnapshot:
-    """One recorded ``psutil`` block as a `SystemSnapshot` (detail fields filled in)."""
+) -> SystemReading:
+    """One recorded ``psutil`` block as a `SystemReading` (detail fields filled in)."""
     cpu = float(block["cpu_percent"])
     count = int(block["cpu_count"])
     per_cpu = [min(100.0, round(cpu * _WEIGHTS[i % len(_WEIGHTS)], 1)) for i in range(count)]
@@ -56,7 +56,7 @@ def snapshot_from_psutil(
         free_bytes=int(root["free"]),
         percent=float(root["percent"]),
     )
-    return SystemSnapshot(
+    return SystemReading(
         cpu_percent=cpu,
         per_cpu_percent=tuple(per_cpu),
         cpu_count=count,
@@ -77,9 +77,9 @@ def snapshot_from_psutil(
 
 
 class ReplaySystem(SystemSampler):
-    """Returns prepared `SystemSnapshot`s in order (the last one repeats)."""
+    """Returns prepared `SystemReading`s in order (the last one repeats)."""
 
-    def __init__(self, frames: Sequence[SystemSnapshot]) -> None:
+    def __init__(self, frames: Sequence[SystemReading]) -> None:
         super().__init__(())
         if not frames:
             raise ValueError("ReplaySystem needs at least one frame")
@@ -105,7 +105,7 @@ class ReplaySystem(SystemSampler):
             ]
         )
 
-    def sample(self, *, detail: bool = True) -> SystemSnapshot:
+    def sample(self, *, detail: bool = True) -> SystemReading:
         """The next frame; summary mode blanks what `SystemSampler` would not read."""
         self.calls += 1
         frame = self._frames[self._next]

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from comfy_tui.services.monitor import (
     GpuProcess,
-    GpuSnapshot,
+    GpuReading,
     InstanceUsage,
     Monitor,
     ProcessTreeSampler,
@@ -43,7 +43,7 @@ class FixedProcesses(ProcessTreeSampler):
         self.usage = dict(usage)
 
     def sample(
-        self, roots: Mapping[str, int], gpus: Sequence[GpuSnapshot] = ()
+        self, roots: Mapping[str, int], gpus: Sequence[GpuReading] = ()
     ) -> dict[str, InstanceUsage]:
         return {iid: self.usage[iid] for iid in roots if iid in self.usage}
 
@@ -117,7 +117,7 @@ def no_gpu(*, sleep: GatedSleep | None = None) -> Monitor:
     return _monitor(ReplayBackend.no_gpu(), ReplaySystem.from_fixture(IDLE), sleep=sleep)
 
 
-def _frames(labels: Sequence[str]) -> list[list[GpuSnapshot]]:
+def _frames(labels: Sequence[str]) -> list[list[GpuReading]]:
     backend = ReplayBackend.from_fixture(FIXTURE, labels=list(labels), cycle=False)
     return [list(backend.sample()) for _ in labels]
 

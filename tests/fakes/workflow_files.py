@@ -69,3 +69,17 @@ def webp_with(texts: dict[str, Any]) -> bytes:
     body = b"WEBP" + b"VP8X" + struct.pack("<I", 10) + bytes(10)
     body += b"EXIF" + struct.pack("<I", len(exif)) + exif + b"\0" * (len(exif) % 2)
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def flac_with(texts: dict[str, Any]) -> bytes:
+    """A FLAC header with STREAMINFO and a VORBIS_COMMENT block holding ``key=json``."""
+    vendor = b"comfy-tui tests"
+    comments = [f"{key}={json.dumps(value)}".encode() for key, value in texts.items()]
+    block = struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", len(comments))
+    block += b"".join(struct.pack("<I", len(c)) + c for c in comments)
+    streaminfo = bytes(34)
+    return (
+        b"fLaC"
+        + bytes([0]) + len(streaminfo).to_bytes(3, "big") + streaminfo
+        + bytes([0x80 | 4]) + len(block).to_bytes(3, "big") + block
+    )  # fmt: skip

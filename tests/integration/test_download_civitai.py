@@ -66,7 +66,7 @@ def settings_for(data_dir: Path, api: DownloadServer, **options: object) -> Sett
 
 
 async def download(settings: Settings, request: DownloadRequest) -> DownloadQueue:
-    queue = DownloadQueue(settings, DataPaths(settings.data_dir))
+    queue = DownloadQueue(settings, DataPaths(settings.data_dir), on_complete=None)
     item = await queue.prepare(request)
     async for _event in queue.run_now(item.id):
         pass

@@ -50,7 +50,7 @@ def settings_for(data_dir: Path, hub: FakeHub, **options: object) -> Settings:
 
 
 async def download(settings: Settings, request: DownloadRequest) -> DownloadQueue:
-    queue = DownloadQueue(settings, DataPaths(settings.data_dir))
+    queue = DownloadQueue(settings, DataPaths(settings.data_dir), on_complete=None)
     item = await queue.prepare(request)
     async for _event in queue.run_now(item.id):
         pass
@@ -80,7 +80,7 @@ async def test_url_form_uses_the_configured_endpoint(data_dir: Path, hub: FakeHu
 
 async def test_meta_reaches_on_complete(data_dir: Path, hub: FakeHub) -> None:
     settings = settings_for(data_dir, hub)
-    queue = DownloadQueue(settings, DataPaths(data_dir))
+    queue = DownloadQueue(settings, DataPaths(data_dir), on_complete=None)
     got = []
 
     async def on_complete(path: Path, meta: object) -> None:

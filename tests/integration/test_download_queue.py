@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from comfy_tui.errors import ValidationError
+from comfy_tui.events import Progress
 from comfy_tui.paths import DataPaths
+from comfy_tui.runner import JobKey, JobKind, JobUpdate
 from comfy_tui.services.downloads import DownloadItem, DownloadQueue, DownloadRequest, State
 from comfy_tui.services.downloads.store import load_items, save_item
 from comfy_tui.settings import Settings
@@ -35,7 +37,9 @@ async def server() -> DownloadServer:
 
 def make_queue(data_dir: Path, max_downloads: int = 2) -> DownloadQueue:
     settings = Settings(data_dir=data_dir, allow_local_downloads=True, max_downloads=max_downloads)
-    return DownloadQueue(settings, DataPaths(data_dir), engine_options={"sleep": no_sleep})
+    return DownloadQueue(
+        settings, DataPaths(data_dir), engine_options={"sleep": no_sleep}, on_complete=None
+    )
 
 
 async def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -68,13 +72,20 @@ async def test_at_most_n_run_at_once_and_all_finish(data_dir: Path, server: Down
             most = max(most, sum(i.state is State.ACTIVE for i in queue.items()))
 
     watcher = asyncio.create_task(watch())
+    jobs: list[JobUpdate] = []
+    unsubscribe = queue.on_job(jobs.append)
     for n in range(4):
         url = server.add(f"/m{n}.bin", DATA[: 2 * 1024 * 1024], rate=2 * 1024 * 1024)
         await queue.add(DownloadRequest(url, folder="loras"))
     await queue.wait_idle()
     watcher.cancel()
+    unsubscribe()
     assert all(i.state is State.DONE for i in queue.items())
     assert most == 2
+    # each download ran as a job of the one runner: typed key, progress, then finished
+    ended = {u.key: u.state for u in jobs if u.ended}
+    assert ended == {JobKey(JobKind.DOWNLOAD, i.id): "finished" for i in queue.items()}
+    assert any(isinstance(u.event, Progress) for u in jobs)
     assert models(data_dir, "loras") == [f"m{n}.bin" for n in range(4)]
     assert any(i.speed for i in seen)  # the live snapshots carry the speed
     assert any(i.bytes_total == 2 * 1024 * 1024 and 0 < i.bytes_done < i.bytes_total for i in seen)
@@ -233,7 +244,7 @@ async def test_the_same_download_is_not_queued_twice(
     ],
 )
 async def test_bad_requests_store_nothing(data_dir: Path, request_: DownloadRequest) -> None:
-    queue = DownloadQueue(Settings(data_dir=data_dir), DataPaths(data_dir))
+    queue = DownloadQueue(Settings(data_dir=data_dir), DataPaths(data_dir), on_complete=None)
     with pytest.raises(ValidationError):
         await queue.add(request_)
     assert not data_dir.exists() or not (data_dir / "metadata" / "downloads.json").exists()
@@ -271,7 +282,7 @@ async def test_unreachable_source_pauses_and_keeps_the_part(data_dir: Path) -> N
         ),
     )
     settings = Settings(data_dir=data_dir, civitai_api=api)
-    queue = DownloadQueue(settings, DataPaths(data_dir))
+    queue = DownloadQueue(settings, DataPaths(data_dir), on_complete=None)
     await queue.start()
     await queue.wait_idle()
     item = queue.get("c1")

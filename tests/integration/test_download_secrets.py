@@ -45,7 +45,9 @@ async def no_sleep(delay: float) -> None:
 
 def make_queue(data_dir: Path) -> DownloadQueue:
     settings = Settings(data_dir=data_dir, allow_local_downloads=True)
-    return DownloadQueue(settings, DataPaths(data_dir), engine_options={"sleep": no_sleep})
+    return DownloadQueue(
+        settings, DataPaths(data_dir), engine_options={"sleep": no_sleep}, on_complete=None
+    )
 
 
 async def until(check: Callable[[], bool], timeout: float = 20.0) -> None:

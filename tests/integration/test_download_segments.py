@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from comfy_tui.events import Progress
-from comfy_tui.services.downloads import DownloadSpec, HttpDownload, Kind, RetryPolicy
+from comfy_tui.services.downloads import DownloadSpec, HttpDownload, Kind, RetryPolicy, segmented
 from comfy_tui.services.downloads.partfile import sidecar_path
-from comfy_tui.services.downloads.ranges import Done, piece_size, pieces
+from comfy_tui.services.downloads.ranges import Done, Ramp, piece_size, pieces
 from tests.fakes.download_server import DownloadServer, ThreadedServer
 from tests.fakes.payloads import pickle_payload
 
@@ -36,6 +36,7 @@ def engine(url: str, root: Path, **options: object) -> HttpDownload:
     options.setdefault("connections", 4)
     options.setdefault("segment_min", MIB)
     options.setdefault("sleep", no_sleep)
+    options.setdefault("ramp_window", 0.0)  # every connection at once (`Ramp` has unit tests)
     return HttpDownload(spec, root, **options)  # type: ignore[arg-type]
 
 
@@ -84,6 +85,59 @@ async def test_a_range_server_gets_parallel_ranges(server: DownloadServer, root:
         f"bytes={a}-{b - 1}" for a, b in pieces([(0, len(DATA))], PIECE)
     )
     assert sorted(os.listdir(root / "vae")) == ["m.bin"]  # no part, no sidecar left
+
+
+async def test_hashed_right_when_most_bytes_are_read_back(
+    server: DownloadServer, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Few written batches kept in memory: the sha256 mixes kept batches and read-back."""
+    monkeypatch.setattr(segmented, "FRESH_MAX", 3 * MIB)
+    download = engine(server.add("/m.bin", DATA), root)
+    await run(download)
+    assert download.meta is not None and download.meta.sha256 == hashlib.sha256(DATA).hexdigest()
+
+
+class StepClock:
+    """Each reading one second after the previous one: `Ramp` decides at every progress tick."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+async def test_ramping_starts_as_one_stream_and_splits_it(
+    server: DownloadServer, root: Path
+) -> None:
+    data = pickle_payload(48 * MIB + 77)
+    url = server.add("/r.bin", data, rate=12 * MIB)
+    download = engine(url, root, ramp_window=1.0, clock=StepClock())
+    await run(download)
+    assert (root / "vae" / "r.bin").read_bytes() == data
+    assert download.meta is not None and download.meta.sha256 == hashlib.sha256(data).hexdigest()
+    asked = ranges_asked(server, "/r.bin")
+    assert asked[:2] == [None, f"bytes=0-{len(data) - 1}"]  # one connection asks for all of it
+    later = [int(r.split("=")[1].split("-")[0]) for r in asked[2:] if r]
+    assert later and min(later) > 16 * MIB  # the next one took the upper part of what was left
+    assert server.most_active >= 2
+
+
+def test_ramp_adds_connections_while_they_pay_and_lets_the_last_go() -> None:
+    at_once = Ramp(4, 0.0, now=0.0, done=0)
+    assert at_once.workers == 4 and at_once.settled and at_once.step(5.0, 10) == 0
+    ramp = Ramp(4, 1.0, now=0.0, done=0)
+    assert ramp.workers == 1
+    assert ramp.step(0.5, 50) == 0  # the window is not over
+    assert ramp.step(1.0, 100) == 1 and ramp.workers == 2  # 100/s with one
+    assert ramp.step(2.0, 300) == 1 and ramp.workers == 3  # 200/s with two: >= 1.5x
+    assert ramp.step(3.0, 520) == -1 and ramp.workers == 2  # 220/s with three: < 1.25x
+    assert ramp.settled and ramp.step(9.0, 2000) == 0
+    full = Ramp(2, 1.0, now=0.0, done=0)
+    assert full.step(1.0, 100) == 1 and full.workers == 2 and full.settled
+    flat = Ramp(4, 1.0, now=0.0, done=0)  # a loopback: the second connection brings nothing
+    assert flat.step(1.0, 800) == 1 and flat.step(2.0, 1500) == -1 and flat.workers == 1
 
 
 async def test_without_range_support_one_stream(server: DownloadServer, root: Path) -> None:
@@ -177,7 +231,8 @@ from comfy_tui.services.downloads import DownloadSpec, HttpDownload, Kind
 url, root = sys.argv[1], Path(sys.argv[2])
 spec = DownloadSpec(kind=Kind.URL, key="url:" + url, url=url, folder="vae", allow_local=True)
 async def main():
-    async for event in HttpDownload(spec, root, connections=4, segment_min=1).run():
+    async for event in HttpDownload(spec, root, connections=4, segment_min=1,
+                                   ramp_window=0).run():
         print(getattr(event, "bytes_done", None), flush=True)
 asyncio.run(main())
 """

@@ -106,6 +106,7 @@ async def test_torch_comes_from_pytorchs_index_for_the_backend(
     record = await service.get("v0.4.0")
     assert record is not None
     assert (record.torch_version, record.torch_build) == (f"2.5.1+{torch}", build)
+    assert record.torch_index == f"{indexes['pytorch']}/{torch}"  # custom nodes reuse it
     lines = logs(events)
     assert any(line.startswith("torch from PyTorch's index file://") for line in lines)
     assert any(line.startswith("resolved torch 2.5.1+" + torch) for line in lines)
@@ -135,7 +136,8 @@ async def test_cpu_falls_back_to_the_package_sources_and_accepts_their_cuda_buil
     assert any("is not reachable" in line and "package sources instead" in line for line in lines)
     assert any("CUDA 13.0 build; it runs on the CPU too" in line for line in lines)
     record = await service.get("v0.4.0")
-    assert record is not None and (record.torch_version, record.torch_build) == (
+    assert record is not None and record.torch_index == ""  # the configured sources
+    assert (record.torch_version, record.torch_build) == (
         "2.6.0",
         "CUDA 13.0",
     )

@@ -18,7 +18,7 @@ from comfy_tui.errors import (
 )
 from comfy_tui.events import Finished, LogLine
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
 from tests.fakes.node_fixtures import (

@@ -164,6 +164,9 @@ def _every_subcommand(shell: Shell, tmp_path: Path) -> None:
     check(shell, "releases")
     check(shell, "versions")
     check(shell, "install", "v9.9.9", "--torch", "cpu")
+    check(shell, "update", TAG, "--to", "v9.9.9")
+    check(shell, "rollback", TAG)
+    check(shell, "upgrade", TAG, "v9.9.9")
     assert check(shell, "default", TAG, destructive=True) == 0
 
     assert check(shell, "launch", TAG, destructive=True) == 0
@@ -203,6 +206,8 @@ def _every_subcommand(shell: Shell, tmp_path: Path) -> None:
     check(shell, "nodes", "enable", "Nope", TAG)
     check(shell, "nodes", "disable", "Nope", TAG)
     check(shell, "nodes", "rm", "Nope", "--yes")
+    check(shell, "nodes", "adopt", "Nope", TAG)
+    check(shell, "adopt", str(tmp_path / "no-comfyui-here"))
 
     check(shell, "snapshot", "list", TAG)
     check(shell, "snapshot", "create", "v9.9.9")
@@ -216,6 +221,9 @@ def _every_subcommand(shell: Shell, tmp_path: Path) -> None:
     check(shell, "trash", "list")
     check(shell, "trash", "restore", "no-such-entry")
     assert check(shell, "trash", "empty", "--yes", destructive=True) == 0
+    assert (
+        check(shell, "fleet") == 2
+    )  # no [[hosts]]: one line saying how (tests/integration/test_fleet.py)
 
 
 def test_a_reader_that_closes_after_one_byte(shell: Shell) -> None:

@@ -50,7 +50,7 @@ def proxy() -> Iterator[HttpProxy]:
 
 async def fetch(data_dir: Path, url: str) -> Path:
     settings = Settings(data_dir=data_dir, allow_local_downloads=True)
-    queue = DownloadQueue(settings, DataPaths(data_dir))
+    queue = DownloadQueue(settings, DataPaths(data_dir), on_complete=None)
     item = await queue.prepare(DownloadRequest(url, folder="vae"))
     async for _event in queue.run_now(item.id):
         pass
@@ -124,7 +124,7 @@ async def test_civitai_api_and_its_cdn_go_through_the_proxy(
         api.add("/api/v1/model-versions/456", json.dumps(version).encode())
         api.add("/api/download/models/456", redirect_to=cdn.url("/file"))
         settings = Settings(data_dir=data_dir, civitai_api=api.base)
-        queue = DownloadQueue(settings, DataPaths(data_dir))
+        queue = DownloadQueue(settings, DataPaths(data_dir), on_complete=None)
         item = await queue.prepare(DownloadRequest(f"{api.base}/api/download/models/456"))
         async for _event in queue.run_now(item.id):
             pass

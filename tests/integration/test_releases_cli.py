@@ -59,7 +59,7 @@ def test_table_newest_first_with_markers_and_no_prereleases(
     result = run(data_dir, github.url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["TAG", "DATE", "INSTALLED", "PRE"]
+    assert lines[0].split() == ["TAG", "DATE", "INSTALLED", "PRE", "SIZE"]
     assert [line.split()[0] for line in lines[1:]] == ["v0.4.0", "v0.3.77", "v0.3.76"]
     assert lines[2].split() == ["v0.3.77", "2025-11-21", "installed,", "default"]
     assert lines[3].split() == ["v0.3.76", "2025-11-14", "installed"]

@@ -89,7 +89,7 @@ async def test_a_killed_restore_is_settled_by_the_next_command(
 
 def test_no_journal_costs_nothing_and_a_damaged_one_is_reported(data_dir: Path) -> None:
     from comfy_tui.paths import DataPaths
-    from comfy_tui.services.restore_journal import has_journals, journal_dir
+    from comfy_tui.services.envsnap.journal import has_journals, journal_dir
 
     paths = DataPaths(data_dir)
     assert not has_journals(paths)

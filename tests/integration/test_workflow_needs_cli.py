@@ -104,6 +104,7 @@ def test_nodes_the_version_lacks_and_where_to_get_them(data_dir: Path, tmp_path:
     doc = json.loads(offline.stdout)
     assert doc["nodes"] == {
         "version": "v0.3.50",
+        "checked_with": "checkouts",
         "missing": [
             {"class_type": "ImpactWildcardProcessor", "repo": impact},
             {"class_type": "SomethingNobodyHas", "repo": None},

@@ -21,7 +21,7 @@ from comfy_tui.services.container import Services
 from comfy_tui.services.nodes import DepsPlan, NodeInfo, NodesOverview, NodesService, OwnNode
 from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
-from comfy_tui.store.snapshots import NodeState, Snapshot, save_snapshot
+from comfy_tui.store.envsnap_records import NodeState, Snapshot, save_snapshot
 from comfy_tui.ui.app import ComfyTuiApp
 from tests.ui.app_factory import make_test_app
 

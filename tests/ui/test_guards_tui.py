@@ -25,10 +25,10 @@ from comfy_tui.settings import Settings
 from comfy_tui.store.instance_records import InstanceRecord, require_instance
 from comfy_tui.ui.app import ComfyTuiApp
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.envsnaps import SnapshotsScreen
 from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
 from comfy_tui.ui.dialogs.review import ReviewScreen
-from comfy_tui.ui.dialogs.snapshots import SnapshotsScreen
 from comfy_tui.ui.screens.nodes import NodesScreen
 from comfy_tui.ui.screens.versions import VersionsScreen
 from comfy_tui.ui.widgets.node_table import NodeTable

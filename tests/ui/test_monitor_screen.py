@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from comfy_tui.services.monitor import GpuSnapshot, ReplayBackend, summarize, summary_line
+from comfy_tui.services.monitor import GpuReading, ReplayBackend, summarize, summary_line
 from comfy_tui.ui.screens.models import ModelsScreen
 from comfy_tui.ui.screens.monitor import MonitorScreen
 from comfy_tui.ui.screens.versions import VersionsScreen
@@ -31,17 +31,24 @@ def header(app: object) -> str:
 
 async def test_header_summary_updates_every_tick_on_every_screen(tmp_path: Path) -> None:
     sleep = GatedSleep()
-    labels = ("idle", "load_0", "load_1", "load_2", "after", "idle", "load_1")
+    # entering the Monitor screen takes a sample at once (the wait was a quiet one): two
+    # ticks there, one on the other screens
+    labels = ("idle", "load_0", "load_1", "load_1", "load_2", "after", "idle", "idle", "load_1")
     monitor = boxes.h200(labels, sleep=sleep)
     app = make_test_app(tmp_path, monitor=monitor)
     seen: list[str] = []
     async with app.run_test(size=SMALL) as pilot:
         assert header(app) == INITIAL_SUMMARY
         app.stats.start()
-        for taken, key in enumerate(("1", "2", "3", "1", "2", "3", "1"), start=1):
+        taken = 0
+        for key in ("1", "2", "3", "1", "2", "3", "1"):
             await pilot.press(key)
-            if taken > 1:
+            if key == "3":
+                taken += 1
+                await settle(pilot, monitor, sleep, taken)
+            if taken > 0:
                 sleep.release()
+            taken += 1
             await settle(pilot, monitor, sleep, taken)
             assert monitor.latest is not None
             expected = summary_line(summarize(monitor.latest))
@@ -197,7 +204,7 @@ async def test_no_gpu_is_a_normal_state(tmp_path: Path) -> None:
 
 
 async def test_gpu_cards_follow_the_set_of_gpus(tmp_path: Path) -> None:
-    one, two = [GpuSnapshot(index=0, name="A")], [GpuSnapshot(0, "A"), GpuSnapshot(1, "B")]
+    one, two = [GpuReading(index=0, name="A")], [GpuReading(0, "A"), GpuReading(1, "B")]
     monitor = boxes._monitor(
         ReplayBackend([one, two, one], cycle=False), ReplaySystem.from_fixture()
     )
@@ -218,14 +225,14 @@ async def test_a_failing_sampler_says_so_and_p_restarts_it(tmp_path: Path) -> No
     class Broken(ReplayBackend):
         fail = True
 
-        def sample(self, *, processes: bool = True) -> tuple[GpuSnapshot, ...]:
+        def sample(self, *, processes: bool = True) -> tuple[GpuReading, ...]:
             if Broken.fail:
                 raise RuntimeError("sensor exploded")
             return super().sample(processes=processes)
 
     sleep = GatedSleep()
     monitor = boxes._monitor(
-        Broken([[GpuSnapshot(0, "A")]]), ReplaySystem.from_fixture(), sleep=sleep
+        Broken([[GpuReading(0, "A")]]), ReplaySystem.from_fixture(), sleep=sleep
     )
     app = make_test_app(tmp_path, monitor=monitor)
     async with app.run_test(size=SMALL) as pilot:
@@ -251,7 +258,7 @@ async def test_closing_the_app_releases_the_gpu_backend(tmp_path: Path) -> None:
             closed.set()
             super().close()
 
-    monitor = boxes._monitor(Spy([[GpuSnapshot(0, "A")]]), ReplaySystem.from_fixture())
+    monitor = boxes._monitor(Spy([[GpuReading(0, "A")]]), ReplaySystem.from_fixture())
     app = make_test_app(tmp_path, monitor=monitor)
     async with app.run_test(size=SMALL) as pilot:
         await app.stats.sample_now()  # the backend is in use

@@ -12,12 +12,13 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from comfy_tui.events import Event, Finished
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.settings import Settings
 from comfy_tui.ui.app import ComfyTuiApp
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.envsnaps import SnapshotsScreen
 from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.review import ReviewScreen
-from comfy_tui.ui.dialogs.snapshots import SnapshotsScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.screens.nodes import NodesScreen
 from comfy_tui.ui.widgets.node_table import NodeTable
@@ -185,9 +186,10 @@ async def test_a_failing_job_opens_the_error_dialog_and_bad_urls_are_refused(
             await gate.wait()
             yield Finished("done")
 
-        assert screen.start_job("nodes:update:X", "update X", waits)
-        assert not screen.start_job("nodes:update:X", "update X", waits)  # not cancelled
-        assert [w.name for w in app.running_jobs()] == ["nodes:update:X"]
+        key = JobKey(JobKind.NODE_UPDATE, "X")
+        assert screen.start_job(key, "update X", waits)
+        assert not screen.start_job(key, "update X", waits)  # not cancelled
+        assert [w.name for w in app.running_jobs()] == [str(key)]
         gate.set()
         await jobs_done(pilot, app, "the job")
         assert not screen.jobs

@@ -9,6 +9,24 @@ import pytest
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
 
 SIZES = {"80x24": SMALL, "120x40": LARGE}
+LOADS = frozenset({"versions:local", "models:load", "nodes:load", "instances:refresh"})
+"""The worker groups that fill a screen from disk when it is first shown."""
+
+
+async def until_loaded(pilot: Any) -> None:
+    """Wait (on Textual's own queue draining, not the clock) until no screen is still loading."""
+    from textual.worker import WorkerState
+
+    def loading() -> bool:
+        busy = (WorkerState.PENDING, WorkerState.RUNNING)
+        return any(w.group in LOADS and w.state in busy for w in pilot.app.workers)
+
+    for _ in range(2000):  # a last resort only: each round waits for the queue to drain
+        await pilot.pause()
+        if not loading():
+            await pilot.pause()
+            return
+    raise AssertionError("the screen kept loading")
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -16,7 +34,11 @@ SIZES = {"80x24": SMALL, "120x40": LARGE}
     "key", ["1", "2", "3", "4", "5"], ids=["versions", "models", "monitor", "instances", "nodes"]
 )
 def test_mode_screens(snap_compare: Any, key: str, size: str) -> None:
-    assert snap_compare(make_test_app(), press=[key], terminal_size=SIZES[size])
+    async def settled(pilot: Any) -> None:
+        await pilot.press(key)
+        await until_loaded(pilot)
+
+    assert snap_compare(make_test_app(), run_before=settled, terminal_size=SIZES[size])
 
 
 @pytest.mark.parametrize("size", SIZES)

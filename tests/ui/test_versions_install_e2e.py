@@ -10,9 +10,9 @@ from typing import Any
 from textual.pilot import Pilot
 
 from comfy_tui.events import Progress
+from comfy_tui.runner import JobUpdate
 from comfy_tui.settings import Settings
 from comfy_tui.ui.app import ComfyTuiApp
-from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.screens.versions import VersionsScreen
 from comfy_tui.ui.widgets.install_panel import InstallPanel
 from comfy_tui.ui.widgets.version_table import VersionTable

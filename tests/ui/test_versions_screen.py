@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Log, ProgressBar
 
-from comfy_tui.events import Failed, Progress
+from comfy_tui.errors import InstallError
+from comfy_tui.events import Progress
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.version_details import VersionDetailsScreen
 from comfy_tui.ui.screens.models import ModelsScreen
 from comfy_tui.ui.screens.versions import VersionsScreen
@@ -217,13 +219,14 @@ async def test_a_failed_event_is_reported_and_the_panel_goes(
         screen = screen_of(app)
         versions = app.services.versions
         assert isinstance(versions, ScriptedVersions)
-        versions.script["v0.45.2"] = [Progress("clone", 0.1), Failed("git clone failed")]
+        versions.script["v0.45.2"] = [Progress("clone", 0.1), InstallError("git clone failed")]
         await pilot.press("i")
         await confirm_install(pilot)
         await pilot.pause()
         await pilot.pause()
         assert not list(screen.query(InstallPanel))
-        assert any("git clone failed" in str(n.message) for n in app._notifications)
+        assert isinstance(app.screen, ErrorScreen)
+        assert "git clone failed" in app.screen.report.text()
 
 
 async def test_installed_versions_cannot_be_installed_again(

@@ -85,8 +85,9 @@ def test_installs_in_progress(
         screen.start_install("v0.45.2")
         screen.start_install("v0.33.1")
         for _ in range(100):
-            fractions = {p.tag: p.fraction for p in screen.query(InstallPanel)}
-            if fractions == {"v0.45.2": 0.62, "v0.33.1": 0.05}:
+            panels = list(screen.query(InstallPanel))
+            fractions = {p.tag: p.fraction for p in panels}
+            if fractions == {"v0.45.2": 0.62, "v0.33.1": 0.05} and all(p.drawn for p in panels):
                 break
             await asyncio.sleep(0.01)
         await pilot.pause()

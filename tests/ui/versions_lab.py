@@ -77,7 +77,7 @@ def add_record(
 
 def write_cache(data_dir: Path, age_s: float, tags: list[dict[str, Any]] | None = None) -> None:
     """A release cache fetched `age_s` before T0 (written like the service writes it)."""
-    from comfy_tui.services.releases_model import from_github_item
+    from comfy_tui.services.release_list import from_github_item
 
     items = [r for r in map(from_github_item, tags or RELEASES) if r]
     doc = {
@@ -98,7 +98,7 @@ class ScriptedVersions(VersionsService):
 
     def __init__(self, settings: Settings, paths: DataPaths, guard: VersionGuard) -> None:
         super().__init__(settings, paths, guard=guard)
-        self.script: dict[str, list[Event]] = {}
+        self.script: dict[str, list[Event | Exception]] = {}
         self.gates: dict[str, asyncio.Event] = {}
         self.cleaned: set[str] = set()
         self.asked: tuple[str, str, str | None, str | None] | None = None
@@ -117,6 +117,8 @@ class ScriptedVersions(VersionsService):
     async def _play(self, tag: str) -> AsyncIterator[Event]:
         try:
             for event in self.script.get(tag, []):
+                if isinstance(event, Exception):
+                    raise event
                 yield event
             gate = self.gates.setdefault(tag, asyncio.Event())
             await gate.wait()

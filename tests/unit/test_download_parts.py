@@ -9,7 +9,7 @@ import pytest
 
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.downloads.civitai import CivitaiRef, is_civitai_url, parse_civitai_url
-from comfy_tui.services.downloads.folders import canonical_folder, guess_folder
+from comfy_tui.services.downloads.data import DownloadRequest, Kind, State, normalize_sha256
 from comfy_tui.services.downloads.hf import (
     HubFile,
     hub_headers,
@@ -19,7 +19,6 @@ from comfy_tui.services.downloads.hf import (
     validate_revision,
 )
 from comfy_tui.services.downloads.meter import SpeedMeter
-from comfy_tui.services.downloads.model import DownloadRequest, Kind, State, normalize_sha256
 from comfy_tui.services.downloads.names import (
     filename_from_disposition,
     filename_from_url,
@@ -28,6 +27,7 @@ from comfy_tui.services.downloads.names import (
 from comfy_tui.services.downloads.protocol import Validator, parse_content_range
 from comfy_tui.services.downloads.retry import RetryPolicy, parse_retry_after
 from comfy_tui.services.downloads.store import DownloadItem, delete_item, load_items, save_item
+from comfy_tui.services.downloads.target_folder import canonical_folder, guess_folder
 from comfy_tui.services.downloads.urls import check_download_url, check_hop, same_origin
 
 HF = "https://huggingface.co"
@@ -276,8 +276,8 @@ def test_queue_items_round_trip(tmp_path: Path) -> None:
 
 
 def test_downloads_use_the_library_folder_list() -> None:
-    from comfy_tui.services.downloads.folders import KNOWN_FOLDERS
-    from comfy_tui.services.library import folders as library
+    from comfy_tui.services.downloads.target_folder import KNOWN_FOLDERS
+    from comfy_tui.services.library import folder_types as library
 
     assert KNOWN_FOLDERS is library.FOLDERS
     for alias, folder in library.ALIASES.items():

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from comfy_tui.events import Failed, Finished, LogLine, Progress
+from comfy_tui.events import Finished, LogLine, Progress
 
 
 def test_events_are_frozen() -> None:
@@ -15,7 +15,6 @@ def test_events_are_frozen() -> None:
         p.fraction = 0.7  # type: ignore[misc]
     assert LogLine("x", source="git").source == "git"
     assert Finished("v0.3.77").detail == "v0.3.77"
-    assert Failed("no space").reason == "no space"
 
 
 @pytest.mark.parametrize("fraction", [-0.1, 1.01, float("nan")])

@@ -48,7 +48,6 @@ def test_driver_and_cuda_version(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pynvml", module)
     info = detect_driver()
     assert info == DriverInfo("580.65.06", (13, 0), 2)
-    assert info is not None and info.driver_major == 580
     assert module.calls == ["init", "shutdown"]  # type: ignore[attr-defined]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from comfy_tui.core.units import format_bytes, format_count
 from comfy_tui.errors import ValidationError
-from comfy_tui.services.library.folders import (
+from comfy_tui.services.library.folder_types import (
     FOLDERS,
     canonical_folder,
     folder_dirs,
@@ -90,8 +90,8 @@ def test_sizes_and_counts() -> None:
     assert format_count(11_901_408_320) == "11.9B"
 
 
-def test_search_filter_binds_every_word_twice() -> None:
+def test_search_filter_binds_every_word_to_each_index() -> None:
     assert search_filter("  ") is None
     where, params = search_filter("dream%_ sha") or ("", [])
-    assert where.count("MATCH ?") == 2 and where.count("LIKE ?") == 2
-    assert params == ['"dream"*', "%dream%", '"sha"*', "%sha%"]
+    assert where.count("MATCH ?") == 4 and where.count("LIKE ?") == 2
+    assert params == ['"dream"*', "%dream%", '"dream"*', '"sha"*', "%sha%", '"sha"*']

@@ -132,6 +132,25 @@ def test_bad_gguf_is_unreadable(tmp_path: Path, mangle: object, needle: str) -> 
     assert needle in info.problem
 
 
+NEW_FAMILIES = {
+    "model.diffusion_model.adaln_single.emb.timestep_embedder.linear_1.bias": "LTX-Video",
+    "cond_seq_linear.weight": "AuraFlow",
+    "mlp_t5.0.weight": "Hunyuan-DiT",
+    "t5_yproj.weight": "Mochi",
+    "cap_embedder.1.weight": "Lumina 2",
+    "double_stream_blocks.0.block.attn1.to_q.weight": "HiDream",
+    "model.diffusion_model.txt_norm.weight": "Qwen-Image",
+    "blocks.block0.blocks.0.block.attn.to_q.0.weight": "Cosmos",
+    "genre_embedder.weight": "ACE-Step",
+    "t_block.1.weight": "PixArt",
+    "clf.1.weight": "Stable Cascade",
+}
+UNET_SD2 = {
+    "input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight": ("F16", (320, 1024)),
+    "middle_block.0.in_layers.0.weight": ("F16", (2, 2)),
+}
+
+
 @pytest.mark.parametrize(
     ("tensors", "metadata", "expected", "folder"),
     [
@@ -177,11 +196,29 @@ def test_bad_gguf_is_unreadable(tmp_path: Path, mangle: object, needle: str) -> 
             "diffusion_models",
         ),
         (fm.keys(["mystery.tensor"]), {}, Guess(), None),
+        *[
+            (fm.keys([key, "final_layer.linear.weight"]), {}, Guess("diffusion model", base),
+             "diffusion_models")
+            for key, base in NEW_FAMILIES.items()
+        ],
+        (UNET_SD2, {}, Guess("diffusion model", "SD2"), "diffusion_models"),
+        ({**UNET_SD2, "control_model.zero_convs.0.0.weight": ("F16", (2, 2))}, {},
+         Guess("controlnet", "SD2"), "controlnet"),
+        (fm.keys(["model.layers.0.self_attn.q_proj.weight"]) | {
+            "model.embed_tokens.weight": ("BF16", (152064, 8))}, {},
+         Guess("text encoder", "Qwen2.5-VL"), "text_encoders"),
+        (fm.keys(["model.layers.0.mlp.up_proj.weight"]) | {
+            "model.embed_tokens.weight": ("BF16", (256000, 8))}, {},
+         Guess("text encoder", "Gemma 2"), "text_encoders"),
+        (fm.keys(["transformer.transformer_blocks.0.img_mod.1.lora_A.weight"]), {},
+         Guess("lora", "Qwen-Image"), "loras"),
+        (fm.keys(["model.diffusion_model.last_block.1.weight", "unknown.x"]), {}, Guess(), None),
     ],
     ids=[
         "sd15", "sdxl", "flux", "sdxl-lora", "sd15-lora", "flux-lora", "lora-by-metadata",
         "modelspec", "vae", "t5", "clip-l", "embedding", "esrgan", "controlnet", "clip-vision",
-        "wan", "unknown",
+        "wan", "unknown", *NEW_FAMILIES.values(), "sd2-unet", "sd2-controlnet",
+        "qwen-te", "gemma-te", "qwen-lora", "no-substring-match",
     ],
 )  # fmt: skip
 def test_architecture_guess(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from comfy_tui.services.library.folders import is_model_file, is_work_file
+from comfy_tui.services.library.folder_types import is_model_file, is_work_file
 from comfy_tui.services.library.scan import ScanSummary, scan_roots
 from comfy_tui.services.library.walk import walk_root
 from comfy_tui.store.db import connect

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from comfy_tui.services.monitor import (
     GpuInfo,
-    GpuSnapshot,
+    GpuReading,
     InstanceUsage,
     ReplayBackend,
     StatsSample,
@@ -26,7 +26,7 @@ from comfy_tui.services.monitor import (
     sample_to_json,
     summarize,
 )
-from comfy_tui.services.monitor.snapshots import MemoryUsage, SystemSnapshot
+from comfy_tui.services.monitor.readings import MemoryUsage, SystemReading
 from tests.fakes.fake_nvml import FIXTURE
 
 
@@ -82,8 +82,8 @@ def test_cuda_version_tuple() -> None:
     assert cuda_version_tuple(0) is None
 
 
-def _system(cpu: float | None = 10.0) -> SystemSnapshot:
-    return SystemSnapshot(
+def _system(cpu: float | None = 10.0) -> SystemReading:
+    return SystemReading(
         cpu_percent=cpu,
         per_cpu_percent=None,
         cpu_count=4,
@@ -98,9 +98,9 @@ def _system(cpu: float | None = 10.0) -> SystemSnapshot:
 
 def test_summary_over_two_gpus() -> None:
     gpus = (
-        GpuSnapshot(index=0, utilization_gpu_pct=100, memory_used_bytes=10, memory_total_bytes=80),
-        GpuSnapshot(index=1, utilization_gpu_pct=50, memory_used_bytes=30, memory_total_bytes=80),
-        GpuSnapshot(index=2),  # lost: no readings
+        GpuReading(index=0, utilization_gpu_pct=100, memory_used_bytes=10, memory_total_bytes=80),
+        GpuReading(index=1, utilization_gpu_pct=50, memory_used_bytes=30, memory_total_bytes=80),
+        GpuReading(index=2),  # lost: no readings
     )
     summary = summarize(StatsSample(0.0, _system(), gpus, GpuInfo(True, device_count=3)))
     assert summary.gpu_count == 3 and summary.gpu_available
@@ -147,7 +147,7 @@ def test_sample_to_json_round_trips_through_json_dumps() -> None:
 def test_sample_to_json_no_gpu_and_non_finite_values() -> None:
     info = GpuInfo(available=False, reason="no NVIDIA GPU (NVML library not found)")
     sample = StatsSample(
-        0.0, _system(math.nan), (GpuSnapshot(index=0, power_draw_w=math.inf),), info
+        0.0, _system(math.nan), (GpuReading(index=0, power_draw_w=math.inf),), info
     )
     data = sample_to_json(sample)
     text = json.dumps(data, allow_nan=False)

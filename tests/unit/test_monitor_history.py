@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from comfy_tui.services.monitor import (
     GpuInfo,
-    GpuSnapshot,
+    GpuReading,
     History,
     InstanceUsage,
     StatsSample,
@@ -17,7 +17,7 @@ from comfy_tui.services.monitor import (
     record_sample,
 )
 from comfy_tui.services.monitor.history import CPU_PERCENT, DEFAULT_HISTORY_POINTS, RAM_PERCENT
-from comfy_tui.services.monitor.snapshots import MemoryUsage, SystemSnapshot
+from comfy_tui.services.monitor.readings import MemoryUsage, SystemReading
 
 
 def test_default_is_ten_minutes_at_one_hertz() -> None:
@@ -70,7 +70,7 @@ def test_bad_length() -> None:
 
 
 def _sample(instances: dict[str, InstanceUsage]) -> StatsSample:
-    system = SystemSnapshot(
+    system = SystemReading(
         cpu_percent=12.5,
         per_cpu_percent=None,
         cpu_count=2,
@@ -81,7 +81,7 @@ def _sample(instances: dict[str, InstanceUsage]) -> StatsSample:
         disk_io=None,
         net_io=None,
     )
-    gpus = (GpuSnapshot(index=0, utilization_gpu_pct=90, memory_used_bytes=5, power_draw_w=None),)
+    gpus = (GpuReading(index=0, utilization_gpu_pct=90, memory_used_bytes=5, power_draw_w=None),)
     return StatsSample(1.0, system, gpus, GpuInfo(available=True, device_count=1), instances)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from comfy_tui.services.monitor import GpuProcess, GpuSnapshot, ProcessTreeSampler, ReplayBackend
+from comfy_tui.services.monitor import GpuProcess, GpuReading, ProcessTreeSampler, ReplayBackend
 
 SPAWNER = (
     "import subprocess, sys, time\n"
@@ -81,9 +81,9 @@ def test_vanished_root_and_vanished_member(tree: tuple[int, int]) -> None:
 def test_vram_from_gpu_process_lists(tree: tuple[int, int]) -> None:
     root, grandchild = tree
     frame = [
-        GpuSnapshot(index=0, processes=(GpuProcess(grandchild, 6 * 2**30), GpuProcess(1, 99))),
-        GpuSnapshot(index=1, processes=(GpuProcess(root, 2**30),)),
-        GpuSnapshot(index=2, processes=()),
+        GpuReading(index=0, processes=(GpuProcess(grandchild, 6 * 2**30), GpuProcess(1, 99))),
+        GpuReading(index=1, processes=(GpuProcess(root, 2**30),)),
+        GpuReading(index=2, processes=()),
     ]
     gpus = ReplayBackend([frame]).sample()
     usage = ProcessTreeSampler().sample({"inst": root}, gpus)["inst"]
@@ -93,14 +93,14 @@ def test_vram_from_gpu_process_lists(tree: tuple[int, int]) -> None:
 
 def test_vram_zero_when_lists_do_not_name_the_tree(tree: tuple[int, int]) -> None:
     root, _ = tree
-    gpus = [GpuSnapshot(index=0, processes=(GpuProcess(1, 99),))]
+    gpus = [GpuReading(index=0, processes=(GpuProcess(1, 99),))]
     usage = ProcessTreeSampler().sample({"inst": root}, gpus)["inst"]
     assert usage.vram_bytes == 0 and usage.gpu_indices == ()
 
 
 def test_vram_unknown_amount_is_none_but_gpu_is_named(tree: tuple[int, int]) -> None:
     root, _ = tree
-    gpus = [GpuSnapshot(index=3, processes=(GpuProcess(root, None),))]
+    gpus = [GpuReading(index=3, processes=(GpuProcess(root, None),))]
     usage = ProcessTreeSampler().sample({"inst": root}, gpus)["inst"]
     assert usage.vram_bytes is None and usage.gpu_indices == (3,)
 

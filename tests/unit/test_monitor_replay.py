@@ -8,7 +8,7 @@ from comfy_tui.services.monitor import (
     GpuBackend,
     GpuInfo,
     GpuProcess,
-    GpuSnapshot,
+    GpuReading,
     ReplayBackend,
 )
 from tests.fakes.fake_nvml import FIXTURE, FakeNvml, load_recording
@@ -103,8 +103,8 @@ def test_unknown_label_is_an_error() -> None:
 
 def test_in_memory_two_gpu_state() -> None:
     frame = [
-        GpuSnapshot(index=0, name="A", memory_used_bytes=1, memory_total_bytes=10),
-        GpuSnapshot(index=1, name="B", processes=(GpuProcess(7, 5),)),
+        GpuReading(index=0, name="A", memory_used_bytes=1, memory_total_bytes=10),
+        GpuReading(index=1, name="B", processes=(GpuProcess(7, 5),)),
     ]
     backend = ReplayBackend([frame])
     assert backend.info().available and backend.info().device_count == 2
@@ -135,4 +135,4 @@ def test_recording_error_fields_read_as_none() -> None:
 
 def test_labels_must_match_frames() -> None:
     with pytest.raises(ValueError, match="labels"):
-        ReplayBackend([[GpuSnapshot(index=0)]], labels=["a", "b"])
+        ReplayBackend([[GpuReading(index=0)]], labels=["a", "b"])

@@ -11,7 +11,7 @@ import pytest
 
 from comfy_tui.services.monitor import (
     GpuProcess,
-    GpuSnapshot,
+    GpuReading,
     InstanceUsage,
     Monitor,
     ProcessTreeSampler,
@@ -52,7 +52,7 @@ class SpyBackend(ReplayBackend):
         self.closed = 0
         self.cost, self.time = cost, time
 
-    def sample(self, *, processes: bool = True) -> tuple[GpuSnapshot, ...]:
+    def sample(self, *, processes: bool = True) -> tuple[GpuReading, ...]:
         self.process_flags.append(processes)
         if self.time is not None:
             self.time.now += self.cost
@@ -69,7 +69,7 @@ class SpyProcesses(ProcessTreeSampler):
         self.calls = 0
 
     def sample(
-        self, roots: Mapping[str, int], gpus: Sequence[GpuSnapshot] = ()
+        self, roots: Mapping[str, int], gpus: Sequence[GpuReading] = ()
     ) -> dict[str, InstanceUsage]:
         self.calls += 1
         return super().sample(roots, gpus)
@@ -122,7 +122,7 @@ async def test_history_is_bounded() -> None:
 
 async def test_late_ticks_skip_missed_slots_instead_of_bursting() -> None:
     ft = FakeTime()
-    backend = SpyBackend([[GpuSnapshot(index=0)]], cost=2.5, time=ft)
+    backend = SpyBackend([[GpuReading(index=0)]], cost=2.5, time=ft)
     monitor, _ = make(ft, backend, interval=1.0)
     await take(monitor, 3)
     # tick at 0 ends at 2.5: slots 1 and 2 are missed, the next is 3
@@ -146,7 +146,7 @@ async def test_sample_contents_and_json_ready_gpu_info() -> None:
 async def test_instances_get_cpu_rss_and_vram() -> None:
     ft = FakeTime()
     me = os.getpid()
-    frame = [GpuSnapshot(index=0, processes=(GpuProcess(me, 123),))]
+    frame = [GpuReading(index=0, processes=(GpuProcess(me, 123),))]
     monitor, _ = make(ft, ReplayBackend([frame]), instance_roots=lambda: {"me": me})
     first, second = await take(monitor, 2)
     usage = second.instances["me"]
@@ -162,7 +162,7 @@ async def test_instances_get_cpu_rss_and_vram() -> None:
 async def test_set_detail_false_skips_the_expensive_parts() -> None:
     ft = FakeTime()
     spy = SpyProcesses()
-    backend = SpyBackend([[GpuSnapshot(index=0, processes=(GpuProcess(1, 2),))]])
+    backend = SpyBackend([[GpuReading(index=0, processes=(GpuProcess(1, 2),))]])
     asked = []
 
     def roots() -> dict[str, int]:
@@ -236,7 +236,7 @@ async def test_concurrent_sample_once_calls_are_serialised() -> None:
 
 async def test_aclose_closes_the_backend_and_async_with() -> None:
     ft = FakeTime()
-    backend = SpyBackend([[GpuSnapshot(index=0)]])
+    backend = SpyBackend([[GpuReading(index=0)]])
     monitor, _ = make(ft, backend)
     async with monitor:
         await monitor.sample_once()
@@ -266,3 +266,46 @@ async def test_interval_change_takes_effect_next_tick() -> None:
         if seen == 4:
             break
     assert ft.sleeps == [1.0, 5.0, 5.0]
+
+
+async def test_quiet_interval_while_detail_is_off() -> None:
+    ft = FakeTime()
+    monitor, _ = make(ft, interval=1.0, detail=False)
+    monitor.set_quiet_interval(5.0)
+    seen = 0
+    async for _ in monitor.samples():
+        seen += 1
+        if seen == 3:
+            monitor.set_detail(True)
+        if seen == 5:
+            break
+    assert ft.sleeps == [5.0, 5.0, 1.0, 1.0]
+
+
+async def test_turning_detail_on_cuts_a_quiet_wait_short() -> None:
+    ft = FakeTime()
+    never = asyncio.Event()
+    waits: list[float] = []
+
+    async def stuck(seconds: float) -> None:  # a quiet wait that would never end by itself
+        waits.append(seconds)
+        await never.wait()
+
+    monitor, _ = make(ft, interval=1.0, detail=False)
+    monitor._sleep = stuck  # the wait after the first tick never ends on its own
+    monitor.set_quiet_interval(30.0)
+    got: list[StatsSample] = []
+
+    async def consume() -> None:
+        async for sample in monitor.samples():
+            got.append(sample)
+            if len(got) == 2:
+                break
+
+    task = asyncio.create_task(consume())
+    while not waits:
+        await asyncio.sleep(0)
+    assert waits == [30.0] and len(got) == 1
+    monitor.set_detail(True)
+    await asyncio.wait_for(task, 5)
+    assert len(got) == 2

@@ -11,7 +11,7 @@ from comfy_tui.services.container import build_services, gpu_backend
 from comfy_tui.services.monitor import (
     GpuInfo,
     GpuProcess,
-    GpuSnapshot,
+    GpuReading,
     InstanceUsage,
     NvmlBackend,
     ReplayBackend,
@@ -67,13 +67,13 @@ def test_gpu_title_and_details_say_na_for_missing_readings() -> None:
     full = ReplayBackend.from_fixture(FIXTURE, labels=["load_2"]).sample()[0]
     assert t.gpu_title(full) == "GPU 0 · NVIDIA H200 · P0"
     assert t.gpu_details(full) == "62°C · 690/700 W · SM 1500 · mem 3201 MHz · fan n/a"
-    bare = GpuSnapshot(index=3, mig_enabled=True)
+    bare = GpuReading(index=3, mig_enabled=True)
     assert t.gpu_title(bare) == "GPU 3 · unknown GPU · MIG"
     assert t.gpu_details(bare) == "n/a · n/a/n/a W · SM n/a · mem n/a · fan n/a"
 
 
 def test_process_lines_name_our_processes_first() -> None:
-    gpu = GpuSnapshot(
+    gpu = GpuReading(
         index=0,
         processes=(
             GpuProcess(7, 5 * GIB),
@@ -85,10 +85,10 @@ def test_process_lines_name_our_processes_first() -> None:
     assert lines[0].startswith("pid 418") and lines[0].endswith("v0.3.77 :8188")
     assert "6.6 GiB" in lines[0]
     assert lines[1].startswith("pid 7") and lines[2].startswith("pid 9") and "n/a" in lines[2]
-    many = GpuSnapshot(index=0, processes=tuple(GpuProcess(p, GIB) for p in range(6)))
+    many = GpuReading(index=0, processes=tuple(GpuProcess(p, GIB) for p in range(6)))
     assert t.process_lines(many, {}).splitlines()[-1] == "+2 more"
-    assert t.process_lines(GpuSnapshot(index=0, processes=()), {}) == "no compute processes"
-    assert t.process_lines(GpuSnapshot(index=0), {}) == "processes: …"
+    assert t.process_lines(GpuReading(index=0, processes=()), {}) == "no compute processes"
+    assert t.process_lines(GpuReading(index=0), {}) == "processes: …"
 
 
 def test_pid_names_come_from_instance_trees() -> None:

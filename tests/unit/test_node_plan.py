@@ -21,8 +21,8 @@ from comfy_tui.core.node_plan import (
 )
 from comfy_tui.errors import ValidationError
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.nodes.snapshots import node_differences
-from comfy_tui.store.snapshots import (
+from comfy_tui.services.envsnap.capture import node_differences
+from comfy_tui.store.envsnap_records import (
     NodeState,
     Snapshot,
     list_snapshots,

@@ -10,10 +10,10 @@ import pytest
 from comfy_tui.errors import ValidationError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import trashbin
-from comfy_tui.services.downloads.model import DownloadRequest, State
+from comfy_tui.services.downloads.data import DownloadRequest, State
 from comfy_tui.services.downloads.store import DownloadItem, load_items, save_item
 from comfy_tui.store import node_records
-from comfy_tui.store.snapshots import Snapshot, list_snapshots, prune_snapshots, save_snapshot
+from comfy_tui.store.envsnap_records import Snapshot, list_snapshots, prune_snapshots, save_snapshot
 
 
 def item(n: int, state: State) -> DownloadItem:

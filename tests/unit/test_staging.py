@@ -13,7 +13,7 @@ import pytest
 from comfy_tui.errors import LockBusyError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging
-from comfy_tui.services.locks import AsyncFileLock, try_lock
+from comfy_tui.services.flock import AsyncFileLock, try_lock
 
 
 async def test_a_second_holder_in_the_same_process_is_refused(tmp_path: Path) -> None:

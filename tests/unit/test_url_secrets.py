@@ -9,7 +9,7 @@ import pytest
 
 from comfy_tui.core.url_secrets import has_url_secret, redact_text, redact_url
 from comfy_tui.logs import setup_logging
-from comfy_tui.services.downloads.model import DownloadRequest
+from comfy_tui.services.downloads.data import DownloadRequest
 from comfy_tui.services.downloads.store import DownloadItem
 
 

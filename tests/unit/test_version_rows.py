@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from comfy_tui.services.releases_model import Release, ReleaseList
+from comfy_tui.services.release_list import Release, ReleaseList
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.ui.dialogs.version_details import detail_lines, read_tail
 from comfy_tui.ui.version_rows import build_rows, empty_text, status_line

@@ -9,10 +9,10 @@ import pytest
 from comfy_tui.core.node_classes import missing_classes, parse_node_map, registered_classes
 from comfy_tui.core.workflow import ModelRef, find_models, read_workflow
 from comfy_tui.errors import ValidationError
-from comfy_tui.services.library.folders import ALIASES
+from comfy_tui.services.library.folder_types import ALIASES
 from comfy_tui.services.library.needs import match_needs
 from comfy_tui.store.models_index import ModelRecord
-from tests.fakes.workflow_files import api_flow, png_with, ui_flow, webp_with
+from tests.fakes.workflow_files import api_flow, flac_with, png_with, ui_flow, webp_with
 
 SHA = "a" * 64
 
@@ -59,6 +59,12 @@ def test_png_text_chunks(itxt: bool) -> None:
     flow = read_workflow(png_with({"prompt": api_flow(), "workflow": ui_flow()}, itxt=itxt))
     assert flow.api is not None and flow.ui is not None
     assert "UpscaleModelLoader" in flow.node_classes() and "VAELoader" in flow.node_classes()
+
+
+def test_flac_vorbis_comments() -> None:
+    flow = read_workflow(flac_with({"prompt": api_flow(), "workflow": ui_flow()}))
+    assert flow.api is not None and flow.ui is not None
+    assert ("upscale_models", "4x-UltraSharp.pth") in names(find_models(flow))
 
 
 def test_webp_exif() -> None:

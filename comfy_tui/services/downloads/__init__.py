@@ -8,10 +8,7 @@ this package only at the destination folder (``library/models/<folder>``) and at
 
 from __future__ import annotations
 
-from comfy_tui.services.downloads.engine import HttpDownload
-from comfy_tui.services.downloads.folders import KNOWN_FOLDERS, canonical_folder
-from comfy_tui.services.downloads.hf import RepoEntry, list_repo_files
-from comfy_tui.services.downloads.model import (
+from comfy_tui.services.downloads.data import (
     AlreadyExistsError,
     ChecksumError,
     DownloadError,
@@ -22,10 +19,13 @@ from comfy_tui.services.downloads.model import (
     OnComplete,
     State,
 )
+from comfy_tui.services.downloads.engine import HttpDownload
+from comfy_tui.services.downloads.hf import RepoEntry, list_repo_files
 from comfy_tui.services.downloads.queue import DownloadQueue
 from comfy_tui.services.downloads.resolve import Resolver
 from comfy_tui.services.downloads.retry import RetryPolicy
 from comfy_tui.services.downloads.store import DownloadItem
+from comfy_tui.services.downloads.target_folder import KNOWN_FOLDERS, canonical_folder
 
 __all__ = [
     "KNOWN_FOLDERS",

@@ -5,6 +5,9 @@ version, else the newest); ``/api/download/models/<v>`` and ``/api/v1/model-vers
 ``GET {api}/api/v1/model-versions/<v>``. The primary file gives the name, the download URL and
 the sha256; the model type gives the library folder. The token (``CIVITAI_API_TOKEN``) is sent
 as a Bearer token.
+
+`lookup_by_hash` asks ``/api/v1/model-versions/by-hash/<sha256>`` what a library file is (the
+model, version, base model and trigger words), for `models info --civitai`.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from typing import Any
 import aiohttp
 
 from comfy_tui.errors import NetworkError, NotFoundError, ValidationError
-from comfy_tui.services.downloads.model import DownloadError, normalize_sha256
+from comfy_tui.services.downloads.data import DownloadError, normalize_sha256
 from comfy_tui.services.downloads.names import sanitize_filename
 from comfy_tui.services.downloads.urls import check_download_url, origin
 from comfy_tui.services.net import Network
+from comfy_tui.store.civitai_index import CivitaiInfo
 
 CIVITAI_DOMAINS = ("civitai.com", "civitai.red")
 
@@ -188,3 +192,48 @@ async def resolve_civitai(
         sha256 = None
     folder = TYPE_FOLDERS.get(str(model_type or "").lower().replace(" ", ""))
     return CivitaiFile(url, name, folder, sha256, model_id, version_id)
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def parse_version_info(sha256: str, version: dict[str, Any], now: float) -> CivitaiInfo:
+    """A model-version answer (``/api/v1/model-versions/...``) as what the index keeps."""
+    model = version.get("model") if isinstance(version.get("model"), dict) else {}
+    words = version.get("trainedWords") if isinstance(version.get("trainedWords"), list) else []
+    return CivitaiInfo(
+        sha256=sha256,
+        found=True,
+        looked_up_at=now,
+        model_id=_as_int(version.get("modelId")),
+        version_id=_as_int(version.get("id")),
+        model_name=_text((model or {}).get("name")),
+        version_name=_text(version.get("name")),
+        model_type=_text((model or {}).get("type")),
+        base_model=_text(version.get("baseModel")),
+        trained_words=tuple(dict.fromkeys(w.strip() for w in words or [] if _text(w))),
+    )
+
+
+async def lookup_by_hash(
+    sha256: str,
+    *,
+    api_base: str,
+    token: str | None,
+    now: float,
+    timeout: float = 30.0,
+    network: Network | None = None,
+) -> CivitaiInfo:
+    """Ask ``GET {api}/api/v1/model-versions/by-hash/<sha256>`` which model a file is; a 404
+    is an answer too (``found`` False). Other failures raise their one-line error."""
+    sha256 = normalize_sha256(sha256)
+    url = f"{api_base.rstrip('/')}/api/v1/model-versions/by-hash/{sha256}"
+    network = network or Network.from_env()
+    what = f"a model with sha256 {sha256[:12]}…"
+    async with network.session(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+        try:
+            version = await _get_json(session, url, token, what, network)
+        except NotFoundError:
+            return CivitaiInfo(sha256=sha256, found=False, looked_up_at=now)
+    return parse_version_info(sha256, version, now)

@@ -10,7 +10,7 @@ from typing import Any
 from comfy_tui.core.units import format_bytes, format_duration, format_rate
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.events import Progress
-from comfy_tui.services.downloads.model import (
+from comfy_tui.services.downloads.data import (
     AlreadyExistsError,
     ChecksumError,
     DownloadError,

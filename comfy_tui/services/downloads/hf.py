@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from comfy_tui.errors import NetworkError, NotFoundError, ValidationError
-from comfy_tui.services.downloads.model import DownloadError
+from comfy_tui.services.downloads.data import DownloadError
 from comfy_tui.services.downloads.urls import origin
 from comfy_tui.settings import Settings
 from comfy_tui.validate import validate_repo_id

@@ -18,7 +18,7 @@ import aiohttp
 
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ValidationError
-from comfy_tui.services.downloads.model import DownloadError
+from comfy_tui.services.downloads.data import DownloadError
 from comfy_tui.services.downloads.urls import MAX_REDIRECTS, check_hop, origin
 from comfy_tui.services.net import Network
 

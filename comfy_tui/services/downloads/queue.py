@@ -2,8 +2,11 @@
 
 The TUI calls `start()` (restores `metadata/downloads.json`: what was running is queued again),
 `add()`, `pause()`, `resume()`, `cancel()`, `remove()`, and reads `updates()`: an async iterator
-of `DownloadItem` snapshots (state, bytes, speed, ETA). The CLI calls `download()`, which runs one
-download in the caller's task, outside the scheduler, and yields its events.
+of `DownloadItem` snapshots (state, bytes, speed, ETA). Each scheduled download runs as a job of
+the one runner (`comfy_tui/runner.py: run_job`, key `JobKey(JobKind.DOWNLOAD, item id)`) in a task
+of the queue; `on_job` subscribes to those jobs' `JobUpdate`s. The CLI calls `prepare()` and
+`run_now()`, which runs one download in the caller's task, outside the scheduler, and yields its
+events.
 
 What each end leaves on disk: done → the file in the library (and `on_complete` called);
 paused, interrupted, or a resumable failure (network gave up, disk full) → the `.part` for a
@@ -24,16 +27,17 @@ from functools import partial
 from typing import Any
 
 from comfy_tui.errors import ComfyTuiError, LockBusyError, NetworkError
-from comfy_tui.events import Event, Progress
+from comfy_tui.events import Event, Progress, Step, forwards
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.downloads.engine import HttpDownload
-from comfy_tui.services.downloads.model import (
+from comfy_tui.runner import JobKey, JobKind, JobUpdate, Publish, run_job
+from comfy_tui.services.downloads.data import (
     DownloadError,
     DownloadRequest,
     DownloadSpec,
     OnComplete,
     State,
 )
+from comfy_tui.services.downloads.engine import HttpDownload
 from comfy_tui.services.downloads.resolve import Resolver
 from comfy_tui.services.downloads.store import DownloadItem, delete_item, load_items, save_item
 from comfy_tui.services.downloads.wiring import discard_partial, make_engine
@@ -52,7 +56,7 @@ class DownloadQueue:
         settings: Settings,
         paths: DataPaths,
         *,
-        on_complete: OnComplete | None = None,
+        on_complete: OnComplete | None,
         resolver: Resolver | None = None,
         engine_options: Mapping[str, Any] | None = None,
         wall_clock: Callable[[], float] = time.time,
@@ -69,6 +73,7 @@ class DownloadQueue:
         self._intent: dict[str, State] = {}
         self._specs: dict[str, DownloadSpec] = {}
         self._subscribers: list[asyncio.Queue[DownloadItem]] = []
+        self._job_listeners: list[Publish] = []
         self._loaded = False
         self._started = False
 
@@ -91,6 +96,16 @@ class DownloadQueue:
                 yield await inbox.get()
         finally:
             self._subscribers.remove(inbox)
+
+    def on_job(self, publish: Publish) -> Callable[[], None]:
+        """Call `publish` with every `JobUpdate` of the scheduled downloads; returns the
+        function that unsubscribes."""
+        self._job_listeners.append(publish)
+        return lambda: self._job_listeners.remove(publish)
+
+    def _publish_job(self, update: JobUpdate) -> None:
+        for publish in list(self._job_listeners):
+            publish(update)
 
     # --- lifecycle --------------------------------------------------------------------------
     async def load(self) -> None:
@@ -198,12 +213,11 @@ class DownloadQueue:
         await self._save(item.with_(state=State.ACTIVE, error=None))
         return self._items[item.id]
 
-    async def run_now(self, item_id: str) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def run_now(self, item_id: str) -> AsyncGenerator[Step, None]:
         """Run one prepared download in this task, outside the scheduler (no other item
         starts), and yield its events; raise its failure. Interrupted → paused."""
-        async with aclosing(self._execute(item_id, interrupted=State.PAUSED)) as events:
-            async for event in events:
-                yield event
+        yield self._execute(item_id, interrupted=State.PAUSED)
 
     # --- internals --------------------------------------------------------------------------
     def _find_open(self, spec: DownloadSpec) -> DownloadItem | None:
@@ -235,10 +249,10 @@ class DownloadQueue:
                 self._tasks[item.id] = task
 
     async def _background(self, item_id: str) -> None:
+        key = JobKey(JobKind.DOWNLOAD, item_id)
+        events = self._execute(item_id, interrupted=State.QUEUED)
         try:
-            async with aclosing(self._execute(item_id, interrupted=State.QUEUED)) as events:
-                async for _event in events:
-                    pass
+            await run_job(key, self._items[item_id].label, events, self._publish_job)
         except asyncio.CancelledError:
             pass
         except ComfyTuiError as exc:

@@ -90,3 +90,40 @@ def pieces(gaps: Iterable[tuple[int, int]], piece: int) -> list[tuple[int, int]]
             out.append((start, min(end, start + piece)))
             start += piece
     return out
+
+
+class Ramp:
+    """How many connections a segmented download runs: one at first, then one more each
+    `window` seconds while the one added last raised the throughput by at least half of what
+    an average connection brings (k connections instead of k-1: a rate at least
+    ``1 + 0.5 / (k - 1)`` times the previous one). When it did not, the last one is let go and
+    the count stays: the link (or the CPU, on a loopback or LAN) is full, and more connections
+    only cost. A `window` of 0 starts `limit` connections at once. Pure: the caller passes the
+    clock and the byte count.
+    """
+
+    GAIN = 0.5
+
+    def __init__(self, limit: int, window: float, now: float, done: int) -> None:
+        self.limit = max(1, limit)
+        self.window = window
+        self.workers = 1 if window > 0 else self.limit
+        self.settled = self.workers >= self.limit
+        self._since, self._base = now, done
+        self._rate: float | None = None
+
+    def step(self, now: float, done: int) -> int:
+        """1: start one more connection now; -1: let one go (after its current piece);
+        0: keep them as they are."""
+        if self.settled or now - self._since < self.window:
+            return 0
+        rate = (done - self._base) / (now - self._since)
+        previous, self._rate = self._rate, rate
+        self._since, self._base = now, done
+        self.settled = True
+        if previous is not None and rate < previous * (1 + self.GAIN / (self.workers - 1)):
+            self.workers -= 1
+            return -1
+        self.workers += 1
+        self.settled = self.workers >= self.limit
+        return 1

@@ -13,7 +13,12 @@ import urllib.parse
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.downloads.civitai import is_civitai_url, parse_civitai_url, resolve_civitai
-from comfy_tui.services.downloads.folders import KNOWN_FOLDERS, canonical_folder, guess_folder
+from comfy_tui.services.downloads.data import (
+    DownloadRequest,
+    DownloadSpec,
+    Kind,
+    normalize_sha256,
+)
 from comfy_tui.services.downloads.hf import (
     HubFile,
     basename,
@@ -22,13 +27,8 @@ from comfy_tui.services.downloads.hf import (
     validate_repo_path,
     validate_revision,
 )
-from comfy_tui.services.downloads.model import (
-    DownloadRequest,
-    DownloadSpec,
-    Kind,
-    normalize_sha256,
-)
 from comfy_tui.services.downloads.names import sanitize_filename
+from comfy_tui.services.downloads.target_folder import KNOWN_FOLDERS, canonical_folder, guess_folder
 from comfy_tui.services.downloads.urls import check_download_url, is_loopback_url
 from comfy_tui.settings import Settings
 from comfy_tui.validate import validate_filename, validate_repo_id, validate_url

@@ -1,15 +1,21 @@
 """Several connections at once: the file fetched in byte ranges, written where they belong.
 
-`Segmented` runs `connections` workers. Each takes the lowest range still missing (pieces of
-`piece` bytes, `ranges.pieces`), asks for it (``Range: bytes=a-b`` + ``If-Range``), and writes
-what arrives with ``pwritev`` at its offset in the part file (a pool of writer threads; one
-batch in flight per worker, so the event loop only moves buffers). Written ranges go into
+`Segmented` runs up to `connections` workers. Each takes the lowest range still missing
+(pieces of `piece` bytes, `ranges.pieces`), asks for it (``Range: bytes=a-b`` + ``If-Range``),
+and writes what arrives with ``pwritev`` at its offset in the part file (a pool of writer
+threads; one batch in flight per worker, so the event loop only moves buffers). With a
+`ramp_window`, `ranges.Ramp` decides how many: the first worker asks for each gap whole (one
+stream), and a worker added later, or one that ran out of pieces, takes the upper half of
+what the busiest running piece has not read yet (`_split`), so no connection is left alone
+with a long tail. Written ranges go into
 `Done`, which the sidecar records about once a second and on every stop: a kill loses at most
 the last second, a resume asks only for the gaps.
 
-The sha256 runs beside the transfer in its own thread, reading back (from the page cache) the
-prefix of the file that is complete; pieces are handed out lowest first, so that prefix trails
-the transfer closely and little is left to hash at the end.
+The sha256 runs beside the transfer in its own thread over the prefix of the file that is
+complete; pieces are handed out lowest first, so that prefix trails the transfer closely and
+little is left to hash at the end. A written batch is kept in memory (up to `FRESH_MAX` bytes
+in all) until the prefix reaches it, so most bytes are hashed from the buffers they arrived in;
+only the rest is read back from the part (the page cache).
 
 A dropped connection or a 5xx/429 puts the rest of its piece back at the front of the queue and
 that worker retries after the backoff (`RetryPolicy`, counted per worker, reset by progress).
@@ -30,7 +36,7 @@ from typing import Any
 
 import aiohttp
 
-from comfy_tui.services.downloads.model import DownloadError
+from comfy_tui.services.downloads.data import DownloadError
 from comfy_tui.services.downloads.partfile import PartFile
 from comfy_tui.services.downloads.pipeline import FLUSH_INTERVAL, WRITE_BUFFER
 from comfy_tui.services.downloads.protocol import (
@@ -42,22 +48,27 @@ from comfy_tui.services.downloads.protocol import (
     open_following,
     parse_content_range,
 )
-from comfy_tui.services.downloads.ranges import Done, pieces
+from comfy_tui.services.downloads.ranges import Done, Ramp, pieces
 from comfy_tui.services.downloads.retry import RetryPolicy, parse_retry_after
 from comfy_tui.services.net import Network
 
 SAVE_INTERVAL = 1.0
 """Seconds between sidecar updates while the transfer runs."""
+SPLIT_MARGIN = 16 * 1024 * 1024
+"""A running piece is split only this far beyond the byte its connection reads now."""
+FRESH_MAX = 64 * 1024 * 1024
+"""Bytes of written batches kept for the sha256 until the complete prefix reaches them."""
 
 
 class RangesLost(Exception):
     """The server no longer serves this file in ranges (it changed, or ignores Range)."""
 
 
-@dataclass
+@dataclass(eq=False)
 class _Piece:
-    start: int
+    start: int  # the first byte not yet written
     end: int
+    reading: int = 0  # where the next byte its connection receives goes
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,7 @@ class Segmented:
         save: Callable[[Done], Awaitable[None]],
         error_for_status: Callable[[int, Mapping[str, str]], Exception],
         clock: Callable[[], float] = time.monotonic,
+        ramp_window: float = 0.0,
     ) -> None:
         self._session = session
         self._network = network
@@ -100,21 +112,33 @@ class Segmented:
         self._save = save
         self._error_for_status = error_for_status
         self._clock = clock
+        self._ramp_window = ramp_window
+        self._piece = piece
+        # Ramping up, the first connection asks for each gap whole (like one stream); each
+        # connection added later takes half of what a running one has not read yet (`_split`).
+        cut = piece if ramp_window <= 0 else target.total
         self._queue: deque[_Piece] = deque(
-            _Piece(a, b) for a, b in pieces(done.gaps(target.total), piece)
+            _Piece(a, b, a) for a, b in pieces(done.gaps(target.total), cut)
         )
+        self._running: list[_Piece] = []
         self._writers = ThreadPoolExecutor(max_workers=connections, thread_name_prefix="dl-write")
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dl-sha256")
         self._written = asyncio.Event()
+        self._fresh: dict[int, tuple[int, list[bytes]]] = {}  # start -> (end, chunks)
+        self._fresh_bytes = 0
+        self._retire = 0  # workers to stop after their current piece (`Ramp`)
         self.hashed = 0
 
     # --- the whole transfer ----------------------------------------------------------------
     async def run(self, tick: float) -> AsyncGenerator[int, None]:
         """Yield the bytes on disk about every `tick` seconds; return once every byte is
-        written and hashed. Raises the first worker's failure (the others are stopped)."""
+        written and hashed. Raises the first worker's failure (the others are stopped).
+        Connections are added as `Ramp` says (all at once with a `ramp_window` of 0)."""
+        ramping = self._ramp_window > 0  # the queue then holds whole gaps, split later
+        limit = max(1, self._connections if ramping else min(self._connections, len(self._queue)))
+        ramp = Ramp(limit, self._ramp_window, self._clock(), self.done.total)
         workers = [
-            asyncio.create_task(self._worker(), name=f"segment-{n}")
-            for n in range(max(1, min(self._connections, len(self._queue))))
+            asyncio.create_task(self._worker(), name=f"segment-{n}") for n in range(ramp.workers)
         ]
         hashing = asyncio.create_task(self._hash_loop(), name="segment-sha256")
         saved = self._clock()
@@ -126,6 +150,15 @@ class Segmented:
                 )
                 for task in finished:
                     task.result()  # re-raise a worker's failure
+                change = ramp.step(self._clock(), self.done.total)
+                if change > 0:
+                    self._split()
+                if change > 0 and self._queue:
+                    more = asyncio.create_task(self._worker(), name=f"segment-{len(workers)}")
+                    workers.append(more)
+                    pending.add(more)
+                elif change < 0:
+                    self._retire += 1
                 if self._clock() - saved >= SAVE_INTERVAL:
                     saved = self._clock()
                     await self._save(self.done)
@@ -147,20 +180,67 @@ class Segmented:
         while self.hashed < total:
             limit = self.done.prefix()
             if limit > self.hashed:
+                fresh = self._take_fresh(self.hashed)
+                if fresh is not None:
+                    end, chunks = fresh
+                    await loop.run_in_executor(
+                        self._hasher, self._part.digest_at, self.hashed, chunks
+                    )
+                    self.hashed = end
+                    continue
+                ahead = [start for start in self._fresh if start > self.hashed]
                 self.hashed = await loop.run_in_executor(
-                    self._hasher, self._part.hash_until, self.hashed, limit
+                    self._hasher, self._part.hash_until, self.hashed, min([limit, *ahead])
                 )
                 continue
             self._written.clear()
             await self._written.wait()
 
+    def _keep_fresh(self, start: int, end: int, chunks: list[bytes]) -> None:
+        """Keep a written batch for the sha256, unless too much is kept already."""
+        if start >= self.hashed and self._fresh_bytes + (end - start) <= FRESH_MAX:
+            self._fresh[start] = (end, chunks)
+            self._fresh_bytes += end - start
+
+    def _take_fresh(self, at: int) -> tuple[int, list[bytes]] | None:
+        """The kept batch that starts at `at`; batches the read-back passed are dropped."""
+        for start in [s for s in self._fresh if s < at]:
+            self._fresh_bytes -= self._fresh.pop(start)[0] - start
+        found = self._fresh.pop(at, None)
+        if found is not None:
+            self._fresh_bytes -= found[0] - at
+        return found
+
+    def _split(self) -> None:
+        """Queue the upper half of what the running piece with the most left has not read
+        yet (in pieces of `piece` bytes); that piece now ends where the half begins. Called
+        when a connection is added and when one runs out of pieces, so no connection is left
+        alone with a long tail."""
+        left = [p for p in self._running if p.end - p.reading > 2 * SPLIT_MARGIN]
+        if not left:
+            return
+        widest = max(left, key=lambda p: p.end - p.reading)
+        middle = widest.reading + SPLIT_MARGIN + (widest.end - widest.reading - SPLIT_MARGIN) // 2
+        upper = pieces([(middle, widest.end)], self._piece)
+        widest.end = middle
+        self._queue.extend(_Piece(a, b, a) for a, b in upper)
+
     # --- one connection --------------------------------------------------------------------
     async def _worker(self) -> None:
         failures = 0
-        while self._queue:
+        while True:
+            if self._retire and failures == 0:
+                self._retire -= 1
+                return
+            if not self._queue:
+                self._split()  # nothing left to take: share what another one still reads
+            if not self._queue:
+                return
             piece = self._queue.popleft()
             before = piece.start
+            self._running.append(piece)
             try:
+                piece.reading = piece.start
                 await self._fetch(piece)
             except Retry as retry:
                 if piece.start < piece.end:
@@ -182,6 +262,8 @@ class Segmented:
                 raise
             else:
                 failures = 0
+            finally:
+                self._running.remove(piece)
 
     async def _fetch(self, piece: _Piece) -> None:
         target = self._target
@@ -238,6 +320,7 @@ class Segmented:
 
             def record(f: asyncio.Future[Any]) -> None:
                 if not f.cancelled() and f.exception() is None:
+                    self._keep_fresh(start, end, batch)
                     self.done.add(start, end)
                     piece.start = max(piece.start, end)
                     self._written.set()
@@ -253,6 +336,7 @@ class Segmented:
                 chunks.append(chunk)
                 buffered += len(chunk)
                 at += len(chunk)
+                piece.reading = at
                 now = self._clock()
                 if buffered >= WRITE_BUFFER or now - flushed >= FLUSH_INTERVAL:
                     await settle()

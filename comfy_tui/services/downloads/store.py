@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from comfy_tui.core.url_secrets import MASK, has_url_secret, redact_url
-from comfy_tui.services.downloads.model import DownloadRequest, Kind, State
+from comfy_tui.services.downloads.data import DownloadRequest, Kind, State
 from comfy_tui.services.downloads.url_vault import keep_url, read_urls
 from comfy_tui.store.jsonfile import read_json, update_json
 

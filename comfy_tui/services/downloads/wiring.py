@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from comfy_tui.errors import ComfyTuiError
+from comfy_tui.services.downloads.data import DownloadError, DownloadSpec, Kind, OnComplete
 from comfy_tui.services.downloads.engine import ErrorHook, HttpDownload
 from comfy_tui.services.downloads.hf import HubFile, hub_error
-from comfy_tui.services.downloads.model import DownloadError, DownloadSpec, Kind, OnComplete
 from comfy_tui.services.downloads.partfile import PartFile
 from comfy_tui.settings import Settings
 from comfy_tui.validate import ensure_inside, safe_relpath

@@ -288,8 +288,5 @@ class InstancesService:
         """Version tag → how many of its instances are alive now."""
         return await self.guard.running_versions()
 
-    async def running_tags(self) -> set[str]:
-        return set(await self.running_versions())
-
     async def is_running(self, tag: str) -> bool:
         return tag in await self.running_versions()

@@ -72,9 +72,6 @@ class JobsService:
         if entry is not None:
             entry[1].cancel()
 
-    def watching(self) -> list[str]:
-        return list(self._watchers)
-
     def state(self, instance_id: str) -> JobState | None:
         entry = self._watchers.get(instance_id)
         return entry[0].state if entry else None

@@ -97,13 +97,47 @@ def _starts(keys: list[str], *prefixes: str) -> bool:
     return any(k.startswith(prefixes) for k in keys)
 
 
-def _dit_base(keys: list[str]) -> str:
-    """The base of a diffusion model (or a LoRA for it) from its block names."""
+_DIT_MARKERS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("adaln_single.emb.timestep_embedder",), "LTX-Video"),
+    (("cond_seq_linear", "double_layers.0.attn.w1q"), "AuraFlow"),
+    (("mlp_t5.",), "Hunyuan-DiT"),
+    (("t5_yproj.",), "Mochi"),
+    (("cap_embedder.",), "Lumina 2"),
+    (("double_stream_blocks.", "caption_projection.0.linear"), "HiDream"),
+    (("txt_norm.",), "Qwen-Image"),
+    (("blocks.block0.blocks.0.block.attn",), "Cosmos"),
+    (("genre_embedder.",), "ACE-Step"),
+    (("t_block.1.", "y_embedder.y_proj"), "PixArt"),
+    (("clf.1.",), "Stable Cascade"),
+)
+"""Key prefixes only one family has (after the model prefix is stripped), checked in this
+order; the names follow ComfyUI's own model detection."""
+
+_CONTEXT_BASES = {768: "SD1.5", 1024: "SD2", 2048: "SDXL"}
+"""A UNet's cross-attention width (its text encoder's) → the base."""
+
+
+def _unet_context(shapes: Mapping[str, tuple[int, ...]]) -> str:
+    """SD1.5, SD2 or SDXL from the width of a cross-attention key projection."""
+    for key, shape in shapes.items():
+        if key.endswith("attn2.to_k.weight") and len(shape) == 2:
+            return _CONTEXT_BASES.get(shape[1], "")
+    return ""
+
+
+def _dit_base(keys: list[str], shapes: Mapping[str, tuple[int, ...]] | None = None) -> str:
+    """The base of a diffusion model (or a LoRA for it) from its block names (and, for a
+    UNet, the width of its cross attention when the shapes are known)."""
     stripped = [_strip(k) for k in keys]
     if _any(stripped, "txt_in.individual_token_refiner"):
         return "HunyuanVideo"
     if _any(stripped, "distilled_guidance_layer"):
         return "Chroma"
+    for prefixes, base in _DIT_MARKERS:
+        if _starts(stripped, *prefixes):
+            return base
+    if _starts(stripped, "transformer_blocks.") and _any(stripped, ".img_mod."):
+        return "Qwen-Image"
     if _any(stripped, "double_blocks", "single_blocks", "single_transformer_blocks"):
         return "Flux"
     if _any(stripped, "joint_blocks"):
@@ -117,7 +151,7 @@ def _dit_base(keys: list[str]) -> str:
     ):
         return "SDXL"
     if _any(stripped, "input_blocks", "down_blocks", "lora_unet_", "middle_block"):
-        return "SD1.5"
+        return (_unet_context(shapes) if shapes else "") or "SD1.5"
     return ""
 
 
@@ -136,6 +170,17 @@ def _vae_base(shapes: Mapping[str, tuple[int, ...]]) -> str:
     return ""
 
 
+_LLM_VOCABS = {
+    151936: "Qwen",
+    152064: "Qwen2.5-VL",
+    128256: "Llama 3",
+    256000: "Gemma 2",
+    262144: "Gemma 3",
+    262208: "Gemma 3",
+}
+"""An LLM text encoder's vocabulary size (rows of its token embedding) → its family."""
+
+
 def _text_encoder(keys: list[str], shapes: Mapping[str, tuple[int, ...]]) -> str:
     layers = {int(m.group(1)) for k in keys if (m := _LAYER.search(k))}
     if layers:
@@ -146,6 +191,10 @@ def _text_encoder(keys: list[str], shapes: Mapping[str, tuple[int, ...]]) -> str
             return "umT5-XXL"
         blocks = {int(m.group(1)) for k in keys if (m := _T5_BLOCK.search(k))}
         return "T5-XXL" if blocks and max(blocks) + 1 >= 24 else "T5"
+    for key in ("model.embed_tokens.weight", "embed_tokens.weight"):
+        embedding = shapes.get(key)
+        if embedding:
+            return _LLM_VOCABS.get(embedding[0], "LLM")
     return "LLM"
 
 
@@ -178,7 +227,7 @@ def guess_safetensors(shapes: Mapping[str, tuple[int, ...]], metadata: Mapping[s
         width = shapes.get("emb_params", (0, 0))[-1]
         return Guess("embedding", {768: "SD1.5", 1024: "SD2"}.get(width, ""))
     if _any(keys, "control_model.", "controlnet_cond_embedding", "input_hint_block", "zero_convs"):
-        return Guess("controlnet", _dit_base(keys) or "SD1.5")
+        return Guess("controlnet", _dit_base(keys, shapes) or "SD1.5")
     if _starts(keys, "controlnet_blocks.", "controlnet_single_blocks."):
         return Guess("controlnet", _dit_base(keys))
     if _starts(keys, "model.diffusion_model.") and _starts(
@@ -195,7 +244,7 @@ def guess_safetensors(shapes: Mapping[str, tuple[int, ...]], metadata: Mapping[s
         return Guess("clip vision", "CLIP")
     if _starts(keys, "text_model.", "encoder.block.", "shared.", "model.layers."):
         return Guess("text encoder", _text_encoder(keys, shapes))
-    base = _dit_base(keys)
+    base = _dit_base(keys, shapes)
     if base:
         return Guess("diffusion model", base)
     spec_base = _spec_base(spec)

@@ -17,7 +17,7 @@ from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.services.library.walk import FoundFile
 
 if TYPE_CHECKING:
-    from comfy_tui.services.downloads.model import DownloadMeta
+    from comfy_tui.services.downloads.data import DownloadMeta
 
 __all__ = ["DownloadSource", "locate", "source_of", "stat_found"]
 

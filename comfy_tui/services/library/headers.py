@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from comfy_tui.services.library.architecture import Guess, guess_gguf, guess_safetensors
-from comfy_tui.services.library.folders import PICKLE_EXTENSIONS
+from comfy_tui.services.library.folder_types import PICKLE_EXTENSIONS
 from comfy_tui.services.library.gguf import read_gguf_header
 from comfy_tui.services.library.safetensors import HeaderError, read_safetensors_header
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from comfy_tui.errors import ValidationError
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.library.folders import ALIASES, FOLDERS, UNSORTED, folder_dirs
+from comfy_tui.services.library.folder_types import ALIASES, FOLDERS, UNSORTED, folder_dirs
 from comfy_tui.store.atomic import write_text_atomic
 from comfy_tui.validate import validate_tag
 

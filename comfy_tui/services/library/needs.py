@@ -23,8 +23,8 @@ from comfy_tui.core.workflow import (
     read_workflow,
 )
 from comfy_tui.errors import ValidationError
-from comfy_tui.services.downloads.model import DownloadRequest
-from comfy_tui.services.library.folders import ALIASES, canonical_folder
+from comfy_tui.services.downloads.data import DownloadRequest
+from comfy_tui.services.library.folder_types import ALIASES, canonical_folder
 from comfy_tui.store.models_index import ModelRecord
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comfy_tui.errors import ValidationError
-from comfy_tui.services.library.folders import (
+from comfy_tui.services.library.folder_types import (
     ALIASES,
     FOLDERS,
     MODEL_EXTENSIONS,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from comfy_tui.errors import DamagedIndexError
 from comfy_tui.events import Event, Finished, LogLine, Progress
-from comfy_tui.services.library.folders import folder_of
+from comfy_tui.services.library.folder_types import folder_of
 from comfy_tui.services.library.headers import HeaderInfo, read_header
 from comfy_tui.services.library.rebuild import apply_salvaged, set_aside
 from comfy_tui.services.library.threads import Cancelled, run_blocking

@@ -1,9 +1,11 @@
 """Turn what the user types into a safe search: every word must match, as you type.
 
 A word matches a model when the FTS5 index has a token starting with it (name, folder,
-architecture, tags; `sd_xl_base` is indexed as `sd xl base`) or when the file name contains it
-(`sha` finds `dreamshaper`). Words are cut on anything that is not a letter or digit, so FTS5
-operators and LIKE wildcards typed by the user are plain text here.
+architecture, tags; `sd_xl_base` is indexed as `sd xl base`), when the file name contains it
+(`sha` finds `dreamshaper`), or when what CivitAI said about the file has it (model and version
+name, base model, trigger words: the `civitai_fts` index, by sha256). Words are cut on
+anything that is not a letter or digit, so FTS5 operators and LIKE wildcards typed by the user
+are plain text here.
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ def fts_query(text: str | None) -> str | None:
     return " AND ".join(f'"{w}"*' for w in words)
 
 
-_CLAUSE = "(id IN (SELECT rowid FROM models_fts WHERE models_fts MATCH ?) OR name LIKE ?)"
+_CLAUSE = (
+    "(id IN (SELECT rowid FROM models_fts WHERE models_fts MATCH ?) OR name LIKE ?"
+    " OR sha256 IN (SELECT sha256 FROM civitai WHERE rowid IN"
+    " (SELECT rowid FROM civitai_fts WHERE civitai_fts MATCH ?)))"
+)
 
 
 def search_filter(text: str | None) -> tuple[str, list[str]] | None:
@@ -38,5 +44,5 @@ def search_filter(text: str | None) -> tuple[str, list[str]] | None:
         return None
     params: list[str] = []
     for w in words:
-        params += [f'"{w}"*', f"%{w}%"]
+        params += [f'"{w}"*', f"%{w}%", f'"{w}"*']
     return " AND ".join(_CLAUSE for _ in words), params

@@ -23,7 +23,7 @@ from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.library import dedupe, mapping, symlinks, trash
 from comfy_tui.services.library.downloaded import locate, source_of, stat_found
-from comfy_tui.services.library.folders import is_model_file
+from comfy_tui.services.library.folder_types import is_model_file
 from comfy_tui.services.library.hashing import hash_with_progress
 from comfy_tui.services.library.headers import read_header
 from comfy_tui.services.library.importer import (
@@ -32,19 +32,20 @@ from comfy_tui.services.library.importer import (
     clear_staging,
     import_planned,
 )
-from comfy_tui.services.library.locks import LibraryLock
+from comfy_tui.services.library.library_lock import LibraryLock
 from comfy_tui.services.library.plan import plan_import
 from comfy_tui.services.library.scan import ScanSummary, record_for, scan_roots
 from comfy_tui.services.library.search import search_filter
 from comfy_tui.services.library.threads import run_blocking
 from comfy_tui.settings import Settings
 from comfy_tui.store import models_index as index
+from comfy_tui.store.civitai_index import CivitaiInfo, found_civitai, get_civitai, put_civitai
 from comfy_tui.store.db import connect
 from comfy_tui.store.models_index import FolderStat, ModelRecord
-from comfy_tui.store.version_records import list_records
+from comfy_tui.store.version_records import list_records, load_record
 
 if TYPE_CHECKING:
-    from comfy_tui.services.downloads.model import DownloadMeta
+    from comfy_tui.services.downloads.data import DownloadMeta
 
 __all__ = ["LibraryService"]
 
@@ -139,6 +140,38 @@ class LibraryService:
                 f"{len(named)} models are named {ref!r}; give folder/name instead"
             )
         raise NotFoundError(f"no model {ref!r} in the library (try 'comfy-tui models list')")
+
+    # --- CivitAI ---------------------------------------------------------------------------
+    async def civitai(self, record: ModelRecord) -> CivitaiInfo | None:
+        """What CivitAI said about this file's content before; None: never asked (or the file
+        is not hashed)."""
+        if not record.sha256:
+            return None
+        async with connect(self.db_path) as db:
+            return await get_civitai(db, record.sha256)
+
+    async def civitai_known(self) -> dict[str, CivitaiInfo]:
+        """sha256 → what CivitAI said, for every file it knows (asked before)."""
+        async with connect(self.db_path) as db:
+            return await found_civitai(db)
+
+    async def lookup_civitai(self, record: ModelRecord) -> CivitaiInfo:
+        """Ask CivitAI by the file's sha256 now and keep the answer (a network request: only
+        when the user asked for it). The file must be hashed first."""
+        from comfy_tui.services.downloads.civitai import lookup_by_hash
+
+        if not record.sha256:
+            raise ValidationError(f"{record.relpath} is not hashed yet: comfy-tui models hash")
+        info = await lookup_by_hash(
+            record.sha256,
+            api_base=self.settings.civitai_api,
+            token=self.settings.civitai_token,
+            now=self.clock(),
+        )
+        async with connect(self.db_path) as db:
+            await put_civitai(db, info)
+            await db.commit()
+        return info
 
     async def installed_versions(self) -> list[tuple[str, Path]]:
         """(tag, directory) of every installed version; an unreadable record is skipped."""
@@ -338,7 +371,11 @@ class LibraryService:
     async def map_into_version(self, tag: str) -> Path | None:
         """Make the library visible to version `tag` before a launch, as the `model_mapping`
         setting says: the generated YAML (its path is returned, for
-        `--extra-model-paths-config`), or relative symlinks in the version's `models/`."""
+        `--extra-model-paths-config`), or relative symlinks in the version's `models/`. An
+        adopted version always gets the YAML: its folder is not comfy-tui's to write in."""
+        record = await asyncio.to_thread(load_record, self.paths, tag)
+        if record is not None and record.adopted:  # nothing is written into an adopted folder
+            return await self.write_extra_model_paths(tag)
         if self.settings.model_mapping == "symlinks":
             report = await self.link_into_version(self.paths.version_dir(tag))
             log.info(

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from comfy_tui.services.library.folders import is_model_file
+from comfy_tui.services.library.folder_types import is_model_file
 from comfy_tui.services.library.threads import Cancelled
 
 __all__ = ["FoundFile", "WalkResult", "walk_root"]

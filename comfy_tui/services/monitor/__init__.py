@@ -3,7 +3,7 @@
 Textual-free (no textual/rich imports). The App owns one `Monitor`; screens read its
 `StatsSample`s and `History`. Modules, one job each:
 
-- `snapshots`: the frozen value objects (`StatsSample`, `GpuSnapshot`, ...)
+- `readings`: the frozen value objects (`StatsSample`, `GpuReading`, ...)
 - `backend`: the `GpuBackend` protocol; `nvml`: `NvmlBackend`; `replay`: `ReplayBackend`
 - `system`: `SystemSampler` (psutil); `processes`: `ProcessTreeSampler`
 - `history`: `History` ring buffers; `sampler`: `Monitor`
@@ -15,8 +15,9 @@ header) does not load psutil or NVML.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from comfy_tui.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from comfy_tui.services.monitor.backend import GpuBackend
@@ -31,21 +32,21 @@ if TYPE_CHECKING:
     from comfy_tui.services.monitor.jsonform import SCHEMA_VERSION, sample_to_json
     from comfy_tui.services.monitor.nvml import PCIE_MIN_INTERVAL_S, NvmlBackend
     from comfy_tui.services.monitor.processes import ProcessTreeSampler
-    from comfy_tui.services.monitor.replay import NO_GPU_REASON, ReplayBackend
-    from comfy_tui.services.monitor.sampler import Monitor
-    from comfy_tui.services.monitor.snapshots import (
+    from comfy_tui.services.monitor.readings import (
         DiskIoRate,
         DiskUsage,
         GpuInfo,
         GpuProcess,
-        GpuSnapshot,
+        GpuReading,
         InstanceUsage,
         MemoryUsage,
         NetIoRate,
         StatsSample,
-        SystemSnapshot,
+        SystemReading,
         cuda_version_tuple,
     )
+    from comfy_tui.services.monitor.replay import NO_GPU_REASON, ReplayBackend
+    from comfy_tui.services.monitor.sampler import Monitor
     from comfy_tui.services.monitor.summary import Summary, summarize, summary_line
     from comfy_tui.services.monitor.system import SystemSampler
 
@@ -69,17 +70,17 @@ _WHERE = {
     "NO_GPU_REASON": "comfy_tui.services.monitor.replay",
     "ReplayBackend": "comfy_tui.services.monitor.replay",
     "Monitor": "comfy_tui.services.monitor.sampler",
-    "DiskIoRate": "comfy_tui.services.monitor.snapshots",
-    "DiskUsage": "comfy_tui.services.monitor.snapshots",
-    "GpuInfo": "comfy_tui.services.monitor.snapshots",
-    "GpuProcess": "comfy_tui.services.monitor.snapshots",
-    "GpuSnapshot": "comfy_tui.services.monitor.snapshots",
-    "InstanceUsage": "comfy_tui.services.monitor.snapshots",
-    "MemoryUsage": "comfy_tui.services.monitor.snapshots",
-    "NetIoRate": "comfy_tui.services.monitor.snapshots",
-    "StatsSample": "comfy_tui.services.monitor.snapshots",
-    "SystemSnapshot": "comfy_tui.services.monitor.snapshots",
-    "cuda_version_tuple": "comfy_tui.services.monitor.snapshots",
+    "DiskIoRate": "comfy_tui.services.monitor.readings",
+    "DiskUsage": "comfy_tui.services.monitor.readings",
+    "GpuInfo": "comfy_tui.services.monitor.readings",
+    "GpuProcess": "comfy_tui.services.monitor.readings",
+    "GpuReading": "comfy_tui.services.monitor.readings",
+    "InstanceUsage": "comfy_tui.services.monitor.readings",
+    "MemoryUsage": "comfy_tui.services.monitor.readings",
+    "NetIoRate": "comfy_tui.services.monitor.readings",
+    "StatsSample": "comfy_tui.services.monitor.readings",
+    "SystemReading": "comfy_tui.services.monitor.readings",
+    "cuda_version_tuple": "comfy_tui.services.monitor.readings",
     "Summary": "comfy_tui.services.monitor.summary",
     "summarize": "comfy_tui.services.monitor.summary",
     "summary_line": "comfy_tui.services.monitor.summary",
@@ -87,13 +88,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = [
@@ -107,7 +102,7 @@ __all__ = [
     "GpuBackend",
     "GpuInfo",
     "GpuProcess",
-    "GpuSnapshot",
+    "GpuReading",
     "History",
     "InstanceUsage",
     "MemoryUsage",
@@ -118,8 +113,8 @@ __all__ = [
     "ReplayBackend",
     "StatsSample",
     "Summary",
+    "SystemReading",
     "SystemSampler",
-    "SystemSnapshot",
     "cuda_version_tuple",
     "fmt_bytes",
     "fmt_or_na",

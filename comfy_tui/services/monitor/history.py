@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 
-from comfy_tui.services.monitor.snapshots import StatsSample
+from comfy_tui.services.monitor.readings import StatsSample
 
 DEFAULT_HISTORY_POINTS = 600
 """10 minutes at 1 Hz."""

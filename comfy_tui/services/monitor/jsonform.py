@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from comfy_tui.services.monitor.snapshots import (
+from comfy_tui.services.monitor.readings import (
     GpuInfo,
-    GpuSnapshot,
+    GpuReading,
     InstanceUsage,
     MemoryUsage,
     StatsSample,
-    SystemSnapshot,
+    SystemReading,
 )
 from comfy_tui.services.monitor.summary import summarize
 
@@ -43,7 +43,7 @@ def _memory(mem: MemoryUsage | None) -> JsonDict | None:
     }
 
 
-def system_to_json(system: SystemSnapshot) -> JsonDict:
+def system_to_json(system: SystemReading) -> JsonDict:
     """Host readings as JSON data."""
     return {
         "cpu_percent": _num(system.cpu_percent),
@@ -84,7 +84,7 @@ def system_to_json(system: SystemSnapshot) -> JsonDict:
     }
 
 
-def gpu_to_json(gpu: GpuSnapshot) -> JsonDict:
+def gpu_to_json(gpu: GpuReading) -> JsonDict:
     """One device as JSON data."""
     cc = gpu.compute_capability
     return {

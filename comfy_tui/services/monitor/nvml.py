@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from comfy_tui.services.monitor.snapshots import GpuInfo, GpuProcess, GpuSnapshot
+from comfy_tui.services.monitor.readings import GpuInfo, GpuProcess, GpuReading
 
 _LOG = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ class NvmlBackend:
                     return device.compute_capability
             return None
 
-    def sample(self, *, processes: bool = True) -> tuple[GpuSnapshot, ...]:
+    def sample(self, *, processes: bool = True) -> tuple[GpuReading, ...]:
         """Read every device once; ``()`` when no GPU is usable."""
         with self._lock:
             if not self._ensure_init().available:
@@ -276,9 +276,9 @@ class NvmlBackend:
                     self._pcie_next = now + self._pcie_interval
             return tuple(self._sample_device(d, processes, poll_pcie) for d in self._devices)
 
-    def _sample_device(self, dev: _Device, processes: bool, poll_pcie: bool) -> GpuSnapshot:
+    def _sample_device(self, dev: _Device, processes: bool, poll_pcie: bool) -> GpuReading:
         if dev.handle is None:
-            return GpuSnapshot(index=dev.index)
+            return GpuReading(index=dev.index)
         nvml, i, h = self._nvml, dev.index, dev.handle
         memory = self._call((i, "memory"), "nvmlDeviceGetMemoryInfo", h)
         util = self._call((i, "utilization"), "nvmlDeviceGetUtilizationRates", h)
@@ -300,7 +300,7 @@ class NvmlBackend:
                 _int(self._call((i, "pcie_rx"), "nvmlDeviceGetPcieThroughput", h, rx)),
             )
         pcie_tx, pcie_rx = self._pcie_last.get(i, (None, None))
-        return GpuSnapshot(
+        return GpuReading(
             index=i,
             name=dev.name,
             uuid=dev.uuid,

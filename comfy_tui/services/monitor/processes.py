@@ -4,7 +4,7 @@ An instance is a root pid plus all its descendants (ComfyUI may spawn helpers). 
 needs two readings of the same process, so `psutil.Process` objects are kept across
 ticks (keyed by pid and checked against the process's create time, so a reused pid is
 a new process). Processes that vanish mid-tick are skipped. VRAM comes from the GPU
-snapshots' compute-process lists, matched by pid; NVML reports pids in the pid
+readings' compute-process lists, matched by pid; NVML reports pids in the pid
 namespace it runs in, so inside a container that does not share the host's pid
 namespace a match may be missing (VRAM then reads 0, not a wrong number).
 """
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import psutil
 
-from comfy_tui.services.monitor.snapshots import GpuSnapshot, InstanceUsage
+from comfy_tui.services.monitor.readings import GpuReading, InstanceUsage
 
 _GONE = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied)
 
@@ -27,11 +27,11 @@ class ProcessTreeSampler:
         self._procs: dict[int, psutil.Process] = {}
 
     def sample(
-        self, roots: Mapping[str, int], gpus: Sequence[GpuSnapshot] = ()
+        self, roots: Mapping[str, int], gpus: Sequence[GpuReading] = ()
     ) -> dict[str, InstanceUsage]:
         """Usage per instance id for ``roots`` (instance id -> root pid).
 
-        ``gpus`` are this tick's GPU snapshots; without process lists VRAM is ``None``.
+        ``gpus`` are this tick's GPU readings; without process lists VRAM is ``None``.
         A root that no longer runs gives ``alive=False`` and ``None`` readings.
         """
         seen: dict[int, psutil.Process] = {}
@@ -107,7 +107,7 @@ class ProcessTreeSampler:
         )
 
 
-def _vram_by_pid(gpus: Sequence[GpuSnapshot]) -> dict[int, list[tuple[int, int | None]]] | None:
+def _vram_by_pid(gpus: Sequence[GpuReading]) -> dict[int, list[tuple[int, int | None]]] | None:
     """pid -> [(gpu index, used bytes)], or ``None`` when no GPU listed its processes."""
     lists = [gpu for gpu in gpus if gpu.processes is not None]
     if not lists:

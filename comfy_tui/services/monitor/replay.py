@@ -1,8 +1,8 @@
-"""`ReplayBackend`: plays back recorded or hand-built GPU snapshots, one frame per tick.
+"""`ReplayBackend`: plays back recorded or hand-built GPU readings, one frame per tick.
 
 Used by tests, screen snapshots and demos so that a machine without a GPU renders the
 monitor exactly as a real one would. Frames come either from an in-memory list of
-`GpuSnapshot` tuples (a 2-GPU box, a no-GPU box, anything a test needs) or from the
+`GpuReading` tuples (a 2-GPU box, a no-GPU box, anything a test needs) or from the
 recording format of ``tests/fixtures/nvml_h200.json``: ``{"system": {...}, "samples":
 [{"label", "t", "devices": [{field: {"value", "error", "call_us"}}]}]}``, where a field
 with an ``error`` reads as ``None``.
@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from comfy_tui.services.monitor.snapshots import GpuInfo, GpuProcess, GpuSnapshot
+from comfy_tui.services.monitor.readings import GpuInfo, GpuProcess, GpuReading
 
 NO_GPU_REASON = "no NVIDIA GPU (NVML library not found)"
 
@@ -58,10 +58,10 @@ def _process(item: Any) -> GpuProcess | None:
     return None if pid is None else GpuProcess(pid, _int(item.get("usedGpuMemory")))
 
 
-def snapshot_from_recording(
+def reading_from_recording(
     index: int, device: Mapping[str, Any], *, include_pcie: bool = False
-) -> GpuSnapshot:
-    """One recorded device (``{field: {"value", "error", "call_us"}}``) as a `GpuSnapshot`."""
+) -> GpuReading:
+    """One recorded device (``{field: {"value", "error", "call_us"}}``) as a `GpuReading`."""
     memory = _field(device, "memory")
     util = _field(device, "utilization")
     memory = memory if isinstance(memory, Mapping) else {}
@@ -75,7 +75,7 @@ def snapshot_from_recording(
         procs = tuple(p for p in map(_process, raw_procs) if p is not None)
     mig = _pair(_field(device, "mig_mode"))
     name, uuid = _field(device, "name"), _field(device, "uuid")
-    return GpuSnapshot(
+    return GpuReading(
         index=index,
         name=name if isinstance(name, str) else None,
         uuid=uuid if isinstance(uuid, str) else None,
@@ -121,7 +121,7 @@ class ReplayBackend:
 
     def __init__(
         self,
-        frames: Sequence[Sequence[GpuSnapshot]],
+        frames: Sequence[Sequence[GpuReading]],
         info: GpuInfo | None = None,
         *,
         cycle: bool = True,
@@ -163,13 +163,13 @@ class ReplayBackend:
 
         PCIe throughput is left out unless ``include_pcie``, like `NvmlBackend`'s default.
         """
-        by_label: dict[str, list[GpuSnapshot]] = {}
+        by_label: dict[str, list[GpuReading]] = {}
         order: list[str] = []
         for sample in data.get("samples", []):
             label = str(sample.get("label", len(order)))
             devices = sample.get("devices", [])
             by_label[label] = [
-                snapshot_from_recording(i, dev, include_pcie=include_pcie)
+                reading_from_recording(i, dev, include_pcie=include_pcie)
                 for i, dev in enumerate(devices)
             ]
             order.append(label)
@@ -212,12 +212,12 @@ class ReplayBackend:
         """Compute capability of device ``index`` as the first frame has it."""
         if not self._frames:
             return None
-        for snap in self._frames[0]:
-            if snap.index == index:
-                return snap.compute_capability
+        for reading in self._frames[0]:
+            if reading.index == index:
+                return reading.compute_capability
         return None
 
-    def sample(self, *, processes: bool = True) -> tuple[GpuSnapshot, ...]:
+    def sample(self, *, processes: bool = True) -> tuple[GpuReading, ...]:
         """The next frame (``processes=False`` blanks the process lists)."""
         with self._lock:
             self.calls += 1
@@ -229,7 +229,7 @@ class ReplayBackend:
             elif self._cycle:
                 self._next = 0
         if not processes:
-            frame = tuple(replace(snap, processes=None) for snap in frame)
+            frame = tuple(replace(reading, processes=None) for reading in frame)
         return frame
 
     def close(self) -> None:

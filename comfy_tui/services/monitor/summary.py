@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from comfy_tui.services.monitor.fmt import NA, fmt_pct
-from comfy_tui.services.monitor.snapshots import StatsSample
+from comfy_tui.services.monitor.readings import StatsSample
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,12 @@ from typing import Any
 
 import psutil
 
-from comfy_tui.services.monitor.snapshots import (
+from comfy_tui.services.monitor.readings import (
     DiskIoRate,
     DiskUsage,
     MemoryUsage,
     NetIoRate,
-    SystemSnapshot,
+    SystemReading,
 )
 
 _CpuTimes = tuple[float, float]
@@ -95,7 +95,7 @@ class SystemSampler:
         self._paths = tuple(Path(os.path.abspath(p)) for p in paths)
         self._disks_at = None
 
-    def sample(self, *, detail: bool = True) -> SystemSnapshot:
+    def sample(self, *, detail: bool = True) -> SystemReading:
         """One reading. ``detail=False`` skips per-core CPU and disk/network rates."""
         now = self._clock()
         cpu_now = _busy_total(psutil.cpu_times())
@@ -119,7 +119,7 @@ class SystemSampler:
             self._prev_per_cpu = self._prev_disk = self._prev_net = None
             self._last_per_cpu = None
 
-        return SystemSnapshot(
+        return SystemReading(
             cpu_percent=cpu_percent,
             per_cpu_percent=per_cpu,
             cpu_count=self._cpu_count,

@@ -11,7 +11,7 @@ from comfy_tui.services.monitor import (
     NA,
     GpuInfo,
     GpuProcess,
-    GpuSnapshot,
+    GpuReading,
     InstanceUsage,
     StatsSample,
     fmt_bytes,
@@ -41,7 +41,7 @@ def fraction(part: float | None, whole: float | None) -> float | None:
     return max(0.0, min(1.0, part / whole))
 
 
-def gpu_title(gpu: GpuSnapshot) -> str:
+def gpu_title(gpu: GpuReading) -> str:
     """``GPU 0 · NVIDIA H200 · P0`` (``MIG`` appended when MIG mode is on)."""
     parts = [f"GPU {gpu.index}", gpu.name or "unknown GPU"]
     if gpu.pstate is not None:
@@ -51,7 +51,7 @@ def gpu_title(gpu: GpuSnapshot) -> str:
     return " · ".join(parts)
 
 
-def gpu_details(gpu: GpuSnapshot) -> str:
+def gpu_details(gpu: GpuReading) -> str:
     """``38°C · 125/700 W · SM 525 · mem 3201 MHz · fan n/a``."""
     power = f"{fmt_or_na(gpu.power_draw_w, '{:.0f}')}/{fmt_or_na(gpu.power_limit_w, '{:.0f}')} W"
     return " · ".join(
@@ -81,7 +81,7 @@ def process_line(proc: GpuProcess, names: Mapping[int, str]) -> str:
     return f"pid {proc.pid:<7} {memory:>10}" + (f"  {name}" if name else "")
 
 
-def process_lines(gpu: GpuSnapshot, names: Mapping[int, str]) -> str:
+def process_lines(gpu: GpuReading, names: Mapping[int, str]) -> str:
     """The card's process list: one line each (at most `MAX_PROCESS_LINES`), ours first."""
     if gpu.processes is None:
         return "processes: …"

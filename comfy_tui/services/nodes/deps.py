@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from comfy_tui.core.node_plan import (
 )
 from comfy_tui.core.req_policy import RefusedLine, RequirementsRefused, check_requirements
 from comfy_tui.errors import InstallError
-from comfy_tui.events import Event, LogLine
+from comfy_tui.events import LogLine, Step, forwards
 from comfy_tui.services.envs import run_tool
 from comfy_tui.services.nodes.uvtool import VenvTool
 from comfy_tui.services.nodes.version_env import VersionEnv
@@ -153,7 +152,7 @@ async def make_plan(
     pins = env.constraints if env.constraints.is_file() else None
     no_build = not allow_builds
     protected = await tool.dry_run_install(
-        env.python, requirements, pins, env.backend, no_build=no_build
+        env.python, requirements, pins, env.torch_index, no_build=no_build
     )
     builds = source_build_names(protected.lines) if no_build and not protected.ok else []
     if builds:
@@ -168,7 +167,7 @@ async def make_plan(
         raise InstallError(f"{name}'s {REQUIREMENTS} cannot be installed in {env.tag}: "
                            f"{protected.reason}")  # fmt: skip
     free = await tool.dry_run_install(
-        env.python, requirements, None, env.backend, no_build=no_build
+        env.python, requirements, None, env.torch_index, no_build=no_build
     )
     changes = parse_changes(free.lines) if free.ok else []
     wanted = torch_changes(changes)
@@ -180,6 +179,7 @@ async def make_plan(
     return replace(base, changes=tuple(changes), torch_changes=tuple(wanted))
 
 
+@forwards
 async def apply_deps(
     tool: VenvTool,
     env: VersionEnv,
@@ -187,7 +187,7 @@ async def apply_deps(
     checkout: Path,
     *,
     run_install_script: bool,
-) -> AsyncGenerator[Event, None]:
+) -> AsyncGenerator[Step, None]:
     """Install the plan's packages, then install.py if asked. Raises InstallError."""
     if plan.blocked:
         raise InstallError(plan.refusal())
@@ -200,13 +200,11 @@ async def apply_deps(
             env.python,
             checkout / REQUIREMENTS,
             pins,
-            env.backend,
+            env.torch_index,
             what,
             no_build=not plan.builds_allowed,
         )
-        async with aclosing(install) as stream:
-            async for event in stream:
-                yield event
+        yield install
     if plan.install_script and run_install_script:
         yield LogLine(f"running {plan.name}/{INSTALL_SCRIPT} with {env.tag}'s Python", "comfy-tui")
         script = run_tool(
@@ -216,8 +214,6 @@ async def apply_deps(
             f"{plan.name}/{INSTALL_SCRIPT}",
             cwd=checkout,
         )
-        async with aclosing(script) as stream:
-            async for event in stream:
-                yield event
+        yield script
     elif plan.install_script:
         yield LogLine(f"{plan.name}/{INSTALL_SCRIPT} was not run (not confirmed)", "comfy-tui")

@@ -15,18 +15,19 @@ import logging
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
+from pathlib import Path
 
 from comfy_tui.core.node_plan import clone_source
 from comfy_tui.errors import InstallError, NotFoundError
-from comfy_tui.events import Event, Finished, LogLine, Progress
-from comfy_tui.services.locks import AsyncFileLock
+from comfy_tui.events import Event, Finished, LogLine, Progress, Step, forwards
+from comfy_tui.services.envsnap.capture import SnapshotTaker
+from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.services.nodes.checkouts import (
     NodeCheckout,
     partial_dir,
     remove_stale,
     remove_tree,
 )
-from comfy_tui.services.nodes.snapshots import SnapshotTaker
 from comfy_tui.services.nodes.version_env import load_version
 from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.store import node_records
@@ -47,7 +48,12 @@ def node_lock(taker: SnapshotTaker, name: str) -> AsyncFileLock:
     )
 
 
-async def add_node(taker: SnapshotTaker, name: str, url: str) -> AsyncGenerator[Event, None]:
+@forwards
+async def add_node(
+    taker: SnapshotTaker, name: str, url: str, *, local: tuple[Path, str] | None = None
+) -> AsyncGenerator[Step, None]:
+    """`local` (a checkout folder, a commit): clone from that folder instead (no network),
+    at that commit, with origin then pointed at the node's source (services/adopt_nodes.py)."""
     paths = taker.paths
     source = clone_source(taker.settings.nodes_mirror, url)
     async with node_lock(taker, name):
@@ -63,10 +69,11 @@ async def add_node(taker: SnapshotTaker, name: str, url: str) -> AsyncGenerator[
         done = False
         try:
             yield Progress("clone", 0.0, detail=f"cloning {name}")
-            token = taker.settings.github_token
-            async with aclosing(NodeCheckout(work).clone(source, work, token=token)) as stream:
-                async for event in stream:
-                    yield event
+            token = None if local else taker.settings.github_token
+            origin = str(local[0]) if local else source
+            yield NodeCheckout(work).clone(origin, work, token=token)
+            if local:
+                await NodeCheckout(work).take_over(local[1], source)
             os.rename(work, final)
             checkout = NodeCheckout(final)
             record = NodeRecord(name, url, source, await checkout.branch(), taker.now())

@@ -23,16 +23,17 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
-from contextlib import aclosing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from comfy_tui.core.node_plan import node_name_from_url, validate_node_name
 from comfy_tui.core.versions import sort_newest_first
 from comfy_tui.errors import ComfyTuiError, InstallError, NotFoundError
-from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.events import Event, Finished, LogLine, Progress, Step, forwards
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import trashbin
+from comfy_tui.services.envsnap.capture import SnapshotTaker
+from comfy_tui.services.envsnap.restore import put_back, restore
 from comfy_tui.services.nodes import repo_jobs
 from comfy_tui.services.nodes.checkouts import NodeCheckout, remove_tree, removing_dir
 from comfy_tui.services.nodes.deps import INSTALL_SCRIPT, REQUIREMENTS, DepsPlan, apply_deps
@@ -45,15 +46,13 @@ from comfy_tui.services.nodes.links import (
     read_version_nodes,
     remove_link,
 )
-from comfy_tui.services.nodes.restore import put_back, restore
-from comfy_tui.services.nodes.snapshots import SnapshotTaker
 from comfy_tui.services.nodes.version_env import load_version, refresh_torch_pins
 from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store import node_records, version_records
+from comfy_tui.store.envsnap_records import Snapshot, validate_snapshot_id
 from comfy_tui.store.node_packages import record_origins
 from comfy_tui.store.node_records import NodeRecord
-from comfy_tui.store.snapshots import Snapshot, validate_snapshot_id
 from comfy_tui.validate import validate_tag
 
 log = logging.getLogger(__name__)
@@ -239,7 +238,8 @@ class NodesService:
             raise InstallError(plan.refusal())
         return self._enable(plan, run_install_script)
 
-    async def _enable(self, plan: DepsPlan, run_script: bool) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def _enable(self, plan: DepsPlan, run_script: bool) -> AsyncGenerator[Step, None]:
         await self._record(plan.name)
         env = await load_version(self.paths, plan.tag)
         checkout = NodeCheckout(self.paths.node_dir(plan.name))
@@ -253,9 +253,7 @@ class NodesService:
             try:
                 tool = self.snapshots.tool()
                 deps = apply_deps(tool, env, plan, checkout.path, run_install_script=run_script)
-                async with aclosing(deps) as stream:
-                    async for event in stream:
-                        yield event
+                yield deps
                 if plan.torch_changes:
                     pinned = await refresh_torch_pins(self.paths, env)
                     yield LogLine(f"{env.tag}'s torch family is now pinned to {pinned}", "uv")
@@ -325,8 +323,7 @@ class NodesService:
             validate_snapshot_id(snapshot_id)
         return self._restore(tag, snapshot_id)
 
-    async def _restore(self, tag: str, snapshot_id: str | None) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def _restore(self, tag: str, snapshot_id: str | None) -> AsyncGenerator[Step, None]:
         guarded = self.guard.changing(tag, f"restore a snapshot of {tag}")
-        async with aclosing(restore(self.snapshots, tag, snapshot_id, guarded)) as stream:
-            async for event in stream:
-                yield event
+        yield restore(self.snapshots, tag, snapshot_id, guarded)

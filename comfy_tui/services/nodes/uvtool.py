@@ -2,7 +2,9 @@
 
 Every command uses the configured package sources (`index_url`, `extra_index_urls`,
 `find_links`), the shared uv cache, the environment cleaned of the user's PIP_*/UV_* settings,
-and the version's torch backend, exactly as the install did (`core.install_plan`). Node
+and the index the version's torch came from (`VersionRecord.torch_index`; never uv's
+``--torch-backend``, which would reach PyTorch's own index): the torch family itself stays
+pinned to what is installed by the version's constraints. Node
 installs and their dry runs pass ``--no-build`` unless the user agreed to source builds;
 syncs (snapshot restores) always do. Custom
 nodes and snapshots always use uv (a dependency of comfy-tui), also for versions installed
@@ -76,7 +78,7 @@ class VenvTool:
         python: Path,
         requirements: Path,
         constraints: Path | None,
-        backend: str,
+        torch_index: str,
         *,
         dry_run: bool,
         no_build: bool,
@@ -88,10 +90,14 @@ class VenvTool:
             self.sources,
             requirements=requirements,
             constraints=constraints,
-            torch_backend=backend,
             dry_run=dry_run,
+            index_args=self._index_args(torch_index),
         )
         return [*argv, NO_BUILD] if no_build else argv
+
+    def _index_args(self, torch_index: str) -> list[str] | None:
+        """The version's torch index ahead of the configured sources, or just the sources."""
+        return plan.torch_index_args(self.sources, torch_index, "uv") if torch_index else None
 
     async def _dry(self, argv: list[str]) -> DryRun:
         child = ChildProcess(argv, env=self.env, tail_lines=400)
@@ -117,7 +123,7 @@ class VenvTool:
         python: Path,
         requirements: Path,
         constraints: Path | None,
-        backend: str,
+        torch_index: str,
         *,
         no_build: bool = True,
     ) -> DryRun:
@@ -125,7 +131,7 @@ class VenvTool:
         `no_build` no source distribution is built (so none of their code runs)."""
         return await self._dry(
             self._install_argv(
-                python, requirements, constraints, backend, dry_run=True, no_build=no_build
+                python, requirements, constraints, torch_index, dry_run=True, no_build=no_build
             )
         )
 
@@ -134,17 +140,19 @@ class VenvTool:
         python: Path,
         requirements: Path,
         constraints: Path | None,
-        backend: str,
+        torch_index: str,
         what: str,
         *,
         no_build: bool = True,
     ) -> AsyncGenerator[Event, None]:
         argv = self._install_argv(
-            python, requirements, constraints, backend, dry_run=False, no_build=no_build
+            python, requirements, constraints, torch_index, dry_run=False, no_build=no_build
         )
         return run_tool(argv, self.env, "uv", what)
 
-    def _sync_argv(self, python: Path, packages: Path, backend: str, *, dry_run: bool) -> list[str]:
+    def _sync_argv(
+        self, python: Path, packages: Path, torch_index: str, *, dry_run: bool
+    ) -> list[str]:
         """A sync builds nothing: what it restores was installed before, so a package built
         from source then comes from the uv cache now (its setup code does not run again)."""
         argv = plan.uv_sync_argv(
@@ -153,21 +161,21 @@ class VenvTool:
             self.cache,
             self.sources,
             packages,
-            torch_backend=backend,
             dry_run=dry_run,
+            index_args=self._index_args(torch_index),
         )
         return [*argv, NO_BUILD]
 
-    async def dry_run_sync(self, python: Path, packages: Path, backend: str) -> DryRun:
+    async def dry_run_sync(self, python: Path, packages: Path, torch_index: str) -> DryRun:
         """Whether the venv can be brought to exactly `packages`, and what would change."""
-        return await self._dry(self._sync_argv(python, packages, backend, dry_run=True))
+        return await self._dry(self._sync_argv(python, packages, torch_index, dry_run=True))
 
     def sync(
-        self, python: Path, packages: Path, backend: str, what: str
+        self, python: Path, packages: Path, torch_index: str, what: str
     ) -> AsyncGenerator[Event, None]:
         """Make the venv hold exactly the packages listed in `packages`."""
         return run_tool(
-            self._sync_argv(python, packages, backend, dry_run=False), self.env, "uv", what
+            self._sync_argv(python, packages, torch_index, dry_run=False), self.env, "uv", what
         )
 
 

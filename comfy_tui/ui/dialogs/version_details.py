@@ -17,9 +17,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Log, Static
 
+from comfy_tui.core.size_estimate import SizeEstimate
 from comfy_tui.core.timefmt import format_date
 from comfy_tui.core.units import format_bytes
-from comfy_tui.services.releases_model import Release
+from comfy_tui.services.release_list import Release
 from comfy_tui.store.version_records import VersionRecord
 
 LOG_TAIL = 200
@@ -35,9 +36,14 @@ def read_tail(path: Path, lines: int = LOG_TAIL) -> list[str]:
 
 
 def detail_lines(
-    tag: str, record: VersionRecord | None, release: Release | None, default: bool
+    tag: str,
+    record: VersionRecord | None,
+    release: Release | None,
+    default: bool,
+    estimate: SizeEstimate | None = None,
 ) -> list[tuple[str, str]]:
-    """(label, value) pairs for the details box, a few short lines."""
+    """(label, value) pairs for the details box, a few short lines; `estimate`: what an
+    install of a release not installed would take."""
     title = tag
     if release is not None:
         named = f" “{release.name}”" if release.name and release.name != tag else ""
@@ -48,11 +54,21 @@ def detail_lines(
         lines.append(("Notes", release.html_url))
     if record is None:
         lines.append(("Installed", "no — press i to install"))
+        if estimate is not None:
+            download = (
+                f", {format_bytes(estimate.download_bytes)} to download"
+                if estimate.download_bytes is not None
+                else ""
+            )
+            size = f"about {format_bytes(estimate.disk_bytes)} on disk{download}"
+            lines.append(("Size", f"{size} (from {estimate.basis})"))
         return lines
     when = datetime.fromtimestamp(record.installed_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     mark = " · default" if default else ""
     torch = f"torch {record.torch_version or '—'} ({record.torch_backend or '—'})"
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in record.step_seconds.items()) or "—"
+    if record.adopted:
+        mark += f" · adopted from {record.adopted} (remove only forgets it)"
     lines += [
         ("Installed", f"{when}{mark} · {format_bytes(record.size_bytes)}"),
         ("Versions", f"ComfyUI {record.comfyui_version or '—'} · Python "

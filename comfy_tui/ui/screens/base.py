@@ -87,7 +87,3 @@ class ModeScreen(Screen[None]):
     def show_error(self, title: str, exc: BaseException) -> None:
         """Open the full error dialog (causes, fix, log; `c` saves it) over this screen."""
         self.app.push_screen(self.comfy_app.error_screen(title, exc))
-
-    def not_built_yet(self, feature: str) -> None:
-        """Say plainly that a key's feature is not in this build (no silent no-op)."""
-        self.notify(f"{feature} is not built yet.", severity="warning", timeout=4)

@@ -21,6 +21,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Label, Static
 
 from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.runner import INSTANCE_JOBS, JobKey, JobKind, JobUpdate
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.services.instances.views import InstanceView
@@ -28,14 +29,12 @@ from comfy_tui.services.jobs.state import JobEvent, JobState
 from comfy_tui.store.version_records import get_default, list_records
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.launch import LaunchScreen
-from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.keys import Key
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.instance_log import InstanceLogScreen
 from comfy_tui.ui.screens.instances_rows import COLUMNS, detail_text, job_cell, order, row_cells
 from comfy_tui.ui.widgets.empty_state import EmptyState
 
-JOB_PREFIXES = ("launch:", "stop:", "restart:")
 _launches = itertools.count(1)
 
 
@@ -188,7 +187,7 @@ class InstancesScreen(ModeScreen):
 
     # --- jobs --------------------------------------------------------------------------------
     def _on_job_update(self, update: JobUpdate) -> None:
-        if not update.key.startswith(JOB_PREFIXES):
+        if update.key.kind not in INSTANCE_JOBS:
             return
         event = update.event
         if isinstance(event, Progress):
@@ -199,7 +198,7 @@ class InstancesScreen(ModeScreen):
             text = f"{update.description}: {event.text}"
         elif event is None:
             text = f"{update.description}: {update.state}"
-            if update.key.startswith("launch:"):
+            if update.key.kind is JobKind.LAUNCH:
                 self._select_new = False  # failed or cancelled: nothing new to select
         else:
             return
@@ -244,7 +243,7 @@ class InstancesScreen(ModeScreen):
     def _launch(self, request: LaunchRequest | None) -> None:
         if request is None:
             return
-        key = f"launch:{next(_launches)}"
+        key = JobKey(JobKind.LAUNCH, str(next(_launches)))
         self._select_new = True
         self.comfy_app.start_job(
             key, f"launch {request.version}", lambda: self.instances.launch(request)
@@ -263,7 +262,9 @@ class InstancesScreen(ModeScreen):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.comfy_app.start_job(
-                    f"stop:{view.id}", f"stop {view.id}", lambda: self._stop_events(view.id)
+                    JobKey(JobKind.STOP, view.id),
+                    f"stop {view.id}",
+                    lambda: self._stop_events(view.id),
                 )
 
         self.app.push_screen(ConfirmScreen(question, yes="Stop", no="Keep"), answered)
@@ -284,7 +285,7 @@ class InstancesScreen(ModeScreen):
         def go(yes: bool | None = True) -> None:
             if yes:
                 self.comfy_app.start_job(
-                    f"restart:{view.id}",
+                    JobKey(JobKind.RESTART, view.id),
                     f"restart {view.id}",
                     lambda: self.instances.restart(view.id),
                 )

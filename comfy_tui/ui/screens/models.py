@@ -13,10 +13,12 @@ from textual.worker import Worker
 
 from comfy_tui.core.units import format_bytes, plural
 from comfy_tui.errors import ComfyTuiError
-from comfy_tui.events import Failed, Finished, LogLine, Progress
+from comfy_tui.events import Finished, LogLine, Progress
+from comfy_tui.runner import LIBRARY_JOBS, JobKey, JobKind, JobUpdate
 from comfy_tui.services.library.dedupe import DuplicateReport
 from comfy_tui.services.library.needs import Need, download_request, workflow_needs
 from comfy_tui.services.library.service import LibraryService
+from comfy_tui.store.civitai_index import CivitaiInfo
 from comfy_tui.store.models_index import ModelRecord
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
@@ -24,7 +26,6 @@ from comfy_tui.ui.dialogs.import_path import ImportRequest, ImportScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.dialogs.trash import TrashScreen
 from comfy_tui.ui.dialogs.workflow_needs import WorkflowNeedsScreen
-from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.keys import Key
 from comfy_tui.ui.screens.models_downloads import DOWNLOAD_KEYS, DownloadsMixin, DownloadsPanel
 from comfy_tui.ui.widgets.empty_state import EmptyState
@@ -32,7 +33,6 @@ from comfy_tui.ui.widgets.folder_list import ALL, FolderList
 from comfy_tui.ui.widgets.model_detail import ModelDetail, what_label
 from comfy_tui.ui.widgets.model_table import GAP, ModelTable, TableHeader
 
-JOB_PREFIX = "library:"
 FOLDER_PANE = 22
 """Width of the folder column (styles/models.tcss says the same)."""
 
@@ -119,6 +119,7 @@ class ModelsScreen(DownloadsMixin):
         self.query_text = ""
         self.models: dict[str, ModelRecord] = {}
         self.versions: list[str] = []
+        self.civitai: dict[str, CivitaiInfo] = {}
         self._reports: list[DuplicateReport] = []
         self._focus_table = True  # on the first load that shows rows
         self._empty_library = True
@@ -169,6 +170,7 @@ class ModelsScreen(DownloadsMixin):
             stats = await self.library.folders()
             folder = None if self.folder == ALL else self.folder
             models = await self.library.list_models(self.query_text, folder)
+            self.civitai = await self.library.civitai_known()
         except ComfyTuiError as exc:  # a damaged index says so (and `s` rebuilds it)
             self.show_error("Reading the model library failed", exc)
             return
@@ -204,7 +206,8 @@ class ModelsScreen(DownloadsMixin):
         root = "library"
         if model is not None and Path(model.root) != self.library.main_root():
             root = f"extra root {model.root}"
-        self.query_one(ModelDetail).show(model, root, self.versions)
+        known = self.civitai.get(model.sha256) if model and model.sha256 else None
+        self.query_one(ModelDetail).show(model, root, self.versions, known)
 
     def on_resize(self) -> None:
         if self.models or not self._empty_library:
@@ -234,7 +237,7 @@ class ModelsScreen(DownloadsMixin):
             self.query_one("#models-table").focus()
 
     def on_job_update(self, update: JobUpdate) -> None:
-        if not update.key.startswith(JOB_PREFIX):
+        if update.key.kind not in LIBRARY_JOBS:
             return
         line = self.query_one("#models-job", Static)
         event = update.event
@@ -242,16 +245,18 @@ class ModelsScreen(DownloadsMixin):
             line.update(f"{update.description}: {event.step} {event.fraction:.0%}")
         elif isinstance(event, LogLine):
             line.update(f"{update.description}: {event.text}")
-        elif isinstance(event, Finished | Failed) or update.state != "running":
-            detail = getattr(event, "detail", "") or getattr(event, "reason", "")
+        elif isinstance(event, Finished) or update.state != "running":
+            detail = event.detail if isinstance(event, Finished) else ""
             line.update(f"{update.description}: {update.state}{f' — {detail}' if detail else ''}")
             self.reload()
-            if update.key == "library:duplicates" and isinstance(event, Finished):
+            if update.key.kind is JobKind.LIBRARY_DUPLICATES and isinstance(event, Finished):
                 self._open_duplicates()
 
     # --- actions -----------------------------------------------------------------------
     def action_scan(self) -> None:
-        self.comfy_app.start_job("library:scan", "scan the library", self.library.scan)
+        self.comfy_app.start_job(
+            JobKey(JobKind.LIBRARY_SCAN), "scan the library", self.library.scan
+        )
 
     def action_search(self) -> None:
         self.query_one("#models-search").focus()
@@ -262,7 +267,7 @@ class ModelsScreen(DownloadsMixin):
                 return
             sources = [Path(request.path).expanduser()]
             self.comfy_app.start_job(
-                "library:import",
+                JobKey(JobKind.LIBRARY_IMPORT),
                 "import models",
                 lambda: self.library.import_paths(sources, folder=request.folder),
             )
@@ -276,11 +281,15 @@ class ModelsScreen(DownloadsMixin):
             return
         ids = [model.id]
         self.comfy_app.start_job(
-            "library:hash", f"hash {model.name}", lambda: self.library.hash_models(ids)
+            JobKey(JobKind.LIBRARY_HASH),
+            f"hash {model.name}",
+            lambda: self.library.hash_models(ids),
         )
 
     def action_hash_all(self) -> None:
-        self.comfy_app.start_job("library:hash", "hash all models", self.library.hash_models)
+        self.comfy_app.start_job(
+            JobKey(JobKind.LIBRARY_HASH), "hash all models", self.library.hash_models
+        )
 
     def action_delete(self) -> None:
         model = self.selected()
@@ -345,7 +354,7 @@ class ModelsScreen(DownloadsMixin):
     def action_duplicates(self) -> None:
         self._reports.clear()
         self.comfy_app.start_job(
-            "library:duplicates",
+            JobKey(JobKind.LIBRARY_DUPLICATES),
             "find duplicates",
             lambda: self.library.find_duplicates(self._reports),
         )
@@ -369,7 +378,7 @@ class ModelsScreen(DownloadsMixin):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.comfy_app.start_job(
-                    "library:dedupe",
+                    JobKey(JobKind.LIBRARY_DEDUPE),
                     "replace duplicates",
                     lambda: self.library.apply_dedupe(report),
                 )

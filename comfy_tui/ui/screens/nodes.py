@@ -18,10 +18,10 @@ from textual.worker import Worker
 from comfy_tui.core.node_plan import node_name_from_url
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.runner import NODE_JOBS, JobKey, JobKind, JobUpdate
 from comfy_tui.services.nodes import NodeInfo, NodesOverview
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.guards import refused
-from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.screens import nodes_flows as flows
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.nodes_keys import NODES_KEYS
@@ -30,7 +30,6 @@ from comfy_tui.ui.widgets.node_table import NodeTable, OwnNodeTable
 
 log = logging.getLogger(__name__)
 
-JOB_PREFIXES = ("nodes:", "snapshot:")
 URL_EXAMPLE = "https://github.com/owner/ComfyUI-SomeNode"
 
 
@@ -44,7 +43,7 @@ class NodesScreen(ModeScreen):
     def __init__(self) -> None:
         super().__init__()
         self.overview: NodesOverview | None = None
-        self.jobs: dict[str, str] = {}  # job key -> its line in the jobs box
+        self.jobs: dict[JobKey, str] = {}  # job key -> its line in the jobs box
         self.status = ""
 
     def compose_body(self) -> ComposeResult:
@@ -123,7 +122,7 @@ class NodesScreen(ModeScreen):
 
     # --- jobs ---------------------------------------------------------------------------
     def _on_job_update(self, update: JobUpdate) -> None:
-        if not update.key.startswith(JOB_PREFIXES):
+        if update.key.kind not in NODE_JOBS:
             return
         event = update.event
         if update.state == "running":
@@ -139,8 +138,8 @@ class NodesScreen(ModeScreen):
         self.jobs.pop(update.key, None)
         if update.state == "finished" and isinstance(event, Finished):
             self.notify(event.detail, title=update.description.capitalize())
-            if update.key.startswith("nodes:update:"):
-                self._after_update(update.key.removeprefix("nodes:update:"))
+            if update.key.kind is JobKind.NODE_UPDATE:
+                self._after_update(update.key.id)
         elif update.state == "cancelled":
             self.notify(f"{update.description} was cancelled", severity="warning")
         self.reload()
@@ -155,10 +154,10 @@ class NodesScreen(ModeScreen):
         self._flow(plan_each)
 
     def start_job(
-        self, key: str, description: str, events: Callable[[], AsyncIterator[Event]]
+        self, key: JobKey, description: str, events: Callable[[], AsyncIterator[Event]]
     ) -> bool:
         """Start an App job unless the same one runs (starting it again would cancel it)."""
-        if key in self.jobs or any(w.name == key for w in self.comfy_app.running_jobs()):
+        if key in self.jobs or self.comfy_app.job_running(key):
             self.notify(f"{description} is running already", severity="warning")
             return False
         self.jobs[key] = f"◌ {description}"
@@ -213,7 +212,7 @@ class NodesScreen(ModeScreen):
             self.notify(str(exc), title="Add a node", severity="error")
             return
         nodes = self.comfy_app.services.nodes
-        self.start_job(f"nodes:add:{name}", f"add {name}", lambda: nodes.add(url))
+        self.start_job(JobKey(JobKind.NODE_ADD, name), f"add {name}", lambda: nodes.add(url))
 
     def action_update(self) -> None:
         info = self.selected()
@@ -225,7 +224,7 @@ class NodesScreen(ModeScreen):
             doing = f"update {info.name}"
             check = nodes.check_change(info.name, info.enabled_in, doing)
             if not await refused(self.app, f"Update {info.name}", check):
-                key = f"nodes:update:{info.name}"
+                key = JobKey(JobKind.NODE_UPDATE, info.name)
                 self.start_job(key, doing, lambda: nodes.update(info.name))
 
         self._flow(guarded)

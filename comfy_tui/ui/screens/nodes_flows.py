@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 from comfy_tui.core.req_policy import RequirementsRefused
 from comfy_tui.errors import ComfyTuiError
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.nodes import DepsPlan, NodeInfo
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.envsnaps import SnapshotsScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
 from comfy_tui.ui.dialogs.review import ReviewScreen
-from comfy_tui.ui.dialogs.snapshots import SnapshotsScreen
 from comfy_tui.ui.guards import refused
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ async def dependencies(
     nodes = screen.comfy_app.services.nodes
     verb = "update" if after_update else "enable"
     screen.start_job(
-        f"nodes:enable:{name}:{tag}",
+        JobKey(JobKind.NODE_ENABLE, name, version=tag),
         f"{verb} {name} in {tag}",
         lambda: nodes.enable(plan, run_install_script=run_script),
     )
@@ -241,7 +242,7 @@ async def snapshots(screen: NodesScreen, preferred: str | None) -> None:
     ):
         return
     screen.start_job(
-        f"snapshot:restore:{tag}",
+        JobKey(JobKind.ENV_RESTORE, tag),
         f"restore {tag} to {target.id}",
         lambda: nodes.restore(tag, target.id),
     )

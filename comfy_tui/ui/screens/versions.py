@@ -2,7 +2,7 @@
 
 The release list is shown from the cache at once and refreshed in a background worker (never
 blocking the app); installed/default/running markers come from the version records and the
-`running_versions` source. Installs are App-owned jobs (`install:<tag>`), so they survive mode
+`running_versions` source. Installs are App-owned jobs (`JobKind.INSTALL`), so they survive mode
 switches; this screen follows them through `app.job_updates`, one `InstallPanel` each.
 """
 
@@ -10,33 +10,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label
 from textual.worker import Worker
 
+from comfy_tui.core.size_estimate import SizeEstimate
 from comfy_tui.errors import ComfyTuiError
-from comfy_tui.events import Failed
+from comfy_tui.events import Event
+from comfy_tui.runner import JobKey, JobKind, JobUpdate
 from comfy_tui.services.disk_usage import DiskReport
-from comfy_tui.services.releases_model import ReleaseList
+from comfy_tui.services.release_list import ReleaseList
 from comfy_tui.store.install_choices import InstallChoices
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.install import InstallRequest, InstallScreen
 from comfy_tui.ui.dialogs.version_details import VersionDetailsScreen, detail_lines, read_tail
 from comfy_tui.ui.guards import refused
-from comfy_tui.ui.jobs import JobUpdate
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.versions_keys import VERSIONS_KEYS
 from comfy_tui.ui.version_rows import VersionRow, build_rows, empty_text, status_line
 from comfy_tui.ui.widgets.empty_state import EmptyState
-from comfy_tui.ui.widgets.install_panel import INSTALL_PREFIX, InstallPanels
+from comfy_tui.ui.widgets.install_panel import InstallPanels
 from comfy_tui.ui.widgets.version_table import VersionTable
 
 log = logging.getLogger(__name__)
 
 RUNNING_POLL_S = 5.0
+RESOLVE_LIMIT = 8
+"""Dependency sets the screen sizes with uv per load (the newest releases first)."""
 
 
 class VersionsScreen(ModeScreen):
@@ -56,6 +59,7 @@ class VersionsScreen(ModeScreen):
         self.show_prereleases = False
         self.query_text = ""
         self.disk: DiskReport | None = None
+        self.estimates: dict[str, SizeEstimate] = {}
 
     def compose_body(self) -> ComposeResult:
         yield Input(
@@ -123,6 +127,34 @@ class VersionsScreen(ModeScreen):
         finally:
             self.checking = False
         self.render_rows()
+        self.run_worker(
+            self._load_estimates(),
+            group="versions:sizes",
+            exclusive=True,
+            exit_on_error=False,
+            description="estimate install sizes",
+        )
+
+    async def _load_estimates(self) -> None:
+        """Sizes of the releases not installed: the known ones at once, then the newest
+        unknown dependency sets from a uv resolution (subprocesses; index metadata only)."""
+        if self.listed is None:
+            return
+        versions = self.comfy_app.services.versions
+        installed = {r.tag for r in self.records}
+        tags = [r.tag for r in self.listed.releases if r.tag not in installed]
+        choices = await versions.install_choices()
+        for resolve in (False, True):
+            try:
+                found = await versions.size_estimates(
+                    tags, choices=choices, resolve=resolve, limit=RESOLVE_LIMIT
+                )
+            except ComfyTuiError as exc:
+                log.warning("no size estimates: %s", exc)
+                return
+            if found != self.estimates:
+                self.estimates = found
+                self.render_rows()
 
     async def _poll_running(self) -> None:
         running = dict(await self.comfy_app.services.running_versions())
@@ -143,6 +175,7 @@ class VersionsScreen(ModeScreen):
             own_bytes={t: d.disk_bytes for t, d in self.disk.versions.items()}
             if self.disk
             else None,
+            estimates=self.estimates,
         )
 
     def render_rows(self) -> None:
@@ -178,13 +211,18 @@ class VersionsScreen(ModeScreen):
     def start_install(
         self, tag: str, torch: str = "auto", *, torch_index: str = "", python: str = ""
     ) -> None:
-        """Start `install:<tag>` as an App job and show its panel."""
+        """Start the install of `tag` as an App job and show its panel."""
         versions = self.comfy_app.services.versions
         self.installs.add(tag, torch)
         self.refresh_bindings()
-        key, description = f"{INSTALL_PREFIX}{tag}", f"install {tag}"
-        options = {"torch_index": torch_index or None, "python": python or None}
-        self.comfy_app.start_job(key, description, lambda: versions.install(tag, torch, **options))
+        key, description = JobKey(JobKind.INSTALL, tag), f"install {tag}"
+        self.comfy_app.start_job(
+            key,
+            description,
+            lambda: versions.install(
+                tag, torch, torch_index=torch_index or None, python=python or None
+            ),
+        )
         self.render_rows()
 
     async def ask_install(self, tag: str) -> None:
@@ -223,9 +261,6 @@ class VersionsScreen(ModeScreen):
             self.notify(f"ComfyUI {tag} is installed", title="Install")
         elif state == "cancelled":
             self.notify(f"The install of {tag} was cancelled; nothing was kept", title="Install")
-        elif isinstance(update.event, Failed):  # exceptions open the App's error dialog
-            title = f"Install of {tag} failed"
-            self.notify(update.event.reason, title=title, severity="error")
         self._reload_local()
 
     # --- actions ------------------------------------------------------------------------
@@ -264,7 +299,7 @@ class VersionsScreen(ModeScreen):
         else:
             self.notify("Select the version whose install you want to cancel", severity="warning")
             return
-        self.comfy_app.cancel_job(f"{INSTALL_PREFIX}{tag}")
+        self.comfy_app.cancel_job(JobKey(JobKind.INSTALL, tag))
 
     def action_remove(self) -> None:
         row = self.selected()
@@ -273,6 +308,9 @@ class VersionsScreen(ModeScreen):
             return
         size = f" ({row.size})" if row.size else ""
         question = f"Remove ComfyUI {row.tag}? Its folder{size} is deleted; the shared models stay."
+        record = next((r for r in self.records if r.tag == row.tag), None)
+        if record is not None and record.adopted:
+            question = f"Forget the adopted {row.tag}? Its folder {record.path} stays as it is."
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -304,9 +342,70 @@ class VersionsScreen(ModeScreen):
                 await versions.set_default(tag if what == "default" else None)
         except ComfyTuiError as exc:
             self.show_error(f"{what.capitalize()} {tag} failed", exc)
-        except NotImplementedError:
-            self.not_built_yet("Removing versions")
         self._reload_local()
+
+    def action_adopt(self) -> None:
+        """The adopt dialog; its nodes are shared as `NODE_SHARE` jobs."""
+        from comfy_tui.services.adopt_nodes import list_own_nodes, share_node
+        from comfy_tui.ui.dialogs.adopt import AdoptScreen
+
+        services = self.comfy_app.services
+
+        def share(tag: str, name: str) -> None:
+            def events() -> AsyncIterator[Event]:
+                return share_node(services.nodes.snapshots, tag, name)
+
+            self.comfy_app.start_job(JobKey(JobKind.NODE_SHARE, name), f"share {name}", events)
+
+        def closed(tag: str | None) -> None:  # the screen reloads its versions on resume
+            if tag:
+                self.notify(f"{tag} is adopted: launch it like any version", title="Adopt")
+
+        dialog = AdoptScreen(
+            adopt=lambda path, name, venv: services.versions.adopt(path, name=name, venv=venv),
+            nodes=lambda tag: list_own_nodes(services.paths, tag),
+            share=share,
+        )
+        self.app.push_screen(dialog, closed)
+
+    def action_upgrade(self) -> None:
+        """The upgrade dialog for the selected installed version (services.lifecycle)."""
+        from comfy_tui.ui.dialogs.upgrade import UpgradeScreen
+
+        row = self.selected()
+        if row is None or not row.installed:
+            self.notify("Select an installed version to upgrade", severity="warning")
+            return
+        life = self.comfy_app.services.lifecycle
+        dialog = UpgradeScreen(
+            row.tag,
+            suggested=self._suggest_upgrade(row.tag),
+            running=self.running.get(row.tag, 0),
+            make=life.upgrade,
+            switch=life.switch,
+        )
+
+        def closed(switched: bool | None) -> None:  # the screen reloads its versions on resume
+            if switched:
+                self.notify(f"{row.tag}'s instances were switched", title="Upgrade")
+
+        self.app.push_screen(dialog, closed)
+
+    def _suggest_upgrade(self, tag: str) -> str:
+        """The newest release newer than `tag` (installed or not), else ""."""
+        from comfy_tui.core.versions import parse_version
+
+        mine = parse_version(tag)
+        if mine is None:
+            return ""
+        newer = [
+            (version, row.tag)
+            for row in self.rows()
+            if (version := parse_version(row.tag)) is not None
+            and version > mine
+            and not version.is_prerelease
+        ]
+        return max(newer)[1] if newer else ""
 
     def action_refresh(self) -> None:
         self.load(refresh=True)
@@ -330,7 +429,7 @@ class VersionsScreen(ModeScreen):
                 return []
 
         log_lines = await asyncio.to_thread(read_log)
-        lines = detail_lines(row.tag, record, release, row.default)
+        lines = detail_lines(row.tag, record, release, row.default, self.estimates.get(row.tag))
         await self.app.push_screen(VersionDetailsScreen(row.tag, lines, log_lines))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -14,6 +14,22 @@ VERSIONS_KEYS: tuple[Key, ...] = (
         "Default",
         "Make the selected version the default; again clears it",
     ),
+    Key(
+        "versions-adopt",
+        "a",
+        "adopt",
+        "Adopt",
+        "Adopt an existing ComfyUI folder as a version (left in place)",
+        show=False,
+    ),
+    Key(
+        "versions-upgrade",
+        "u",
+        "upgrade",
+        "Upgrade",
+        "Rehearse an upgrade of the selected version with its custom nodes; then switch",
+        show=False,
+    ),
     Key("versions-refresh", "r", "refresh", "Refresh", "Ask GitHub for the releases now"),
     Key(
         "versions-details",

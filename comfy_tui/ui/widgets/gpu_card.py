@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
-from comfy_tui.services.monitor import GpuSnapshot, History, fmt_pct, gpu_key
+from comfy_tui.services.monitor import GpuReading, History, fmt_pct, gpu_key
 from comfy_tui.services.monitor.text import (
     fraction,
     gib_pair,
@@ -23,7 +23,7 @@ from comfy_tui.ui.widgets.trend import Trend
 
 
 class GpuCard(Card):
-    """The card of GPU ``index``; `show` fills it from one snapshot and the history."""
+    """The card of GPU ``index``; `show` fills it from one reading and the history."""
 
     def __init__(self, index: int) -> None:
         super().__init__(f"GPU {index}", id=f"gpu-{index}", classes="gpu-card")
@@ -45,8 +45,8 @@ class GpuCard(Card):
         yield self._details
         yield self._procs
 
-    def show(self, gpu: GpuSnapshot, history: History, names: Mapping[int, str]) -> None:
-        """Fill the card from this tick's snapshot; ``names`` maps our pids to instances."""
+    def show(self, gpu: GpuReading, history: History, names: Mapping[int, str]) -> None:
+        """Fill the card from this tick's reading; ``names`` maps our pids to instances."""
         self.retitle(gpu_title(gpu))
         util = gpu.utilization_gpu_pct
         self._util.show(fraction(util, 100), fmt_pct(util))

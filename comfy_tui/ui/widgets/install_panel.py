@@ -1,6 +1,6 @@
 """Running installs: one panel each, with a weighted progress bar, the step, and a log tail.
 
-`InstallPanels` follows the App's `install:<tag>` jobs (`follow` takes each `JobUpdate`),
+`InstallPanels` follows the App's `JobKind.INSTALL` jobs (`follow` takes each `JobUpdate`),
 adds a panel when an install starts and removes it when it ends. Each `InstallPanel` keeps the
 last 200 log lines. Cancelling is the screen's `c` key.
 """
@@ -14,11 +14,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import Label, Log, ProgressBar
 
-from comfy_tui.events import Event, Failed, Finished, LogLine, Progress
-from comfy_tui.ui.jobs import JobState, JobUpdate
+from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.runner import JobKind, JobStatus, JobUpdate
 
 LOG_LINES = 200
-INSTALL_PREFIX = "install:"
 
 
 class InstallPanel(Vertical):
@@ -40,8 +39,15 @@ class InstallPanel(Vertical):
         self.step_text = "starting…"
         self._pending: deque[str] = deque(maxlen=LOG_LINES)  # lines not yet in the Log widget
         self._ready = False
+        self._sync_due = False
+        self._shown: tuple[float, str] | None = None  # (fraction, step) last drawn
         self.border_title = f"Installing {tag} · torch {torch}"
         self.border_subtitle = "c cancel"
+
+    @property
+    def drawn(self) -> bool:
+        """Everything applied so far is on screen (no batch waits for the next frame)."""
+        return self._ready and not self._sync_due and not self._pending
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=100, show_eta=False, classes="install-row")
@@ -55,7 +61,10 @@ class InstallPanel(Vertical):
         self._sync()
 
     def apply(self, event: Event) -> None:
-        """Show one service event (kept until the panel is mounted)."""
+        """Show one service event (kept until the panel is mounted).
+
+        Events are folded into the panel's state at once and drawn together, once per burst:
+        an install can print thousands of lines in a second."""
         if isinstance(event, Progress):
             self.fraction = event.fraction
             self.step_text = f"{event.step} — {event.detail}" if event.detail else event.step
@@ -64,11 +73,12 @@ class InstallPanel(Vertical):
             self._pending.append(f"{prefix}{event.text}")
         elif isinstance(event, Finished):
             self.fraction, self.step_text = 1.0, "done"
-        elif isinstance(event, Failed):
-            self.step_text = f"failed: {event.reason}"
-        self._sync()
+        if self._ready and not self._sync_due:
+            self._sync_due = True
+            self.call_after_refresh(self._sync)
 
     def _sync(self) -> None:
+        self._sync_due = False
         if not self._ready:
             return
         try:
@@ -79,8 +89,10 @@ class InstallPanel(Vertical):
             )
         except NoMatches:  # being removed
             return
-        bar.update(progress=self.fraction * 100)
-        step.update(self.step_text)
+        if self._shown != (self.fraction, self.step_text):
+            self._shown = (self.fraction, self.step_text)
+            bar.update(progress=self.fraction * 100)
+            step.update(self.step_text)
         if self._pending:
             log.write_lines(self._pending)
             self._pending.clear()
@@ -109,11 +121,11 @@ class InstallPanels(VerticalScroll, can_focus=False):
             self.mount(panel)
         return panel
 
-    def follow(self, update: JobUpdate) -> tuple[str, JobState] | None:
+    def follow(self, update: JobUpdate) -> tuple[str, JobStatus] | None:
         """Show one update of an install job: (tag, state) for an install job, else None."""
-        if not update.key.startswith(INSTALL_PREFIX):
+        if update.key.kind is not JobKind.INSTALL:
             return None
-        tag = update.key.removeprefix(INSTALL_PREFIX)
+        tag = update.key.id
         panel = self.add(tag) if update.state == "running" else self.panels.pop(tag, None)
         if panel is not None and update.event is not None:
             panel.apply(update.event)

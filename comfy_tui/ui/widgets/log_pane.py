@@ -13,6 +13,7 @@ found by bisection, so a 10k-line log re-wraps in one pass and draws only the ro
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 import re
@@ -31,6 +32,8 @@ from textual.widgets import Log
 
 MAX_LINES = 10_000
 WIDTH_SAMPLE = 32
+FEED_CHUNK = 1000
+"""Lines `feed` adds between two turns of the event loop."""
 
 
 class SearchHighlighter(Highlighter):
@@ -192,6 +195,17 @@ class LogPane(Log):
         self.set_follow(True)
         self.scroll_to(x=0, animate=False)
         self.post_message(self.Moved())
+
+    async def feed(self, lines: Sequence[str], chunk: int = FEED_CHUNK) -> None:
+        """`add_lines` in slices of `chunk` lines, the event loop getting a turn between them:
+        a burst of tens of thousands of lines does not stall it."""
+        cap = self.max_lines or len(lines)
+        if len(lines) > cap:  # what would be pruned at once is never processed
+            self.received += len(lines) - cap
+            lines = lines[-cap:]
+        for start in range(0, len(lines), chunk):
+            self.add_lines(lines[start : start + chunk])
+            await asyncio.sleep(0)
 
     def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
         """Width of the new lines, measured on the longest few only, inline.

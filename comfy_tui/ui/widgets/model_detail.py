@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from comfy_tui.core.units import format_bytes, format_count
+from comfy_tui.store.civitai_index import CivitaiInfo
 from comfy_tui.store.models_index import ModelRecord
 
 __all__ = ["ModelDetail", "describe", "what_label"]
@@ -26,7 +27,9 @@ def what_label(m: ModelRecord) -> str:
     return " ".join(p for p in (m.architecture, m.kind) if p) or m.format
 
 
-def describe(m: ModelRecord, root_label: str, versions: Sequence[str]) -> Text:
+def describe(
+    m: ModelRecord, root_label: str, versions: Sequence[str], civitai: CivitaiInfo | None = None
+) -> Text:
     """One fact per line; lines are cut (not wrapped) to the pane's width."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(m.relpath, style="bold")
@@ -45,6 +48,11 @@ def describe(m: ModelRecord, root_label: str, versions: Sequence[str]) -> Text:
         text.append(f"sha256 {m.sha256}\n")
     else:
         text.append("sha256 not computed yet — press h to hash it\n", style="dim")
+    if civitai is not None and civitai.found:
+        title = " — ".join(p for p in (civitai.model_name, civitai.version_name) if p)
+        text.append(" · ".join(p for p in (f"civitai: {title}", civitai.base_model) if p) + "\n")
+        if civitai.trained_words:
+            text.append(f"triggers: {', '.join(civitai.trained_words)}\n")
     if m.status == "pickle":
         text.append(f"⚠ {m.problem}\n", style="bold yellow")
     elif m.problem:
@@ -62,8 +70,14 @@ def describe(m: ModelRecord, root_label: str, versions: Sequence[str]) -> Text:
 class ModelDetail(Static):
     """Shows one model; `show(None)` says that nothing is selected."""
 
-    def show(self, model: ModelRecord | None, root_label: str, versions: Sequence[str]) -> None:
+    def show(
+        self,
+        model: ModelRecord | None,
+        root_label: str,
+        versions: Sequence[str],
+        civitai: CivitaiInfo | None = None,
+    ) -> None:
         if model is None:
             self.update(Text("Select a model to see its details.", style="dim"))
         else:
-            self.update(describe(model, root_label, versions))
+            self.update(describe(model, root_label, versions, civitai))

@@ -13,7 +13,7 @@ from comfy_tui.services.monitor import (
     NA,
     DiskUsage,
     History,
-    SystemSnapshot,
+    SystemReading,
     fmt_bytes,
     fmt_pct,
     fmt_rate,
@@ -95,7 +95,7 @@ class CpuCard(Card):
         yield self._cores
         yield self._load
 
-    def show(self, system: SystemSnapshot, history: History) -> None:
+    def show(self, system: SystemReading, history: History) -> None:
         self._total.show(fraction(system.cpu_percent, 100), fmt_pct(system.cpu_percent))
         self._trend.show(history, CPU_PERCENT)
         self._cores.show(system.per_cpu_percent)
@@ -118,7 +118,7 @@ class MemoryCard(Card):
         yield self._trend
         yield self._available
 
-    def show(self, system: SystemSnapshot, history: History) -> None:
+    def show(self, system: SystemReading, history: History) -> None:
         mem = system.memory
         self._ram.show(mem.percent / 100, gib_pair(mem.used_bytes, mem.total_bytes))
         swap = system.swap
@@ -191,7 +191,7 @@ class IoCard(Card):
     def compose(self) -> ComposeResult:
         yield from self._rows
 
-    def show(self, system: SystemSnapshot, history: History) -> None:
+    def show(self, system: SystemReading, history: History) -> None:
         disk, net = system.disk_io, system.net_io
         values = (
             None if disk is None else disk.read_bytes_per_s,

@@ -60,10 +60,14 @@ class VersionTable(DataTable[object]):
             self.move_cursor(row=self.get_row_index(keep), animate=False)
 
     def update_row(self, row: VersionRow) -> None:
-        """Refresh one listed row in place (marker and status), e.g. for install progress."""
-        if row.tag not in self.rows_by_tag:
+        """Refresh one listed row in place (marker and status), e.g. for install progress;
+        nothing is redrawn when what it shows did not change (a log line of an install)."""
+        old = self.rows_by_tag.get(row.tag)
+        if old is None:
             return
         self.rows_by_tag[row.tag] = row
+        if (_marker(old), _status(old)) == (_marker(row), _status(row)):
+            return
         try:
             self.update_cell(row.tag, "marker", _marker(row))
             self.update_cell(row.tag, "status", _status(row), update_width=True)

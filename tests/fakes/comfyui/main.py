@@ -5,15 +5,23 @@ It behaves like the real thing where a launcher can tell: argparse flags (an unk
 (echoing argv), `/queue`, `/models/<folder>` (the model files it can load: its own `models/`
 plus what its `--extra-model-paths-config` files list, read as ComfyUI reads them), every route
 also under `/api`, exit 1 on a taken port, a clean exit 0
-on SIGINT and an immediate death on SIGTERM. The flags it accepts come from `fake_features.py`,
-so a test repo can give each tag a different set. Environment knobs for tests:
+on SIGINT and an immediate death on SIGTERM. `/object_info` lists a few core node classes
+plus the NODE_CLASS_MAPPINGS of every `custom_nodes/<name>` it imports (once, on the first
+ask; a node that fails to import is left out, as ComfyUI does). The flags it accepts come
+from `fake_features.py`, so a test repo can give each tag a different set. Environment knobs
+for tests:
 FAKE_COMFYUI_STARTUP_DELAY (seconds before binding), FAKE_COMFYUI_FOLDER_PATHS (the JSON that
 `/internal/folder_paths` answers; without it that route is 404, as on old versions),
 FAKE_COMFYUI_CRASH_AFTER (seconds, then exit 1), FAKE_COMFYUI_FAIL_WITH (a line to log before
-exiting 1 at startup), FAKE_COMFYUI_IGNORE_SIGINT (any value: SIGINT is ignored, only SIGKILL
-stops it), FAKE_COMFYUI_STUBBORN_CHILD (`group` or `own-group`: start a child that ignores
-SIGINT, like a custom node's worker, in ComfyUI's process group or in a group of its own).
-The job side (`POST /prompt`, `/ws`, `/history`, `/view`, `POST /free`) lives in
+exiting 1 at startup), FAKE_COMFYUI_FAIL_ON_VERSION (a version, e.g. `0.4.0`: FAIL_WITH's
+behaviour only when this is that version), FAKE_COMFYUI_IGNORE_SIGINT (any value: SIGINT is
+ignored, only SIGKILL stops it), FAKE_COMFYUI_STUBBORN_CHILD (`group` or `own-group`: start
+a child that ignores SIGINT, like a custom node's worker, in ComfyUI's process group or in a
+group of its own).
+Custom nodes in `custom_nodes/` are imported at start-up and by `--quick-test-for-ci`, with
+real ComfyUI's log lines (`Cannot import … module for custom nodes: …`, `Import times for custom
+nodes:`, ` (IMPORT FAILED)`); a failed one is not fatal. The job side (`POST /prompt`, `/ws`,
+`/history`, `/view`, `POST /free`) lives in
 `fake_jobs.py`, with its own knobs. `GET /manager/reboot` acts like
 ComfyUI-Manager's Restart: with `__COMFY_CLI_SESSION__` set it writes `<value>.reboot` and exits
 0, otherwise it re-executes itself in place.
@@ -22,6 +30,7 @@ ComfyUI-Manager's Restart: with `__COMFY_CLI_SESSION__` set it writes `<value>.r
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -44,6 +53,30 @@ HUB: Hub | None = None
 MODEL_DIRS: dict[str, list[str]] = {}
 """Folder type -> directories searched for it (what `--extra-model-paths-config` added)."""
 MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".sft")
+CORE_CLASSES = ("CheckpointLoaderSimple", "CLIPTextEncode", "EmptyLatentImage", "KSampler",
+                "LoraLoader", "SaveImage", "VAEDecode", "VAELoader")  # fmt: skip
+_OBJECT_INFO: dict[str, dict[str, str]] = {}
+
+
+def object_info() -> dict[str, dict[str, str]]:
+    """Core classes and those of the custom nodes, imported once like ComfyUI does."""
+    if not _OBJECT_INFO:
+        found = {name: "comfy" for name in CORE_CLASSES}
+        nodes = HERE / "custom_nodes"
+        for entry in sorted(nodes.iterdir()) if nodes.is_dir() else ():
+            init = entry / "__init__.py"
+            if entry.name.endswith(".disabled") or not init.is_file():
+                continue
+            try:
+                spec = importlib.util.spec_from_file_location(f"fake_node_{entry.name}", init)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                found.update({k: entry.name for k in getattr(module, "NODE_CLASS_MAPPINGS", {})})
+            except Exception as exc:  # as ComfyUI: report the node and go on
+                log(f"Cannot import {entry} module for custom nodes: {exc}")
+        _OBJECT_INFO.update(found)
+    return {name: {"name": name, "python_module": where} for name, where in _OBJECT_INFO.items()}
 
 
 def read_model_paths(configs: list[str]) -> dict[str, list[str]]:
@@ -241,6 +274,8 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif path == "/queue":
             self._send(HUB.snapshot())
+        elif path == "/object_info":
+            self._send(object_info())
         elif path.startswith("/models/"):
             self._send(model_files(path.removeprefix("/models/")))
         elif path == "/internal/folder_paths" and "FAKE_COMFYUI_FOLDER_PATHS" in os.environ:
@@ -269,17 +304,62 @@ def manager_reboot() -> None:
     os.execv(sys.executable, [sys.executable, *sys.argv])
 
 
+def load_custom_nodes() -> None:
+    """Import every custom node as real ComfyUI does (nodes.py: init_external_custom_nodes)."""
+    import importlib.util
+    import traceback
+
+    folder = HERE / "custom_nodes"
+    if not folder.is_dir():
+        return
+    times = []
+    for entry in sorted(os.listdir(os.path.realpath(folder))):
+        path = folder / entry
+        if entry == "__pycache__" or entry.endswith(".disabled"):
+            continue
+        if path.is_file() and path.suffix != ".py":
+            continue
+        started = time.perf_counter()
+        name = entry.removesuffix(".py")
+        try:
+            init = path / "__init__.py" if path.is_dir() else path
+            places = [str(path)] if path.is_dir() else None
+            spec = importlib.util.spec_from_file_location(
+                name, init, submodule_search_locations=places
+            )
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+            ok = getattr(module, "NODE_CLASS_MAPPINGS", None) is not None
+            if not ok:
+                log(f"Skip {path} module for custom nodes due to the lack of NODE_CLASS_MAPPINGS.")
+        except Exception as exc:
+            log(traceback.format_exc())
+            log(f"Cannot import {path} module for custom nodes: {exc}")
+            ok = False
+        times.append((time.perf_counter() - started, str(path), ok))
+    if times:
+        log("\nImport times for custom nodes:")
+        for seconds, where, ok in sorted(times):
+            log("{:6.1f} seconds{}: {}".format(seconds, "" if ok else " (IMPORT FAILED)", where))
+        log("")
+
+
 def main() -> int:
     args = build_parser().parse_args()
     log(f"ComfyUI version: {__version__}")
     if args.quick_test_for_ci:
         for req in (HERE / "requirements.txt").read_text().split():
             __import__(req.replace("-", "_"))
+        load_custom_nodes()
         log("quick test passed")
         return 0
-    if os.environ.get("FAKE_COMFYUI_FAIL_WITH"):
+    failing = os.environ.get("FAKE_COMFYUI_FAIL_ON_VERSION")
+    if os.environ.get("FAKE_COMFYUI_FAIL_WITH") and failing in (None, __version__):
         log(os.environ["FAKE_COMFYUI_FAIL_WITH"])
         return 1
+    load_custom_nodes()
     time.sleep(float(os.environ.get("FAKE_COMFYUI_STARTUP_DELAY", "0")))
     global HUB
     out_dir = getattr(args, "output_directory", None)

@@ -1,0 +1,45 @@
+"""The library lock: one import, dedupe or removal changes the library's files at a time.
+
+An `flock` on `library/.lock`, taken without blocking the event loop (polled), held by an open
+file description, so two jobs of one process exclude each other as two processes do. The kernel
+drops it when a process dies, so a killed job never leaves it stuck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from comfy_tui.events import LogLine
+from comfy_tui.services.flock import try_lock
+
+__all__ = ["LibraryLock"]
+
+POLL_S = 0.1
+
+
+class LibraryLock:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        if self._fd is None:
+            self._fd = try_lock(self.path)
+        return self._fd is not None
+
+    async def acquire(self, job: str) -> AsyncIterator[LogLine]:
+        """Wait for the lock; says once that it waits (iterate it: `async for ev in ...`)."""
+        told = False
+        while not self.try_acquire():
+            if not told:
+                told = True
+                yield LogLine(f"{job}: waiting for another library job to finish", source="lock")
+            await asyncio.sleep(POLL_S)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the description releases the flock
+            self._fd = None

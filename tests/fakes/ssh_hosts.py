@@ -1,0 +1,196 @@
+"""Fleet hosts for tests: in-process asyncssh servers on 127.0.0.1 that run the real `comfy-tui`.
+
+Each `FakeHost` is a real SSH server (its own host key, generated per run) that accepts the
+lab's client key and executes the command line it is sent: split with `shlex` (the remote
+login shell's job), run with `create_subprocess_exec` (no shell) and an environment the server
+sets for the child, in which `COMFY_TUI_HOME` is the host's own data dir and `PATH` finds the
+`comfy-tui` of the venv running the tests. GPUs come from the recorded H200 (`gpu_replay`).
+
+Modes: "ok"; "slow" (each command waits until `release` is set); "drop" (every command aborts
+the connection); "drop-once" (the first command aborts it, later ones run).
+`SshLab.known_hosts()` writes `~/.ssh/known_hosts` for the hosts that should be trusted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import sys
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+from comfy_tui.paths import DataPaths
+
+REPO = Path(__file__).resolve().parents[2]
+GPU_FIXTURE = REPO / "tests" / "fixtures" / "nvml_h200.json"
+
+
+@dataclass
+class FakeHost:
+    name: str
+    data_dir: Path
+    mode: str
+    host_key: asyncssh.SSHKey
+    port: int = 0
+    commands: list[str] = field(default_factory=list)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    server: asyncssh.SSHAcceptor | None = None
+    connections: int = 0
+    live: list[asyncssh.SSHServerConnection] = field(default_factory=list)
+    handlers: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def paths(self) -> DataPaths:
+        return DataPaths(self.data_dir)
+
+    def argvs(self) -> list[list[str]]:
+        return [shlex.split(c) for c in self.commands]
+
+    def child_env(self) -> dict[str, str]:
+        venv_bin = str(Path(sys.executable).parent)
+        return {
+            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "HOME": str(self.data_dir.parent / "home"),
+            "LANG": "C.UTF-8",
+            "COMFY_TUI_HOME": str(self.data_dir),
+            "COMFY_TUI_GPU_REPLAY": str(GPU_FIXTURE),
+            "COMFY_TUI_POLL_INTERVAL": "0.05",
+            "COMFY_TUI_READY_TIMEOUT": "60",
+            "COMFY_TUI_STOP_GRACE": "5",
+            "COMFY_TUI_ALLOW_LOCAL_DOWNLOADS": "1",
+        }
+
+    async def handle(self, process: asyncssh.SSHServerProcess[str]) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.handlers.add(task)
+        try:
+            await self._handle(process)
+        finally:
+            self.handlers.discard(task)
+
+    async def _handle(self, process: asyncssh.SSHServerProcess[str]) -> None:
+        command = process.command or ""
+        self.commands.append(command)
+        if self.mode == "drop" or (self.mode == "drop-once" and len(self.commands) == 1):
+            process.channel.get_connection().abort()
+            return
+        if self.mode == "slow":
+            await self.release.wait()
+        child = await asyncio.create_subprocess_exec(
+            *shlex.split(command),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self.child_env(),
+            cwd=self.data_dir,
+        )
+        try:
+            out, err = await child.communicate()
+        finally:  # a test that ends first leaves no child behind
+            if child.returncode is None:
+                child.kill()
+                await child.wait()
+        process.stdout.write(out.decode("utf-8", "replace"))
+        process.stderr.write(err.decode("utf-8", "replace"))
+        process.exit(child.returncode if child.returncode is not None else 255)
+
+
+class SshLab:
+    """The client key pair, the hosts, and the client's `~/.ssh/known_hosts`."""
+
+    def __init__(self, root: Path, home: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.home = home
+        self.client_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.identity_file = root / "id_ed25519"
+        self.client_key.write_private_key(self.identity_file)
+        self.identity_file.chmod(0o600)
+        self.hosts: dict[str, FakeHost] = {}
+
+    async def add(self, name: str, mode: str = "ok") -> FakeHost:
+        data_dir = self.root / name / "data"
+        data_dir.mkdir(parents=True)
+        (data_dir.parent / "home").mkdir()
+        host = FakeHost(name, data_dir, mode, asyncssh.generate_private_key("ssh-ed25519"))
+
+        class Server(asyncssh.SSHServer):
+            def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+                host.connections += 1
+                host.live.append(conn)
+
+            def connection_requested(
+                self, dest_host: str, dest_port: int, orig_host: str, orig_port: int
+            ) -> bool:
+                return dest_host == "127.0.0.1"  # local forwards to the host's loopback
+
+        authorized = asyncssh.import_authorized_keys(self.client_key.export_public_key().decode())
+        host.server = await asyncssh.create_server(
+            Server,
+            "127.0.0.1",
+            0,
+            server_host_keys=[host.host_key],
+            authorized_client_keys=authorized,
+            process_factory=host.handle,
+        )
+        host.port = host.server.sockets[0].getsockname()[1]
+        self.hosts[name] = host
+        return host
+
+    def known_hosts(
+        self, trusted: Iterable[str] | None = None, *, wrong: Iterable[str] = ()
+    ) -> None:
+        """Trust the named hosts (all by default); `wrong`: list another key for these."""
+        names = list(self.hosts) if trusted is None else list(trusted)
+        lines = []
+        for name in names:
+            host = self.hosts[name]
+            key = host.host_key.export_public_key().decode().strip()
+            lines.append(f"[127.0.0.1]:{host.port} {key}")
+        for name in wrong:
+            other = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
+            lines.append(f"[127.0.0.1]:{self.hosts[name].port} {other.strip()}")
+        ssh = self.home / ".ssh"
+        ssh.mkdir(exist_ok=True)
+        (ssh / "known_hosts").write_text("\n".join(lines) + "\n")
+
+    def hosts_toml(self, timeouts: dict[str, float] | None = None) -> str:
+        """`[[hosts]]` tables for every host (127.0.0.1:port, the lab's identity file)."""
+        parts = []
+        for name, host in self.hosts.items():
+            timeout = (timeouts or {}).get(name, 30)
+            parts.append(
+                f'[[hosts]]\nname = "{name}"\nssh = "tester@127.0.0.1:{host.port}"\n'
+                f'identity_file = "{self.identity_file}"\ntags = ["lab", "mode={host.mode}"]\n'
+                f"timeout = {timeout}\n"
+            )
+        return "\n".join(parts)
+
+    async def aclose(self) -> None:
+        """Stop every server and abort its connections (a slow host's waiting commands end
+        with them, unreleased)."""
+        for host in self.hosts.values():
+            for conn in host.live:
+                conn.abort()
+            for task in list(host.handlers):
+                task.cancel()
+            await asyncio.gather(*host.handlers, return_exceptions=True)
+            if host.server is not None:
+                host.server.close()
+                await host.server.wait_closed()
+
+
+@pytest.fixture
+async def ssh_lab(tmp_path: Path) -> AsyncIterator[SshLab]:
+    """A lab whose client files live in the test's HOME (conftest makes one per test)."""
+    lab = SshLab(tmp_path / "lab", Path(os.environ["HOME"]))
+    try:
+        yield lab
+    finally:
+        await lab.aclose()

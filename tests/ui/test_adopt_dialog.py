@@ -1,0 +1,175 @@
+"""The adopt dialog (`a` on Versions) and the release list's size column, with snapshots.
+
+The flow test adopts a real folder (a git checkout with its own venv and a node checkout) through
+the real service and shares its node; the snapshots use fixed, fake data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from comfy_tui.core.size_estimate import SizeEstimate
+from comfy_tui.paths import DataPaths
+from comfy_tui.services.adopt_nodes import OwnNodeInfo
+from comfy_tui.store import node_records
+from comfy_tui.store.version_records import VersionRecord
+from comfy_tui.ui.dialogs.adopt import AdoptScreen
+from comfy_tui.ui.widgets.version_table import VersionTable
+from tests.fakes.adoptable import add_node, make_clone
+from tests.fakes.fake_github import FakeGitHub, ThreadedFakeGitHub
+from tests.fakes.node_repo import NodeMirror
+from tests.ui.app_factory import LARGE, SMALL
+from tests.ui.versions_lab import RELEASES, settle, versions_app
+
+SIZES = {"80x24": SMALL, "120x40": LARGE}
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    with ThreadedFakeGitHub(FakeGitHub(releases=list(RELEASES))) as fake:
+        yield fake
+
+
+async def open_dialog(pilot: Pilot[Any]) -> AdoptScreen:
+    await settle(pilot)
+    await pilot.press("a")
+    for _ in range(200):
+        await pilot.pause()
+        if isinstance(pilot.app.screen, AdoptScreen):
+            return pilot.app.screen
+    raise AssertionError("the adopt dialog did not open")
+
+
+async def finish(pilot: Pilot[Any], screen: Any, group: str) -> None:
+    """Wait for `screen`'s (or the app's) workers of `group` to end."""
+    for worker in list(screen.workers):
+        if worker.group == group:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()
+    await pilot.pause()
+
+
+async def test_adopt_a_folder_and_share_its_node(
+    tmp_path: Path, data_dir: Path, github: FakeGitHub, node_mirror: NodeMirror
+) -> None:
+    node_mirror.add("ComfyUI-Thing")
+    checkout = make_clone(tmp_path / "ComfyUI")
+    commit = add_node(checkout, node_mirror, "ComfyUI-Thing")
+    app = versions_app(data_dir, github.url)
+    async with app.run_test(size=LARGE) as pilot:
+        dialog = await open_dialog(pilot)
+        dialog.query_one("#adopt-path", Input).value = str(tmp_path / "nothing-here")
+        await pilot.press("enter")
+        await finish(pilot, dialog, "adopt")
+        error = str(dialog.query_one("#adopt-error").render())
+        assert "does not exist" in error and app.screen is dialog, "refused, still open"
+
+        dialog.query_one("#adopt-path", Input).value = str(checkout)
+        dialog.query_one("#adopt-name", Input).value = "mine"
+        await pilot.press("enter")
+        await finish(pilot, dialog, "adopt")
+        assert dialog.record is not None and dialog.record.tag == "mine"
+        table = dialog.query_one("#adopt-nodes", DataTable)
+        assert table.get_row("ComfyUI-Thing")[1] == commit[:12]
+
+        await pilot.press("s")
+        await finish(pilot, app, "job:nodes:share:ComfyUI-Thing")
+        shared = node_records.load_node(DataPaths(data_dir), "ComfyUI-Thing")
+        assert shared is not None and shared.url == node_mirror.url("ComfyUI-Thing")
+        assert table.get_row("ComfyUI-Thing")[2] == "yes"
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "mine" in app.screen.query_one(VersionTable).rows_by_tag
+    assert checkout.is_dir()
+
+
+RECORD = VersionRecord(
+    tag="adopted-0.3.77",
+    path="/home/me/ComfyUI",
+    python="/home/me/ComfyUI/.venv/bin/python",
+    commit="0123456789abcdef0123",
+    comfyui_version="0.3.77",
+    python_version="3.12.3",
+    torch_version="2.9.1+cu128",
+    torch_backend="cu128",
+    installer="adopted (.venv/)",
+    adopted="/home/me/ComfyUI",
+)
+OWN = [
+    OwnNodeInfo("ComfyUI-Impact-Pack", "git", True,
+                "https://github.com/ltdrdata/ComfyUI-Impact-Pack", "4d5e6f7a8b9c0d1e", False),
+    OwnNodeInfo("ComfyUI-Manager", "git", True,
+                "https://github.com/Comfy-Org/ComfyUI-Manager", "aa11bb22cc33dd44", True),
+    OwnNodeInfo("my_hack.py", "file", True, "", "", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_adopt_form_snapshot(
+    snap_compare: Any, data_dir: Path, github: FakeGitHub, size: str
+) -> None:
+    app = versions_app(data_dir, github.url)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        dialog = await open_dialog(pilot)
+        dialog.query_one("#adopt-path", Input).value = "/home/me/ComfyUI"
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=SIZES[size])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_adopt_result_snapshot(
+    snap_compare: Any, data_dir: Path, github: FakeGitHub, size: str
+) -> None:
+    app = versions_app(data_dir, github.url)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        dialog = await open_dialog(pilot)
+        dialog.show_result(RECORD, OWN)
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=SIZES[size])
+
+
+ESTIMATES = {
+    "v0.45.2": SizeEstimate(3_100_000_000, 6_200_000_000, "the wheel sizes of 61 packages"),
+    "v0.33.1": SizeEstimate(None, 5_900_000_000, "an earlier install of the same packages"),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_release_sizes_snapshot(
+    snap_compare: Any, data_dir: Path, github: FakeGitHub, size: str
+) -> None:
+    app = versions_app(data_dir, github.url)
+
+    async def estimates(tags: Any, **kw: Any) -> dict[str, SizeEstimate]:
+        return {t: e for t, e in ESTIMATES.items() if t in set(tags)}
+
+    app.services.versions.size_estimates = estimates  # type: ignore[method-assign]
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+
+    assert snap_compare(app, run_before=run_before, terminal_size=SIZES[size])
+
+
+def test_details_name_the_estimate_and_the_adopted_folder() -> None:
+    from comfy_tui.ui.dialogs.version_details import detail_lines
+
+    lines = dict(detail_lines("v0.45.2", None, None, False, ESTIMATES["v0.45.2"]))
+    assert lines["Size"] == (
+        "about 5.8 GiB on disk, 2.9 GiB to download (from the wheel sizes of 61 packages)"
+    )
+    adopted = dict(detail_lines(RECORD.tag, RECORD, None, False))
+    assert "adopted from /home/me/ComfyUI (remove only forgets it)" in adopted["Installed"]
