@@ -355,8 +355,17 @@ _MOVE_HELP: dict[str, str] = {
     "scroll_bottom": "To the last line",
     "select_cursor": "Choose the selected line",
     "select": "Choose the selected line",
+    "scroll_up": "Scroll up one line",
+    "scroll_down": "Scroll down one line",
+    "scroll_left": "Scroll left",
+    "scroll_right": "Scroll right",
+    "page_left": "Left one page",
+    "page_right": "Right one page",
+    "close": "Close this dialog",
+    "cancel": "Close this dialog; nothing changes",
+    "dismiss_help": "Close this list",
 }
-"""Help lines for the movement keys Textual's widgets bring without one."""
+"""Help lines for the keys Textual's widgets (and dialogs) bring without one."""
 
 _BUILTIN_HELP: dict[str, tuple[str, str]] = {
     "command_palette": ("Commands", "Open the command palette: every action by name"),

@@ -129,3 +129,11 @@ NOTICES = [
 def test_notifications_dialog(snap_compare: Any, size: str) -> None:
     screen = NotificationsScreen(NOTICES)
     assert snap_compare(make_test_app(), run_before=show(screen), terminal_size=SIZES[size])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_over_a_dialog(snap_compare: Any, size: str) -> None:
+    """`?` over a dialog lists that dialog's keys (and the field's), not the screen's."""
+    screen = ErrorScreen(LAUNCH_FAILED.title, report=LAUNCH_FAILED, save_dir=Path("/nowhere"))
+    run_before = show(screen, "question_mark")
+    assert snap_compare(make_test_app(), run_before=run_before, terminal_size=SIZES[size])

@@ -16,6 +16,7 @@ from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
 from comfy_tui.ui.dialogs.help import HelpScreen
 from comfy_tui.ui.dialogs.import_path import ImportScreen
 from comfy_tui.ui.screens.models import ModelsScreen, column_widths
+from comfy_tui.ui.state_feed import STATE_GROUP
 from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.model_detail import ModelDetail
 from comfy_tui.ui.widgets.model_table import ModelTable
@@ -23,7 +24,7 @@ from tests.fakes import models as fm
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
 from tests.ui.fake_library import populate, write_files
 
-_FOREVER = ("versions:releases", "downloads")
+_FOREVER = ("versions:releases", "downloads", STATE_GROUP)
 
 
 async def settle(pilot: Any, rounds: int = 4) -> None:
