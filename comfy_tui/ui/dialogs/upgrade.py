@@ -16,6 +16,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -137,8 +138,9 @@ class UpgradeScreen(ModalScreen[bool]):
         self.query_one("#upgrade-title", Label).update(f"Upgrade {self.source} -> {target}")
         self._set_state("running")
         self._hint("escape: stop and close")
-        self.run_worker(self._rehearse(self.upgrade), group="upgrade", exclusive=True)
+        self._rehearse(self.upgrade)
 
+    @work(group="upgrade", exclusive=True)
     async def _rehearse(self, upgrade: Upgrade) -> None:
         try:
             await self._show(upgrade.prepare())
@@ -228,10 +230,11 @@ class UpgradeScreen(ModalScreen[bool]):
             if yes:
                 self._set_state("switching")
                 self._hint("switching…")
-                self.run_worker(self._do_switch(upgrade), group="upgrade", exclusive=True)
+                self._do_switch(upgrade)
 
         self.app.push_screen(ConfirmScreen(question, yes="Switch", no="Not now"), answered)
 
+    @work(group="upgrade", exclusive=True)
     async def _do_switch(self, upgrade: Upgrade) -> None:
         try:
             await self._show(self._switch(upgrade))
