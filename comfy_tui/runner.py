@@ -27,6 +27,10 @@ class JobKind(StrEnum):
     """What a job does. Screens pick the jobs they show by kind (see the groups below)."""
 
     INSTALL = "install"
+    UPDATE = "update"
+    UPGRADE = "upgrade"
+    SWITCH = "switch"
+    ROLLBACK = "rollback"
     DOWNLOAD = "download"
     NODE_ADD = "node-add"
     NODE_UPDATE = "node-update"

@@ -7,11 +7,9 @@ expected type.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
-import tomllib
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -308,6 +306,8 @@ def _keymap(raw: Any, from_env: bool) -> Mapping[str, str]:
         raise _Bad(expected)
     for binding_id in raw:
         if binding_id not in BINDING_IDS:
+            import difflib  # only for this message
+
             close = difflib.get_close_matches(binding_id, BINDING_IDS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else " (the README lists the ids)"
             raise _Bad(expected, f"unknown binding id {binding_id!r}{hint}")
@@ -421,6 +421,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: cannot read settings ({exc})") from exc
+    import tomllib  # only when there is a settings file
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -5,7 +5,6 @@ Exit codes: 0 success, 1 failure, 2 bad usage or invalid input (one-line reason 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
@@ -14,7 +13,7 @@ from collections.abc import Sequence
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.handlers import handler_for
 from comfy_tui.cli.output import err, silence_output
-from comfy_tui.cli.parser import build_parser
+from comfy_tui.cli.parser import build_parser, requested_command
 from comfy_tui.core.safe_text import escape_text
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.logs import setup_logging
@@ -39,6 +38,8 @@ def settle_interrupted(services: Services) -> list[str]:
     each gets one line on stderr, and the TUI shows them too."""
     if not has_journals(services.paths):
         return []
+    import asyncio  # here: most commands never need it, and it costs a third of a start
+
     from comfy_tui.services.envsnap.recover import recover_restores
 
     lines = asyncio.run(recover_restores(services.nodes.snapshots))
@@ -60,7 +61,7 @@ def run_tui(settings: Settings, notes: Sequence[str] = ()) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_in, extra = _split_extra(list(sys.argv[1:] if argv is None else argv))
-    parser = build_parser()
+    parser = build_parser(requested_command(args_in))
     args = parser.parse_args(args_in)  # exits 2 with usage on a bad flag or unknown command
     args.extra = extra
     if extra and args.command != "launch":

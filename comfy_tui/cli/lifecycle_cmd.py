@@ -13,22 +13,11 @@ from typing import Any
 
 from comfy_tui.cli.confirm import ask, terminal
 from comfy_tui.cli.context import Context
-from comfy_tui.cli.output import ProgressPrinter, err, out, out_json
-from comfy_tui.events import Finished
+from comfy_tui.cli.output import err, out, out_json, run_cli_job
+from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.validate import validate_tag
 
 __all__ = ["run_rollback", "run_update", "run_upgrade"]
-
-
-async def _drain(events: Any) -> str:
-    """Print a job's events; the Finished detail."""
-    printer = ProgressPrinter()
-    detail = ""
-    async for event in events:
-        printer(event)
-        if isinstance(event, Finished):
-            detail = event.detail
-    return detail
 
 
 def _record(ctx: Context, name: str) -> dict[str, Any]:
@@ -41,7 +30,7 @@ def run_update(ctx: Context, args: argparse.Namespace) -> int:
     name = validate_tag(args.name)
     before = _record(ctx, name)
     events = life.update(name, args.to)  # bad input fails here, exit 2
-    detail = asyncio.run(_drain(events))
+    detail = run_cli_job(JobKey(JobKind.UPDATE, name), f"update {name}", events)
     after = _record(ctx, name)
     changed = after.get("commit") != before.get("commit")
     if ctx.json:
@@ -56,7 +45,7 @@ def run_rollback(ctx: Context, args: argparse.Namespace) -> int:
     name = validate_tag(args.name)
     change = asyncio.run(life.last_change(name))
     events: Any = life.rollback(name)
-    detail = asyncio.run(_drain(events))
+    detail = run_cli_job(JobKey(JobKind.ROLLBACK, name), f"roll back {name}", events)
     if ctx.json:
         document: dict[str, Any] = {"name": name, "undone": change.kind if change else ""}
         if change is not None and change.kind == "update":
@@ -73,7 +62,8 @@ def run_rollback(ctx: Context, args: argparse.Namespace) -> int:
 def run_upgrade(ctx: Context, args: argparse.Namespace) -> int:
     life = ctx.services.lifecycle
     upgrade = life.upgrade(args.source, args.target)  # bad input fails here, exit 2
-    asyncio.run(_drain(upgrade.prepare()))
+    key = JobKey(JobKind.UPGRADE, upgrade.target)
+    run_cli_job(key, f"prepare {upgrade.target}", upgrade.prepare())
     plans = asyncio.run(
         upgrade.plans(allow_direct_refs=args.allow_direct_refs, allow_builds=args.build_from_source)
     )
@@ -90,12 +80,13 @@ def run_upgrade(ctx: Context, args: argparse.Namespace) -> int:
             agreed = ask(f"Install these {count} package change(s) into {upgrade.target}?")
         else:
             err(f"{count} package change(s) need your agreement: run it on a terminal or add --yes")
-    asyncio.run(_drain(upgrade.apply(plans, agreed=agreed)))
-    asyncio.run(_drain(upgrade.check()))
+    run_cli_job(key, f"nodes into {upgrade.target}", upgrade.apply(plans, agreed=agreed))
+    run_cli_job(key, f"check {upgrade.target}", upgrade.check())
     report = upgrade.report
     document: dict[str, Any] = report.to_json()
     if args.switch:
-        detail = asyncio.run(_drain(life.switch(upgrade)))  # refused unless every node loaded
+        switch = life.switch(upgrade)  # refused unless every node loaded
+        detail = run_cli_job(JobKey(JobKind.SWITCH, upgrade.source), "switch", switch)
         change = asyncio.run(life.last_change(report.source))
         document["switched"] = list(change.instances) if change else []
         document["default"] = asyncio.run(ctx.services.versions.get_default())

@@ -12,15 +12,16 @@ here and nowhere else.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
 from collections.abc import AsyncIterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from comfy_tui.events import Event, Finished, LogLine, Progress
-from comfy_tui.runner import JobKey, JobUpdate, run_job
+
+if TYPE_CHECKING:  # imported where a job runs: printing a table needs neither, nor asyncio
+    from comfy_tui.runner import JobKey, JobUpdate
 
 _closed: set[str] = set()
 
@@ -120,6 +121,8 @@ async def drive_job(
 ) -> str:
     """Run one job in this command through the one runner, its events on stderr; return its
     `Finished` detail ("" without one) and raise its failure."""
+    from comfy_tui.runner import run_job
+
     printer = ProgressPrinter(progress=progress)
     detail = ""
 
@@ -138,4 +141,6 @@ def run_cli_job(
     key: JobKey, description: str, events: AsyncIterator[Event], *, progress: bool = True
 ) -> str:
     """`drive_job` in a fresh event loop (a command with nothing else to await)."""
+    import asyncio
+
     return asyncio.run(drive_job(key, description, events, progress=progress))

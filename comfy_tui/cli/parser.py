@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from comfy_tui import __version__
 
@@ -15,8 +17,35 @@ def _json_flag() -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser. Each leaf sets `command` (e.g. "models download") for dispatch."""
+class _Unbuilt:
+    """Stands in for the parser of a command that was not asked for: every call does nothing
+    (building the ~60 parsers of every command is most of a quick command's parse)."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        return lambda *args, **kwargs: self
+
+
+_UNBUILT = cast(argparse.ArgumentParser, _Unbuilt())
+
+
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The first word of `argv` that is not a top-level option: the command asked for."""
+    value_next = False
+    for arg in argv:
+        if value_next:
+            value_next = False
+        elif arg == "--data-dir":
+            value_next = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser. Each leaf sets `command` (e.g. "models download") for dispatch.
+
+    With `only` (a command name), only that command's branch is built (the others are not
+    there); a name that is no command gets the full parser, for its error message."""
     p = argparse.ArgumentParser(
         prog="comfy-tui",
         description="Install, launch and watch ComfyUI from the terminal. "
@@ -27,12 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     js = [_json_flag()]
 
+    def group(name: str, help: str) -> argparse.ArgumentParser:
+        if only not in (None, name):
+            return _UNBUILT
+        return sub.add_parser(name, help=help)
+
     def leaf(
         parent: argparse._SubParsersAction[argparse.ArgumentParser],
         name: str,
         help: str,
         command: str | None = None,
     ) -> argparse.ArgumentParser:
+        if parent is sub and only not in (None, name):
+            return _UNBUILT
         sp = parent.add_parser(name, help=help, description=help, parents=js)
         sp.set_defaults(command=command or name)
         return sp
@@ -161,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--watch", action="store_true", help="keep printing samples until Ctrl-C")
     s.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N samples")
 
-    m = sub.add_parser("models", help="the shared model library")
+    m = group("models", "the shared model library")
     msub = m.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     leaf(msub, "scan", "index the library folders", "models scan")
     ml = leaf(msub, "list", "list or search models", "models list")
@@ -209,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
         "enable' does)",
     )
 
-    n = sub.add_parser("nodes", help="shared custom nodes")
+    n = group("nodes", "shared custom nodes")
     nsub = n.add_subparsers(dest="nodes_command", metavar="ACTION", required=True)
     leaf(nsub, "list", "list shared nodes", "nodes list")
     leaf(nsub, "add", "clone a node repository", "nodes add").add_argument("url", metavar="URL")
@@ -248,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     au = leaf(sub, "audit", "a version's packages, the node that brought each, advisories")
     au.add_argument("tag", metavar="TAG")
 
-    sn = sub.add_parser("snapshot", help="environment snapshots and rollback")
+    sn = group("snapshot", "environment snapshots and rollback")
     snsub = sn.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
     leaf(snsub, "list", "list snapshots of a version", "snapshot list").add_argument("tag")
     leaf(snsub, "create", "snapshot a version now", "snapshot create").add_argument("tag")
@@ -256,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     sr.add_argument("tag", metavar="TAG")
     sr.add_argument("id", metavar="ID", nargs="?", help="default: the newest snapshot")
     sr.add_argument("--yes", action="store_true", help="do not ask")
-    tr = sub.add_parser("trash", help="what remove put aside: list, restore, empty")
+    tr = group("trash", "what remove put aside: list, restore, empty")
     trsub = tr.add_subparsers(dest="trash_command", metavar="ACTION", required=True)
     leaf(trsub, "list", "list the trash, newest first", "trash list")
     leaf(trsub, "restore", "put an entry back", "trash restore").add_argument("id", metavar="ID")
@@ -264,6 +300,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes", action="store_true", help="do not ask"
     )
     fl = leaf(sub, "fleet", "every configured host's GPUs, instances and disk, over SSH")
+    fl.add_argument(
+        "action",
+        nargs="?",
+        choices=("install", "stop"),
+        help="on every chosen host: install TAG, or stop every instance (each host reported)",
+    )
+    fl.add_argument("tag_arg", nargs="?", metavar="TAG", help="with install: the version")
     fl.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
     fl.add_argument("--tag", action="append", metavar="TAG", help="only hosts with this tag")
+    if only is not None and only not in sub.choices:
+        return build_parser()
     return p

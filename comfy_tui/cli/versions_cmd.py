@@ -109,15 +109,14 @@ def run_install(ctx: Context, args: argparse.Namespace) -> int:
         python=args.python,
         force=args.force,
     )
-    name = job.name or args.tag
 
     async def consume() -> VersionRecord | None:
-        await drive_job(JobKey(JobKind.INSTALL, name), f"install {name}", job.events())
-        return await service.get(name)
+        await drive_job(JobKey(JobKind.INSTALL, args.tag), f"install {args.tag}", job.events())
+        return await service.get(job.name or args.tag)  # a ref's name is known once it ran
 
     record = asyncio.run(consume())
     if record is None:  # cannot happen: the record is written before Finished
-        raise NotFoundError(f"{name} finished installing but has no record")
+        raise NotFoundError(f"{job.name or args.tag} finished installing but has no record")
     default = asyncio.run(service.get_default())
     if ctx.json:
         out_json(_record_json(record, default))

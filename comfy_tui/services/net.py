@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import ipaddress
 import os
-import ssl
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import NetworkError
 
-if TYPE_CHECKING:  # aiohttp loads only when a request is made (`comfy-tui config` stays quick)
+if TYPE_CHECKING:  # aiohttp and ssl load only when a request is made (`config` stays quick)
+    import ssl
+
     import aiohttp
 
 _AUTH = "Proxy-Authorization"
@@ -124,6 +125,8 @@ class Network:
         """The CA bundle to verify servers with (True: the system's)."""
         if self.ca_file is None and self.ca_dir is None:
             return True
+        import ssl
+
         try:
             return ssl.create_default_context(cafile=self.ca_file, capath=self.ca_dir)
         except (OSError, ssl.SSLError) as exc:

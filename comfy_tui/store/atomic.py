@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 from pathlib import Path
 
 __all__ = ["fsync_dir", "write_text_atomic"]
@@ -29,7 +28,7 @@ def fsync_dir(directory: Path) -> None:
 def write_text_atomic(path: Path, text: str, *, mode: int = 0o644) -> None:
     """Replace `path` with `text` (UTF-8): a reader sees the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(8).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     try:
         try:

@@ -10,7 +10,7 @@ pid and create time, and the supervisor that leads the process group.
 from __future__ import annotations
 
 import contextlib
-import secrets
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -153,7 +153,7 @@ def update_instance(
 def new_instance_id(paths: DataPaths) -> str:
     """A short id no record uses yet, e.g. `c3f9a1` (always starts with a letter)."""
     while True:
-        candidate = "c" + secrets.token_hex(3)[:5]
+        candidate = "c" + os.urandom(3).hex()[:5]
         if load_instance(paths, candidate) is None:
             return candidate
 

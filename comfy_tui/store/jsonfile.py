@@ -29,7 +29,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -57,7 +56,7 @@ SCHEMA_KEY = "schema_version"
 """The top-level key that holds a document's schema version on disk."""
 
 _FILE_MODE = 0o600
-_TOKEN_BYTES = 8  # secrets.token_hex -> 16 hex digits
+_TOKEN_BYTES = 8  # os.urandom(8).hex() -> 16 hex digits (not `secrets`: it loads `random`)
 _LOCK_POLL_MAX_S = 0.05
 
 
@@ -76,7 +75,7 @@ def backup_path(path: Path) -> Path:
 
 def _tmp_name(path: Path, *, bak: bool = False) -> Path:
     suffix = ".bak.tmp" if bak else ".tmp"
-    return path.with_name(f".{path.name}.{secrets.token_hex(_TOKEN_BYTES)}{suffix}")
+    return path.with_name(f".{path.name}.{os.urandom(_TOKEN_BYTES).hex()}{suffix}")
 
 
 def _tmp_pattern(path: Path) -> re.Pattern[str]:

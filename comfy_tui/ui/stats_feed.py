@@ -5,7 +5,8 @@
 `StatsSampled` message; the App hands it to `StatsFeed.receive`, which keeps the latest
 sample and the header text and publishes the sample on the `updates` Signal that
 screens subscribe to. The expensive readings (per-core CPU, I/O rates, GPU processes,
-instance trees) are only taken while a screen shows them (`show_detail`).
+instance trees) are only taken while a screen shows them (`show_detail`); meanwhile a sample
+is taken every `QUIET_INTERVAL_S` only.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ FEED_GROUP = "monitor"
 
 INITIAL_SUMMARY = "GPU n/a · CPU n/a · RAM n/a"
 """Header text before the first sample."""
+
+QUIET_INTERVAL_S = 5.0
+"""Seconds between samples while no screen shows the detail (the Monitor screen is not
+shown): only the header's few numbers are on screen then."""
 
 INTERVAL_STEPS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 """What `faster`/`slower` step through, in seconds."""
@@ -75,6 +80,7 @@ class StatsFeed:
         if self._monitor is None:
             self._monitor = self._monitor_of()
             self._monitor.set_detail(False)
+            self._monitor.set_quiet_interval(QUIET_INTERVAL_S)
         return self._monitor
 
     @property

@@ -147,6 +147,8 @@ async def test_remote_launch_forward_and_stop(lab: SshLab, tmp_path: Path) -> No
         assert [(i.version, i.port, i.state) for i in state.instances] == [
             ("v0.3.77", port, "running")
         ]
+        lines = await fleet.logs("h1", started["id"], 20)
+        assert lines and len(lines) <= 20
         local = await fleet.forward("h1", port)
         async with (
             aiohttp.ClientSession() as session,
@@ -183,6 +185,25 @@ async def test_remote_model_download_lands_in_the_hosts_library(
     ]  # fmt: skip
 
 
+async def test_a_host_from_ssh_config(lab: SshLab, tmp_path: Path) -> None:
+    host = await lab.add("real")
+    lab.known_hosts()
+    (lab.home / ".ssh" / "config").write_text(
+        f"Host gpubox\n  HostName 127.0.0.1\n  Port {host.port}\n  User tester\n"
+        f"  IdentityFile {lab.identity_file}\n"
+    )
+    data = tmp_path / "client"
+    data.mkdir()
+    (data / "settings.toml").write_text('[[hosts]]\nname = "box"\nssh = "gpubox"\n')
+    fleet = Fleet(load_settings(data, {}).hosts)
+    try:
+        (state,) = await fleet.statuses()
+    finally:
+        await fleet.aclose()
+    assert state.state == "ok", state.error
+    assert len(host.commands) == 3
+
+
 async def test_fleet_json_command(lab: SshLab, tmp_path: Path) -> None:
     await lab.add("ok")
     await lab.add("drop", "drop")
@@ -206,6 +227,27 @@ async def test_fleet_json_command(lab: SshLab, tmp_path: Path) -> None:
     assert states["ok"]["reachable"] and states["ok"]["gpus"][0]["name"] == "NVIDIA H200"
     assert states["ok"]["instances"] == [] and states["ok"]["disk_free_bytes"] > 0
     assert states["drop"]["state"] == "refused" and not states["drop"]["reachable"]
+
+
+async def test_fleet_stop_reports_each_host(lab: SshLab, tmp_path: Path) -> None:
+    good = await lab.add("ok")
+    await lab.add("drop", "drop")
+    lab.known_hosts()
+    data = tmp_path / "client"
+    data.mkdir()
+    (data / "settings.toml").write_text(lab.hosts_toml())
+    child = await asyncio.create_subprocess_exec(
+        "comfy-tui", "--data-dir", str(data), "fleet", "stop", "--tag", "lab", "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await child.communicate()
+    assert child.returncode == 1, err.decode()  # one host failed
+    doc = json.loads(out)
+    assert doc["action"] == "stop"
+    results = {r["host"]: r for r in doc["results"]}
+    assert results["ok"]["ok"] and not results["drop"]["ok"]
+    assert "dropped" in results["drop"]["detail"]
+    assert good.argvs() == [["comfy-tui", "stop", "--all", "--json"]]
 
 
 async def test_fleet_command_without_hosts_says_how(tmp_path: Path) -> None:

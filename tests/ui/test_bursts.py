@@ -98,3 +98,30 @@ async def wait_for_panel(pilot: Any) -> InstallPanel:
             return panels[0]
         await pilot.pause()
     raise AssertionError("no install panel")
+
+
+async def test_a_big_log_batch_is_fed_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.app import App, ComposeResult
+
+    from comfy_tui.ui.widgets.log_pane import FEED_CHUNK, LogPane
+
+    slices: list[int] = []
+    real_add = LogPane.add_lines
+
+    def counted_add(self: LogPane, lines: Any) -> None:
+        slices.append(len(lines))
+        real_add(self, lines)
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LogPane(max_lines=5 * FEED_CHUNK)
+
+    monkeypatch.setattr(LogPane, "add_lines", counted_add)
+    async with Host().run_test() as pilot:
+        pane = pilot.app.query_one(LogPane)
+        await pane.feed([f"line {i}" for i in range(12 * FEED_CHUNK)])
+        await pilot.pause()
+        assert slices == [FEED_CHUNK] * 5  # only what can still be shown, in slices
+        assert pane.received == 12 * FEED_CHUNK
+        assert pane.line_count == 5 * FEED_CHUNK
+        assert pane.lines[-1] == f"line {12 * FEED_CHUNK - 1}"

@@ -7,14 +7,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, OptionList
+from textual.widgets import DataTable, Input, OptionList
 
+from comfy_tui import __version__
+from comfy_tui.core.fleet_hosts import HostSpec
+from comfy_tui.services.fleet.state import from_remote
 from comfy_tui.settings import load_settings
+from comfy_tui.ui.dialogs.add_download import AddDownloadScreen
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.launch import LaunchScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
-from comfy_tui.ui.screens.fleet import FleetScreen
+from comfy_tui.ui.screens.fleet import FleetScreen, detail_text
+from comfy_tui.ui.screens.fleet_log import FleetLogScreen
+from comfy_tui.ui.widgets.log_pane import LogPane
+from tests.fakes import models as fm
+from tests.fakes.download_server import DownloadServer
 from tests.fakes.installed_version import install_fake_version
 from tests.fakes.instance_lab import stop_everything
 from tests.fakes.ssh_hosts import SshLab
@@ -60,6 +68,13 @@ async def test_fleet_screen_launches_forwards_and_stops_on_a_host(
             await until(pilot, lambda: app.screen is screen)
             await until(pilot, lambda: any(i.live for i in states["gpu-a"].instances), timeout=60)
             assert "v0.3.77 :" in row_text(screen, "gpu-a")
+
+            await pilot.press("g")  # the remote log, read over the same connection
+            await until(pilot, lambda: isinstance(app.screen, FleetLogScreen))
+            pane = app.screen.query_one(LogPane)
+            await until(pilot, lambda: pane.line_count > 0)
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is screen)
 
             await pilot.press("o")
             await until(
@@ -108,3 +123,38 @@ async def test_bulk_stop_by_tag_reports_each_host(ssh_lab: SshLab, tmp_path: Pat
         text = str(status.render())
         assert "gpu-a: ok" in text and "gpu-c: failed" in text
     assert [a[1:3] for a in good.argvs()].count(["stop", "--all"]) == 1
+
+
+def test_another_comfy_tui_version_is_said() -> None:
+    spec = HostSpec("a", "10.0.0.1")
+    older = from_remote(spec, "comfy-tui 0.0.9", {}, [])
+    assert f"comfy-tui 0.0.9 (here: {__version__})" in detail_text(older)
+    same = from_remote(spec, f"comfy-tui {__version__}", {}, [])
+    assert "(here:" not in detail_text(same)
+
+
+async def test_download_dialog_downloads_on_the_host(ssh_lab: SshLab, tmp_path: Path) -> None:
+    host = await ssh_lab.add("gpu-a")
+    ssh_lab.known_hosts()
+    client = tmp_path / "client"
+    client.mkdir()
+    (client / "settings.toml").write_text(ssh_lab.hosts_toml())
+    app = make_test_app(client, settings={"hosts": load_settings(client, {}).hosts})
+    data = fm.safetensors_bytes(fm.sd15_lora())
+    async with DownloadServer() as server, app.run_test(size=LARGE) as pilot:
+        url = server.add("/files/style.safetensors", data)
+        await pilot.press("6")
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        await until(pilot, lambda: screen.states["gpu-a"].state == "ok")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, AddDownloadScreen))
+        dialog = app.screen
+        dialog.query_one("#download-source", Input).value = url
+        dialog.query_one("#download-folder", Input).value = "loras"
+        dialog.query_one("#download-sha256", Input).focus()
+        await pilot.press("enter")
+        status = screen.query_one("#fleet-status")
+        await until(pilot, lambda: "downloaded" in str(status.render()), timeout=60)
+    target = host.data_dir / "library" / "models" / "loras" / "style.safetensors"
+    assert target.read_bytes() == data

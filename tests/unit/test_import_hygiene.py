@@ -85,3 +85,23 @@ def test_quick_commands_import_only_what_they_use(command: list[str], tmp_path: 
     )
     assert "LOADED " in result.stderr, result.stderr
     assert json.loads(result.stderr.rsplit("LOADED ", 1)[1]) == []
+
+
+def test_config_loads_no_event_loop_tls_or_toml(tmp_path: Path) -> None:
+    """`config` prints settings: no asyncio, ssl, tomllib (no settings file), `secrets` or
+    `difflib`; and the parser built is the one for `config` only (start-up cost)."""
+    code = (
+        "import json, sys\n"
+        "from comfy_tui.cli import main\n"
+        "assert main(['--data-dir', sys.argv[1], 'config', '--json']) == 0\n"
+        "names = ('asyncio', 'ssl', 'tomllib', 'secrets', 'difflib')\n"
+        "sys.stderr.write('LOADED ' + json.dumps([n for n in names if n in sys.modules]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "LOADED " in result.stderr, result.stderr
+    assert json.loads(result.stderr.rsplit("LOADED ", 1)[1]) == []

@@ -266,3 +266,46 @@ async def test_interval_change_takes_effect_next_tick() -> None:
         if seen == 4:
             break
     assert ft.sleeps == [1.0, 5.0, 5.0]
+
+
+async def test_quiet_interval_while_detail_is_off() -> None:
+    ft = FakeTime()
+    monitor, _ = make(ft, interval=1.0, detail=False)
+    monitor.set_quiet_interval(5.0)
+    seen = 0
+    async for _ in monitor.samples():
+        seen += 1
+        if seen == 3:
+            monitor.set_detail(True)
+        if seen == 5:
+            break
+    assert ft.sleeps == [5.0, 5.0, 1.0, 1.0]
+
+
+async def test_turning_detail_on_cuts_a_quiet_wait_short() -> None:
+    ft = FakeTime()
+    never = asyncio.Event()
+    waits: list[float] = []
+
+    async def stuck(seconds: float) -> None:  # a quiet wait that would never end by itself
+        waits.append(seconds)
+        await never.wait()
+
+    monitor, _ = make(ft, interval=1.0, detail=False)
+    monitor._sleep = stuck  # the wait after the first tick never ends on its own
+    monitor.set_quiet_interval(30.0)
+    got: list[StatsSample] = []
+
+    async def consume() -> None:
+        async for sample in monitor.samples():
+            got.append(sample)
+            if len(got) == 2:
+                break
+
+    task = asyncio.create_task(consume())
+    while not waits:
+        await asyncio.sleep(0)
+    assert waits == [30.0] and len(got) == 1
+    monitor.set_detail(True)
+    await asyncio.wait_for(task, 5)
+    assert len(got) == 2

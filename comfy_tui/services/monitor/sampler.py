@@ -61,6 +61,8 @@ class Monitor:
         self._processes = processes if processes is not None else ProcessTreeSampler()
         self._roots = instance_roots if instance_roots is not None else _no_instances
         self._interval = self._check_interval(interval)
+        self._quiet_interval: float | None = None
+        self._wake: asyncio.Event | None = None  # made by `samples()`, in its event loop
         self._history = History(history_points)
         self._detail = detail
         self._clock = clock
@@ -109,8 +111,45 @@ class Monitor:
         return self._detail
 
     def set_detail(self, enabled: bool) -> None:
-        """Sample everything (True) or only the cheap summary (False); next tick on."""
+        """Sample everything (True) or only the cheap summary (False); next tick on.
+
+        Turning detail on while `samples()` waits out a quiet interval takes a sample now."""
+        woke = enabled and not self._detail
         self._detail = enabled
+        if woke and self._wake is not None:
+            self._wake.set()
+
+    @property
+    def quiet_interval(self) -> float | None:
+        """Seconds between ticks while detail is off (at least `interval`); None: `interval`."""
+        return self._quiet_interval
+
+    def set_quiet_interval(self, seconds: float | None) -> None:
+        """Tick every ``seconds`` while detail is off (nobody looks at the Monitor screen, only
+        the header's few numbers are shown); ``None`` ticks every `interval` always."""
+        self._quiet_interval = None if seconds is None else self._check_interval(seconds)
+
+    def _step(self) -> float:
+        if self._detail or self._quiet_interval is None:
+            return self._interval
+        return max(self._interval, self._quiet_interval)
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep ``seconds``; True when `set_detail(True)` cut the sleep short."""
+        wake = self._wake
+        if wake is None:
+            await self._sleep(seconds)
+            return False
+        wake.clear()
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        waker = asyncio.ensure_future(wake.wait())
+        try:
+            await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
+            await asyncio.gather(sleeper, waker, return_exceptions=True)
+        return wake.is_set()
 
     def set_instances(self, roots: Mapping[str, int]) -> None:
         """Use a fixed instance id -> root pid map (instead of an ``instance_roots`` callable)."""
@@ -145,22 +184,27 @@ class Monitor:
         """Yield one sample every `interval` seconds, forever (cancel or break to stop).
 
         Ticks keep a fixed schedule; when a tick or the consumer runs late, the missed
-        slots are skipped rather than sampled in a burst. One consumer at a time.
+        slots are skipped rather than sampled in a burst. While detail is off the ticks are
+        `quiet_interval` apart (when set). One consumer at a time.
         """
         if self._streaming:
             raise RuntimeError("Monitor.samples() already has a consumer")
         self._streaming = True
+        self._wake = asyncio.Event()
         try:
             next_at = self._monotonic()
             while True:
                 yield await self.sample_once()
-                next_at += self._interval
+                step = self._step()
+                next_at += step
                 now = self._monotonic()
                 if next_at < now:
-                    next_at += math.ceil((now - next_at) / self._interval) * self._interval
-                await self._sleep(max(0.0, next_at - now))
+                    next_at += math.ceil((now - next_at) / step) * step
+                if await self._pause(max(0.0, next_at - now)):
+                    next_at = self._monotonic()
         finally:
             self._streaming = False
+            self._wake = None
 
     # -- GPU facts for other services ---------------------------------------------------
 

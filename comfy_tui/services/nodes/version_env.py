@@ -18,7 +18,7 @@ from comfy_tui.core import install_plan as plan
 from comfy_tui.errors import NotFoundError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.envs import venv_facts
-from comfy_tui.services.installer import CONSTRAINTS_NAME
+from comfy_tui.services.install_phases import CONSTRAINTS_NAME
 from comfy_tui.store import version_records
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.validate import validate_tag

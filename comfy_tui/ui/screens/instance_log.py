@@ -69,11 +69,11 @@ class InstanceLogScreen(Screen[None]):
 
     async def _tail(self) -> None:
         lines, offset = await asyncio.to_thread(last_lines, self.path, MAX_LINES)
-        self.pane.add_lines(lines)
+        await self.pane.feed(lines)
         self._show_status()
         tail = LogTail(self.path, start=offset)
         async for batch in tail.follow(self.poll_s):
-            self.pane.add_lines(batch)
+            await self.pane.feed(batch)
             self._show_status()
 
     def _show_status(self, extra: str = "") -> None:

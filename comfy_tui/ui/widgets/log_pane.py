@@ -7,6 +7,7 @@ so 50k lines a second never queue up thousands of updates.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import re
 from collections.abc import Sequence
@@ -18,6 +19,8 @@ from textual.widgets import Log
 
 MAX_LINES = 10_000
 WIDTH_SAMPLE = 32
+FEED_CHUNK = 1000
+"""Lines `feed` adds between two turns of the event loop."""
 
 
 class SearchHighlighter(Highlighter):
@@ -48,6 +51,17 @@ class LogPane(Log):
         cap = self.max_lines or len(lines)
         shown = lines[-cap:] if len(lines) > cap else lines
         self.write_lines([line or " " for line in shown])  # Log drops "" (splitlines)
+
+    async def feed(self, lines: Sequence[str], chunk: int = FEED_CHUNK) -> None:
+        """`add_lines` in slices of `chunk` lines, the event loop getting a turn between them:
+        a burst of tens of thousands of lines does not stall it."""
+        cap = self.max_lines or len(lines)
+        if len(lines) > cap:  # what would be pruned at once is never processed
+            self.received += len(lines) - cap
+            lines = lines[-cap:]
+        for start in range(0, len(lines), chunk):
+            self.add_lines(lines[start : start + chunk])
+            await asyncio.sleep(0)
 
     def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
         """Width of the new lines, measured on the longest few only, inline.

@@ -1,0 +1,58 @@
+"""The CLI builds only the branch of the command asked for, and parses it exactly as the full
+parser does; anything else (no command, an unknown one, top-level help) gets the full parser."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from comfy_tui.cli.parser import build_parser, requested_command
+
+ARGVS = [
+    ["ps", "--json"],
+    ["--data-dir", "/tmp/x", "versions", "--json"],
+    ["--data-dir=/tmp/x", "default", "--clear"],
+    ["config"],
+    ["launch", "v0.3.77", "--port", "8200", "--env", "A=1"],
+    ["models", "download", "owner/repo", "file.safetensors", "--folder", "loras"],
+    ["nodes", "enable", "Impact", "v0.3.77", "--yes"],
+    ["snapshot", "restore", "v0.3.77"],
+    ["trash", "empty", "--yes"],
+    ["stop", "--all"],
+]
+
+
+def commands(parser: argparse.ArgumentParser) -> set[str]:
+    return {
+        name
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    }
+
+
+@pytest.mark.parametrize("argv", ARGVS, ids=lambda a: " ".join(a))
+def test_a_partial_parser_parses_like_the_full_one(argv: list[str]) -> None:
+    wanted = requested_command(argv)
+    partial = build_parser(wanted)
+    assert commands(partial) == {wanted}
+    assert partial.parse_args(argv) == build_parser().parse_args(argv)
+
+
+def test_requested_command() -> None:
+    assert requested_command([]) is None
+    assert requested_command(["--data-dir", "ps"]) is None  # "ps" is the directory
+    assert requested_command(["--version"]) is None
+    assert requested_command(["--data-dir", "/d", "models", "scan"]) == "models"
+
+
+def test_an_unknown_command_gets_the_full_parser_and_its_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    parser = build_parser("bogus")
+    assert {"ps", "versions", "models", "trash"} <= commands(parser)
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["bogus"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'bogus'" in capsys.readouterr().err
