@@ -2,7 +2,7 @@
 
 The release list is shown from the cache at once and refreshed in a background worker (never
 blocking the app); installed/default/running markers come from the version records and the
-`running_versions` source. Installs are App-owned jobs (`install:<tag>`), so they survive mode
+`running_versions` source. Installs are App-owned jobs (`JobKind.INSTALL`), so they survive mode
 switches; this screen follows them through `app.job_updates`, one `InstallPanel` each.
 """
 
@@ -206,7 +206,7 @@ class VersionsScreen(ModeScreen):
     def start_install(
         self, tag: str, torch: str = "auto", *, torch_index: str = "", python: str = ""
     ) -> None:
-        """Start `install:<tag>` as an App job and show its panel."""
+        """Start the install of `tag` as an App job and show its panel."""
         versions = self.comfy_app.services.versions
         self.installs.add(tag, torch)
         self.refresh_bindings()
