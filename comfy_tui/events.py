@@ -2,15 +2,20 @@
 
 `each` is the one way to consume a stream of them (or of anything): every item to a handler,
 and the stream closed whatever happens, so a child process it runs never outlives its reader.
+`forwards` is the one way to pass a sub-job's stream on: in a generator it decorates,
+``yield sub_stream`` forwards every event of `sub_stream`, closes it, and raises its failure
+at that ``yield`` (Python has no ``yield from`` for async generators).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import functools
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +63,48 @@ async def each(stream: AsyncIterator[T], handle: Callable[[T], object]) -> None:
     finally:
         if close is not None:
             await close()
+
+
+Step = Event | AsyncIterator[Event]
+"""What a `forwards` generator yields: an event to pass on, or a sub-stream to forward."""
+
+
+def forwards(
+    gen: Callable[P, AsyncGenerator[Step, None]],
+) -> Callable[P, AsyncGenerator[Event, None]]:
+    """Let `gen` forward sub-streams with ``yield sub_stream`` (see the module docstring).
+
+    The sub-stream is closed before anything else happens, as with ``async with aclosing``;
+    its exception (cancellation included) is thrown into `gen` at that ``yield``, so a
+    ``try`` around it in `gen` sees it exactly as around a hand-written forwarding loop.
+    """
+
+    @functools.wraps(gen)
+    async def forwarding(*args: P.args, **kwargs: P.kwargs) -> AsyncGenerator[Event, None]:
+        steps = gen(*args, **kwargs)
+        try:
+            failure: BaseException | None = None
+            while True:
+                try:
+                    step = await (steps.athrow(failure) if failure else anext(steps))
+                except StopAsyncIteration:
+                    return
+                failure = None
+                if isinstance(step, Progress | LogLine | Finished):
+                    yield step
+                    continue
+                close = getattr(step, "aclose", None)
+                try:
+                    async for event in step:
+                        yield event
+                except GeneratorExit:
+                    raise
+                except BaseException as exc:
+                    failure = exc
+                finally:
+                    if close is not None:
+                        await close()
+        finally:
+            await steps.aclose()
+
+    return forwarding

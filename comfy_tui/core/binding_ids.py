@@ -95,6 +95,10 @@ BINDING_IDS: frozenset[str] = frozenset(
         "snapshots-restore",
         "trash-close",
         "trash-restore",
+        "upgrade-agree",
+        "upgrade-close",
+        "upgrade-skip",
+        "upgrade-switch",
         "versions-adopt",
         "versions-cancel",
         "versions-clear-filter",
@@ -105,6 +109,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "versions-prereleases",
         "versions-refresh",
         "versions-remove",
+        "versions-upgrade",
         "workflow-close",
         "workflow-download",
     }

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from comfy_tui.core.install_progress import git_fraction
 from comfy_tui.errors import InstallError, NetworkError, NotFoundError
-from comfy_tui.events import Event, LogLine, Progress
+from comfy_tui.events import Event, LogLine, Progress, Step, forwards
 from comfy_tui.services.childenv import child_environ
 from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.services.proc import ChildProcess, run_capture
@@ -140,7 +140,8 @@ class GitMirror:
         )
         return rc == 0
 
-    async def ensure_tag(self, tag: str) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def ensure_tag(self, tag: str) -> AsyncGenerator[Step, None]:
         """Make sure the mirror holds `tag`: clone it first, fetch when the tag is missing.
 
         Raises NetworkError when the repository cannot be reached and NotFoundError when it
@@ -150,13 +151,9 @@ class GitMirror:
         async with AsyncFileLock(self.lock_file):
             await asyncio.to_thread(self._remove_partials)
             if not self.exists():
-                async with aclosing(self._clone()) as stream:
-                    async for event in stream:
-                        yield event
+                yield self._clone()
             elif not await self.has_tag(tag):
-                async with aclosing(self._fetch()) as stream:
-                    async for event in stream:
-                        yield event
+                yield self._fetch()
             if not await self.has_tag(tag):
                 raise NotFoundError(f"ComfyUI has no tag {tag} (looked in {self.url})")
 
@@ -168,15 +165,14 @@ class GitMirror:
             log.info("removing an unfinished mirror clone %s", entry)
             shutil.rmtree(entry, ignore_errors=True)
 
-    async def _clone(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def _clone(self) -> AsyncGenerator[Step, None]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(f".{self.path.name}{_PARTIAL}{secrets.token_hex(4)}")
         yield LogLine(f"cloning {self.url} into the shared mirror", "git")
         try:
             argv = [self.git, "clone", "--bare", "--progress", self.url, str(partial)]
-            async with aclosing(self._stream(argv, "cloning the mirror")) as stream:
-                async for event in stream:
-                    yield event
+            yield self._stream(argv, "cloning the mirror")
             rc, _ = await self._git(
                 "-C", str(partial), "config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"
             )
@@ -189,14 +185,13 @@ class GitMirror:
             if partial.exists():
                 await asyncio.to_thread(shutil.rmtree, partial, True)
 
-    async def _fetch(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def _fetch(self) -> AsyncGenerator[Step, None]:
         yield LogLine(f"fetching new tags from {self.url}", "git")
         await self._git("-C", str(self.path), "remote", "set-url", "origin", self.url)
         argv = [self.git, "-C", str(self.path), "fetch", "--tags", "--prune", "--progress"]
         try:
-            async with aclosing(self._stream([*argv, "origin"], "fetching tags")) as stream:
-                async for event in stream:
-                    yield event
+            yield self._stream([*argv, "origin"], "fetching tags")
         except GitFailed as exc:
             raise NetworkError(f"cannot fetch ComfyUI tags from {self.url}: {exc}") from None
 
@@ -215,15 +210,14 @@ class GitMirror:
         return datetime.fromtimestamp(int(text), tz=UTC)
 
     # --- checkouts ---------------------------------------------------------------------------
-    async def checkout(self, tag: str, dest: Path) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def checkout(self, tag: str, dest: Path) -> AsyncGenerator[Step, None]:
         """Clone `tag` from the mirror into `dest` (missing or empty), detached, one commit."""
         tag = validate_tag(tag)
         argv = [self.git, "-c", "advice.detachedHead=false", "clone", "--depth", "1"]
         argv += ["--branch", tag, "--progress", self.path.as_uri(), str(dest)]
         try:
-            async with aclosing(self._stream(argv, f"checking out {tag}")) as stream:
-                async for event in stream:
-                    yield event
+            yield self._stream(argv, f"checking out {tag}")
         except GitFailed as exc:
             raise InstallError(f"cannot check out {tag} from the mirror: {exc}") from None
         exclude = dest / ".git" / "info" / "exclude"

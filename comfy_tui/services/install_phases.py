@@ -26,7 +26,7 @@ from comfy_tui.core.torch_build import TorchBuild, check_plan
 from comfy_tui.core.units import format_bytes
 from comfy_tui.core.uv_output import missing_upload_date
 from comfy_tui.errors import InstallError
-from comfy_tui.events import Event, LogLine, Progress
+from comfy_tui.events import Event, LogLine, Progress, Step, forwards
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging
 from comfy_tui.services.bytecode import prepare_bytecode
@@ -157,17 +157,14 @@ class InstallRun:
             ("record", self.write_record),
         )
 
-    async def clone(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def clone(self) -> AsyncGenerator[Step, None]:
         """The tag from the shared mirror (fetched when it lacks it), checked out into staging."""
         tag, log_file = self.tag, self.log_file
         yield Progress("clone", overall_fraction("clone", 0), detail=f"getting {tag}")
-        async with aclosing(relay(self.mirror.ensure_tag(tag), "clone", log_file, 0, 0.7)) as s:
-            async for event in s:
-                yield event
+        yield relay(self.mirror.ensure_tag(tag), "clone", log_file, 0, 0.7)
         checkout = relay(self.mirror.checkout(tag, self.work), "clone", log_file, 0.7, 1.0)
-        async with aclosing(checkout) as s:
-            async for event in s:
-                yield event
+        yield checkout
 
     async def check_disk(self) -> AsyncGenerator[Event, None]:
         """Free space against what an install of this dependency set takes; refused (unless
@@ -200,18 +197,18 @@ class InstallRun:
                 raise InstallError(f"{short} (--force tries anyway)")
             yield note(self.log_file, f"{short}; installing anyway (--force)")
 
-    async def make_venv(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def make_venv(self) -> AsyncGenerator[Step, None]:
         envs = self.envs
         if self.envs_note:
             yield self.envs_note
         yield Progress(
             "venv", overall_fraction("venv", 0), detail=f"creating the venv ({envs.installer})"
         )
-        async with aclosing(relay(envs.create(self.venv), "venv", self.log_file, 0, 1)) as s:
-            async for event in s:
-                yield event
+        yield relay(envs.create(self.venv), "venv", self.log_file, 0, 1)
 
-    async def install_torch(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def install_torch(self) -> AsyncGenerator[Step, None]:
         """The torch family from one source (a mixed family refused before any download), then
         its build asked of torch itself (or of an installed twin) and pinned."""
         choice, envs, venv, log_file = self.choice, self.envs, self.venv, self.log_file
@@ -231,16 +228,12 @@ class InstallRun:
         planned: dict[str, str] = {}
         if self.twin_dir is None:  # a new dependency set: refuse a mixed family before download
             resolve = envs.resolve_torch(venv, choice.backend, source.url, planned)
-            async with aclosing(relay(resolve, "torch", log_file, 0, 0.05)) as s:
-                async for event in s:
-                    yield event
+            yield relay(resolve, "torch", log_file, 0, 0.05)
         if planned:
             family = ", ".join(f"{n} {planned[n]}" for n in plan.TORCH_FAMILY if n in planned)
             yield note(log_file, f"resolved {family}: one source, one build")
         install = envs.install_torch(venv, choice.backend, source.url)
-        async with aclosing(relay(install, "torch", log_file, 0.05, 0.9)) as s:
-            async for event in s:
-                yield event
+        yield relay(install, "torch", log_file, 0.05, 0.9)
         installed = await envs.describe(venv)
         check_plan(installed, choice.backend)
         yield Progress("torch", overall_fraction("torch", 0.9), detail="checking the build")
@@ -255,7 +248,8 @@ class InstallRun:
         yield note(log_file, build.describe() + (f"; {remark}" if remark else ""))
         await asyncio.to_thread(pin_torch, venv, await envs.describe(venv))
 
-    async def install_requirements(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def install_requirements(self) -> AsyncGenerator[Step, None]:
         """requirements.txt with the torch family pinned; old tags resolve as of their date
         (undated packages exempted, then no cut-off, each a retry)."""
         tag, envs, venv, log_file = self.tag, self.envs, self.venv, self.log_file
@@ -284,9 +278,7 @@ class InstallRun:
                     venv, self.requirements, pins, extra=extra, exclude_newer=cutoff, exempt=exempt
                 )
                 try:
-                    async with aclosing(relay(events, "requirements", log_file, 0, 1)) as s:
-                        async for event in s:
-                            yield event
+                    yield relay(events, "requirements", log_file, 0, 1)
                     break
                 except ToolFailed as exc:
                     undated = missing_upload_date(exc.lines)
@@ -309,7 +301,8 @@ class InstallRun:
             yield note(log_file, f"{tag} has no requirements.txt; skipping that step")
         await asyncio.to_thread(pin_torch, venv, await envs.describe(venv))
 
-    async def compile_bytecode(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def compile_bytecode(self) -> AsyncGenerator[Step, None]:
         """Byte code (services/bytecode.py); the size walk runs meanwhile, in a thread."""
         self.sizing = asyncio.ensure_future(asyncio.to_thread(staging.du_bytes, self.work))
         self.sizing.add_done_callback(_retrieve)  # a failed install never awaits it
@@ -319,11 +312,10 @@ class InstallRun:
         bytecode = prepare_bytecode(
             envs.venv_python(self.venv), self.venv, self.work, others, envs.env
         )
-        async with aclosing(relay(bytecode, "compile", self.log_file, 0, 1)) as s:
-            async for event in s:
-                yield event
+        yield relay(bytecode, "compile", self.log_file, 0, 1)
 
-    async def smoke(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def smoke(self) -> AsyncGenerator[Step, None]:
         twins = await asyncio.to_thread(find_twins, self.venv, self.others)
         smoke = SmokeTest(
             self.envs.venv_python(self.venv),
@@ -332,9 +324,7 @@ class InstallRun:
             torch_build=self.build,
             tested_with=twins.packages.tag if twins.packages else None,
         )
-        async with aclosing(relay(smoke.run(), "smoke", self.log_file, 0, 1)) as s:
-            async for event in s:
-                yield event
+        yield relay(smoke.run(), "smoke", self.log_file, 0, 1)
         self.flags = smoke.flags
         self.smoke_build, self.smoke_result = smoke.torch_build, smoke.result
 

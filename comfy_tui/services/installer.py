@@ -21,7 +21,6 @@ import logging
 import os
 import time
 from collections.abc import AsyncGenerator, Callable
-from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -30,7 +29,7 @@ from comfy_tui.core import install_plan as plan
 from comfy_tui.core.install_progress import STEPS
 from comfy_tui.core.torch_backend import TorchChoice, resolve_torch, validate_torch
 from comfy_tui.errors import ComfyTuiError, InstallError
-from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.events import Finished, LogLine, Progress, Step, forwards
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging
 from comfy_tui.services.disk_usage import (
@@ -81,6 +80,7 @@ class Installer:
         """Validate the request before anything touches the disk (ValidationError)."""
         return validate_tag(tag), validate_torch(torch)
 
+    @forwards
     async def install(
         self,
         tag: str,
@@ -91,7 +91,7 @@ class Installer:
         ref: str | None = None,
         commit: str | None = None,
         force: bool = False,
-    ) -> AsyncGenerator[Event, None]:
+    ) -> AsyncGenerator[Step, None]:
         """Install `tag`; `torch_index` and `python` override the settings for this install.
         `force`: go on when the free-space check says the disk is too small.
         `ref` (a branch, tag or commit) is checked out instead of the tag `tag`, which is then
@@ -107,13 +107,12 @@ class Installer:
         )
         async with lock:
             with self.paths.install_log(tag).open("w", encoding="utf-8") as log_file:
-                async with aclosing(self._locked(tag, torch, options, log_file)) as stream:
-                    async for event in stream:
-                        yield event
+                yield self._locked(tag, torch, options, log_file)
 
+    @forwards
     async def _locked(
         self, tag: str, torch: str, options: InstallOptions, log_file: TextIO
-    ) -> AsyncGenerator[Event, None]:
+    ) -> AsyncGenerator[Step, None]:
         paths = self.paths
         for stale in await asyncio.to_thread(staging.remove_stale, paths, tag):
             yield note(log_file, f"removed the stale {stale.name} of an earlier run")
@@ -126,11 +125,7 @@ class Installer:
         work = await asyncio.to_thread(staging.new_staging_dir, paths, tag)
         done: list[VersionRecord] = []
         try:
-            async with aclosing(
-                self._steps(tag, torch, options, work, final, log_file, done)
-            ) as stream:
-                async for event in stream:
-                    yield event
+            yield self._steps(tag, torch, options, work, final, log_file, done)
         except ComfyTuiError as exc:
             note(log_file, f"failed: {exc}")
             raise
@@ -168,6 +163,7 @@ class Installer:
         )
         return builder, said
 
+    @forwards
     async def _steps(
         self,
         tag: str,
@@ -177,7 +173,7 @@ class Installer:
         final: Path,
         log_file: TextIO,
         done: list[VersionRecord],
-    ) -> AsyncGenerator[Event, None]:
+    ) -> AsyncGenerator[Step, None]:
         """The phases in order (services/install_phases.py), each timed under its step name;
         appends the record to `done` once it is written (and not before)."""
         try:
@@ -206,9 +202,7 @@ class Installer:
         )
         for name, phase in run.phases():
             started = time.monotonic()
-            async with aclosing(phase()) as stream:
-                async for event in stream:
-                    yield event
+            yield phase()
             if name in STEPS:
                 run.seconds[name] = time.monotonic() - started
         assert run.record is not None  # the record phase wrote it

@@ -27,11 +27,11 @@ import signal
 import sys
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 
 from comfy_tui.errors import ProcessError
+from comfy_tui.events import each
 from comfy_tui.services.childenv import child_environ
 
 log = logging.getLogger(__name__)
@@ -173,9 +173,7 @@ class ChildProcess:
 
     async def run(self) -> int:
         """Run to the end, discarding output except `tail`; return the exit status."""
-        async with aclosing(self.lines()) as stream:
-            async for _ in stream:
-                pass
+        await each(self.lines(), lambda _line: None)
         assert self.returncode is not None
         return self.returncode
 

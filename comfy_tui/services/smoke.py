@@ -23,7 +23,7 @@ from pathlib import Path
 from comfy_tui.core.install_progress import parse_help_flags
 from comfy_tui.core.torch_build import TorchBuild
 from comfy_tui.errors import InstallError
-from comfy_tui.events import Event, LogLine, Progress
+from comfy_tui.events import Event, LogLine, Progress, Step, forwards
 from comfy_tui.services.proc import ChildProcess
 from comfy_tui.services.reuse import QUICK_TESTED
 from comfy_tui.services.torch_source import probe_torch_build
@@ -73,7 +73,8 @@ class SmokeTest:
                 f"{child.last_line() or 'no output'}"
             )
 
-    async def run(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def run(self) -> AsyncGenerator[Step, None]:
         if self.torch_build is None:
             yield Progress("smoke", 0.0, detail="which torch build")
             self.torch_build = await probe_torch_build(self.python, self.env)
@@ -94,9 +95,7 @@ class SmokeTest:
             )
         elif QUICK_TEST in flags:
             yield Progress("smoke", 0.1, detail=f"main.py {QUICK_TEST}")
-            async with aclosing(self._run(QUICK_TEST, "--cpu")) as events:
-                async for event in events:
-                    yield event
+            yield self._run(QUICK_TEST, "--cpu")
             self.result = QUICK_TESTED
         else:
             self.result = f"help only (no {QUICK_TEST})"

@@ -17,14 +17,13 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable
-from contextlib import aclosing
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from comfy_tui.core.versions import sort_newest_first
 from comfy_tui.errors import LockBusyError, NotFoundError
-from comfy_tui.events import Event
+from comfy_tui.events import Event, Step, forwards
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging, trashbin
 from comfy_tui.services.version_guard import VersionGuard
@@ -196,6 +195,7 @@ class VersionsService:
             torch_index = validate_torch_index(torch_index)
         return self._install(tag, torch, torch_index, python, ref, commit, force)
 
+    @forwards
     async def _install(
         self,
         tag: str,
@@ -205,7 +205,7 @@ class VersionsService:
         ref: str | None = None,
         commit: str | None = None,
         force: bool = False,
-    ) -> AsyncGenerator[Event, None]:
+    ) -> AsyncGenerator[Step, None]:
         if tag in self._installing:
             raise LockBusyError(f"{tag} is already being installed")
         self._installing.add(tag)
@@ -219,9 +219,7 @@ class VersionsService:
                 commit=commit,
                 force=force,
             )
-            async with aclosing(install) as stream:
-                async for event in stream:
-                    yield event
+            yield install
         finally:
             self._installing.discard(tag)
 

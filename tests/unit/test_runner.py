@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import pytest
 
 from comfy_tui.errors import InstallError
-from comfy_tui.events import Event, Finished, LogLine, Progress, each
+from comfy_tui.events import Event, Finished, LogLine, Progress, Step, each, forwards
 from comfy_tui.runner import NODE_JOBS, JobKey, JobKind, JobUpdate, run_job
 
 KEY = JobKey(JobKind.INSTALL, "v1")
@@ -106,3 +106,99 @@ async def test_each_closes_the_stream_when_the_handler_fails() -> None:
     with pytest.raises(ValueError):
         await each(numbers(), handle)
     assert got == [0, 1, 2] and closed == [True]
+
+
+async def _sub(name: str, closed: list[str], fail: bool = False) -> AsyncIterator[Event]:
+    try:
+        yield LogLine(f"{name} 1")
+        if fail:
+            raise InstallError(f"{name} failed")
+        yield LogLine(f"{name} 2")
+    finally:
+        closed.append(name)
+
+
+async def test_forwards_passes_sub_streams_and_events_on_in_order() -> None:
+    closed: list[str] = []
+
+    @forwards
+    async def job() -> AsyncGenerator[Step, None]:
+        yield Progress("a", 0.1)
+        yield _sub("a", closed)
+        yield _sub("b", closed)
+        yield Finished("done")
+
+    seen = [e async for e in job()]
+    assert seen == [
+        Progress("a", 0.1),
+        LogLine("a 1"),
+        LogLine("a 2"),
+        LogLine("b 1"),
+        LogLine("b 2"),
+        Finished("done"),
+    ]
+    assert closed == ["a", "b"]
+
+
+async def test_forwards_raises_a_sub_failure_at_its_yield_after_closing_it() -> None:
+    closed: list[str] = []
+    handled: list[str] = []
+
+    @forwards
+    async def job() -> AsyncGenerator[Step, None]:
+        try:
+            yield _sub("a", closed, fail=True)
+        except InstallError as exc:
+            handled.append(f"{exc} (a closed: {closed == ['a']})")
+        yield _sub("b", closed, fail=True)  # not handled: the caller gets it
+
+    seen: list[Event] = []
+    with pytest.raises(InstallError, match="b failed"):
+        async for event in job():
+            seen.append(event)
+    assert handled == ["a failed (a closed: True)"]
+    assert seen == [LogLine("a 1"), LogLine("b 1")] and closed == ["a", "b"]
+
+
+async def test_closing_a_forwarding_stream_closes_the_sub_and_the_job_at_once() -> None:
+    closed: list[str] = []
+
+    @forwards
+    async def job() -> AsyncGenerator[Step, None]:
+        try:
+            yield _sub("a", closed)
+        finally:
+            closed.append("job")
+
+    stream = job()
+    assert await anext(stream) == LogLine("a 1")
+    await stream.aclose()
+    assert closed == ["a", "job"]
+
+
+async def test_cancelling_inside_a_sub_stream_reaches_the_job() -> None:
+    closed: list[str] = []
+    started = asyncio.Event()
+
+    async def waits() -> AsyncIterator[Event]:
+        try:
+            started.set()
+            await asyncio.Event().wait()
+            yield Finished()
+        finally:
+            closed.append("sub")
+
+    @forwards
+    async def job() -> AsyncGenerator[Step, None]:
+        try:
+            yield waits()
+        except asyncio.CancelledError:
+            closed.append("job saw the cancel")
+            raise
+
+    task = asyncio.create_task(each(job(), lambda _e: None))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert closed == ["sub", "job saw the cancel"]

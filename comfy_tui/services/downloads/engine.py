@@ -32,7 +32,7 @@ from comfy_tui import __version__
 from comfy_tui.core.units import format_bytes
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ComfyTuiError, LockBusyError
-from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.events import Event, Finished, LogLine, Progress, Step, forwards
 from comfy_tui.services.downloads.data import (
     AlreadyExistsError,
     DownloadError,
@@ -165,7 +165,8 @@ class HttpDownload:
         return self.meter.eta(self.bytes_done, self.bytes_total)
 
     # --- the job ----------------------------------------------------------------------------
-    async def run(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def run(self) -> AsyncGenerator[Step, None]:
         self._threads = PartThreads()
         try:
             self._session = self._network.session(
@@ -173,29 +174,22 @@ class HttpDownload:
             )
             if self.filename is not None:
                 await self._claim(self.filename)
-                async with aclosing(self._prepare_resume()) as events:
-                    async for event in events:
-                        yield event
-            async with aclosing(self._transfer()) as events:
-                async for event in events:
-                    yield event
-            async with aclosing(self._finish()) as events:
-                async for event in events:
-                    yield event
+                yield self._prepare_resume()
+            yield self._transfer()
+            yield self._finish()
         except BaseException as exc:
             await self._after_failure(exc)
             raise
         finally:
             await self._shutdown()
 
-    async def _transfer(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def _transfer(self) -> AsyncGenerator[Step, None]:
         failures = again = 0
         while True:
             before = self.part.size if self.part else 0
             try:
-                async with aclosing(self._attempt()) as events:
-                    async for event in events:
-                        yield event
+                yield self._attempt()
                 return
             except Again:
                 again += 1
@@ -293,11 +287,10 @@ class HttpDownload:
         self.resumed_from = self.bytes_done = part.size
 
     # --- one request ------------------------------------------------------------------------
-    async def _attempt(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def _attempt(self) -> AsyncGenerator[Step, None]:
         if self._done is not None:
-            async with aclosing(self._resume_segments()) as events:
-                async for event in events:
-                    yield event
+            yield self._resume_segments()
             return
         offset = self.part.size if self.part else 0
         headers = dict(BASE_HEADERS)
@@ -320,9 +313,7 @@ class HttpDownload:
                 raise self._status_error(status, response.headers)
             fresh = Validator.from_headers(response.headers)
             if self.part is None:
-                async with aclosing(self._claim_from_response(response, fresh)) as events:
-                    async for event in events:
-                        yield event
+                yield self._claim_from_response(response, fresh)
                 offset = self.part.size if self.part else 0
             name = self.filename or ""
             if is_web_content_type(response.headers.get("Content-Type")) and is_model_name(name):
@@ -357,13 +348,9 @@ class HttpDownload:
                 await self._in_thread(self._need_part().write_sidecar, self._sidecar_doc(fresh))
             if offset == 0 and total is not None and self._can_segment(response, total, fresh):
                 response.close()  # each range gets its own request
-                async with aclosing(self._segments_run(Done(), fresh, total)) as events:
-                    async for event in events:
-                        yield event
+                yield self._segments_run(Done(), fresh, total)
                 return
-            async with aclosing(self._stream(response)) as events:
-                async for event in events:
-                    yield event
+            yield self._stream(response)
         if self.bytes_total is not None and self._need_part().size != self.bytes_total:
             raise Retry("the connection closed before the end of the file")
 
@@ -376,7 +363,8 @@ class HttpDownload:
             and fresh.if_range() is not None
         )
 
-    async def _resume_segments(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def _resume_segments(self) -> AsyncGenerator[Step, None]:
         """Check with a one-byte range that the server still has this very file, then fetch
         the gaps; anything else starts over."""
         validator, total, done = self._validator, self.bytes_total, self._done
@@ -396,9 +384,7 @@ class HttpDownload:
                 self._done = None
                 await self._restart("the server no longer serves this file in ranges")
         self._check_disk(total, done.total)
-        async with aclosing(self._segments_run(done, validator, total)) as events:
-            async for event in events:
-                yield event
+        yield self._segments_run(done, validator, total)
 
     async def _segments_run(
         self, done: Done, validator: Validator, total: int
@@ -449,9 +435,10 @@ class HttpDownload:
         doc = {**self._sidecar_doc(self._validator), "segments": done.to_doc()}
         await self._in_thread(self._need_part().write_sidecar, doc)
 
+    @forwards
     async def _claim_from_response(
         self, response: aiohttp.ClientResponse, fresh: Validator
-    ) -> AsyncGenerator[Event, None]:
+    ) -> AsyncGenerator[Step, None]:
         """The first answer named the file: claim it; resume a matching part by asking again."""
         offered = filename_from_disposition(response.headers.get("Content-Disposition"))
         name = offered or filename_from_url(self.final_url) or filename_from_url(self.spec.url)
@@ -463,9 +450,7 @@ class HttpDownload:
             return
         side = await self._in_thread(part.read_sidecar)
         if side is not None and Validator.from_doc(side).same(fresh):
-            async with aclosing(self._prepare_resume()) as events:
-                async for event in events:
-                    yield event
+            yield self._prepare_resume()
             if part.size > 0:
                 raise Again
         await self._in_thread(part.reset)

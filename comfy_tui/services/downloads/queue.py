@@ -27,7 +27,7 @@ from functools import partial
 from typing import Any
 
 from comfy_tui.errors import ComfyTuiError, LockBusyError, NetworkError
-from comfy_tui.events import Event, Progress
+from comfy_tui.events import Event, Progress, Step, forwards
 from comfy_tui.paths import DataPaths
 from comfy_tui.runner import JobKey, JobKind, JobUpdate, Publish, run_job
 from comfy_tui.services.downloads.data import (
@@ -213,12 +213,11 @@ class DownloadQueue:
         await self._save(item.with_(state=State.ACTIVE, error=None))
         return self._items[item.id]
 
-    async def run_now(self, item_id: str) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def run_now(self, item_id: str) -> AsyncGenerator[Step, None]:
         """Run one prepared download in this task, outside the scheduler (no other item
         starts), and yield its events; raise its failure. Interrupted → paused."""
-        async with aclosing(self._execute(item_id, interrupted=State.PAUSED)) as events:
-            async for event in events:
-                yield event
+        yield self._execute(item_id, interrupted=State.PAUSED)
 
     # --- internals --------------------------------------------------------------------------
     def _find_open(self, spec: DownloadSpec) -> DownloadItem | None:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import aclosing
 
 from comfy_tui.errors import ComfyTuiError, LockBusyError, NotFoundError
+from comfy_tui.events import each
 from comfy_tui.services.envsnap import journal
 from comfy_tui.services.envsnap.capture import SnapshotTaker, version_lock
 from comfy_tui.services.envsnap.restore import apply_snapshot
@@ -47,9 +47,10 @@ async def _settle(taker: SnapshotTaker, tag: str, doc: dict[str, object] | None)
         return f"{what}: {tag} is no longer installed; nothing to do"
     try:
         snapshot = await taker.get(tag, before)
-        async with aclosing(apply_snapshot(taker, env, snapshot)) as stream:
-            async for event in stream:
-                log.info("roll back %s: %s", tag, event)
+        await each(
+            apply_snapshot(taker, env, snapshot),
+            lambda event: log.info("roll back %s: %s", tag, event),
+        )
     except ComfyTuiError as exc:
         return (
             f"{what} could not be rolled back ({exc}); the state before it is snapshot "

@@ -21,12 +21,12 @@ import asyncio
 import logging
 import secrets
 from collections.abc import AsyncGenerator
-from contextlib import AbstractAsyncContextManager, aclosing
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from comfy_tui.core.node_plan import clone_source, diff_packages
 from comfy_tui.errors import ComfyTuiError, InstallError
-from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.events import Finished, LogLine, Progress, Step, each, forwards
 from comfy_tui.services.envsnap import journal
 from comfy_tui.services.envsnap.capture import SnapshotTaker
 from comfy_tui.services.faults import checkpoint
@@ -82,9 +82,7 @@ async def _need_commit(checkout: NodeCheckout, name: str, commit: str, source: s
     if not commit or await checkout.head() == commit:
         return
     if not await checkout.resolve(commit) and source is not None:
-        async with aclosing(checkout.fetch(source)) as stream:
-            async for event in stream:
-                log.debug("%s", event)
+        await each(checkout.fetch(source), lambda event: log.debug("%s", event))
     if not await checkout.resolve(commit):
         raise InstallError(f"{name} does not have commit {commit[:12]} any more; nothing changed")
     if await checkout.is_dirty():
@@ -123,18 +121,17 @@ def _packages_file(taker: SnapshotTaker, snapshot: Snapshot) -> Path:
     return path
 
 
+@forwards
 async def apply_snapshot(
     taker: SnapshotTaker, env: VersionEnv, snapshot: Snapshot
-) -> AsyncGenerator[Event, None]:
+) -> AsyncGenerator[Step, None]:
     """Nodes, then the venv, then the pins (no checks: the caller did them)."""
     await apply_nodes(taker, env, snapshot)
     checkpoint("restore.nodes")
     packages = await asyncio.to_thread(_packages_file, taker, snapshot)
     try:
         sync = taker.tool().sync(env.python, packages, env.torch_index, "restoring the packages")
-        async with aclosing(sync) as stream:
-            async for event in stream:
-                yield event
+        yield sync
     finally:
         packages.unlink(missing_ok=True)
     checkpoint("restore.synced")
@@ -149,10 +146,9 @@ async def put_back(
     """Apply `before` after `error`; raises InstallError naming `before` if that fails too."""
     log.warning("putting %s back to snapshot %s after: %r", env.tag, before.id, error)
     try:
-        async with aclosing(apply_snapshot(taker, env, before)) as stream:
-            async for event in stream:
-                if isinstance(event, LogLine):
-                    log.info("put back: %s", event.text)
+        await each(
+            apply_snapshot(taker, env, before), lambda event: log.info("put back: %s", event)
+        )
     except (Exception, asyncio.CancelledError) as again:
         reason = str(again) if isinstance(again, ComfyTuiError) else repr(again)
         raise InstallError(
@@ -161,12 +157,13 @@ async def put_back(
         ) from again
 
 
+@forwards
 async def restore(
     taker: SnapshotTaker,
     tag: str,
     snapshot_id: str | None,
     guarded: AbstractAsyncContextManager[None],
-) -> AsyncGenerator[Event, None]:
+) -> AsyncGenerator[Step, None]:
     """The restore job (see the module docstring). `guarded` holds the version's lock
     exclusive and refuses while an instance of it is live (`VersionGuard.changing`)."""
     env = await load_version(taker.paths, tag)
@@ -174,16 +171,15 @@ async def restore(
     async with guarded:
         await asyncio.to_thread(journal.begin, taker.paths, env.tag, target.id)
         try:
-            async with aclosing(_restore_locked(taker, env, target)) as stream:
-                async for event in stream:
-                    yield event
+            yield _restore_locked(taker, env, target)
         finally:  # however it ended, it ended here: only a killed restore leaves a journal
             await asyncio.to_thread(journal.end, taker.paths, env.tag)
 
 
+@forwards
 async def _restore_locked(
     taker: SnapshotTaker, env: VersionEnv, target: Snapshot
-) -> AsyncGenerator[Event, None]:
+) -> AsyncGenerator[Step, None]:
     yield Progress("check", 0.0, detail=f"checking snapshot {target.id}")
     for note in await _preflight_nodes(taker, env, target):
         yield LogLine(note, "comfy-tui")
@@ -204,9 +200,7 @@ async def _restore_locked(
     await asyncio.to_thread(journal.set_phase, taker.paths, env.tag, "applying", before=before.id)
     yield Progress("apply", 0.3, detail=f"restoring {target.id}")
     try:
-        async with aclosing(apply_snapshot(taker, env, target)) as stream:
-            async for event in stream:
-                yield event
+        yield apply_snapshot(taker, env, target)
     except ComfyTuiError as exc:
         await put_back(taker, env, before, exc)
         raise InstallError(

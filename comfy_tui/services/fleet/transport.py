@@ -145,9 +145,9 @@ class HostLink:
             now = self._clock()
             if self._last_error is not None and now < self._next_try:
                 wait = self._next_try - now
-                raise type(self._last_error)(
-                    f"{self._last_error} (next try in {wait:.0f} s)"
-                ) from None
+                same = type(self._last_error)
+                kind = same if same in (HostDown, HostSlow, HostKeyRefused) else HostDown
+                raise kind(f"{self._last_error} (next try in {wait:.0f} s)") from None
             try:
                 self._conn = await self._connect(self.spec.host, **self._options())
             except HostError as exc:

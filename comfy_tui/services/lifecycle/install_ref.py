@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
 from dataclasses import dataclass
 
 from comfy_tui.core.refs import default_name, short, validate_ref
-from comfy_tui.events import Event, LogLine
+from comfy_tui.events import LogLine, Step, forwards
 from comfy_tui.services.lifecycle.refmirror import RefMirror
 from comfy_tui.services.versions import VersionsService, validate_torch_index
 from comfy_tui.validate import validate_tag
@@ -44,13 +43,12 @@ class RefInstall:
         if self.torch_index is not None:
             self.torch_index = validate_torch_index(self.torch_index)
 
-    async def events(self) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def events(self) -> AsyncGenerator[Step, None]:
         settings, paths = self.versions.settings, self.versions.paths
         mirror = RefMirror(settings.comfyui_repo, paths.comfyui_mirror(), self.ref)
         await asyncio.to_thread(paths.versions_dir)  # made by every install, as before
-        async with aclosing(mirror.update(self.ref)) as stream:
-            async for event in stream:
-                yield event
+        yield mirror.update(self.ref)
         found = mirror.resolved
         assert found is not None
         if found.kind == "tag" and self.name is None:
@@ -77,6 +75,4 @@ class RefInstall:
                 commit=found.commit,
                 force=self.force,
             )
-        async with aclosing(install) as stream:
-            async for event in stream:
-                yield event
+        yield install

@@ -11,7 +11,6 @@ which release tags of the mirror a commit does not contain yet.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
-from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 from comfy_tui.core.refs import RefKind, is_commit_id, validate_ref
 from comfy_tui.core.versions import parse_version, sort_newest_first
 from comfy_tui.errors import InstallError, NotFoundError
-from comfy_tui.events import Event
+from comfy_tui.events import Step, forwards
 from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.services.git import GitFailed, GitMirror
 
@@ -75,22 +74,19 @@ class RefMirror(GitMirror):
                 return Resolved(ref, "commit", commit)
         return None
 
-    async def update(self, ref: str, *, always: bool = False) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def update(self, ref: str, *, always: bool = False) -> AsyncGenerator[Step, None]:
         """Clone the mirror when missing; fetch when `ref` is missing, a branch, or `always`.
         `self.resolved` is set afterwards; NotFoundError when the repository has no `ref`."""
         ref = validate_ref(ref)
         async with AsyncFileLock(self.lock_file):
             self._remove_partials()
             if not self.exists():
-                async with aclosing(self._clone()) as stream:
-                    async for event in stream:
-                        yield event
+                yield self._clone()
             else:
                 found = await self.lookup(ref)
                 if always or found is None or found.kind == "branch":
-                    async with aclosing(self._fetch()) as stream:
-                        async for event in stream:
-                            yield event
+                    yield self._fetch()
             found = await self.lookup(ref)
         if found is None:
             raise NotFoundError(
@@ -99,22 +95,20 @@ class RefMirror(GitMirror):
         self.resolved = found
 
     # --- the installer's interface ---------------------------------------------------------
-    async def ensure_tag(self, tag: str) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def ensure_tag(self, tag: str) -> AsyncGenerator[Step, None]:
         """The installer's clone step: `tag` is the version's name; the ref is `self.ref`."""
         if self.pin and self.ref and self.exists() and await self._commit(self.pin):
             found = await self.lookup(self.ref)
             self.resolved = Resolved(self.ref, found.kind if found else "commit", self.pin)
             return
-        async with aclosing(self.update(self.ref or tag)) as stream:
-            async for event in stream:
-                yield event
+        yield self.update(self.ref or tag)
 
-    async def checkout(self, tag: str, dest: Path) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def checkout(self, tag: str, dest: Path) -> AsyncGenerator[Step, None]:
         """Check out the resolved commit into `dest` (missing or empty), detached, one commit."""
         if self.resolved is None:
-            async with aclosing(self.ensure_tag(tag)) as stream:
-                async for event in stream:
-                    yield event
+            yield self.ensure_tag(tag)
         assert self.resolved is not None
         commit = self.resolved.commit
         dest.mkdir(parents=True, exist_ok=True)
@@ -128,9 +122,7 @@ class RefMirror(GitMirror):
         try:
             for argv in steps:
                 what = f"checking out {self.resolved.ref} at {commit[:7]}"
-                async with aclosing(self._stream(argv, what)) as stream:
-                    async for event in stream:
-                        yield event
+                yield self._stream(argv, what)
         except GitFailed as exc:
             raise InstallError(f"cannot check out {commit[:7]} from the mirror: {exc}") from None
         exclude = dest / ".git" / "info" / "exclude"

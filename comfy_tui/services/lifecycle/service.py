@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 from comfy_tui.core.refs import validate_ref
 from comfy_tui.errors import InstallError, NotFoundError
-from comfy_tui.events import Event
+from comfy_tui.events import Event, Step, forwards
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.lifecycle import changes
 from comfy_tui.services.lifecycle.install_ref import RefInstall
@@ -99,7 +98,8 @@ class LifecycleService:
         """Undo NAME's last update or switch (services/lifecycle/changes.py says which)."""
         return self._rollback(validate_tag(name))
 
-    async def _rollback(self, name: str) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def _rollback(self, name: str) -> AsyncGenerator[Step, None]:
         change = await self.last_change(name)
         if change is None:
             raise NotFoundError(
@@ -111,9 +111,7 @@ class LifecycleService:
             events = rollback_update(self.paths, self.guard, change)
         else:
             events = self._switch_back(change)
-        async with aclosing(events) as stream:
-            async for event in stream:
-                yield event
+        yield events
 
     def _switch_back(self, change: changes.Change) -> AsyncGenerator[Event, None]:
         from comfy_tui.services.lifecycle.switch import switch_back

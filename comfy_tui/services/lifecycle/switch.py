@@ -17,10 +17,9 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
 
 from comfy_tui.errors import ComfyTuiError, InstallError
-from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.events import Event, Finished, LogLine, Progress, Step, forwards
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.instances.launch import request_of
 from comfy_tui.services.instances.service import InstancesService
@@ -44,9 +43,10 @@ async def move_instance(
             yield event
 
 
+@forwards
 async def switch(
     paths: DataPaths, guard: VersionGuard, instances: InstancesService, source: str, target: str
-) -> AsyncGenerator[Event, None]:
+) -> AsyncGenerator[Step, None]:
     default_before = await asyncio.to_thread(version_records.get_default, paths)
     live = sorted(await guard.live(source), key=lambda r: r.port)
     moved: list[str] = []
@@ -54,15 +54,11 @@ async def switch(
         yield Progress("switch", i / max(1, len(live)), detail=f"{record.id} :{record.port}")
         yield LogLine(f"moving {record.id} (:{record.port}) to {target}", "comfy-tui")
         try:
-            async with aclosing(move_instance(instances, record, target)) as stream:
-                async for event in stream:
-                    yield event
+            yield move_instance(instances, record, target)
         except ComfyTuiError as exc:
             yield LogLine(f"{record.id} failed on {target}: {exc}", "comfy-tui")
             current = await asyncio.to_thread(require_instance, paths, record.id)
-            async with aclosing(move_instance(instances, current, source)) as stream:
-                async for event in stream:
-                    yield event
+            yield move_instance(instances, current, source)
             await _remember(paths, source, target, moved, default_before)
             stay = (
                 f"; {', '.join(moved)} stay on {target} (comfy-tui rollback {source} moves them "
@@ -96,9 +92,10 @@ async def _remember(
     await asyncio.to_thread(changes.save_change, paths, change, source)
 
 
+@forwards
 async def switch_back(
     paths: DataPaths, instances: InstancesService, change: changes.Change
-) -> AsyncGenerator[Event, None]:
+) -> AsyncGenerator[Step, None]:
     source, target = change.name, change.to
     for instance_id in change.instances:
         record = await asyncio.to_thread(require_instance, paths, instance_id)
@@ -106,9 +103,7 @@ async def switch_back(
             yield LogLine(f"{instance_id} no longer runs on {target}: left as it is", "comfy-tui")
             continue
         yield LogLine(f"moving {instance_id} (:{record.port}) back to {source}", "comfy-tui")
-        async with aclosing(move_instance(instances, record, source)) as stream:
-            async for event in stream:
-                yield event
+        yield move_instance(instances, record, source)
     if await asyncio.to_thread(version_records.get_default, paths) == target:
         await asyncio.to_thread(version_records.set_default, paths, change.default_before)
     await asyncio.to_thread(changes.save_change, paths, None, source)

@@ -33,7 +33,7 @@ from comfy_tui.core.install_progress import parse_comfyui_version
 from comfy_tui.core.node_load import read_node_loads
 from comfy_tui.core.refs import short
 from comfy_tui.errors import InstallError, NotFoundError, ValidationError
-from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.events import Finished, LogLine, Progress, Step, forwards
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging
 from comfy_tui.services.envs import EnvBuilder, child_env, find_uv
@@ -73,9 +73,10 @@ def node_lines(lines: list[str], expected: list[str]) -> list[LogLine]:
     ]
 
 
+@forwards
 async def update_version(
     settings: Settings, paths: DataPaths, guard: VersionGuard, name: str, to: str | None
-) -> AsyncGenerator[Event, None]:
+) -> AsyncGenerator[Step, None]:
     """The update job (see the module docstring); the caller validated `name` and `to`."""
     record = await asyncio.to_thread(version_records.load_record, paths, name)
     if record is None:
@@ -93,9 +94,7 @@ async def update_version(
         await asyncio.to_thread(changes.prune, paths, settings.trash_keep_days)
         mirror = RefMirror(settings.comfyui_repo, paths.comfyui_mirror(), ref)
         yield Progress("fetch", 0.0, detail=f"fetching {ref}")
-        async with aclosing(mirror.update(ref, always=True)) as stream:
-            async for event in stream:
-                yield event
+        yield mirror.update(ref, always=True)
         found = mirror.resolved
         assert found is not None
         if found.commit == record.commit:
@@ -109,11 +108,7 @@ async def update_version(
         built: list[VersionRecord] = []
         swapped = False
         try:
-            async with aclosing(
-                _build(settings, paths, record, mirror, work, (ref, found.commit), built)
-            ) as stream:
-                async for event in stream:
-                    yield event
+            yield _build(settings, paths, record, mirror, work, (ref, found.commit), built)
             await asyncio.to_thread(_swap, paths, record, built[0], work)
             swapped = True
         finally:
@@ -126,6 +121,7 @@ async def update_version(
     )
 
 
+@forwards
 async def _build(
     settings: Settings,
     paths: DataPaths,
@@ -134,14 +130,12 @@ async def _build(
     work: Path,
     target: tuple[str, str],
     built: list[VersionRecord],
-) -> AsyncGenerator[Event, None]:
+) -> AsyncGenerator[Step, None]:
     """Check out, environment, nodes, smoke test in `work`; appends the new record to `built`."""
     ref, commit = target
     old = Path(record.path)
     yield Progress("clone", 0.1, detail=f"checking out {short(commit)}")
-    async with aclosing(mirror.checkout(record.tag, work)) as stream:
-        async for event in stream:
-            yield event
+    yield mirror.checkout(record.tag, work)
     envs = env_builder(settings, paths, record)
     venv = work / ".venv"
     yield Progress("venv", 0.3, detail="cloning the environment")
@@ -158,9 +152,7 @@ async def _build(
             constraints if constraints.is_file() else None,
             extra=plan.known_missing(record.tag),
         )
-        async with aclosing(install) as stream:
-            async for event in stream:
-                yield event
+        yield install
     carried = await asyncio.to_thread(carry.copy_nodes, old, work)
     if carried:
         yield LogLine(f"custom nodes carried: {', '.join(carried)}", "comfy-tui")

@@ -13,11 +13,10 @@ import re
 import secrets
 import shutil
 from collections.abc import AsyncGenerator, Mapping
-from contextlib import aclosing
 from pathlib import Path
 
 from comfy_tui.errors import InstallError, NetworkError, NotFoundError
-from comfy_tui.events import Event, LogLine
+from comfy_tui.events import Event, LogLine, Step, forwards
 from comfy_tui.services.git import GitFailed, git_env, stream_git, token_env
 from comfy_tui.services.proc import run_capture
 
@@ -104,29 +103,27 @@ class NodeCheckout:
         github.com, in this one git's environment (`token_env`)."""
         return self._clone(source, dest, token)
 
+    @forwards
     async def _clone(
         self, source: str, dest: Path, token: str | None
-    ) -> AsyncGenerator[Event, None]:
+    ) -> AsyncGenerator[Step, None]:
         argv = ["git", "-c", "advice.detachedHead=false", "clone", "--progress", source, str(dest)]
         env = {**self.env, **token_env(source, token)}
         yield LogLine(f"cloning {source}", "git")
         try:
-            async with aclosing(stream_git(argv, env, "cloning")) as stream:
-                async for event in stream:
-                    yield event
+            yield stream_git(argv, env, "cloning")
         except GitFailed as exc:
             raise NetworkError(f"cannot clone {source}: {exc}") from None
 
-    async def fetch(self, source: str, *, token: str | None = None) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def fetch(self, source: str, *, token: str | None = None) -> AsyncGenerator[Step, None]:
         """Point origin at `source` and fetch its branches and tags (`token` as in `clone`)."""
         await self._must("remote", "set-url", "origin", source, what="setting the remote")
         argv = ["git", "-C", str(self.path), "fetch", "--tags", "--prune", "--progress", "origin"]
         yield LogLine(f"fetching {source}", "git")
         try:
             env = {**self.env, **token_env(source, token)}
-            async with aclosing(stream_git(argv, env, "fetching", step="fetch")) as stream:
-                async for event in stream:
-                    yield event
+            yield stream_git(argv, env, "fetching", step="fetch")
         except GitFailed as exc:
             raise NetworkError(f"cannot fetch {source}: {exc}") from None
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from comfy_tui.core.node_plan import (
 )
 from comfy_tui.core.req_policy import RefusedLine, RequirementsRefused, check_requirements
 from comfy_tui.errors import InstallError
-from comfy_tui.events import Event, LogLine
+from comfy_tui.events import LogLine, Step, forwards
 from comfy_tui.services.envs import run_tool
 from comfy_tui.services.nodes.uvtool import VenvTool
 from comfy_tui.services.nodes.version_env import VersionEnv
@@ -180,6 +179,7 @@ async def make_plan(
     return replace(base, changes=tuple(changes), torch_changes=tuple(wanted))
 
 
+@forwards
 async def apply_deps(
     tool: VenvTool,
     env: VersionEnv,
@@ -187,7 +187,7 @@ async def apply_deps(
     checkout: Path,
     *,
     run_install_script: bool,
-) -> AsyncGenerator[Event, None]:
+) -> AsyncGenerator[Step, None]:
     """Install the plan's packages, then install.py if asked. Raises InstallError."""
     if plan.blocked:
         raise InstallError(plan.refusal())
@@ -204,9 +204,7 @@ async def apply_deps(
             what,
             no_build=not plan.builds_allowed,
         )
-        async with aclosing(install) as stream:
-            async for event in stream:
-                yield event
+        yield install
     if plan.install_script and run_install_script:
         yield LogLine(f"running {plan.name}/{INSTALL_SCRIPT} with {env.tag}'s Python", "comfy-tui")
         script = run_tool(
@@ -216,8 +214,6 @@ async def apply_deps(
             f"{plan.name}/{INSTALL_SCRIPT}",
             cwd=checkout,
         )
-        async with aclosing(script) as stream:
-            async for event in stream:
-                yield event
+        yield script
     elif plan.install_script:
         yield LogLine(f"{plan.name}/{INSTALL_SCRIPT} was not run (not confirmed)", "comfy-tui")

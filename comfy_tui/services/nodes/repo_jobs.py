@@ -19,7 +19,7 @@ from pathlib import Path
 
 from comfy_tui.core.node_plan import clone_source
 from comfy_tui.errors import InstallError, NotFoundError
-from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.events import Event, Finished, LogLine, Progress, Step, forwards
 from comfy_tui.services.envsnap.capture import SnapshotTaker
 from comfy_tui.services.flock import AsyncFileLock
 from comfy_tui.services.nodes.checkouts import (
@@ -48,9 +48,10 @@ def node_lock(taker: SnapshotTaker, name: str) -> AsyncFileLock:
     )
 
 
+@forwards
 async def add_node(
     taker: SnapshotTaker, name: str, url: str, *, local: tuple[Path, str] | None = None
-) -> AsyncGenerator[Event, None]:
+) -> AsyncGenerator[Step, None]:
     """`local` (a checkout folder, a commit): clone from that folder instead (no network),
     at that commit, with origin then pointed at the node's source (services/adopt_nodes.py)."""
     paths = taker.paths
@@ -70,9 +71,7 @@ async def add_node(
             yield Progress("clone", 0.0, detail=f"cloning {name}")
             token = None if local else taker.settings.github_token
             origin = str(local[0]) if local else source
-            async with aclosing(NodeCheckout(work).clone(origin, work, token=token)) as stream:
-                async for event in stream:
-                    yield event
+            yield NodeCheckout(work).clone(origin, work, token=token)
             if local:
                 await NodeCheckout(work).take_over(local[1], source)
             os.rename(work, final)

@@ -23,14 +23,13 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
-from contextlib import aclosing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from comfy_tui.core.node_plan import node_name_from_url, validate_node_name
 from comfy_tui.core.versions import sort_newest_first
 from comfy_tui.errors import ComfyTuiError, InstallError, NotFoundError
-from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.events import Event, Finished, LogLine, Progress, Step, forwards
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import trashbin
 from comfy_tui.services.envsnap.capture import SnapshotTaker
@@ -239,7 +238,8 @@ class NodesService:
             raise InstallError(plan.refusal())
         return self._enable(plan, run_install_script)
 
-    async def _enable(self, plan: DepsPlan, run_script: bool) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def _enable(self, plan: DepsPlan, run_script: bool) -> AsyncGenerator[Step, None]:
         await self._record(plan.name)
         env = await load_version(self.paths, plan.tag)
         checkout = NodeCheckout(self.paths.node_dir(plan.name))
@@ -253,9 +253,7 @@ class NodesService:
             try:
                 tool = self.snapshots.tool()
                 deps = apply_deps(tool, env, plan, checkout.path, run_install_script=run_script)
-                async with aclosing(deps) as stream:
-                    async for event in stream:
-                        yield event
+                yield deps
                 if plan.torch_changes:
                     pinned = await refresh_torch_pins(self.paths, env)
                     yield LogLine(f"{env.tag}'s torch family is now pinned to {pinned}", "uv")
@@ -325,8 +323,7 @@ class NodesService:
             validate_snapshot_id(snapshot_id)
         return self._restore(tag, snapshot_id)
 
-    async def _restore(self, tag: str, snapshot_id: str | None) -> AsyncGenerator[Event, None]:
+    @forwards
+    async def _restore(self, tag: str, snapshot_id: str | None) -> AsyncGenerator[Step, None]:
         guarded = self.guard.changing(tag, f"restore a snapshot of {tag}")
-        async with aclosing(restore(self.snapshots, tag, snapshot_id, guarded)) as stream:
-            async for event in stream:
-                yield event
+        yield restore(self.snapshots, tag, snapshot_id, guarded)

@@ -2,7 +2,7 @@
 
 The release list is shown from the cache at once and refreshed in a background worker (never
 blocking the app); installed/default/running markers come from the version records and the
-`running_versions` source. Installs are App-owned jobs (`install:<tag>`), so they survive mode
+`running_versions` source. Installs are App-owned jobs (`JobKind.INSTALL`), so they survive mode
 switches; this screen follows them through `app.job_updates`, one `InstallPanel` each.
 """
 
@@ -208,7 +208,7 @@ class VersionsScreen(ModeScreen):
     def start_install(
         self, tag: str, torch: str = "auto", *, torch_index: str = "", python: str = ""
     ) -> None:
-        """Start `install:<tag>` as an App job and show its panel."""
+        """Start the install of `tag` as an App job and show its panel."""
         versions = self.comfy_app.services.versions
         self.installs.add(tag, torch)
         self.refresh_bindings()
@@ -364,6 +364,45 @@ class VersionsScreen(ModeScreen):
             share=share,
         )
         self.app.push_screen(dialog, closed)
+
+    def action_upgrade(self) -> None:
+        """The upgrade dialog for the selected installed version (services.lifecycle)."""
+        from comfy_tui.ui.dialogs.upgrade import UpgradeScreen
+
+        row = self.selected()
+        if row is None or not row.installed:
+            self.notify("Select an installed version to upgrade", severity="warning")
+            return
+        life = self.comfy_app.services.lifecycle
+        dialog = UpgradeScreen(
+            row.tag,
+            suggested=self._suggest_upgrade(row.tag),
+            running=self.running.get(row.tag, 0),
+            make=life.upgrade,
+            switch=life.switch,
+        )
+
+        def closed(switched: bool | None) -> None:  # the screen reloads its versions on resume
+            if switched:
+                self.notify(f"{row.tag}'s instances were switched", title="Upgrade")
+
+        self.app.push_screen(dialog, closed)
+
+    def _suggest_upgrade(self, tag: str) -> str:
+        """The newest release newer than `tag` (installed or not), else ""."""
+        from comfy_tui.core.versions import parse_version
+
+        mine = parse_version(tag)
+        if mine is None:
+            return ""
+        newer = [
+            (version, row.tag)
+            for row in self.rows()
+            if (version := parse_version(row.tag)) is not None
+            and version > mine
+            and not version.is_prerelease
+        ]
+        return max(newer)[1] if newer else ""
 
     def action_refresh(self) -> None:
         self.load(refresh=True)

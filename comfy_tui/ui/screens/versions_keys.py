@@ -22,6 +22,14 @@ VERSIONS_KEYS: tuple[Key, ...] = (
         "Adopt an existing ComfyUI folder as a version (left in place)",
         show=False,
     ),
+    Key(
+        "versions-upgrade",
+        "u",
+        "upgrade",
+        "Upgrade",
+        "Rehearse an upgrade of the selected version with its custom nodes; then switch",
+        show=False,
+    ),
     Key("versions-refresh", "r", "refresh", "Refresh", "Ask GitHub for the releases now"),
     Key(
         "versions-details",

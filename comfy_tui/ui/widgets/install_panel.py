@@ -1,6 +1,6 @@
 """Running installs: one panel each, with a weighted progress bar, the step, and a log tail.
 
-`InstallPanels` follows the App's `install:<tag>` jobs (`follow` takes each `JobUpdate`),
+`InstallPanels` follows the App's `JobKind.INSTALL` jobs (`follow` takes each `JobUpdate`),
 adds a panel when an install starts and removes it when it ends. Each `InstallPanel` keeps the
 last 200 log lines. Cancelling is the screen's `c` key.
 """
