@@ -8,12 +8,16 @@ sets for the child, in which `COMFY_TUI_HOME` is the host's own data dir and `PA
 
 Modes: "ok"; "slow" (each command waits until `release` is set); "drop" (every command aborts
 the connection); "drop-once" (the first command aborts it, later ones run).
+`FakeHost.install_from(upstream, wheelhouse)` points the host's settings at the fake ComfyUI
+repo and wheelhouse, so a remote `install` really installs; `SshLab.add(..., version=V)` puts a
+`comfy-tui` first on the host's PATH that says it is V (and runs the real one for the rest).
 `SshLab.known_hosts()` writes `~/.ssh/known_hosts` for the hosts that should be trusted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shlex
 import sys
@@ -51,10 +55,24 @@ class FakeHost:
     def argvs(self) -> list[list[str]]:
         return [shlex.split(c) for c in self.commands]
 
+    @property
+    def bin_dir(self) -> Path:
+        """First on the host's PATH (empty unless the host says it runs another version)."""
+        return self.data_dir.parent / "bin"
+
+    def install_from(self, upstream: Path, wheelhouse: Path) -> None:
+        """The host's settings.toml: ComfyUI from `upstream`, packages from `wheelhouse` only."""
+        self.paths.settings_file.write_text(
+            f"comfyui_repo = {json.dumps(upstream.as_uri())}\n"
+            f"find_links = [{json.dumps(wheelhouse.as_uri())}]\n"
+            f"python = {json.dumps(sys.executable)}\n"
+        )
+
     def child_env(self) -> dict[str, str]:
         venv_bin = str(Path(sys.executable).parent)
+        path = os.pathsep.join((str(self.bin_dir), venv_bin, os.environ.get("PATH", "/bin")))
         return {
-            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "PATH": path,
             "HOME": str(self.data_dir.parent / "home"),
             "LANG": "C.UTF-8",
             "COMFY_TUI_HOME": str(self.data_dir),
@@ -101,6 +119,20 @@ class FakeHost:
         process.exit(child.returncode if child.returncode is not None else 255)
 
 
+def _another_version(script: Path, version: str) -> None:
+    """A `comfy-tui` that answers `--version` with `version` and runs the real one otherwise."""
+    real = Path(sys.executable).parent / "comfy-tui"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import os, sys\n"
+        "if sys.argv[1:] == ['--version']:\n"
+        f"    print({f'comfy-tui {version}'!r})\n"
+        "else:\n"
+        f"    os.execv({str(real)!r}, [{str(real)!r}, *sys.argv[1:]])\n"
+    )
+    script.chmod(0o755)
+
+
 class SshLab:
     """The client key pair, the hosts, and the client's `~/.ssh/known_hosts`."""
 
@@ -114,11 +146,14 @@ class SshLab:
         self.identity_file.chmod(0o600)
         self.hosts: dict[str, FakeHost] = {}
 
-    async def add(self, name: str, mode: str = "ok") -> FakeHost:
+    async def add(self, name: str, mode: str = "ok", *, version: str | None = None) -> FakeHost:
         data_dir = self.root / name / "data"
         data_dir.mkdir(parents=True)
         (data_dir.parent / "home").mkdir()
         host = FakeHost(name, data_dir, mode, asyncssh.generate_private_key("ssh-ed25519"))
+        host.bin_dir.mkdir()
+        if version is not None:
+            _another_version(host.bin_dir / "comfy-tui", version)
 
         class Server(asyncssh.SSHServer):
             def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:

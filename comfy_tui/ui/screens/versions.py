@@ -110,7 +110,9 @@ class VersionsScreen(ModeScreen):
         self.render_rows()
 
     async def _load_releases(self, refresh: bool) -> None:
-        releases = self.comfy_app.services.releases
+        services = self.comfy_app.services
+        # built in a thread: it imports aiohttp (~0.1 s the loop would otherwise stall for)
+        releases = await asyncio.to_thread(lambda: services.releases)
         if self.listed is None:
             self.listed = await releases.cached()
         self.checking = True
