@@ -11,6 +11,7 @@ the connection); "drop-once" (the first command aborts it, later ones run).
 `FakeHost.install_from(upstream, wheelhouse)` points the host's settings at the fake ComfyUI
 repo and wheelhouse, so a remote `install` really installs; `SshLab.add(..., version=V)` puts a
 `comfy-tui` first on the host's PATH that says it is V (and runs the real one for the rest).
+`ssh_agent(key_file)` runs OpenSSH's `ssh-agent` holding that key, for keys from the agent.
 `SshLab.known_hosts()` writes `~/.ssh/known_hosts` for the hosts that should be trusted.
 """
 
@@ -20,8 +21,11 @@ import asyncio
 import json
 import os
 import shlex
+import shutil
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,14 +199,18 @@ class SshLab:
         ssh.mkdir(exist_ok=True)
         (ssh / "known_hosts").write_text("\n".join(lines) + "\n")
 
-    def hosts_toml(self, timeouts: dict[str, float] | None = None) -> str:
-        """`[[hosts]]` tables for every host (127.0.0.1:port, the lab's identity file)."""
+    def hosts_toml(
+        self, timeouts: dict[str, float] | None = None, *, identity_file: bool = True
+    ) -> str:
+        """`[[hosts]]` tables for every host (127.0.0.1:port, the lab's identity file unless
+        `identity_file` is False: then the keys are the agent's and `~/.ssh/id_*`)."""
         parts = []
+        identity = f'identity_file = "{self.identity_file}"\n' if identity_file else ""
         for name, host in self.hosts.items():
             timeout = (timeouts or {}).get(name, 30)
             parts.append(
                 f'[[hosts]]\nname = "{name}"\nssh = "tester@127.0.0.1:{host.port}"\n'
-                f'identity_file = "{self.identity_file}"\ntags = ["lab", "mode={host.mode}"]\n'
+                f'{identity}tags = ["lab", "mode={host.mode}"]\n'
                 f"timeout = {timeout}\n"
             )
         return "\n".join(parts)
@@ -219,6 +227,36 @@ class SshLab:
             if host.server is not None:
                 host.server.close()
                 await host.server.wait_closed()
+
+
+@asynccontextmanager
+async def ssh_agent(key_file: Path) -> AsyncIterator[str]:
+    """OpenSSH's `ssh-agent` in the foreground holding `key_file`; yields its socket path.
+    Skips the test where OpenSSH's agent tools are not installed."""
+    agent_bin, add_bin = shutil.which("ssh-agent"), shutil.which("ssh-add")
+    if agent_bin is None or add_bin is None:
+        pytest.skip("ssh-agent/ssh-add are not installed")
+    with tempfile.TemporaryDirectory(prefix="agent-") as folder:  # short: a socket path
+        sock = str(Path(folder) / "sock")
+        agent = await asyncio.create_subprocess_exec(
+            agent_bin, "-D", "-a", sock,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            assert agent.stdout is not None
+            await agent.stdout.readline()  # "SSH_AUTH_SOCK=...": printed once it listens
+            add = await asyncio.create_subprocess_exec(
+                add_bin, "-q", str(key_file),
+                env={**os.environ, "SSH_AUTH_SOCK": sock}, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            _, err = await add.communicate()
+            assert add.returncode == 0, err.decode()
+            yield sock
+        finally:
+            if agent.returncode is None:
+                agent.terminate()
+            await agent.wait()
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """The fleet over real SSH: asyncssh servers on 127.0.0.1 running the real `comfy-tui` per host.
 
 Covers the host states (ok, slow, dropped, refused host key), reconnecting, argv quoting of
-remote calls, a remote launch/stop and its port forward, a real remote install (the fake
-ComfyUI repo and wheelhouse, named in the host's own settings), `comfy-tui fleet --json`, and
-the warning about a host that runs another comfy-tui version.
+remote calls, keys from an ssh-agent, a remote launch/stop and its port forward, a real remote
+install (the fake ComfyUI repo and wheelhouse, named in the host's own settings),
+`comfy-tui fleet --json`, and the warning about a host that runs another comfy-tui version.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from comfy_tui.settings import load_settings
 from tests.fakes import models as fm
 from tests.fakes.download_server import DownloadServer
 from tests.fakes.installed_version import install_fake_version
-from tests.fakes.ssh_hosts import SshLab
+from tests.fakes.ssh_hosts import SshLab, ssh_agent
 
 
 @pytest.fixture
@@ -203,6 +203,35 @@ async def test_a_host_from_ssh_config(lab: SshLab, tmp_path: Path) -> None:
         (state,) = await fleet.statuses()
     finally:
         await fleet.aclose()
+    assert state.state == "ok", state.error
+    assert len(host.commands) == 3
+
+
+async def test_keys_from_the_ssh_agent(
+    lab: SshLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host = await lab.add("h1")
+    lab.known_hosts()
+    data = tmp_path / "client"
+    data.mkdir()
+    (data / "settings.toml").write_text(lab.hosts_toml(identity_file=False))
+    hosts = load_settings(data, {}).hosts
+    assert hosts[0].identity_file is None and not list((lab.home / ".ssh").glob("id_*"))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    fleet = Fleet(hosts)
+    try:  # no agent, no identity file: the server refuses us
+        (state,) = await fleet.statuses()
+    finally:
+        await fleet.aclose()
+    assert state.state == "down" and host.commands == [], state
+    assert "Permission denied" in (state.error or "")
+    async with ssh_agent(lab.identity_file) as sock:
+        monkeypatch.setenv("SSH_AUTH_SOCK", sock)
+        fleet = Fleet(hosts)
+        try:
+            (state,) = await fleet.statuses()
+        finally:
+            await fleet.aclose()
     assert state.state == "ok", state.error
     assert len(host.commands) == 3
 
