@@ -136,7 +136,9 @@ def test_ramp_adds_connections_while_they_pay_and_lets_the_last_go() -> None:
     assert ramp.settled and ramp.step(9.0, 2000) == 0
     full = Ramp(2, 1.0, now=0.0, done=0)
     assert full.step(1.0, 100) == 1 and full.workers == 2 and full.settled
-    flat = Ramp(4, 1.0, now=0.0, done=0)  # a loopback: the second connection brings nothing
+    fast = Ramp(4, 1.0, now=0.0, done=0)  # one connection already fills a fast link
+    assert fast.step(1.0, Ramp.FAST) == 0 and fast.settled and fast.workers == 1
+    flat = Ramp(4, 1.0, now=0.0, done=0)  # the second connection brings nothing
     assert flat.step(1.0, 800) == 1 and flat.step(2.0, 1500) == -1 and flat.workers == 1
 
 

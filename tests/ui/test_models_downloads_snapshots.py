@@ -58,7 +58,7 @@ class StillQueue(DownloadQueue):
     """A queue frozen mid-download: `start` shows the fixed items, nothing ever runs."""
 
     def __init__(self, settings: Settings, paths: DataPaths) -> None:
-        super().__init__(settings, paths)
+        super().__init__(settings, paths, on_complete=None)
 
     async def start(self) -> None:
         for item in ITEMS:

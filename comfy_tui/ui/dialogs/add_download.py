@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -73,7 +74,7 @@ class AddDownloadScreen(ModalScreen[DownloadRequest | None]):
             self.say("Type a URL or a Hugging Face repo id.", error=True)
             return
         if field == "download-file" and not self._value("download-file"):
-            self.run_worker(self._pick(source), group="add-download:list", exclusive=True)
+            self._pick(source)
             return
         if field == "download-source" and looks_like_url(source):
             self.query_one("#download-folder", Input).focus()
@@ -81,7 +82,7 @@ class AddDownloadScreen(ModalScreen[DownloadRequest | None]):
         if field in FIELDS[:-1]:
             self.query_one(f"#{FIELDS[FIELDS.index(field) + 1]}", Input).focus()
             return
-        self.run_worker(self._send(self.request()), group="add-download:send", exclusive=True)
+        self._send(self.request())
 
     def request(self) -> DownloadRequest:
         return DownloadRequest(
@@ -91,6 +92,7 @@ class AddDownloadScreen(ModalScreen[DownloadRequest | None]):
             sha256=self._value("download-sha256") or None,
         )
 
+    @work(group="add-download:list", exclusive=True)
     async def _pick(self, repo: str) -> None:
         if not repo or looks_like_url(repo):
             self.say("Files are listed for a Hugging Face repo id (org/name).", error=True)
@@ -113,6 +115,7 @@ class AddDownloadScreen(ModalScreen[DownloadRequest | None]):
             self.query_one("#download-file", Input).value = path
             self.query_one("#download-folder", Input).focus()
 
+    @work(group="add-download:send", exclusive=True)
     async def _send(self, request: DownloadRequest) -> None:
         self.say("Checking…")
         try:

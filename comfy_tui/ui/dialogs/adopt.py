@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -107,8 +108,9 @@ class AdoptScreen(ModalScreen[str | None]):
             return
         self._error("")
         self.query_one("#adopt-go", Button).disabled = True
-        self.run_worker(self._run(), group="adopt", exclusive=True, exit_on_error=False)
+        self._run()
 
+    @work(group="adopt", exclusive=True, exit_on_error=False)
     async def _run(self) -> None:
         venv = self._value("venv")
         try:

@@ -16,6 +16,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -24,6 +25,7 @@ from textual.widgets import DataTable, Input, Label
 
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.runner import JobKey, JobKind, JobUpdate, run_job
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
@@ -110,14 +112,18 @@ class UpgradeScreen(ModalScreen[bool]):
         self.state = state
         self.refresh_bindings()
 
-    async def _show(self, events: AsyncGenerator[Event, None]) -> None:
-        async for event in events:
-            if isinstance(event, Progress) and event.detail:
-                self._status(f"{event.step}: {event.detail}")
-            elif isinstance(event, LogLine) and not event.text.startswith("$ "):
-                self._status(event.text[:300])
-            elif isinstance(event, Finished):
-                self._status(event.detail)
+    async def _show(self, key: JobKey, events: AsyncGenerator[Event, None]) -> None:
+        """Run one step of the upgrade through the one runner, its events as the status line."""
+        await run_job(key, f"upgrade {self.source}", events, self._show_update)
+
+    def _show_update(self, update: JobUpdate) -> None:
+        event = update.event
+        if isinstance(event, Progress) and event.detail:
+            self._status(f"{event.step}: {event.detail}")
+        elif isinstance(event, LogLine) and not event.text.startswith("$ "):
+            self._status(event.text[:300])
+        elif isinstance(event, Finished):
+            self._status(event.detail)
 
     # --- the rehearsal --------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -137,16 +143,18 @@ class UpgradeScreen(ModalScreen[bool]):
         self.query_one("#upgrade-title", Label).update(f"Upgrade {self.source} -> {target}")
         self._set_state("running")
         self._hint("escape: stop and close")
-        self.run_worker(self._rehearse(self.upgrade), group="upgrade", exclusive=True)
+        self._rehearse(self.upgrade)
 
+    @work(group="upgrade", exclusive=True)
     async def _rehearse(self, upgrade: Upgrade) -> None:
         try:
-            await self._show(upgrade.prepare())
+            key = JobKey(JobKind.UPGRADE, upgrade.target)
+            await self._show(key, upgrade.prepare())
             self._status(f"planning {self.source}'s custom nodes in {upgrade.target}")
             plans = await upgrade.plans()
             agreed = await self._agree(plans, upgrade.target)
-            await self._show(upgrade.apply(plans, agreed=agreed))
-            await self._show(upgrade.check())
+            await self._show(key, upgrade.apply(plans, agreed=agreed))
+            await self._show(key, upgrade.check())
         except ComfyTuiError as exc:
             self._status(f"The rehearsal failed: {exc}")
             self._hint("escape: close")
@@ -228,13 +236,14 @@ class UpgradeScreen(ModalScreen[bool]):
             if yes:
                 self._set_state("switching")
                 self._hint("switching…")
-                self.run_worker(self._do_switch(upgrade), group="upgrade", exclusive=True)
+                self._do_switch(upgrade)
 
         self.app.push_screen(ConfirmScreen(question, yes="Switch", no="Not now"), answered)
 
+    @work(group="upgrade", exclusive=True)
     async def _do_switch(self, upgrade: Upgrade) -> None:
         try:
-            await self._show(self._switch(upgrade))
+            await self._show(JobKey(JobKind.SWITCH, self.source), self._switch(upgrade))
         except ComfyTuiError as exc:
             self._status(str(exc))
             self._hint("escape: close")

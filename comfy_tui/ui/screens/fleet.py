@@ -12,6 +12,7 @@ import itertools
 from collections.abc import AsyncIterator
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Label, Static
@@ -152,8 +153,9 @@ class FleetScreen(ModeScreen):
         for spec in self.fleet.hosts:
             if spec.name not in self._asking:
                 self._asking.add(spec.name)
-                self.run_worker(self._refresh(spec), group="fleet:refresh", exit_on_error=False)
+                self._refresh(spec)
 
+    @work(group="fleet:refresh", exit_on_error=False)
     async def _refresh(self, spec: HostSpec) -> None:
         try:
             self.show(await self.fleet.status(spec))
@@ -312,10 +314,11 @@ class FleetScreen(ModeScreen):
 
         def forward(inst: RemoteInstance) -> None:
             if inst.port is not None:
-                self.run_worker(self._forward(host, inst.port), exit_on_error=False)
+                self._forward(host, inst.port)
 
         self._pick_instance(state, f"Open which instance on {host}?", forward)
 
+    @work(exit_on_error=False)
     async def _forward(self, host: str, port: int) -> None:
         try:
             local = await self.fleet.forward(host, port)

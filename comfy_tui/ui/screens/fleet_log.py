@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -39,8 +40,9 @@ class FleetLogScreen(ModalScreen[None]):
         self.action_reload()
 
     def action_reload(self) -> None:
-        self.run_worker(self._load(), group="fleet:log", exclusive=True, exit_on_error=False)
+        self._load()
 
+    @work(group="fleet:log", exclusive=True, exit_on_error=False)
     async def _load(self) -> None:
         status = self.query_one("#fleet-log-status", Label)
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import OptionList
@@ -122,7 +123,7 @@ class DownloadsMixin(ModeScreen):
             return
         paused = item.state in (State.PAUSED, State.FAILED)
         change = self.queue.resume if paused else self.queue.pause
-        self.run_worker(self._change(change, item.id), group="downloads:change")
+        self._change(change, item.id)
 
     def action_cancel_download(self) -> None:
         item = self.selected_download()
@@ -132,7 +133,7 @@ class DownloadsMixin(ModeScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(self._change(self.queue.cancel, item.id), group="downloads:change")
+                self._change(self.queue.cancel, item.id)
 
         question = f"Cancel the download of {item.label}? Its partial file is deleted."
         self.app.push_screen(ConfirmScreen(question, yes="Cancel download", no="Keep"), answered)
@@ -140,8 +141,9 @@ class DownloadsMixin(ModeScreen):
     def action_clear_downloads(self) -> None:
         ended = [i.id for i in self.queue.items() if i.state in CLEARED]
         for item_id in ended:
-            self.run_worker(self._change(self.queue.remove, item_id), group="downloads:change")
+            self._change(self.queue.remove, item_id)
 
+    @work(group="downloads:change")
     async def _change(self, change: Callable[[str], Awaitable[object]], item_id: str) -> None:
         try:
             await change(item_id)
