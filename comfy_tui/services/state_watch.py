@@ -16,7 +16,7 @@ import ctypes.util
 import logging
 import os
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 from comfy_tui.paths import DataPaths
@@ -105,24 +105,27 @@ class StateWatch:
         self.poll = poll
         self.mode = ""
         """"inotify" or "poll" once `changes()` is watching (a change after that is seen)."""
+        self.descriptor: int | None = None
+        """The inotify descriptor while `changes()` watches with one; None once it is closed
+        (the iterator closed or its task cancelled)."""
 
-    async def changes(self) -> AsyncIterator[frozenset[str]]:
+    async def changes(self) -> AsyncGenerator[frozenset[str], None]:
+        """One generator owns the descriptor: closing it (or cancelling the task iterating
+        it) removes the reader and closes the descriptor before it returns."""
         watch = await asyncio.to_thread(spots, self._paths)
         try:
             notify = _Inotify(watch)
         except (OSError, AttributeError) as exc:  # no inotify here (or out of watches)
             log.info("watching the shared state by polling: %s", exc)
-            async for areas in self._polled(watch):
-                yield areas
-            return
-        self.mode = "inotify"
-        try:
-            async for areas in self._notified(notify, watch):
-                yield areas
-        finally:
-            notify.close()
-
-    async def _notified(self, notify: _Inotify, watch: list[Spot]) -> AsyncIterator[frozenset[str]]:
+            before = await asyncio.to_thread(stamps, watch)
+            self.mode = "poll"
+            while True:
+                await asyncio.sleep(self.poll)
+                after = await asyncio.to_thread(stamps, watch)
+                areas = changed_areas(before, after)
+                before = after
+                if areas:
+                    yield areas
         loop = asyncio.get_running_loop()
         woken = asyncio.Event()
         pending: set[str] = set()
@@ -134,24 +137,17 @@ class StateWatch:
                 woken.set()
 
         loop.add_reader(notify.fd, readable)
+        self.descriptor = notify.fd
+        self.mode = "inotify"
         try:
             while True:
                 await woken.wait()
                 await asyncio.sleep(COALESCE_S)  # let a burst (a scan, a rename) settle
                 woken.clear()
-                areas = frozenset(pending)
+                changed = frozenset(pending)
                 pending.clear()
-                yield areas
+                yield changed
         finally:
             loop.remove_reader(notify.fd)
-
-    async def _polled(self, watch: list[Spot]) -> AsyncIterator[frozenset[str]]:
-        before = await asyncio.to_thread(stamps, watch)
-        self.mode = "poll"
-        while True:
-            await asyncio.sleep(self.poll)
-            after = await asyncio.to_thread(stamps, watch)
-            areas = changed_areas(before, after)
-            before = after
-            if areas:
-                yield areas
+            notify.close()
+            self.descriptor = None

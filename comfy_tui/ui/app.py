@@ -172,8 +172,9 @@ class ComfyTuiApp(App[int]):
         self.downloads.receive(message.items)
 
     async def on_unmount(self) -> None:
-        """Stop the downloads (they resume on the next start), stop sampling and release NVML
-        (never let that block quitting)."""
+        """Stop the downloads (they resume on the next start), stop watching the shared state,
+        stop sampling and release NVML (never let that block quitting)."""
+        await self.state.stop()
         if self._notifier_task is not None:
             self._notifier_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

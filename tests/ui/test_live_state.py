@@ -17,6 +17,7 @@ from comfy_tui.paths import DataPaths
 from comfy_tui.store.instance_records import save_instance
 from comfy_tui.ui.screens.instances import InstancesScreen
 from comfy_tui.ui.screens.versions import VersionsScreen
+from comfy_tui.ui.state_feed import STATE_GROUP
 from comfy_tui.ui.widgets.version_table import VersionTable
 from tests.ui.app_factory import LARGE, make_test_app
 from tests.ui.instances_lab import record
@@ -105,3 +106,6 @@ async def test_an_instance_recorded_by_another_process_appears(tmp_path: Path) -
         )
         await until(pilot, lambda: "c2" in instance_ids(app), "the new instance")
         assert app.state.published > published
+    # leaving the app closes the watch (no worker, no descriptor left behind)
+    assert app.state.watch.descriptor is None
+    assert not [w for w in app.workers if w.group == STATE_GROUP and not w.is_finished]

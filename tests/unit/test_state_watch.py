@@ -4,6 +4,7 @@ else: a reader of the model index, a lock file or an atomic write's temp file ne
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -81,6 +82,28 @@ async def test_changes_are_reported_by_area(
     (paths.node_records_dir() / "n.json").write_text("{}")
     assert await next_change(changes) == {"nodes"}
     await changes.aclose()
+    assert watch.descriptor is None
+
+
+def is_inotify(fd: int) -> bool:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:inotify"
+    except OSError:
+        return False
+
+
+async def test_cancelling_the_watcher_closes_its_descriptor(tmp_path: Path) -> None:
+    """The App cancels the watch task on exit: the reader and the descriptor go with it."""
+    watch = StateWatch(DataPaths(tmp_path), poll=3600)
+    task = asyncio.ensure_future(next_change(watch.changes()))
+    await watching(watch)
+    fd = watch.descriptor
+    assert fd is not None and is_inotify(fd)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert watch.descriptor is None
+    assert not is_inotify(fd)
 
 
 async def test_the_library_service_reading_the_index_is_no_change(tmp_path: Path) -> None:
