@@ -20,6 +20,7 @@ from comfy_tui.logs import setup_logging
 from comfy_tui.paths import DataPaths, resolve_data_dir
 from comfy_tui.services.container import Services
 from comfy_tui.services.envsnap.journal import has_journals
+from comfy_tui.services.lifecycle import has_swaps
 from comfy_tui.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -34,18 +35,25 @@ def _split_extra(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def settle_interrupted(services: Services) -> list[str]:
-    """Settle snapshot restores a kill interrupted (one failed directory open when none was);
-    each gets one line on stderr, and the TUI shows them too."""
+    """Settle snapshot restores and update swaps a kill interrupted (a failed directory open
+    each when none was); each gets one line on stderr, and the TUI shows them too."""
+    lines: list[str] = []
+    if has_swaps(services.paths.root):  # an update killed mid-swap (services/lifecycle/update.py)
+        from comfy_tui.services.lifecycle.swap_journal import settle_swaps
+
+        lines += settle_swaps(services.paths)
+        for line in lines:
+            err(f"comfy-tui: {escape_text(line)}")
     if not has_journals(services.paths):
-        return []
+        return lines
     import asyncio  # here: most commands never need it, and it costs a third of a start
 
     from comfy_tui.services.envsnap.recover import recover_restores
 
-    lines = asyncio.run(recover_restores(services.nodes.snapshots))
-    for line in lines:
+    restored = asyncio.run(recover_restores(services.nodes.snapshots))
+    for line in restored:
         err(f"comfy-tui: {escape_text(line)}")
-    return lines
+    return lines + restored
 
 
 def run_tui(settings: Settings, notes: Sequence[str] = ()) -> int:

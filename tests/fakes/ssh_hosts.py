@@ -8,16 +8,24 @@ sets for the child, in which `COMFY_TUI_HOME` is the host's own data dir and `PA
 
 Modes: "ok"; "slow" (each command waits until `release` is set); "drop" (every command aborts
 the connection); "drop-once" (the first command aborts it, later ones run).
+`FakeHost.install_from(upstream, wheelhouse)` points the host's settings at the fake ComfyUI
+repo and wheelhouse, so a remote `install` really installs; `SshLab.add(..., version=V)` puts a
+`comfy-tui` first on the host's PATH that says it is V (and runs the real one for the rest).
+`ssh_agent(key_file)` runs OpenSSH's `ssh-agent` holding that key, for keys from the agent.
 `SshLab.known_hosts()` writes `~/.ssh/known_hosts` for the hosts that should be trusted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shlex
+import shutil
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,10 +59,24 @@ class FakeHost:
     def argvs(self) -> list[list[str]]:
         return [shlex.split(c) for c in self.commands]
 
+    @property
+    def bin_dir(self) -> Path:
+        """First on the host's PATH (empty unless the host says it runs another version)."""
+        return self.data_dir.parent / "bin"
+
+    def install_from(self, upstream: Path, wheelhouse: Path) -> None:
+        """The host's settings.toml: ComfyUI from `upstream`, packages from `wheelhouse` only."""
+        self.paths.settings_file.write_text(
+            f"comfyui_repo = {json.dumps(upstream.as_uri())}\n"
+            f"find_links = [{json.dumps(wheelhouse.as_uri())}]\n"
+            f"python = {json.dumps(sys.executable)}\n"
+        )
+
     def child_env(self) -> dict[str, str]:
         venv_bin = str(Path(sys.executable).parent)
+        path = os.pathsep.join((str(self.bin_dir), venv_bin, os.environ.get("PATH", "/bin")))
         return {
-            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "PATH": path,
             "HOME": str(self.data_dir.parent / "home"),
             "LANG": "C.UTF-8",
             "COMFY_TUI_HOME": str(self.data_dir),
@@ -101,6 +123,20 @@ class FakeHost:
         process.exit(child.returncode if child.returncode is not None else 255)
 
 
+def _another_version(script: Path, version: str) -> None:
+    """A `comfy-tui` that answers `--version` with `version` and runs the real one otherwise."""
+    real = Path(sys.executable).parent / "comfy-tui"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import os, sys\n"
+        "if sys.argv[1:] == ['--version']:\n"
+        f"    print({f'comfy-tui {version}'!r})\n"
+        "else:\n"
+        f"    os.execv({str(real)!r}, [{str(real)!r}, *sys.argv[1:]])\n"
+    )
+    script.chmod(0o755)
+
+
 class SshLab:
     """The client key pair, the hosts, and the client's `~/.ssh/known_hosts`."""
 
@@ -114,11 +150,14 @@ class SshLab:
         self.identity_file.chmod(0o600)
         self.hosts: dict[str, FakeHost] = {}
 
-    async def add(self, name: str, mode: str = "ok") -> FakeHost:
+    async def add(self, name: str, mode: str = "ok", *, version: str | None = None) -> FakeHost:
         data_dir = self.root / name / "data"
         data_dir.mkdir(parents=True)
         (data_dir.parent / "home").mkdir()
         host = FakeHost(name, data_dir, mode, asyncssh.generate_private_key("ssh-ed25519"))
+        host.bin_dir.mkdir()
+        if version is not None:
+            _another_version(host.bin_dir / "comfy-tui", version)
 
         class Server(asyncssh.SSHServer):
             def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
@@ -160,14 +199,18 @@ class SshLab:
         ssh.mkdir(exist_ok=True)
         (ssh / "known_hosts").write_text("\n".join(lines) + "\n")
 
-    def hosts_toml(self, timeouts: dict[str, float] | None = None) -> str:
-        """`[[hosts]]` tables for every host (127.0.0.1:port, the lab's identity file)."""
+    def hosts_toml(
+        self, timeouts: dict[str, float] | None = None, *, identity_file: bool = True
+    ) -> str:
+        """`[[hosts]]` tables for every host (127.0.0.1:port, the lab's identity file unless
+        `identity_file` is False: then the keys are the agent's and `~/.ssh/id_*`)."""
         parts = []
+        identity = f'identity_file = "{self.identity_file}"\n' if identity_file else ""
         for name, host in self.hosts.items():
             timeout = (timeouts or {}).get(name, 30)
             parts.append(
                 f'[[hosts]]\nname = "{name}"\nssh = "tester@127.0.0.1:{host.port}"\n'
-                f'identity_file = "{self.identity_file}"\ntags = ["lab", "mode={host.mode}"]\n'
+                f'{identity}tags = ["lab", "mode={host.mode}"]\n'
                 f"timeout = {timeout}\n"
             )
         return "\n".join(parts)
@@ -184,6 +227,36 @@ class SshLab:
             if host.server is not None:
                 host.server.close()
                 await host.server.wait_closed()
+
+
+@asynccontextmanager
+async def ssh_agent(key_file: Path) -> AsyncIterator[str]:
+    """OpenSSH's `ssh-agent` in the foreground holding `key_file`; yields its socket path.
+    Skips the test where OpenSSH's agent tools are not installed."""
+    agent_bin, add_bin = shutil.which("ssh-agent"), shutil.which("ssh-add")
+    if agent_bin is None or add_bin is None:
+        pytest.skip("ssh-agent/ssh-add are not installed")
+    with tempfile.TemporaryDirectory(prefix="agent-") as folder:  # short: a socket path
+        sock = str(Path(folder) / "sock")
+        agent = await asyncio.create_subprocess_exec(
+            agent_bin, "-D", "-a", sock,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            assert agent.stdout is not None
+            await agent.stdout.readline()  # "SSH_AUTH_SOCK=...": printed once it listens
+            add = await asyncio.create_subprocess_exec(
+                add_bin, "-q", str(key_file),
+                env={**os.environ, "SSH_AUTH_SOCK": sock}, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            _, err = await add.communicate()
+            assert add.returncode == 0, err.decode()
+            yield sock
+        finally:
+            if agent.returncode is None:
+                agent.terminate()
+            await agent.wait()
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """The fleet over real SSH: asyncssh servers on 127.0.0.1 running the real `comfy-tui` per host.
 
 Covers the host states (ok, slow, dropped, refused host key), reconnecting, argv quoting of
-remote calls, a remote launch/stop and its port forward, and `comfy-tui fleet --json`.
+remote calls, keys from an ssh-agent, a remote launch/stop and its port forward, a real remote
+install (the fake ComfyUI repo and wheelhouse, named in the host's own settings),
+`comfy-tui fleet --json`, and the warning about a host that runs another comfy-tui version.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from comfy_tui import __version__
 from comfy_tui.services.downloads.data import DownloadRequest
 from comfy_tui.services.fleet.service import Fleet
 from comfy_tui.services.fleet.transport import RemoteCommandError
@@ -22,7 +25,7 @@ from comfy_tui.settings import load_settings
 from tests.fakes import models as fm
 from tests.fakes.download_server import DownloadServer
 from tests.fakes.installed_version import install_fake_version
-from tests.fakes.ssh_hosts import SshLab
+from tests.fakes.ssh_hosts import SshLab, ssh_agent
 
 
 @pytest.fixture
@@ -204,6 +207,35 @@ async def test_a_host_from_ssh_config(lab: SshLab, tmp_path: Path) -> None:
     assert len(host.commands) == 3
 
 
+async def test_keys_from_the_ssh_agent(
+    lab: SshLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host = await lab.add("h1")
+    lab.known_hosts()
+    data = tmp_path / "client"
+    data.mkdir()
+    (data / "settings.toml").write_text(lab.hosts_toml(identity_file=False))
+    hosts = load_settings(data, {}).hosts
+    assert hosts[0].identity_file is None and not list((lab.home / ".ssh").glob("id_*"))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    fleet = Fleet(hosts)
+    try:  # no agent, no identity file: the server refuses us
+        (state,) = await fleet.statuses()
+    finally:
+        await fleet.aclose()
+    assert state.state == "down" and host.commands == [], state
+    assert "Permission denied" in (state.error or "")
+    async with ssh_agent(lab.identity_file) as sock:
+        monkeypatch.setenv("SSH_AUTH_SOCK", sock)
+        fleet = Fleet(hosts)
+        try:
+            (state,) = await fleet.statuses()
+        finally:
+            await fleet.aclose()
+    assert state.state == "ok", state.error
+    assert len(host.commands) == 3
+
+
 async def test_fleet_json_command(lab: SshLab, tmp_path: Path) -> None:
     await lab.add("ok")
     await lab.add("drop", "drop")
@@ -262,3 +294,62 @@ async def test_fleet_command_without_hosts_says_how(tmp_path: Path) -> None:
     _, err = await child.communicate()
     assert child.returncode == 2
     assert "no hosts configured" in err.decode() and "[[hosts]]" in err.decode()
+
+
+async def fleet_cli(data: Path, *args: str) -> tuple[int, str, str]:
+    """`comfy-tui --data-dir DATA ARGS` (the client side), as a script runs it."""
+    child = await asyncio.create_subprocess_exec(
+        "comfy-tui", "--data-dir", str(data), *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await child.communicate()
+    assert child.returncode is not None
+    return child.returncode, out.decode(), err.decode()
+
+
+async def test_fleet_install_installs_on_the_host(
+    lab: SshLab, tmp_path: Path, fake_upstream: Path, wheelhouse: Path
+) -> None:
+    host = await lab.add("h1")
+    other = await lab.add("h2")
+    host.install_from(fake_upstream, wheelhouse)
+    lab.known_hosts()
+    data = tmp_path / "client"
+    data.mkdir()
+    (data / "settings.toml").write_text(lab.hosts_toml())
+    code, out, err = await fleet_cli(data, "fleet", "install", "v0.4.0", "--host", "h1", "--json")
+    assert code == 0, err
+    (result,) = json.loads(out)["results"]
+    assert result["host"] == "h1" and result["ok"], result
+    assert host.argvs() == [["comfy-tui", "install", "v0.4.0", "--json"]]
+    assert other.commands == []  # --host chose h1 alone
+    assert (host.data_dir / "versions" / "v0.4.0").is_dir()
+    fleet = fleet_for(lab, tmp_path)
+    try:
+        versions = await fleet.versions("h1")
+    finally:
+        await fleet.aclose()
+    assert [v.tag for v in versions] == ["v0.4.0"]
+
+    code, out, _ = await fleet_cli(data, "fleet", "install", "v9.9.9", "--host", "h1")
+    assert code == 1  # the host's own error, on the host's line
+    assert out.startswith("h1: FAILED: ") and "no tag" in out
+
+
+async def test_fleet_warns_about_a_host_running_another_version(
+    lab: SshLab, tmp_path: Path
+) -> None:
+    await lab.add("old", version="0.0.1")
+    await lab.add("same")
+    lab.known_hosts()
+    data = tmp_path / "client"
+    data.mkdir()
+    (data / "settings.toml").write_text(lab.hosts_toml())
+    code, out, err = await fleet_cli(data, "fleet")
+    assert code == 0, err
+    assert err.splitlines() == [f"comfy-tui: old runs comfy-tui 0.0.1 (here: {__version__})"]
+    assert "old " in out and "same " in out
+    code, out, err = await fleet_cli(data, "fleet", "--json")
+    assert code == 0 and err == ""  # --json: the versions are in the document
+    versions = {h["name"]: h["comfy_tui_version"] for h in json.loads(out)["hosts"]}
+    assert versions == {"old": "0.0.1", "same": __version__}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from comfy_tui.services.faults import KILL_AT_ENV
 from comfy_tui.settings import Settings
 from tests.fakes.install_fixtures import cli_env, install_settings_for
 from tests.fakes.moving_repo import advance, build_moving_repo
@@ -107,3 +108,41 @@ def test_update_of_a_release_needs_to_and_moves_by_tag(moving: tuple[Settings, P
     assert "--enable-manager" in moved["flags"]  # type: ignore[operator]
     assert cli(settings, "update", "v0.3.77", "--to", "a..b").returncode == 2
     assert cli(settings, "rollback", "v0.3.60").returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("step", "settled", "on_new"),
+    [
+        ("update.aside", "is back as it was", False),
+        ("update.swapped", "it is finished now", True),
+    ],
+)
+def test_an_update_killed_mid_swap_is_settled_by_the_next_command(
+    moving: tuple[Settings, Path], data_dir: Path, step: str, settled: str, on_new: bool
+) -> None:
+    settings, bare = moving
+    name = str(ok(settings, "install", "master", "--torch", "cpu")["tag"])
+    folder = data_dir / "versions" / name
+    (folder / "output").mkdir(exist_ok=True)
+    (folder / "output" / "img.png").write_text("png")
+    newer = advance(bare, "master", "0.4.2.dev1")
+    env = {**cli_env(settings), KILL_AT_ENV: step}
+    killed = subprocess.run(
+        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), "update", name],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr
+    listed = cli(settings, "versions", "--json")
+    assert f"the update of {name} was interrupted: " in listed.stderr
+    assert settled in listed.stderr
+    (record,) = json.loads(listed.stdout)["versions"]
+    assert (record["commit"] == newer) is on_new
+    assert (folder / "output" / "img.png").read_text() == "png"
+    assert cli(settings, "launch", name).returncode == 0
+    assert cli(settings, "stop", "--all").returncode == 0
+    assert "interrupted" not in cli(settings, "versions").stderr

@@ -158,3 +158,37 @@ async def test_download_dialog_downloads_on_the_host(ssh_lab: SshLab, tmp_path: 
         await until(pilot, lambda: "downloaded" in str(status.render()), timeout=60)
     target = host.data_dir / "library" / "models" / "loras" / "style.safetensors"
     assert target.read_bytes() == data
+
+
+async def test_install_key_installs_on_the_host_and_launch_lists_it(
+    ssh_lab: SshLab, tmp_path: Path, fake_upstream: Path, wheelhouse: Path
+) -> None:
+    host = await ssh_lab.add("gpu-a")
+    host.install_from(fake_upstream, wheelhouse)
+    ssh_lab.known_hosts()
+    client = tmp_path / "client"
+    client.mkdir()
+    (client / "settings.toml").write_text(ssh_lab.hosts_toml())
+    app = make_test_app(client, settings={"hosts": load_settings(client, {}).hosts})
+    async with app.run_test(size=LARGE) as pilot:
+        await pilot.press("6")
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        await until(pilot, lambda: screen.states["gpu-a"].state == "ok")
+        await pilot.press("l")  # nothing installed yet: the launch dialog is not opened
+        await until(pilot, lambda: host.argvs()[-1][1:2] == ["versions"])
+        assert app.screen is screen
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(app.screen, TextInputScreen))
+        await pilot.press(*"v0.3.77", "enter")
+        status = screen.query_one("#fleet-status")
+        await until(
+            pilot, lambda: "installed v0.3.77 on gpu-a" in str(status.render()), timeout=120
+        )
+        assert ["comfy-tui", "install", "v0.3.77", "--json"] in host.argvs()
+        await pilot.press("l")  # the host's versions now offer what was installed
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
+        assert isinstance(app.screen, LaunchScreen)
+        assert list(app.screen.versions) == ["v0.3.77"]
+        await pilot.press("escape")
+    assert (host.data_dir / "versions" / "v0.3.77").is_dir()

@@ -141,9 +141,10 @@ class RefMirror(GitMirror):
         return datetime.fromtimestamp(int(text), tz=UTC) if rc == 0 and text.isdigit() else None
 
     # --- facts -------------------------------------------------------------------------------
-    async def newer_releases(self, commit: str) -> list[str]:
-        """Release tags (no prereleases) newer than every release `commit` contains, newest
-        first; [] when the commit is not in the mirror."""
+    async def newer_releases(self, commit: str, floor: str = "") -> list[str]:
+        """Release tags (no prereleases) newer than every release `commit` contains and than
+        `floor` (the checkout's own ComfyUI version: a fork's branch may contain no release
+        tag), newest first; [] when the commit is not in the mirror."""
         if not commit or not self.exists() or not await self._commit(commit):
             return []
         rc, out = await self._git("-C", str(self.path), "tag", "--no-merged", commit)
@@ -154,6 +155,7 @@ class RefMirror(GitMirror):
         }
         rc, out = await self._git("-C", str(self.path), "tag", "--merged", commit)
         have = [v for t in out.split() if (v := parse_version(t)) is not None] if rc == 0 else []
-        newest = max(have, default=None)
+        own = parse_version(floor) if floor else None
+        newest = max([*have, *([own] if own else [])], default=None)
         newer = [t for t, v in missing.items() if newest is None or v > newest]
         return sort_newest_first(newer)

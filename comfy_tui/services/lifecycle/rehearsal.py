@@ -165,7 +165,11 @@ class Upgrade:
         found = await asyncio.to_thread(
             read_version_nodes, self.source, Path(self._from.path), self.paths.nodes_dir()
         )
-        self.report.own_nodes = [o.name for o in found.own if o.enabled]
+        target = await self._record(self.target)
+        shipped = Path(target.path) / "custom_nodes" if target else None
+        self.report.own_nodes = [  # what TO ships itself (websocket_image_save.py) is no loss
+            o.name for o in found.own if o.enabled and not (shipped and (shipped / o.name).exists())
+        ]
         result = []
         for name in found.shared:
             try:

@@ -142,4 +142,4 @@ class LifecycleService:
     # --- facts ---------------------------------------------------------------------------
     async def newer_releases(self, record: VersionRecord) -> list[str]:
         """Release tags in the mirror (as last fetched) that the version's commit lacks."""
-        return await self.mirror().newer_releases(record.commit)
+        return await self.mirror().newer_releases(record.commit, record.comfyui_version)

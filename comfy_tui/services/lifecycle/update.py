@@ -35,9 +35,9 @@ from comfy_tui.core.refs import short
 from comfy_tui.errors import InstallError, NotFoundError, ValidationError
 from comfy_tui.events import Finished, LogLine, Progress, Step, forwards
 from comfy_tui.paths import DataPaths
-from comfy_tui.services import staging
+from comfy_tui.services import faults, staging
 from comfy_tui.services.envs import EnvBuilder, child_env, find_uv
-from comfy_tui.services.lifecycle import carry, changes
+from comfy_tui.services.lifecycle import carry, changes, swap_journal
 from comfy_tui.services.lifecycle.refmirror import RefMirror
 from comfy_tui.services.smoke import SmokeTest
 from comfy_tui.services.version_guard import VersionGuard
@@ -201,12 +201,16 @@ def _swap(paths: DataPaths, before: VersionRecord, after: VersionRecord, work: P
         point.rename(gone)
         staging.remove_tree(gone)
     entries = carry.user_entries(final)
+    swap_journal.begin(paths, before, after, work)
     final.rename(point)
+    faults.checkpoint("update.aside")
     try:
         work.rename(final)
     except OSError:
         point.rename(final)
+        swap_journal.end(paths, before.tag)
         raise
+    faults.checkpoint("update.swapped")
     left = carry.move_entries(
         point, final, [e for e in entries if not e.startswith("custom_nodes")]
     )
@@ -228,5 +232,6 @@ def _swap(paths: DataPaths, before: VersionRecord, after: VersionRecord, work: P
         before.tag,
     )
     version_records.save_record(paths, after)
+    swap_journal.end(paths, before.tag)
     if not (final / ".venv").is_dir():
         raise InstallError(f"{before.tag}: the new environment is missing after the swap")

@@ -110,7 +110,9 @@ class VersionsScreen(ModeScreen):
         self.render_rows()
 
     async def _load_releases(self, refresh: bool) -> None:
-        releases = self.comfy_app.services.releases
+        services = self.comfy_app.services
+        # built in a thread: it imports aiohttp (~0.1 s the loop would otherwise stall for)
+        releases = await asyncio.to_thread(lambda: services.releases)
         if self.listed is None:
             self.listed = await releases.cached()
         self.checking = True
@@ -425,6 +427,12 @@ class VersionsScreen(ModeScreen):
 
         log_lines = await asyncio.to_thread(read_log)
         lines = detail_lines(row.tag, record, release, row.default, self.estimates.get(row.tag))
+        if record is not None:  # what it tracks, and what the mirror has that it lacks
+            newer = await self.comfy_app.services.lifecycle.newer_releases(record)
+            if record.ref and record.ref != record.tag:
+                lines.append(("Tracks", f"{record.ref} (comfy-tui update {record.tag})"))
+            if newer:
+                lines.append(("Newer", f"{', '.join(newer[:5])} in the mirror (u: upgrade)"))
         await self.app.push_screen(VersionDetailsScreen(row.tag, lines, log_lines))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
