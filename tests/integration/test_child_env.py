@@ -159,6 +159,9 @@ def test_every_process_start_gets_an_environment_built_by_child_environ() -> Non
         ("services/instances/supervisor.py", "dict(os.environ)"),  # built by spawn.py
         ("services/notify/deliver.py", "command_env(os.environ, notice)"),  # child_environ + notice
         ("services/autostart.py", "child_environ()"),
+        ("services/lifecycle/carry.py", "git_env()"),  # = child_environ() + git's own
+        ("services/lifecycle/swap_journal.py", "git_env()"),
+        ("services/size_estimate.py", "child_environ()"),
     }
 
 
