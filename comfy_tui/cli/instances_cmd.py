@@ -247,7 +247,8 @@ async def _stop(ctx: Context, args: argparse.Namespace) -> int:
             out(f"{r.id} is not running ({r.state}){left}")
             continue
         how = r.reason if r.reason and r.reason != "stopped" else "stopped"
-        out(f"{r.id} ({r.version}, port {r.port}): {how} in {seconds:.1f} s{left}")
+        took = format_duration(seconds, precision=1)
+        out(f"{r.id} ({r.version}, port {r.port}): {how} in {took}{left}")
     return 0
 
 
