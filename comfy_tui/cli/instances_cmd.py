@@ -10,20 +10,20 @@ import argparse
 import asyncio
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import drive_job, err, out, out_json, out_json_line, stdout_closed
 from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ValidationError
-from comfy_tui.runner import JobKey, JobKind
-from comfy_tui.services.instances.launch import LaunchRequest
-from comfy_tui.services.instances.service import InstancesService
-from comfy_tui.services.instances.stop import StopReport
-from comfy_tui.services.instances.views import InstanceView
-from comfy_tui.services.jobs.state import JobState
-from comfy_tui.services.logtail import LogTail, last_lines
 from comfy_tui.store.instance_records import InstanceRecord, require_instance
 from comfy_tui.validate import validate_env_assignment
+
+if TYPE_CHECKING:  # what only launch, stop, restart or logs use is imported there (not by `ps`)
+    from comfy_tui.services.instances.service import InstancesService
+    from comfy_tui.services.instances.stop import StopReport
+    from comfy_tui.services.instances.views import InstanceView
+    from comfy_tui.services.jobs.state import JobState
 
 RECENT_S = 3600.0
 EXPOSED_WARNING = (
@@ -55,6 +55,9 @@ def _print_started(
 
 # --- launch / restart ------------------------------------------------------------------------
 async def _launch(ctx: Context, args: argparse.Namespace) -> int:
+    from comfy_tui.runner import JobKey, JobKind
+    from comfy_tui.services.instances.launch import LaunchRequest
+
     svc = _service(ctx)
     env = dict(validate_env_assignment(item) for item in getattr(args, "env", None) or ())
     request = LaunchRequest(
@@ -108,6 +111,8 @@ def run_launch(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def _restart(ctx: Context, args: argparse.Namespace) -> int:
+    from comfy_tui.runner import JobKey, JobKind
+
     svc = _service(ctx)
     (target,) = await _one(svc, args.id)
     events = svc.restart(target.id)
@@ -242,7 +247,8 @@ async def _stop(ctx: Context, args: argparse.Namespace) -> int:
             out(f"{r.id} is not running ({r.state}){left}")
             continue
         how = r.reason if r.reason and r.reason != "stopped" else "stopped"
-        out(f"{r.id} ({r.version}, port {r.port}): {how} in {seconds:.1f} s{left}")
+        took = format_duration(seconds, precision=1)
+        out(f"{r.id} ({r.version}, port {r.port}): {how} in {took}{left}")
     return 0
 
 
@@ -252,6 +258,8 @@ def run_stop(ctx: Context, args: argparse.Namespace) -> int:
 
 # --- logs -------------------------------------------------------------------------------------
 async def _logs(ctx: Context, args: argparse.Namespace) -> int:
+    from comfy_tui.services.logtail import LogTail, last_lines
+
     if args.lines < 0:
         raise ValidationError(f"invalid line count {args.lines}: use 0 or more")
     svc = _service(ctx)

@@ -44,7 +44,7 @@ def test_stats_text_is_a_compact_table(data_dir: Path) -> None:
     result = stats(data_dir)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("GPU 0% · VRAM 0.6/140 GiB · CPU ")
+    assert lines[0].startswith("GPU 0% · VRAM 0.6/140.4 GiB · CPU ")
     assert "1 GPU · driver 580.159.04 · CUDA 13.0" in lines
     header = next(line for line in lines if line.startswith("GPU NAME"))
     row = lines[lines.index(header) + 1]

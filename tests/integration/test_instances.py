@@ -92,7 +92,8 @@ async def test_launch_ready_stop(lab: Lab) -> None:
 async def test_two_instances_get_two_ports_and_own_databases(lab: Lab) -> None:
     svc = lab.service()
     (a, _), (b, _) = await asyncio.gather(launch(svc), launch(svc))
-    assert {a.port, b.port} == {lab.settings.base_port, lab.settings.base_port + 1}
+    # the first free ports from base_port up (another process may hold one of them meanwhile)
+    assert a.port != b.port and min(a.port, b.port) >= lab.settings.base_port
     assert stats(a.port)["system"]["argv"] != stats(b.port)["system"]["argv"]
     assert await svc.running_versions() == {"v0.3.77": 2}
     assert await svc.is_running("v0.3.77") and not await svc.is_running("v9")
@@ -222,7 +223,7 @@ async def test_sigint_is_ignored_so_stop_escalates_to_sigkill(tmp_path: Path) ->
         record, _ = await launch(svc, env={"FAKE_COMFYUI_IGNORE_SIGINT": "1"})
         final = await svc.stop(record.id)
         assert final.state == "exited" and final.exit_code == -signal.SIGKILL
-        assert "did not stop within 0.5 s of SIGINT; killed" in final.reason
+        assert "did not stop within 0.5s of SIGINT; killed" in final.reason
         assert not comfyui_alive(record) and not supervisor_alive(record)
     finally:
         await lab.cleanup()

@@ -192,3 +192,36 @@ async def test_install_key_installs_on_the_host_and_launch_lists_it(
         assert list(app.screen.versions) == ["v0.3.77"]
         await pilot.press("escape")
     assert (host.data_dir / "versions" / "v0.3.77").is_dir()
+
+
+async def test_bulk_install_by_tag_installs_on_each_host(
+    ssh_lab: SshLab, tmp_path: Path, fake_upstream: Path, wheelhouse: Path
+) -> None:
+    good = await ssh_lab.add("gpu-a")
+    good.install_from(fake_upstream, wheelhouse)
+    await ssh_lab.add("gpu-c", "drop")
+    ssh_lab.known_hosts()
+    client = tmp_path / "client"
+    client.mkdir()
+    (client / "settings.toml").write_text(ssh_lab.hosts_toml())
+    app = make_test_app(client, settings={"hosts": load_settings(client, {}).hosts})
+    async with app.run_test(size=LARGE) as pilot:
+        await pilot.press("6")
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("enter")  # "Install a version"
+        await until(pilot, lambda: isinstance(app.screen, TextInputScreen))
+        await pilot.press(*"lab", "enter")
+        await until(
+            pilot, lambda: "Release tag" in str(app.screen.query_one("#input-prompt").render())
+        )
+        await pilot.press(*"v0.3.77", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        status = screen.query_one("#fleet-status")
+        await until(pilot, lambda: "1 of 2 host(s) done" in str(status.render()), timeout=120)
+        text = str(status.render())
+        assert "gpu-a: ok" in text and "gpu-c: failed" in text
+    assert (good.data_dir / "versions" / "v0.3.77").is_dir()

@@ -20,13 +20,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import getpass
 import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comfy_tui.errors import NotFoundError, ValidationError
 from comfy_tui.events import Event, Finished, LogLine
@@ -39,10 +38,6 @@ from comfy_tui.services.instances.gpus import (
     nvml_gpu_count,
 )
 from comfy_tui.services.instances.health import PROBE_TIMEOUT_S, base_url, get_json, new_session
-from comfy_tui.services.instances.launch import LaunchRequest, Plan, plan_launch, request_of
-from comfy_tui.services.instances.ready import wait_ready
-from comfy_tui.services.instances.spawn import spawn_supervisor, wait_for_child
-from comfy_tui.services.instances.stop import StopReport, stop_instance
 from comfy_tui.services.instances.views import InstanceView, tunnel_for, url_for
 from comfy_tui.services.instances.watch import Watcher
 from comfy_tui.services.version_guard import VersionGuard
@@ -57,6 +52,10 @@ from comfy_tui.store.instance_records import (
 from comfy_tui.store.version_records import VersionRecord, get_default, load_record
 from comfy_tui.validate import validate_tag
 
+if TYPE_CHECKING:  # launching, waiting and stopping are imported when used: not by `ps`
+    from comfy_tui.services.instances.launch import LaunchRequest
+    from comfy_tui.services.instances.stop import StopReport
+
 log = logging.getLogger(__name__)
 
 ModelPaths = Callable[[str], Awaitable[Path | None]]
@@ -65,6 +64,12 @@ ModelPaths = Callable[[str], Awaitable[Path | None]]
 
 WiringCheck = Callable[[Mapping[str, Any]], list[str]]
 """ComfyUI's reported folder paths -> what it lacks of the model library (one line each)."""
+
+
+def _user_name() -> str:
+    import getpass  # termios and pwd: only for a view's tunnel line
+
+    return getpass.getuser()
 
 
 class InstancesService:
@@ -82,7 +87,7 @@ class InstancesService:
         gpu_memory: GpuMemoryReader = no_gpu_memory,
         clock: Callable[[], float] = time.time,
         hostname: Callable[[], str] = socket.gethostname,
-        username: Callable[[], str] = getpass.getuser,
+        username: Callable[[], str] | None = None,
         probe_timeout: float = PROBE_TIMEOUT_S,
     ) -> None:
         """`model_paths` makes the library visible to a version before each launch;
@@ -95,7 +100,7 @@ class InstancesService:
         self._gpu_memory = gpu_memory
         self._gpu_count: int | None = None
         self._hostname = hostname
-        self._username = username
+        self._username = username or _user_name
         self._watcher = Watcher(paths, clock, probe_timeout)
         self.last_views: list[InstanceView] = []
         self._model_paths = model_paths
@@ -161,6 +166,9 @@ class InstancesService:
 
         The version's lock is held shared from the check that it is installed until the run
         record is written and the supervisor spawned, so no remove or restore runs between."""
+        from comfy_tui.services.instances.launch import Plan, plan_launch
+        from comfy_tui.services.instances.spawn import spawn_supervisor, wait_for_child
+
         tag = await asyncio.to_thread(self._tag, request.version)
         gpu_count = await self.gpu_count()
         async with self.guard.launching(tag):
@@ -189,6 +197,8 @@ class InstancesService:
         self, instance_id: str, timeout: float | None = None
     ) -> AsyncIterator[Event]:
         """Startup log lines and progress until ready (Finished); raises ProcessError if not."""
+        from comfy_tui.services.instances.ready import wait_ready
+
         record = await asyncio.to_thread(require_instance, self.paths, instance_id)
         limit = self.settings.ready_timeout if timeout is None else timeout
         async for event in wait_ready(self.paths, instance_id, limit, self.stop, self.url(record)):
@@ -227,6 +237,8 @@ class InstancesService:
         """`stop`, and which processes had to be killed after the grace period (ComfyUI's
         leftover children too: nothing of the instance runs afterwards). The user no longer
         wants it up (`up` leaves it alone) unless `keep_wanted` (a shutdown)."""
+        from comfy_tui.services.instances.stop import stop_instance
+
         await asyncio.to_thread(require_instance, self.paths, instance_id)
         report = await stop_instance(self.paths, instance_id, self.settings.stop_grace)
         if keep_wanted or not report.record.wanted:
@@ -240,6 +252,8 @@ class InstancesService:
         """Stop (when live), then launch again with the same id and everything it was launched
         with: port, GPU, listen address, extra flags, environment, auto-restart. Another port
         only when that one is taken now, and a LogLine says so. Works for an exited one too."""
+        from comfy_tui.services.instances.launch import request_of
+
         old = await self.stop(instance_id)
         yield LogLine(f"stopped {instance_id}; starting it again", source=instance_id)
         record = await self.start(request_of(old), previous=old)

@@ -11,17 +11,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-
-import psutil
+from typing import TYPE_CHECKING
 
 from comfy_tui.errors import LockBusyError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.instances.health import PROBE_TIMEOUT_S, Probe, new_session, probe
 from comfy_tui.services.instances.identity import any_alive, comfyui_alive
-from comfy_tui.services.instances.launch import launch_lock
-from comfy_tui.services.instances.ready import mark_running
-from comfy_tui.store.instance_records import InstanceRecord, list_instances, update_instance
+from comfy_tui.store.instance_records import (
+    InstanceRecord,
+    launch_lock,
+    list_instances,
+    update_instance,
+)
 from comfy_tui.store.jsonfile import file_lock
+
+if TYPE_CHECKING:
+    import psutil
 
 UNHEALTHY_AFTER = 3
 LOCK_WAIT_S = 5.0
@@ -65,6 +70,8 @@ class Watcher:
     def _usage(self, record: InstanceRecord) -> tuple[float | None, int | None]:
         if record.pid is None or record.create_time is None:
             return None, None
+        import psutil
+
         key = (record.pid, record.create_time)
         try:
             proc = self._procs.get(key)
@@ -89,6 +96,8 @@ class Watcher:
         if health.healthy:
             self.failures.pop(record.id, None)
             if record.state in ("starting", "unhealthy"):
+                from comfy_tui.services.instances.ready import mark_running
+
                 return mark_running(self.paths, record)
             return record
         if record.state not in ("running", "unhealthy"):
