@@ -15,7 +15,6 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
@@ -23,6 +22,7 @@ import pytest
 from comfy_tui.services.instances.identity import signal_instance
 from comfy_tui.store.instance_records import InstanceRecord, require_instance, save_instance
 from tests.fakes.instance_lab import Lab
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -54,13 +54,6 @@ def answers(port: int) -> bool:
             return r.status == 200
     except OSError:
         return False
-
-
-def wait_until(predicate: Any, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 async def test_cli_launch_no_wait_exits_and_the_instance_lives_on(lab: Lab) -> None:
