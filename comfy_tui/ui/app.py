@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
@@ -31,7 +32,7 @@ from comfy_tui.ui.downloads_feed import DownloadsChanged, DownloadsFeed
 from comfy_tui.ui.jobs import JobUpdatePosted, is_job, job_group, pump
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
 from comfy_tui.ui.screens.versions import VersionsScreen
-from comfy_tui.ui.stats_feed import FEED_GROUP, StatsFeed, StatsSampled
+from comfy_tui.ui.stats_feed import FEED_GROUP, UNTOUCHED_AFTER_S, StatsFeed, StatsSampled
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,14 @@ class ComfyTuiApp(App[int]):
     def on_mount(self) -> None:
         """Everything below waits for the first frame: building those services imports
         aiohttp, SQLite, psutil and NVML, which the first screen does not need."""
+        if not self.is_headless:  # a terminal left alone is drawn less often
+            self.stats.untouched_after = UNTOUCHED_AFTER_S
         self.call_after_refresh(self.start_background)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.stats.touch()
+        await super().on_event(event)
 
     def start_background(self) -> None:
         """Start sampling and the download queue, reattach to instances that outlived an

@@ -74,12 +74,16 @@ async def test_launch_ready_stop(lab: Lab) -> None:
     assert view.state == "running" and view.queue == 0 and view.rss_bytes
     assert view.url == f"http://127.0.0.1:{record.port}"
     assert view.tunnel == f"ssh -L {record.port}:127.0.0.1:{record.port} me@gpubox"
+    assert svc.quiet_views(svc.reconcile()) is None  # something runs: `ps` probes it
 
     final = await svc.stop(record.id)
     assert final.state == "exited" and final.exit_code == 0 and final.reason == "stopped"
     assert not comfyui_alive(record) and not supervisor_alive(record)
     assert "Stopped server" in Path(record.log_path).read_text()
     assert await svc.running_versions() == {}
+    quiet = svc.quiet_views(svc.reconcile())  # nothing runs: the views without an event loop
+    assert quiet is not None
+    assert [v.to_json() for v in quiet] == [v.to_json() for v in await svc.refresh()]
 
 
 async def test_two_instances_get_two_ports_and_own_databases(lab: Lab) -> None:
