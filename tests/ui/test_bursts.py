@@ -18,7 +18,7 @@ from comfy_tui.ui.jobs import pump
 from comfy_tui.ui.widgets.install_panel import LOG_LINES, InstallPanel
 from comfy_tui.ui.widgets.version_table import VersionTable
 from tests.ui.app_factory import LARGE, make_test_app
-from tests.ui.monitor_helpers import until
+from tests.waiting import until
 
 LINES = 600
 

@@ -27,7 +27,7 @@ from tests.fakes.installed_version import install_fake_version
 from tests.fakes.instance_lab import stop_everything
 from tests.fakes.ssh_hosts import SshLab
 from tests.ui.app_factory import LARGE, make_test_app
-from tests.ui.test_instances_screen import until
+from tests.waiting import until
 
 
 def row_text(screen: FleetScreen, name: str) -> str:
@@ -66,7 +66,7 @@ async def test_fleet_screen_launches_forwards_and_stops_on_a_host(
             await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
             await pilot.click("#launch-go")
             await until(pilot, lambda: app.screen is screen)
-            await until(pilot, lambda: any(i.live for i in states["gpu-a"].instances), timeout=60)
+            await until(pilot, lambda: any(i.live for i in states["gpu-a"].instances))
             assert "v0.3.77 :" in row_text(screen, "gpu-a")
 
             await pilot.press("g")  # the remote log, read over the same connection
@@ -155,7 +155,7 @@ async def test_download_dialog_downloads_on_the_host(ssh_lab: SshLab, tmp_path: 
         dialog.query_one("#download-sha256", Input).focus()
         await pilot.press("enter")
         status = screen.query_one("#fleet-status")
-        await until(pilot, lambda: "downloaded" in str(status.render()), timeout=60)
+        await until(pilot, lambda: "downloaded" in str(status.render()))
     target = host.data_dir / "library" / "models" / "loras" / "style.safetensors"
     assert target.read_bytes() == data
 
@@ -221,7 +221,7 @@ async def test_bulk_install_by_tag_installs_on_each_host(
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         status = screen.query_one("#fleet-status")
-        await until(pilot, lambda: "1 of 2 host(s) done" in str(status.render()), timeout=120)
+        await until(pilot, lambda: "1 of 2 host(s) done" in str(status.render()))
         text = str(status.render())
         assert "gpu-a: ok" in text and "gpu-c: failed" in text
     assert (good.data_dir / "versions" / "v0.3.77").is_dir()

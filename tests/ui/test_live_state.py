@@ -21,8 +21,8 @@ from comfy_tui.ui.state_feed import STATE_GROUP
 from comfy_tui.ui.widgets.version_table import VersionTable
 from tests.ui.app_factory import LARGE, make_test_app
 from tests.ui.instances_lab import record
-from tests.ui.monitor_helpers import until
 from tests.ui.versions_lab import add_record
+from tests.waiting import until
 
 HOUR = {"poll_interval": 3600.0}
 CLI_TIMEOUT_S = 60.0

@@ -19,7 +19,8 @@ from tests.fakes import monitor_boxes as boxes
 from tests.fakes.fake_system import ReplaySystem
 from tests.fakes.monitor_boxes import GatedSleep
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
-from tests.ui.monitor_helpers import run_ticks, settle, until
+from tests.ui.monitor_helpers import run_ticks, settle
+from tests.waiting import until
 
 
 def header(app: object) -> str:

@@ -17,6 +17,7 @@ from comfy_tui.services.state_stamps import changed_areas, spots, stamps
 from comfy_tui.services.state_watch import StateWatch
 from comfy_tui.settings import Settings
 from comfy_tui.store.version_records import set_default
+from tests.waiting import until
 
 WAIT_S = 60.0  # only a hung test meets this
 
@@ -37,9 +38,7 @@ def test_stamps_change_only_where_the_state_changed(tmp_path: Path) -> None:
 
 async def watching(watch: StateWatch) -> None:
     """Until the watch is set up (a change after this is seen)."""
-    async with asyncio.timeout(WAIT_S):
-        while watch.mode == "":
-            await asyncio.sleep(0)
+    await until(None, lambda: watch.mode != "", "the watch")
 
 
 async def next_change(changes: AsyncIterator[frozenset[str]]) -> frozenset[str]:

@@ -17,7 +17,6 @@ any later comfy-tui process picks them up again through `refresh`.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import logging
@@ -27,6 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from comfy_tui.aio import to_thread
 from comfy_tui.errors import NotFoundError, ValidationError
 from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
@@ -39,7 +39,7 @@ from comfy_tui.services.instances.gpus import (
 )
 from comfy_tui.services.instances.health import PROBE_TIMEOUT_S, base_url, get_json, new_session
 from comfy_tui.services.instances.views import InstanceView, tunnel_for, url_for
-from comfy_tui.services.instances.watch import Watcher
+from comfy_tui.services.instances.watch import Reconciled, Watcher
 from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store.instance_records import (
@@ -109,7 +109,7 @@ class InstancesService:
     # --- helpers --------------------------------------------------------------------------
     async def gpu_count(self) -> int:
         if self._gpu_count is None:
-            self._gpu_count = await asyncio.to_thread(self._gpu_count_fn)
+            self._gpu_count = await to_thread(self._gpu_count_fn)
         return self._gpu_count
 
     async def _read_gpu_memory(
@@ -119,7 +119,7 @@ class InstancesService:
         if request.gpu is not None or gpu_count <= 0:
             return ()
         try:
-            return tuple(await asyncio.to_thread(self._gpu_memory))
+            return tuple(await to_thread(self._gpu_memory))
         except Exception as exc:  # NVML errors of any kind: choose by instance count
             log.info("GPU memory readings failed: %s", exc)
             return ()
@@ -169,10 +169,10 @@ class InstancesService:
         from comfy_tui.services.instances.launch import Plan, plan_launch
         from comfy_tui.services.instances.spawn import spawn_supervisor, wait_for_child
 
-        tag = await asyncio.to_thread(self._tag, request.version)
+        tag = await to_thread(self._tag, request.version)
         gpu_count = await self.gpu_count()
         async with self.guard.launching(tag):
-            version = await asyncio.to_thread(self._version, tag)
+            version = await to_thread(self._version, tag)
             plan = Plan(
                 version=version,
                 listen=self.settings.listen,
@@ -188,9 +188,9 @@ class InstancesService:
                 pass_env=self.settings.pass_env,
                 log_limits=(self.settings.log_max_bytes, self.settings.log_keep),
             )
-            record = await asyncio.to_thread(plan_launch, self.paths, request, plan, spawn)
-        record = await asyncio.to_thread(wait_for_child, self.paths, record.id)
-        await asyncio.to_thread(prune_finished, self.paths)
+            record = await to_thread(plan_launch, self.paths, request, plan, spawn)
+        record = await to_thread(wait_for_child, self.paths, record.id)
+        await to_thread(prune_finished, self.paths)
         return record
 
     async def wait_ready(
@@ -199,7 +199,7 @@ class InstancesService:
         """Startup log lines and progress until ready (Finished); raises ProcessError if not."""
         from comfy_tui.services.instances.ready import wait_ready
 
-        record = await asyncio.to_thread(require_instance, self.paths, instance_id)
+        record = await to_thread(require_instance, self.paths, instance_id)
         limit = self.settings.ready_timeout if timeout is None else timeout
         async for event in wait_ready(self.paths, instance_id, limit, self.stop, self.url(record)):
             if isinstance(event, Finished):
@@ -239,11 +239,11 @@ class InstancesService:
         wants it up (`up` leaves it alone) unless `keep_wanted` (a shutdown)."""
         from comfy_tui.services.instances.stop import stop_instance
 
-        await asyncio.to_thread(require_instance, self.paths, instance_id)
+        await to_thread(require_instance, self.paths, instance_id)
         report = await stop_instance(self.paths, instance_id, self.settings.stop_grace)
         if keep_wanted or not report.record.wanted:
             return report
-        record = await asyncio.to_thread(
+        record = await to_thread(
             update_instance, self.paths, instance_id, lambda r: r.evolve(wanted=False)
         )
         return dataclasses.replace(report, record=record)
@@ -267,7 +267,7 @@ class InstancesService:
 
     async def resolve(self, target: str) -> list[InstanceRecord]:
         """Live instances named by `target`: an id, a unique id prefix, or a version tag."""
-        records = await asyncio.to_thread(list_instances, self.paths)
+        records = await to_thread(list_instances, self.paths)
         exact = [r for r in records if r.id == target]
         if exact:
             return exact
@@ -284,9 +284,22 @@ class InstancesService:
         raise NotFoundError(f"no instance or running version matches '{target}' (see: ps)")
 
     # --- state ----------------------------------------------------------------------------
-    async def refresh(self) -> list[InstanceView]:
-        """Reattach to what runs, mark the rest exited, probe health and read usage."""
-        records, probes, usage = await self._watcher.refresh()
+    def reconcile(self) -> Reconciled:
+        """Blocking: every record with "is ComfyUI alive"; the dead ones are marked exited."""
+        return self._watcher.reconcile()
+
+    def quiet_views(self, reconciled: Reconciled) -> list[InstanceView] | None:
+        """What `refresh(reconciled)` returns when nothing in it is alive: nothing to probe
+        or measure, so no event loop is needed (`ps` with nothing running). None otherwise."""
+        if any(alive for _, alive in reconciled):
+            return None
+        self.last_views = [self.view(record) for record, _ in reconciled]
+        return self.last_views
+
+    async def refresh(self, reconciled: Reconciled | None = None) -> list[InstanceView]:
+        """Reattach to what runs, mark the rest exited, probe health and read usage
+        (`reconciled`: what `reconcile` returned just now, not done again)."""
+        records, probes, usage = await self._watcher.refresh(reconciled)
         views = [
             self.view(
                 r,
