@@ -347,8 +347,12 @@ class HttpDownload:
                 self._validator = fresh
                 await self._in_thread(self._need_part().write_sidecar, self._sidecar_doc(fresh))
             if offset == 0 and total is not None and self._can_segment(response, total, fresh):
-                response.close()  # each range gets its own request
-                yield self._segments_run(Done(), fresh, total)
+                # Ramping up, the first connection reads on from this answer; else each range
+                # gets its own request.
+                first = response if self._ramp_window > 0 else None
+                if first is None:
+                    response.close()
+                yield self._segments_run(Done(), fresh, total, first)
                 return
             yield self._stream(response)
         if self.bytes_total is not None and self._need_part().size != self.bytes_total:
@@ -387,7 +391,11 @@ class HttpDownload:
         yield self._segments_run(done, validator, total)
 
     async def _segments_run(
-        self, done: Done, validator: Validator, total: int
+        self,
+        done: Done,
+        validator: Validator,
+        total: int,
+        first: aiohttp.ClientResponse | None = None,
     ) -> AsyncGenerator[Event, None]:
         part = self._need_part()
         assert self._session is not None
@@ -417,6 +425,7 @@ class HttpDownload:
             error_for_status=self._status_error,
             clock=self._clock,
             ramp_window=self._ramp_window,
+            first=first,
         )
         self.meter.mark(done.total)
         try:

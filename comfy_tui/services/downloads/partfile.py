@@ -167,15 +167,19 @@ class PartFile:
         """Start writing these bytes to the disk now (not waiting for them), so the fsync
         before the rename has little left to do and the download does not fill the page
         cache with dirty pages (Linux: fadvise DONTNEED starts the writeback of dirty pages
-        and drops only clean ones). One stream only: measured with several connections
-        (`write_at`), the writeback submitted from the writer threads cost more than it saved."""
+        and drops only clean ones). One connection only: measured with several connections
+        writing at once, the writeback submitted from the writer threads cost more than it saved."""
         if _ADVISE is not None and length > 0:
             with contextlib.suppress(OSError):
                 os.posix_fadvise(self.fd, offset, length, _ADVISE)
 
-    def write_at(self, offset: int, chunks: Sequence[bytes | bytearray]) -> None:
+    def write_at(
+        self, offset: int, chunks: Sequence[bytes | bytearray], write_back: bool = False
+    ) -> None:
         """Write `chunks` one after another from `offset` (segmented downloads; several
-        threads may write different ranges at once). `size` is left alone."""
+        threads may write different ranges at once). `size` is left alone. `write_back`:
+        start writing them to the disk now (the one connection running)."""
+        start = offset
         views = [memoryview(c) for c in chunks if len(c)]
         while views:
             n = os.pwritev(self.fd, views[:_IOV_MAX], offset)
@@ -187,6 +191,8 @@ class PartFile:
                 views.pop(0)
             if n:
                 views[0] = views[0][n:]
+        if write_back:
+            self._write_back(start, offset - start)
 
     def allocate(self, total: int) -> None:
         """Give the part its final length (sparse) for a segmented download."""

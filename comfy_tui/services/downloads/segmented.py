@@ -7,7 +7,9 @@ threads; one batch in flight per worker, so the event loop only moves buffers). 
 `ramp_window`, `ranges.Ramp` decides how many: the first worker asks for each gap whole (one
 stream), and a worker added later, or one that ran out of pieces, takes the upper half of
 what the busiest running piece has not read yet (`_split`), so no connection is left alone
-with a long tail. Written ranges go into
+with a long tail. The first worker does not ask at all: it reads on from the engine's
+first answer (the whole file), so a link one connection fills costs one request, as one stream
+would. Written ranges go into
 `Done`, which the sidecar records about once a second and on every stop: a kill loses at most
 the last second, a resume asks only for the gaps.
 
@@ -100,6 +102,7 @@ class Segmented:
         error_for_status: Callable[[int, Mapping[str, str]], Exception],
         clock: Callable[[], float] = time.monotonic,
         ramp_window: float = 0.0,
+        first: aiohttp.ClientResponse | None = None,
     ) -> None:
         self._session = session
         self._network = network
@@ -127,6 +130,9 @@ class Segmented:
         self._fresh: dict[int, tuple[int, list[bytes]]] = {}  # start -> (end, chunks)
         self._fresh_bytes = 0
         self._retire = 0  # workers to stop after their current piece (`Ramp`)
+        # The engine's first answer (HTTP 200, the whole file): the first piece streams from
+        # it instead of asking again, so a fast link never pays for a second request.
+        self._first = first if ramp_window > 0 and done.total == 0 else None
         self.hashed = 0
 
     # --- the whole transfer ----------------------------------------------------------------
@@ -166,6 +172,9 @@ class Segmented:
             self._written.set()
             await hashing
         finally:
+            if self._first is not None:  # never started streaming: the connection goes
+                self._first.close()
+                self._first = None
             for task in (*workers, hashing):
                 task.cancel()
             await asyncio.gather(*workers, hashing, return_exceptions=True)
@@ -241,7 +250,14 @@ class Segmented:
             self._running.append(piece)
             try:
                 piece.reading = piece.start
-                await self._fetch(piece)
+                first, self._first = self._first, None
+                if first is not None and piece.start == 0:
+                    async with first:  # closed as soon as its piece is written
+                        await self._stream(first, piece)
+                    if piece.start < piece.end:
+                        raise Retry("the connection closed before the end of its range")
+                else:
+                    await self._fetch(piece)
             except Retry as retry:
                 if piece.start < piece.end:
                     self._queue.appendleft(piece)
@@ -315,7 +331,10 @@ class Segmented:
             nonlocal chunks, buffered, pending
             start, batch = at - buffered, chunks
             chunks, buffered = [], 0
-            future = loop.run_in_executor(self._writers, self._part.write_at, start, batch)
+            alone = len(self._running) == 1  # then the writeback starts now, as for one stream
+            future = loop.run_in_executor(
+                self._writers, self._part.write_at, start, batch, alone
+            )
             end = start + sum(len(c) for c in batch)
 
             def record(f: asyncio.Future[Any]) -> None:
