@@ -184,6 +184,24 @@ async def test_dropped_connections_resume_inside_their_range(
     assert any(start % PIECE for start in starts)  # a cut range went on where it stopped
 
 
+async def test_a_cut_first_answer_goes_on_with_a_range_where_it_stopped(
+    server: DownloadServer, root: Path
+) -> None:
+    """Ramping, the first answer (no Range) is the first connection's stream: cut after
+    5 MB, the same connection asks for the rest from the byte after the last one written."""
+    url = server.add("/m.bin", DATA, drop_after=[5_000_000])
+    frozen = 0.0  # the ramp never adds a connection: one connection, cut once
+    download = engine(
+        url, root, ramp_window=1.0, clock=lambda: frozen, retry=RetryPolicy(max_retries=3)
+    )
+    await run(download)
+    assert (root / "vae" / "m.bin").read_bytes() == DATA
+    assert download.meta is not None and download.meta.sha256 == hashlib.sha256(DATA).hexdigest()
+    asked = ranges_asked(server, "/m.bin")
+    assert asked[0] is None
+    assert asked[1] is not None and asked[1].startswith("bytes=5000000-")
+
+
 async def test_a_file_changing_between_ranges_starts_over(
     server: DownloadServer, root: Path
 ) -> None:
@@ -241,16 +259,26 @@ asyncio.run(main())
 """
 
 
+def recorded(target: Path) -> int:
+    """Bytes the sidecar of `target` records as written (0 while it has none)."""
+    try:
+        side = json.loads(sidecar_path(target).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 0
+    done = Done.from_doc(side.get("segments"), len(DATA))
+    return done.total if done is not None else 0
+
+
 def test_kill_9_in_a_segment_then_resume(root: Path) -> None:
     with ThreadedServer(DownloadServer()) as server:
-        url = server.add("/m.bin", DATA, rate=6 * MIB)
+        url = server.add("/m.bin", DATA, rate=2 * MIB)  # about 3 s: saved at 1 s
         with subprocess.Popen(
             [sys.executable, "-c", textwrap.dedent(KILLED), url, str(root)],
             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2],
         ) as proc:  # fmt: skip
             assert proc.stdout is not None
-            for line in proc.stdout:
-                if line.strip().isdigit() and int(line) >= 8 * MIB:
+            for _line in proc.stdout:  # killed once the sidecar records written ranges
+                if recorded(root / "vae" / "m.bin") > 0:
                     break
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)

@@ -91,6 +91,8 @@ PIECE_MAX = 64 * 1024 * 1024
 RAMP_WINDOW = 1.0
 """Seconds each added connection is measured before another one is tried (`ranges.Ramp`)."""
 BASE_HEADERS = {"Accept-Encoding": "identity", "User-Agent": f"comfy-tui/{__version__}"}
+READ_BUFFER = 1024 * 1024
+"""What aiohttp buffers per connection before it stops reading the socket."""
 MAX_RESTARTS = 5
 """Requests asked again at once (to resume, or to start over) before giving up."""
 
@@ -170,7 +172,7 @@ class HttpDownload:
         self._threads = PartThreads()
         try:
             self._session = self._network.session(
-                timeout=self._timeout, auto_decompress=False, read_bufsize=1024 * 1024
+                timeout=self._timeout, auto_decompress=False, read_bufsize=READ_BUFFER
             )
             if self.filename is not None:
                 await self._claim(self.filename)

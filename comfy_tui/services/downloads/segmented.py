@@ -3,7 +3,8 @@
 `Segmented` runs up to `connections` workers. Each takes the lowest range still missing
 (pieces of `piece` bytes, `ranges.pieces`), asks for it (``Range: bytes=a-b`` + ``If-Range``),
 and writes what arrives with ``pwritev`` at its offset in the part file (a pool of writer
-threads; one batch in flight per worker, so the event loop only moves buffers). With a
+threads; one batch in flight per worker, what arrives meanwhile is the next batch, as in
+`pipeline.ChunkSink`, so the event loop only moves buffers). With a
 `ramp_window`, `ranges.Ramp` decides how many: the first worker asks for each gap whole (one
 stream), and a worker added later, or one that ran out of pieces, takes the upper half of
 what the busiest running piece has not read yet (`_split`), so no connection is left alone
@@ -40,7 +41,7 @@ import aiohttp
 
 from comfy_tui.services.downloads.data import DownloadError
 from comfy_tui.services.downloads.partfile import PartFile
-from comfy_tui.services.downloads.pipeline import FLUSH_INTERVAL, WRITE_BUFFER
+from comfy_tui.services.downloads.pipeline import BATCH_MAX, FLUSH_INTERVAL, WRITE_MIN
 from comfy_tui.services.downloads.protocol import (
     NETWORK_ERRORS,
     Retry,
@@ -332,9 +333,7 @@ class Segmented:
             start, batch = at - buffered, chunks
             chunks, buffered = [], 0
             alone = len(self._running) == 1  # then the writeback starts now, as for one stream
-            future = loop.run_in_executor(
-                self._writers, self._part.write_at, start, batch, alone
-            )
+            future = loop.run_in_executor(self._writers, self._part.write_at, start, batch, alone)
             end = start + sum(len(c) for c in batch)
 
             def record(f: asyncio.Future[Any]) -> None:
@@ -356,11 +355,12 @@ class Segmented:
                 buffered += len(chunk)
                 at += len(chunk)
                 piece.reading = at
-                now = self._clock()
-                if buffered >= WRITE_BUFFER or now - flushed >= FLUSH_INTERVAL:
+                if pending is not None and not pending.done() and buffered < BATCH_MAX:
+                    pass  # the writer is busy: the next batch grows meanwhile
+                elif buffered >= WRITE_MIN or self._clock() - flushed >= FLUSH_INTERVAL:
                     await settle()
                     submit()
-                    flushed = now
+                    flushed = self._clock()
                 if at >= piece.end:
                     break
         except NETWORK_ERRORS as exc:
