@@ -17,8 +17,10 @@ import pytest
 
 from comfy_tui.events import Progress
 from comfy_tui.services.downloads import DownloadSpec, HttpDownload, Kind, RetryPolicy, segmented
-from comfy_tui.services.downloads.partfile import sidecar_path
+from comfy_tui.services.downloads.partfile import PartFile, sidecar_path
+from comfy_tui.services.downloads.protocol import Validator
 from comfy_tui.services.downloads.ranges import Done, Ramp, piece_size, pieces
+from comfy_tui.services.downloads.segmented import Target
 from tests.fakes.download_server import DownloadServer, ThreadedServer
 from tests.fakes.payloads import pickle_payload
 
@@ -123,6 +125,54 @@ async def test_ramping_reads_on_from_the_first_answer_and_splits_it(
     assert len(later) == len(asked) - 1
     assert later and min(later) > 16 * MIB  # the next one took the upper part of what was left
     assert server.most_active >= 2
+
+
+class ScriptedRamp(Ramp):
+    """One more connection at the first decision, one fewer at the second, then none."""
+
+    def __init__(self, limit: int, window: float, now: float, done: int) -> None:
+        super().__init__(limit, window, now, done)
+        self.script = [1, -1]
+
+    def step(self, now: float, done: int) -> int:
+        return self.script.pop(0) if self.script else 0
+
+
+async def test_a_connection_let_go_stops_at_once_and_its_rest_is_fetched(
+    server: DownloadServer, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(segmented, "Ramp", ScriptedRamp)
+    data = pickle_payload(48 * MIB + 77)
+    url = server.add("/r.bin", data, rate=12 * MIB)
+    download = engine(url, root, ramp_window=1.0, clock=StepClock())
+    await run(download)
+    assert (root / "vae" / "r.bin").read_bytes() == data
+    assert download.meta is not None and download.meta.sha256 == hashlib.sha256(data).hexdigest()
+    asked = ranges_asked(server, "/r.bin")
+    split, *rest = [int(r.split("=")[1].split("-")[0]) for r in asked[1:] if r]
+    assert rest and min(rest) > split  # what the one let go had not read was asked for later
+
+
+def test_letting_a_connection_go_queues_what_it_has_not_read(tmp_path: Path) -> None:
+    target = Target("http://127.0.0.1:1/m", {}, Validator('"e"', None), 100 * MIB, None, True)
+    run = segmented.Segmented(
+        session=None, network=None, part=PartFile(tmp_path / "m"), target=target,  # type: ignore[arg-type]
+        done=Done(), connections=4, piece=32 * MIB, retry=RetryPolicy(), sleep=no_sleep,
+        save=None, error_for_status=None, ramp_window=1.0,  # type: ignore[arg-type]
+    )  # fmt: skip
+    try:
+        run._queue.clear()
+        first = segmented._Piece(0, 50 * MIB, 10 * MIB)
+        newest = segmented._Piece(50 * MIB, 100 * MIB, 60 * MIB)
+        run._running[:] = [first, newest]
+        run._let_go()
+        assert (newest.end, run._retire) == (60 * MIB, 1)  # it stops at the byte it reads now
+        queued = [(p.start, p.end) for p in run._queue]
+        assert queued == [(60 * MIB, 92 * MIB), (92 * MIB, 100 * MIB)]
+        assert first.end == 50 * MIB
+    finally:
+        run._writers.shutdown()
+        run._hasher.shutdown()
 
 
 def test_ramp_adds_connections_while_they_pay_and_lets_the_last_go() -> None:

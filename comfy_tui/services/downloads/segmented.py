@@ -165,7 +165,7 @@ class Segmented:
                     workers.append(more)
                     pending.add(more)
                 elif change < 0:
-                    self._retire += 1
+                    self._let_go()
                 if self._clock() - saved >= SAVE_INTERVAL:
                     saved = self._clock()
                     await self._save(self.done)
@@ -234,6 +234,17 @@ class Segmented:
         upper = pieces([(middle, widest.end)], self._piece)
         widest.end = middle
         self._queue.extend(_Piece(a, b, a) for a, b in upper)
+
+    def _let_go(self) -> None:
+        """One connection fewer: the newest stops at the byte it reads now (what it has not
+        read goes back to the queue, for the ones that stay) and its worker ends."""
+        self._retire += 1
+        if len(self._running) > 1:
+            newest = self._running[-1]
+            if newest.end > newest.reading:
+                self._queue.extend(_Piece(a, b, a) for a, b in pieces(
+                    [(newest.reading, newest.end)], self._piece))  # fmt: skip
+                newest.end = newest.reading
 
     # --- one connection --------------------------------------------------------------------
     async def _worker(self) -> None:
