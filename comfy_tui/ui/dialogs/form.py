@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import ClassVar, Generic, TypeVar
 
 from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.events import Mount
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
@@ -27,6 +30,17 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
     def build_request(self) -> T:
         """The request the fields describe; raises `ValidationError` for bad input."""
         raise NotImplementedError
+
+    def form_end(self, go: str) -> ComposeResult:
+        """The hidden error label and the go/Cancel buttons that end the form."""
+        yield Label("", id=f"{self.PREFIX}-error", markup=False)
+        with Horizontal(id=f"{self.PREFIX}-buttons"):
+            yield Button(go, id=f"{self.PREFIX}-go", variant="primary", compact=True)
+            yield Button("Cancel", id=f"{self.PREFIX}-no", compact=True)
+
+    @on(Mount)
+    def _hide_error(self) -> None:
+        self.query_one(f"#{self.PREFIX}-error", Label).display = False
 
     def submit(self) -> None:
         try:

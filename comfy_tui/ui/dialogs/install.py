@@ -14,7 +14,7 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Input, Label, Select
 
 from comfy_tui.core.torch_backend import CUDA_BUILDS, TorchChoice, validate_torch
 from comfy_tui.errors import ValidationError
@@ -100,13 +100,7 @@ class InstallScreen(FormDialog[InstallRequest]):
                     compact=True,
                     id="install-index",
                 )
-            yield Label("", id="install-error", markup=False)
-            with Horizontal(id="install-buttons"):
-                yield Button("Install", id="install-go", variant="primary", compact=True)
-                yield Button("Cancel", id="install-no", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#install-error", Label).display = False
+            yield from self.form_end("Install")
 
     def build_request(self) -> InstallRequest:
         value = self.query_one("#install-torch", Select).value

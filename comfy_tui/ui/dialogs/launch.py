@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Input, Label, Select
+from textual.widgets import Checkbox, Input, Label, Select
 
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.instances.command import check_extra_args
@@ -93,13 +93,9 @@ class LaunchScreen(FormDialog[LaunchRequest]):
                 compact=True,
                 id="launch-auto",
             )
-            yield Label("", id="launch-error", markup=False)
-            with Horizontal(id="launch-buttons"):
-                yield Button("Launch", id="launch-go", variant="primary", compact=True)
-                yield Button("Cancel", id="launch-no", compact=True)
+            yield from self.form_end("Launch")
 
     def on_mount(self) -> None:
-        self.query_one("#launch-error", Label).display = False
         self._show_flags()
         self._show_exposed()
 
