@@ -36,8 +36,9 @@ def main() -> None:
         f" {time.monotonic() - began:.0f} s"
     )
     print(render(rows))
-    met = sum(r.ok for r in rows)
-    print(f"{met} of {len(rows)} goals met")
+    judged = [r for r in rows if r.ok is not None]
+    met = sum(bool(r.ok) for r in judged)
+    print(f"{met} of {len(judged)} goals met")
 
 
 if __name__ == "__main__":

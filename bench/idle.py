@@ -4,7 +4,9 @@ Run from the repository root: ``.venv/bin/python -m bench.idle [--seconds 30]``.
 Each screen of comfy-tui (recorded H200 box replayed at 1 Hz, 120x40) against the bare
 Textual app (`bench/bare_app.py`): quiet screens against the bare app at rest (goal: bare +
 0.2 % of a core), the Monitor against the bare app updating one Static and one Sparkline
-every second (goal: <= 1 % and <= 1 KiB/s).
+every second (goal: <= 1 % and <= 1 KiB/s). The Monitor is measured left alone (no key for
+longer than `UNTOUCHED_AFTER_S`: it is then drawn every `UNTOUCHED_DRAW_S` and says so), the
+goal's row, and watched (within seconds of a key: drawn every tick), a row for information.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from bench.ptyapp import FIXTURE, PtyApp, bare_argv, bench_env, comfy_tui_argv
 from bench.table import Row, render
+from comfy_tui.ui.stats_feed import UNTOUCHED_AFTER_S, UNTOUCHED_DRAW_S
 
 SIZE = (120, 40)
 QUIET_GOAL = 0.2
@@ -73,11 +76,12 @@ def measure(argv: list[str], key: str | None, seconds: float, settle: float = 4.
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def comfy(key: str, seconds: float) -> Idle:
+def comfy(key: str, seconds: float, settle: float | None = None) -> Idle:
     data = Path(tempfile.mkdtemp(prefix="comfy-tui-bench-"))
     # GitHub is a closed port: the release list is retried for ~15 s after start (and then
     # the Versions screen says so once); that is start-up, not idle
-    settle = 14.0 if key == "1" else 4.0
+    if settle is None:
+        settle = 14.0 if key == "1" else 4.0
     try:
         return measure(comfy_tui_argv(data), key, seconds, settle)
     finally:
@@ -107,17 +111,21 @@ def rows(quick: bool = False) -> list[Row]:
             )
         )
     ticking = bare(seconds, tick=True)
-    monitor = comfy("3", seconds)
-    out.append(
-        Row(
-            "idle Monitor, 8 GPUs (CPU, bytes)",
-            f"{monitor.cpu_pct:.2f} %, {monitor.bytes_per_s:.0f} B/s",
-            f"bare Static+Sparkline 1 Hz {ticking.cpu_pct:.2f} %, {ticking.bytes_per_s:.0f} B/s",
-            f"{monitor.cpu_pct:.2f} %, {monitor.bytes_per_s:.0f} B/s",
-            f"<= {MONITOR_CPU_GOAL:g} %, <= {MONITOR_BYTES_GOAL:.0f} B/s",
-            monitor.cpu_pct <= MONITOR_CPU_GOAL and monitor.bytes_per_s <= MONITOR_BYTES_GOAL,
-        )
-    )
+    anchor = f"bare Static+Sparkline 1 Hz {ticking.cpu_pct:.2f} %, {ticking.bytes_per_s:.0f} B/s"
+    goal = f"<= {MONITOR_CPU_GOAL:g} %, <= {MONITOR_BYTES_GOAL:.0f} B/s"
+    # watched: measured within UNTOUCHED_AFTER_S of the key that opened the screen
+    watched = comfy("3", min(seconds, UNTOUCHED_AFTER_S - 8.0))
+    alone = comfy("3", seconds, settle=UNTOUCHED_AFTER_S + 2.0)
+    for what, idle, ok in (
+        ("Monitor watched, 8 GPUs, drawn every tick", watched, None),
+        (
+            f"idle Monitor, 8 GPUs, drawn every {UNTOUCHED_DRAW_S:g} s",
+            alone,
+            alone.cpu_pct <= MONITOR_CPU_GOAL and alone.bytes_per_s <= MONITOR_BYTES_GOAL,
+        ),
+    ):
+        shown = f"{idle.cpu_pct:.2f} %, {idle.bytes_per_s:.0f} B/s"
+        out.append(Row(what, shown, anchor, shown, goal if ok is not None else "(info)", ok))
     return out
 
 

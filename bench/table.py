@@ -23,18 +23,22 @@ class Row:
     anchor: str
     result: str
     goal: str
-    ok: bool
+    ok: bool | None
+    """``None``: a row shown for information, with no goal of its own."""
     load: float = field(default_factory=load_now)
 
 
 HEADER = ("what", "comfy-tui", "anchor", "result", "goal", "ok", "load")
 
 
+def _ok(ok: bool | None) -> str:
+    return "-" if ok is None else "yes" if ok else "NO"
+
+
 def render(rows: list[Row]) -> str:
     """The rows as an aligned text table."""
     cells = [HEADER] + [
-        (r.what, r.ours, r.anchor, r.result, r.goal, "yes" if r.ok else "NO", f"{r.load:.1f}")
-        for r in rows
+        (r.what, r.ours, r.anchor, r.result, r.goal, _ok(r.ok), f"{r.load:.1f}") for r in rows
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(HEADER))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -53,6 +53,47 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RotatingFile(logging.FileHandler):
+    """A log file (0600) that is moved to `.1` (`.1` to `.2`, ...) when the next record would
+    take it past `max_bytes`; `backups` old files are kept. Like logging.handlers'
+    RotatingFileHandler, without importing logging.handlers (sockets, pickle, queues) into
+    every command."""
+
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        super().__init__(path, mode="a", encoding="utf-8")
+        self.max_bytes = max_bytes
+        self.backups = backups
+        os.chmod(self.baseFilename, 0o600)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self._full(record):
+                self._rotate()
+        except Exception:  # as logging does: a broken log file never breaks the program
+            self.handleError(record)
+            return
+        super().emit(record)
+
+    def _full(self, record: logging.LogRecord) -> bool:
+        if self.stream is None:  # closed: FileHandler.emit opens it again, empty or not
+            return False
+        size = self.stream.tell()
+        return size > 0 and size + len(self.format(record) + self.terminator) >= self.max_bytes
+
+    def _rotate(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+        for n in range(self.backups - 1, 0, -1):
+            older = f"{self.baseFilename}.{n}"
+            if os.path.exists(older):
+                os.replace(older, f"{self.baseFilename}.{n + 1}")
+        if os.path.exists(self.baseFilename):
+            os.replace(self.baseFilename, f"{self.baseFilename}.1")
+        self.stream = self._open()
+        os.chmod(self.baseFilename, 0o600)
+
+
 def setup_logging(
     log_file: Path, *, secrets: Iterable[str] = (), level: int = logging.INFO
 ) -> logging.Handler:
@@ -61,10 +102,7 @@ def setup_logging(
     Replaces a handler installed by an earlier call, so tests and the CLI can call it again.
     """
     log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handler = logging.handlers.RotatingFileHandler(
-        log_file, maxBytes=5 * 1024 * 1024, backupCount=3, encoding="utf-8"
-    )
-    log_file.chmod(0o600)
+    handler = RotatingFile(log_file, max_bytes=5 * 1024 * 1024, backups=3)
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler.addFilter(RedactingFilter(secrets))
     handler.set_name("comfy-tui-file")

@@ -7,23 +7,24 @@ or at once with --no-wait) and ComfyUI keeps running after this process exits.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from comfy_tui.aio import run, sleep, to_thread
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import drive_job, err, out, out_json, out_json_line, stdout_closed
 from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ValidationError
-from comfy_tui.runner import JobKey, JobKind
-from comfy_tui.services.instances.launch import LaunchRequest
-from comfy_tui.services.instances.service import InstancesService
-from comfy_tui.services.instances.stop import StopReport
-from comfy_tui.services.instances.views import InstanceView
-from comfy_tui.services.jobs.state import JobState
-from comfy_tui.services.logtail import LogTail, last_lines
 from comfy_tui.store.instance_records import InstanceRecord, require_instance
 from comfy_tui.validate import validate_env_assignment
+
+if TYPE_CHECKING:  # what only launch, stop, restart or logs use is imported there (not by `ps`)
+    from comfy_tui.services.instances.service import InstancesService
+    from comfy_tui.services.instances.stop import StopReport
+    from comfy_tui.services.instances.views import InstanceView
+    from comfy_tui.services.instances.watch import Reconciled
+    from comfy_tui.services.jobs.state import JobState
 
 RECENT_S = 3600.0
 EXPOSED_WARNING = (
@@ -55,6 +56,9 @@ def _print_started(
 
 # --- launch / restart ------------------------------------------------------------------------
 async def _launch(ctx: Context, args: argparse.Namespace) -> int:
+    from comfy_tui.runner import JobKey, JobKind
+    from comfy_tui.services.instances.launch import LaunchRequest
+
     svc = _service(ctx)
     env = dict(validate_env_assignment(item) for item in getattr(args, "env", None) or ())
     request = LaunchRequest(
@@ -70,7 +74,7 @@ async def _launch(ctx: Context, args: argparse.Namespace) -> int:
     if not args.no_wait:
         events = svc.wait_ready(record.id)
         await drive_job(JobKey(JobKind.LAUNCH, record.id), "launch", events, progress=not ctx.json)
-        record = await asyncio.to_thread(_reload, svc, record.id)
+        record = await to_thread(_reload, svc, record.id)
     _print_started(ctx, svc.view(record), not args.no_wait, show_gpu_reason=args.gpu == "auto")
     return 0
 
@@ -104,21 +108,23 @@ def _reload(svc: InstancesService, instance_id: str) -> InstanceRecord:
 
 
 def run_launch(ctx: Context, args: argparse.Namespace) -> int:
-    return asyncio.run(_launch(ctx, args))
+    return run(_launch(ctx, args))
 
 
 async def _restart(ctx: Context, args: argparse.Namespace) -> int:
+    from comfy_tui.runner import JobKey, JobKind
+
     svc = _service(ctx)
     (target,) = await _one(svc, args.id)
     events = svc.restart(target.id)
     await drive_job(JobKey(JobKind.RESTART, target.id), "restart", events, progress=not ctx.json)
-    record = await asyncio.to_thread(_reload, svc, target.id)
+    record = await to_thread(_reload, svc, target.id)
     _print_started(ctx, svc.view(record), ready=True)
     return 0
 
 
 def run_restart(ctx: Context, args: argparse.Namespace) -> int:
-    return asyncio.run(_restart(ctx, args))
+    return run(_restart(ctx, args))
 
 
 async def _one(svc: InstancesService, target: str) -> list[InstanceRecord]:
@@ -154,7 +160,11 @@ def _table(rows: list[list[str]]) -> list[str]:
     ]
 
 
-async def _job_states(views: list[InstanceView]) -> dict[str, JobState]:
+Jobs = dict[str, "JobState"]
+"""Instance id -> what it is working on."""
+
+
+async def _job_states(views: list[InstanceView]) -> Jobs:
     """What each running instance is working on; nothing running asks nothing (and `ps`
     then never imports the HTTP client)."""
     if not any(v.record.state == "running" for v in views):
@@ -164,10 +174,12 @@ async def _job_states(views: list[InstanceView]) -> dict[str, JobState]:
     return await snapshots([v.record for v in views])
 
 
-async def _ps(ctx: Context, args: argparse.Namespace) -> int:
-    svc = _service(ctx)
-    views = await svc.refresh()
-    jobs = await _job_states(views)
+async def _ps(svc: InstancesService, reconciled: Reconciled) -> tuple[list[InstanceView], Jobs]:
+    views = await svc.refresh(reconciled)
+    return views, await _job_states(views)
+
+
+def _show_ps(ctx: Context, views: list[InstanceView], jobs: Jobs) -> int:
     if ctx.json:
         docs = [v.to_json() for v in views]
         for doc, v in zip(docs, views, strict=True):
@@ -196,7 +208,14 @@ async def _ps(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def run_ps(ctx: Context, args: argparse.Namespace) -> int:
-    return asyncio.run(_ps(ctx, args))
+    """With nothing alive there is nothing to probe or ask: no event loop, no HTTP client."""
+    svc = _service(ctx)
+    reconciled = svc.reconcile()
+    views = svc.quiet_views(reconciled)
+    if views is None or any(v.record.state == "running" for v in views):
+        views, jobs = run(_ps(svc, reconciled))
+        return _show_ps(ctx, views, jobs)
+    return _show_ps(ctx, views, {})
 
 
 # --- stop -------------------------------------------------------------------------------------
@@ -218,6 +237,8 @@ async def _stop(ctx: Context, args: argparse.Namespace) -> int:
     if args.all and not targets and not ctx.json:
         out("no instances running")
     keep = bool(getattr(args, "keep_wanted", False))
+    import asyncio
+
     results = await asyncio.gather(*(_stop_one(svc, r, keep) for r in targets))
     if ctx.json:
         out_json(
@@ -242,22 +263,25 @@ async def _stop(ctx: Context, args: argparse.Namespace) -> int:
             out(f"{r.id} is not running ({r.state}){left}")
             continue
         how = r.reason if r.reason and r.reason != "stopped" else "stopped"
-        out(f"{r.id} ({r.version}, port {r.port}): {how} in {seconds:.1f} s{left}")
+        took = format_duration(seconds, precision=1)
+        out(f"{r.id} ({r.version}, port {r.port}): {how} in {took}{left}")
     return 0
 
 
 def run_stop(ctx: Context, args: argparse.Namespace) -> int:
-    return asyncio.run(_stop(ctx, args))
+    return run(_stop(ctx, args))
 
 
 # --- logs -------------------------------------------------------------------------------------
 async def _logs(ctx: Context, args: argparse.Namespace) -> int:
+    from comfy_tui.services.logtail import LogTail, last_lines
+
     if args.lines < 0:
         raise ValidationError(f"invalid line count {args.lines}: use 0 or more")
     svc = _service(ctx)
     (record,) = await _one(svc, args.id)
     path = svc.paths.instance_log(record.id)
-    lines, offset = await asyncio.to_thread(last_lines, path, args.lines)
+    lines, offset = await to_thread(last_lines, path, args.lines)
     if ctx.json and not args.follow:
         out_json({"id": record.id, "log": str(path), "lines": lines})
         return 0
@@ -277,17 +301,17 @@ async def _logs(ctx: Context, args: argparse.Namespace) -> int:
         while not stdout_closed():
             for line in await tail.poll():
                 show(line)
-            current = await asyncio.to_thread(_reload, svc, record.id)
+            current = await to_thread(_reload, svc, record.id)
             if not current.live:
                 for line in await tail.poll():
                     show(line)
                 err(f"{record.id} {current.state}: {current.reason or 'ended'}")
                 return 0
-            await asyncio.sleep(0.2)
+            await sleep(0.2)
         return 0
     finally:
         tail.close()
 
 
 def run_logs(ctx: Context, args: argparse.Namespace) -> int:
-    return asyncio.run(_logs(ctx, args))
+    return run(_logs(ctx, args))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json, out_json_line, stdout_closed
+from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ProcessError, ValidationError
 from comfy_tui.services.instances.health import base_url
 from comfy_tui.services.instances.service import InstancesService
@@ -144,7 +145,7 @@ async def _run(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.json:
         out_json({"instance": record.id, "prompt_id": prompt_id, **event.data, "outputs": files})
     elif ok:
-        out(f"{prompt_id} finished in {event.data.get('duration_s')} s")
+        out(f"{prompt_id} finished in {format_duration(event.data.get('duration_s'), precision=1)}")
         for path in files:
             out(f"  {path}")
         out(f"(elsewhere: comfy-tui outputs {record.id} {prompt_id} --to DIR)")

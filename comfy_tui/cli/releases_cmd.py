@@ -17,7 +17,8 @@ from typing import Any
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json
 from comfy_tui.core.size_estimate import SizeEstimate, size_text
-from comfy_tui.core.timefmt import format_age, format_date
+from comfy_tui.core.timefmt import format_date
+from comfy_tui.core.units import format_age
 from comfy_tui.errors import NetworkError
 from comfy_tui.services.release_list import Release, ReleaseList
 from comfy_tui.store.version_records import get_default, list_records

@@ -29,8 +29,8 @@ from comfy_tui.services.monitor import (
     summarize,
     summary_line,
 )
+from comfy_tui.services.monitor.fmt import fmt_bytes_pair
 from comfy_tui.services.monitor.text import (
-    gib_pair,
     gpu_status,
     instance_line,
     load_text,
@@ -106,7 +106,7 @@ def sample_table(sample: StatsSample, labels: Mapping[str, str]) -> list[str]:
             name = (gpu.name or NA)[:21]
             lines.append(
                 f"{gpu.index:<4}{name:<22}{fmt_pct(gpu.utilization_gpu_pct):>5}  "
-                f"{gib_pair(gpu.memory_used_bytes, gpu.memory_total_bytes):<16}"
+                f"{fmt_bytes_pair(gpu.memory_used_bytes, gpu.memory_total_bytes):<16}"
                 f"{fmt_or_na(gpu.temperature_c, '{}°C'):>5}  {power:<11}{clocks:<12}"
                 f"{fmt_or_na(gpu.fan_speed_pct, '{}%'):>4}"
             )
@@ -121,15 +121,16 @@ def sample_table(sample: StatsSample, labels: Mapping[str, str]) -> list[str]:
     swap_text = (
         "none"
         if swap is None or swap.total_bytes == 0
-        else f"{gib_pair(swap.used_bytes, swap.total_bytes)} ({fmt_pct(swap.percent)})"
+        else f"{fmt_bytes_pair(swap.used_bytes, swap.total_bytes)} ({fmt_pct(swap.percent)})"
     )
     lines.append(
-        f"RAM   {gib_pair(mem.used_bytes, mem.total_bytes)} ({fmt_pct(mem.percent, digits=1)})"
+        f"RAM   {fmt_bytes_pair(mem.used_bytes, mem.total_bytes)}"
+        f" ({fmt_pct(mem.percent, digits=1)})"
         f" · available {fmt_bytes(mem.available_bytes)} · swap {swap_text}"
     )
     for disk in system.disks:
         lines.append(
-            f"DISK  {disk.mountpoint}  {gib_pair(disk.used_bytes, disk.total_bytes)}"
+            f"DISK  {disk.mountpoint}  {fmt_bytes_pair(disk.used_bytes, disk.total_bytes)}"
             f" ({fmt_pct(disk.percent, digits=1)}) · free {fmt_bytes(disk.free_bytes)}"
         )
     disk_io, net_io = system.disk_io, system.net_io

@@ -13,8 +13,7 @@ import time
 from comfy_tui.cli.confirm import confirmed
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json
-from comfy_tui.core.timefmt import format_age
-from comfy_tui.core.units import format_bytes, plural
+from comfy_tui.core.units import format_age, format_bytes, plural
 from comfy_tui.services.trash_service import TrashItem
 
 __all__ = ["run_trash_empty", "run_trash_list", "run_trash_restore"]

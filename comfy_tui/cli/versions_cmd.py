@@ -8,21 +8,21 @@ stdout (one JSON document with `--json`). `remove` asks y/N on a terminal; witho
 from __future__ import annotations
 
 import argparse
-import asyncio
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from comfy_tui.aio import run
 from comfy_tui.cli.confirm import confirmed
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import drive_job, err, out, out_json
 from comfy_tui.core.refs import short
 from comfy_tui.core.units import format_bytes, format_duration
 from comfy_tui.errors import NotFoundError, ValidationError
-from comfy_tui.runner import JobKey, JobKind
-from comfy_tui.services.disk_usage import DiskReport, VersionDisk
-from comfy_tui.services.versions import VersionsService
+from comfy_tui.services.disk_usage import VersionDisk
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.validate import validate_tag
+
+if TYPE_CHECKING:
+    from comfy_tui.services.versions import VersionsService
 
 """The CLI prints a progress line when a step starts or the whole moved this much."""
 
@@ -38,19 +38,23 @@ def _record_json(record: VersionRecord, default: str | None) -> dict[str, Any]:
 def _when(epoch: float) -> str:
     if not epoch:
         return "—"
+    from datetime import UTC, datetime  # the table only, not --json
+
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d")
 
 
 def run_versions(ctx: Context, args: argparse.Namespace) -> int:
+    """Records, the default and disk use are read without an event loop; one runs only to
+    ask the mirror for newer releases, when something is installed."""
     service = _service(ctx)
+    records = service.list_installed()
 
-    async def load() -> tuple[list[VersionRecord], str | None, DiskReport, dict[str, list[str]]]:
-        records = await service.installed()
-        newer = {r.tag: await ctx.services.lifecycle.newer_releases(r) for r in records}
-        disk = await service.disk(r.tag for r in records)
-        return records, await service.get_default(), disk, newer
+    async def newer_releases() -> dict[str, list[str]]:
+        return {r.tag: await ctx.services.lifecycle.newer_releases(r) for r in records}
 
-    records, default, disk, newer = asyncio.run(load())
+    newer = run(newer_releases()) if records else {}
+    disk = service.measure_disk(r.tag for r in records)
+    default = service.read_default()
     empty = VersionDisk()
     if ctx.json:
         versions = [
@@ -100,6 +104,8 @@ def run_versions(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def run_install(ctx: Context, args: argparse.Namespace) -> int:
+    from comfy_tui.runner import JobKey, JobKind
+
     service = _service(ctx)
     job = ctx.services.lifecycle.install(  # invalid input fails here, exit 2
         args.tag,
@@ -114,10 +120,10 @@ def run_install(ctx: Context, args: argparse.Namespace) -> int:
         await drive_job(JobKey(JobKind.INSTALL, args.tag), f"install {args.tag}", job.events())
         return await service.get(job.name or args.tag)  # a ref's name is known once it ran
 
-    record = asyncio.run(consume())
+    record = run(consume())
     if record is None:  # cannot happen: the record is written before Finished
         raise NotFoundError(f"{job.name or args.tag} finished installing but has no record")
-    default = asyncio.run(service.get_default())
+    default = run(service.get_default())
     if ctx.json:
         out_json(_record_json(record, default))
     else:
@@ -134,8 +140,8 @@ def run_install(ctx: Context, args: argparse.Namespace) -> int:
 def run_remove(ctx: Context, args: argparse.Namespace) -> int:
     tag = validate_tag(args.tag)
     service = _service(ctx)
-    asyncio.run(service.check_remove(tag))  # a live instance is named before any question
-    record = asyncio.run(service.get(tag))
+    run(service.check_remove(tag))  # a live instance is named before any question
+    record = run(service.get(tag))
     size = f" ({format_bytes(record.size_bytes)})" if record else ""
     question = f"Remove ComfyUI {tag}{size} and its environment?"
     if record is not None and record.adopted:
@@ -144,7 +150,7 @@ def run_remove(ctx: Context, args: argparse.Namespace) -> int:
     if not confirmed(question, yes=args.yes, needs=needs):
         err("nothing removed")
         return 1
-    asyncio.run(service.remove(tag))
+    run(service.remove(tag))
     kept = record.path if record is not None and record.adopted else None
     if ctx.json:
         out_json({"removed": tag, "kept": kept})
@@ -158,7 +164,7 @@ def run_default(ctx: Context, args: argparse.Namespace) -> int:
     if getattr(args, "clear", False):
         if args.tag:
             raise ValidationError("give either a TAG or --clear, not both")
-        asyncio.run(service.set_default(None))
+        service.write_default(None)
         if ctx.json:
             out_json({"default": None})
         else:
@@ -166,7 +172,7 @@ def run_default(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     if not args.tag:
         raise ValidationError("give the TAG to make the default (or --clear)")
-    asyncio.run(service.set_default(args.tag))
+    service.write_default(args.tag)
     if ctx.json:
         out_json({"default": validate_tag(args.tag)})
     else:

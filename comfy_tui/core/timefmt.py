@@ -1,23 +1,10 @@
-"""Short human forms of durations, dates and ages for tables and status lines. Pure."""
+"""Calendar dates and clock times for tables and status lines (durations, ages: core.units)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
-__all__ = ["format_age", "format_clock", "format_date", "parse_iso"]
-
-
-def format_age(seconds: float) -> str:
-    """`3 h ago`, `5 min ago`, `2 d ago`, `just now` (negative ages, from clock skew, too)."""
-    if seconds < 60:
-        return "just now"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes} min ago"
-    hours = int(minutes // 60)
-    if hours < 48:
-        return f"{hours} h ago"
-    return f"{hours // 24} d ago"
+__all__ = ["format_clock", "format_date", "parse_iso"]
 
 
 def format_clock(epoch: float, tz: tzinfo | None = None) -> str:

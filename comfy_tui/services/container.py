@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from comfy_tui.errors import SettingsError
 from comfy_tui.paths import DataPaths
 from comfy_tui.settings import Settings
-from comfy_tui.store.instance_records import list_instances
 
 if TYPE_CHECKING:
     from comfy_tui.services.downloads import DownloadQueue
@@ -246,11 +245,15 @@ def gpu_memory(settings: Settings) -> list[GpuMemory]:
 
 def instance_roots(paths: DataPaths) -> Mapping[str, int]:
     """Instance id -> ComfyUI's pid, for every live instance (blocking: the sampler's thread)."""
+    from comfy_tui.store.instance_records import list_instances
+
     return {r.id: r.pid for r in list_instances(paths) if r.live and r.pid is not None}
 
 
 def instance_labels(paths: DataPaths) -> Mapping[str, str]:
     """Instance id -> "v0.3.77 :8188", the name GPU process lists and usage rows show."""
+    from comfy_tui.store.instance_records import list_instances
+
     return {r.id: f"{r.version} :{r.port}" for r in list_instances(paths) if r.live}
 
 

@@ -17,7 +17,6 @@ check before an install.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import stat
@@ -28,7 +27,6 @@ from typing import Any
 
 from comfy_tui.paths import DataPaths
 from comfy_tui.store.jsonfile import read_json, update_json
-from comfy_tui.store.size_estimates import load_estimate
 
 __all__ = [
     "DiskReport",
@@ -141,6 +139,8 @@ def free_bytes(path: Path) -> int:
 
 def deps_key(requirements: str, backend: str, python: str, torch_index: str | None) -> str:
     """A short id of a dependency set: the requirements text, torch build, Python, source."""
+    import hashlib  # not for `comfy-tui versions`
+
     text = "\n".join([requirements, backend, python, torch_index or ""])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -181,6 +181,8 @@ def estimate_need(
     known = known_growth(paths, key)
     if known is not None:
         return known + known // 10, "an earlier install of the same packages"
+    from comfy_tui.store.size_estimates import load_estimate  # tomllib: only for an estimate
+
     resolved = load_estimate(paths, key)
     if resolved is not None:
         return resolved.disk_bytes, resolved.basis

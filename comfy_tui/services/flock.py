@@ -9,7 +9,6 @@ releases it at once.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
 import os
@@ -17,6 +16,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from comfy_tui.aio import sleep
 from comfy_tui.errors import LockBusyError
 
 __all__ = ["AsyncFileLock", "try_lock"]
@@ -77,7 +77,7 @@ class AsyncFileLock:
                 return
             if deadline is not None and time.monotonic() >= deadline:
                 raise LockBusyError(self.busy)
-            await asyncio.sleep(delay)
+            await sleep(delay)
             delay = min(delay * 2, _POLL_MAX_S)
 
     def release(self) -> None:

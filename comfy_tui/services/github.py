@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from comfy_tui.core.timefmt import format_age
+from comfy_tui.core.units import format_age
 from comfy_tui.errors import ComfyTuiError, MetadataError, NetworkError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.github_http import GitHubClient, RateLimited, Sleep

@@ -25,6 +25,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from comfy_tui.core.timefmt import format_clock
+from comfy_tui.core.units import format_duration
 from comfy_tui.errors import NetworkError
 from comfy_tui.services.net import Network
 
@@ -216,7 +217,10 @@ def _check_status(
             raise RateLimited(_number(headers.get("X-RateLimit-Reset")))
         if retry_after is not None:
             if retry_after <= MAX_RETRY_AFTER:
-                raise _Retry(f"GitHub asked to wait {retry_after:g} s", max(retry_after, 0.0))
+                raise _Retry(
+                    f"GitHub asked to wait {format_duration(retry_after, precision=1)}",
+                    max(retry_after, 0.0),
+                )
             raise RateLimited(clock() + retry_after)
         if status == 429:
             raise RateLimited(None)

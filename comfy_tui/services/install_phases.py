@@ -23,7 +23,7 @@ from comfy_tui.core import install_plan as plan
 from comfy_tui.core.install_progress import overall_fraction, parse_comfyui_version
 from comfy_tui.core.torch_backend import TorchChoice
 from comfy_tui.core.torch_build import TorchBuild, check_plan
-from comfy_tui.core.units import format_bytes
+from comfy_tui.core.units import format_bytes, format_duration
 from comfy_tui.core.uv_output import missing_upload_date
 from comfy_tui.errors import InstallError
 from comfy_tui.events import Event, LogLine, Progress, Step, forwards
@@ -86,7 +86,7 @@ async def relay(
             if event is None:
                 within += (hi - within) * 0.02
                 doing = f"{detail} · {last}" if detail and last else detail or last
-                shown = f"{doing[:70]} ({time.monotonic() - started:.0f} s)"
+                shown = f"{doing[:70]} ({format_duration(time.monotonic() - started)})"
                 yield Progress(step, overall_fraction(step, within), detail=shown)
             elif isinstance(event, Progress):
                 within = max(within, lo + (hi - lo) * event.fraction)

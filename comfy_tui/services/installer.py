@@ -28,6 +28,7 @@ from typing import TextIO
 from comfy_tui.core import install_plan as plan
 from comfy_tui.core.install_progress import STEPS
 from comfy_tui.core.torch_backend import TorchChoice, resolve_torch, validate_torch
+from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ComfyTuiError, InstallError
 from comfy_tui.events import Finished, LogLine, Progress, Step, forwards
 from comfy_tui.paths import DataPaths
@@ -142,10 +143,11 @@ class Installer:
         record = done[0]
         total = sum(record.step_seconds.values())
         log.info("installed %s in %.1f s", tag, total)
-        note(log_file, f"installed {tag} in {total:.1f} s")
+        note(log_file, f"installed {tag} in {format_duration(total, precision=1)}")
         yield Progress("smoke", 1.0, detail="installed")
         yield Finished(
-            f"{tag} installed in {total:.1f} s ({record.torch_backend}, {record.installer})"
+            f"{tag} installed in {format_duration(total, precision=1)}"
+            f" ({record.torch_backend}, {record.installer})"
         )
 
     def _envs(self, log_file: TextIO, python: str) -> tuple[EnvBuilder, LogLine | None]:

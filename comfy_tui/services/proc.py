@@ -30,6 +30,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ProcessError
 from comfy_tui.events import each
 from comfy_tui.services.childenv import child_environ
@@ -205,7 +206,9 @@ async def run_capture(
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
-        raise ProcessError(f"{argv[0]} took longer than {timeout:g} s and was stopped") from None
+        raise ProcessError(
+            f"{argv[0]} took longer than {format_duration(timeout, precision=1)} and was stopped"
+        ) from None
     finally:
         kill_group(proc.pid)
         if proc.returncode is None:

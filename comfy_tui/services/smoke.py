@@ -22,6 +22,7 @@ from pathlib import Path
 
 from comfy_tui.core.install_progress import parse_help_flags
 from comfy_tui.core.torch_build import TorchBuild
+from comfy_tui.core.units import format_duration
 from comfy_tui.errors import InstallError
 from comfy_tui.events import Event, LogLine, Progress, Step, forwards
 from comfy_tui.services.proc import ChildProcess
@@ -66,7 +67,9 @@ class SmokeTest:
                 async for line in lines:
                     yield LogLine(line, "smoke")
         except TimeoutError:
-            raise InstallError(f"smoke test main.py {args[0]} took over {TIMEOUT_S:g} s") from None
+            raise InstallError(
+                f"smoke test main.py {args[0]} took over {format_duration(TIMEOUT_S, precision=1)}"
+            ) from None
         if child.returncode != 0:
             raise InstallError(
                 f"smoke test main.py {args[0]} failed (exit {child.returncode}): "

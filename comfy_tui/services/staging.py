@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import secrets
 import shutil
 from pathlib import Path
 
@@ -35,13 +34,13 @@ _SCRIPT_MAX = 1024 * 1024
 
 
 def new_staging_dir(paths: DataPaths, tag: str) -> Path:
-    path = paths.versions_dir() / f".staging-{tag}-{secrets.token_hex(4)}"
+    path = paths.versions_dir() / f".staging-{tag}-{os.urandom(4).hex()}"
     path.mkdir(mode=0o755)
     return path
 
 
 def new_removing_dir(paths: DataPaths, tag: str) -> Path:
-    return paths.versions_dir() / f".removing-{tag}-{secrets.token_hex(4)}"
+    return paths.versions_dir() / f".removing-{tag}-{os.urandom(4).hex()}"
 
 
 def remove_tree(path: Path) -> None:

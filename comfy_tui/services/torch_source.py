@@ -24,6 +24,7 @@ import aiohttp
 
 from comfy_tui.core.install_plan import Sources
 from comfy_tui.core.torch_build import PROBE_SCRIPT, TorchBuild
+from comfy_tui.core.units import format_duration
 from comfy_tui.errors import NetworkError, ProcessError
 from comfy_tui.services.proc import run_capture
 
@@ -77,7 +78,7 @@ async def probe_index(url: str, timeout: float = PROBE_TIMEOUT_S) -> str:
                 return ""
             return f"HTTP {response.status}"
     except TimeoutError:
-        return f"no answer within {timeout:g} s"
+        return f"no answer within {format_duration(timeout, precision=1)}"
     except aiohttp.ClientError as exc:
         reason = str(exc).split(" [", 1)[-1].rstrip("]") if "[" in str(exc) else str(exc)
         return reason or type(exc).__name__

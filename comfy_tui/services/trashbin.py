@@ -15,7 +15,6 @@ there again (ComfyUI wrote new settings) is kept, and the trashed one is put bes
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ VERSION_PARTS = ("user", "output", "input")
 
 
 def new_entry_id(now: float) -> str:
-    return f"{int(now)}-{secrets.token_hex(4)}"
+    return f"{int(now)}-{os.urandom(4).hex()}"
 
 
 @dataclass(frozen=True)

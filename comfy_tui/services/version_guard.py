@@ -15,11 +15,11 @@ that changes or launches a version gets the guard as a required constructor argu
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
+from comfy_tui.aio import to_thread
 from comfy_tui.errors import VersionInUseError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.flock import AsyncFileLock
@@ -65,7 +65,7 @@ class VersionGuard:
 
     async def live(self, tag: str | None = None) -> list[InstanceRecord]:
         """Live instances (of `tag`, or all)."""
-        records = await asyncio.to_thread(self._live)
+        records = await to_thread(self._live)
         return [r for r in records if tag is None or r.version == tag]
 
     async def running_versions(self) -> Mapping[str, int]:

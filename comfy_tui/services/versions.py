@@ -13,7 +13,6 @@ async (file work runs in a thread) except `install`, which returns an async iter
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable
@@ -21,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from comfy_tui.aio import to_thread
 from comfy_tui.core.versions import sort_newest_first
 from comfy_tui.errors import LockBusyError, NotFoundError
 from comfy_tui.events import Event, Step, forwards
@@ -84,15 +84,19 @@ class VersionsService:
     # --- reading ---------------------------------------------------------------------------
     async def disk(self, tags: Iterable[str]) -> DiskReport:
         """What each of `tags` holds alone and shares, and all of `versions/` (in a thread)."""
+        return await to_thread(self.measure_disk, list(tags))
+
+    def measure_disk(self, tags: Iterable[str]) -> DiskReport:
+        """`disk`, blocking (a command without an event loop)."""
         from comfy_tui.services.disk_usage import measure_versions
 
-        return await asyncio.to_thread(measure_versions, self.paths.versions_dir(), list(tags))
+        return measure_versions(self.paths.versions_dir(), list(tags))
 
     async def detected_torch(self) -> TorchChoice:
         """The build `--torch auto` would pick here, and why (the driver is asked in a thread)."""
         from comfy_tui.core.torch_backend import resolve_torch
 
-        driver = await asyncio.to_thread(self._detect)
+        driver = await to_thread(self._detect)
         return resolve_torch(
             "auto",
             driver.driver_version if driver else None,
@@ -116,7 +120,7 @@ class VersionsService:
         from comfy_tui.services.size_estimate import InstallTarget, SizeEstimator
 
         torch = choices.torch if choices else "auto"
-        driver = await asyncio.to_thread(self._detect) if torch == "auto" else None
+        driver = await to_thread(self._detect) if torch == "auto" else None
         backend = resolve_torch(
             torch,
             driver.driver_version if driver else None,
@@ -132,22 +136,25 @@ class VersionsService:
         """The install dialog's answers last confirmed on this box."""
         from comfy_tui.store.install_choices import load_choices
 
-        return await asyncio.to_thread(load_choices, self.paths)
+        return await to_thread(load_choices, self.paths)
 
     async def remember_install_choices(self, choices: InstallChoices) -> None:
         from comfy_tui.store.install_choices import save_choices
 
-        await asyncio.to_thread(save_choices, self.paths, choices)
+        await to_thread(save_choices, self.paths, choices)
 
     async def installed(self) -> list[VersionRecord]:
         """Every installed version, newest first."""
-        records = await asyncio.to_thread(version_records.list_records, self.paths)
-        by_tag = {r.tag: r for r in records}
+        return await to_thread(self.list_installed)
+
+    def list_installed(self) -> list[VersionRecord]:
+        """`installed`, blocking (a command without an event loop)."""
+        by_tag = {r.tag: r for r in version_records.list_records(self.paths)}
         return [by_tag[tag] for tag in sort_newest_first(by_tag)]
 
     async def get(self, tag: str) -> VersionRecord | None:
         """The record of one installed version, or None."""
-        return await asyncio.to_thread(version_records.load_record, self.paths, validate_tag(tag))
+        return await to_thread(version_records.load_record, self.paths, validate_tag(tag))
 
     def installing(self) -> frozenset[str]:
         """Tags this process is installing right now."""
@@ -163,7 +170,7 @@ class VersionsService:
 
         Installs running in any process keep theirs. Returns the removed folders.
         """
-        return await asyncio.to_thread(staging.remove_stale, self.paths)
+        return await to_thread(staging.remove_stale, self.paths)
 
     def install(
         self,
@@ -248,7 +255,7 @@ class VersionsService:
         tag = validate_tag(tag)
         busy = f"{tag} is being installed, launched or removed right now"
         async with self.guard.changing(tag, f"remove {tag}", busy=busy):
-            await asyncio.to_thread(self._remove_locked, tag)
+            await to_thread(self._remove_locked, tag)
 
     def _remove_locked(self, tag: str) -> None:
         final = self.paths.version_dir(tag)
@@ -272,12 +279,20 @@ class VersionsService:
 
     async def get_default(self) -> str | None:
         """The default version's tag, or None."""
-        return await asyncio.to_thread(version_records.get_default, self.paths)
+        return await to_thread(self.read_default)
+
+    def read_default(self) -> str | None:
+        """`get_default`, blocking (a command without an event loop)."""
+        return version_records.get_default(self.paths)
 
     async def set_default(self, tag: str | None) -> None:
         """Make an installed version the default (None clears it); NotFoundError otherwise."""
+        await to_thread(self.write_default, tag)
+
+    def write_default(self, tag: str | None) -> None:
+        """`set_default`, blocking (a command without an event loop)."""
         if tag is not None:
             tag = validate_tag(tag)
-            if await self.get(tag) is None:
+            if version_records.load_record(self.paths, tag) is None:
                 raise NotFoundError(f"{tag} is not installed")
-        await asyncio.to_thread(version_records.set_default, self.paths, tag)
+        version_records.set_default(self.paths, tag)

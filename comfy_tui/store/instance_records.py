@@ -120,6 +120,12 @@ def require_instance(paths: DataPaths, instance_id: str) -> InstanceRecord:
     return record
 
 
+def launch_lock(paths: DataPaths) -> Path:
+    """Held (exclusively) from planning a launch until its supervisor runs; a watcher takes it
+    shared, so a record saved but not yet spawned is never mistaken for a dead one."""
+    return paths.instances_dir() / "launch"
+
+
 def list_instances(paths: DataPaths) -> list[InstanceRecord]:
     """Every record, oldest launch first. A record that cannot be read is skipped."""
     records = []

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from comfy_tui.core.units import format_duration
 from comfy_tui.errors import LockBusyError, MetadataError
 from comfy_tui.store.atomic import fsync_dir
 
@@ -130,7 +131,8 @@ def _acquire(fd: int, op: int, timeout: float | None, path: Path) -> None:
             kind = "shared" if op == fcntl.LOCK_SH else "exclusive"
             raise LockBusyError(
                 f"{path} is locked by another process or thread "
-                f"(waited {timeout:g} s for a {kind} lock on {lock_path(path)})"
+                f"(waited {format_duration(timeout, precision=1)} for a {kind} lock"
+                f" on {lock_path(path)})"
             ) from None
         time.sleep(min(delay, remaining))
         delay = min(delay * 2, _LOCK_POLL_MAX_S)

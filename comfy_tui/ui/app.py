@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
@@ -31,7 +32,7 @@ from comfy_tui.ui.downloads_feed import DownloadsChanged, DownloadsFeed
 from comfy_tui.ui.jobs import JobUpdatePosted, is_job, job_group, pump
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
 from comfy_tui.ui.screens.versions import VersionsScreen
-from comfy_tui.ui.stats_feed import FEED_GROUP, StatsFeed, StatsSampled
+from comfy_tui.ui.stats_feed import FEED_GROUP, UNTOUCHED_AFTER_S, StatsFeed, StatsSampled
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +40,10 @@ QUIT_DIALOG_ID = "quit-question"
 MODAL_BLOCKED = frozenset({"switch_mode", "help", "request_quit"})
 """App actions a key cannot start while a dialog (a modal screen) is open."""
 
-STYLESHEETS = (
-    "app.tcss",
-    "dialogs.tcss",
-    "versions.tcss",
-    "models.tcss",
-    "monitor.tcss",
-    "instances.tcss",
-    "nodes.tcss",
-    "fleet.tcss",
-)
+STYLESHEETS = ("app.tcss", "dialogs.tcss", "versions.tcss")
+"""What the first screen and the shared dialogs need. A later screen's own stylesheets
+(`LATER_STYLESHEETS`) load when it is first shown: Textual parses every loaded stylesheet
+(twice) before the first frame."""
 
 LATER_SCREENS = {
     "models": "comfy_tui.ui.screens.models:ModelsScreen",
@@ -60,13 +55,24 @@ LATER_SCREENS = {
 """Screens imported when first shown (or preloaded after the first frame), not at start:
 their services pull in aiohttp, SQLite and psutil, which the first screen does not need."""
 
+LATER_STYLESHEETS = {
+    "models": ("models.tcss",),
+    "monitor": ("monitor.tcss",),
+    "instances": ("instances.tcss",),
+    "nodes": ("nodes.tcss",),
+    "fleet": ("fleet.tcss", "instances.tcss", "models.tcss"),  # launch, add-download dialogs
+}
+"""Stylesheets Textual loads when the mode's screen is first shown (its dialogs' rules too)."""
 
-def _later(target: str) -> Callable[[], Screen[Any]]:
+
+def _later(mode: str, target: str) -> Callable[[], Screen[Any]]:
     module, name = target.split(":")
 
     def make() -> Screen[Any]:
-        screen: Callable[[], Screen[Any]] = getattr(importlib.import_module(module), name)
-        return screen()
+        screen_class: Callable[[], Screen[Any]] = getattr(importlib.import_module(module), name)
+        screen = screen_class()
+        screen.css_path = [styles_dir() / sheet for sheet in LATER_STYLESHEETS[mode]]
+        return screen
 
     return make
 
@@ -84,7 +90,7 @@ class ComfyTuiApp(App[int]):
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "versions": VersionsScreen,
-        **{mode: _later(target) for mode, target in LATER_SCREENS.items()},
+        **{mode: _later(mode, target) for mode, target in LATER_SCREENS.items()},
     }
     DEFAULT_MODE: ClassVar[str] = "versions"
     BINDINGS = bindings(GLOBAL_KEYS)
@@ -114,7 +120,14 @@ class ComfyTuiApp(App[int]):
     def on_mount(self) -> None:
         """Everything below waits for the first frame: building those services imports
         aiohttp, SQLite, psutil and NVML, which the first screen does not need."""
+        if not self.is_headless:  # a terminal left alone is drawn less often
+            self.stats.untouched_after = UNTOUCHED_AFTER_S
         self.call_after_refresh(self.start_background)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.stats.touch()
+        await super().on_event(event)
 
     def start_background(self) -> None:
         """Start sampling and the download queue, reattach to instances that outlived an

@@ -7,11 +7,19 @@ sample and the header text and publishes the sample on the `updates` Signal that
 screens subscribe to. The expensive readings (per-core CPU, I/O rates, GPU processes,
 instance trees) are only taken while a screen shows them (`show_detail`); meanwhile a sample
 is taken every `QUIET_INTERVAL_S` only.
+
+When nobody has touched the terminal (no key, no mouse) for `UNTOUCHED_AFTER_S`, samples are
+still taken and kept (the graphs lose nothing) but published only every `UNTOUCHED_DRAW_S`:
+every draw costs CPU and bytes on an SSH link. The next key or mouse event (`touch`)
+publishes the newest sample at once. The App turns this on for a real terminal
+(`untouched_after`); headless runs (tests) publish every tick unless they turn it on.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
@@ -37,6 +45,12 @@ INITIAL_SUMMARY = "GPU n/a · CPU n/a · RAM n/a"
 QUIET_INTERVAL_S = 5.0
 """Seconds between samples while no screen shows the detail (the Monitor screen is not
 shown): only the header's few numbers are on screen then."""
+
+UNTOUCHED_AFTER_S = 30.0
+"""Seconds without a key or the mouse after which live values are drawn less often."""
+
+UNTOUCHED_DRAW_S = 10.0
+"""Seconds between the samples published (drawn) while the terminal is left alone."""
 
 INTERVAL_STEPS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 """What `faster`/`slower` step through, in seconds."""
@@ -73,6 +87,15 @@ class StatsFeed:
         self.error: str | None = None
         """Why sampling stopped on its own, if it did."""
         self._worker: Worker[None] | None = None
+        self.untouched_after: float | None = None
+        """Seconds without input after which publishing slows (``None``: never)."""
+        self.clock: Callable[[], float] = time.monotonic
+        self._touched_at = self.clock()
+        self._published_at = -math.inf
+        self._held = False
+        self._pacing = False
+        self.published = 0
+        """Samples handed to the screens so far (tests and the bench read it)."""
 
     @property
     def monitor(self) -> Monitor:
@@ -159,9 +182,43 @@ class StatsFeed:
         self._app.post_message(StatsSampled(sample))
         return sample
 
+    @property
+    def untouched(self) -> bool:
+        """Whether the terminal has been left alone long enough to draw less often."""
+        after = self.untouched_after
+        return after is not None and self.clock() - self._touched_at >= after
+
+    @property
+    def pacing(self) -> bool:
+        """Whether samples are published only every `UNTOUCHED_DRAW_S` now (screens say so)."""
+        return self._pacing
+
+    def touch(self) -> None:
+        """A key or mouse event: publish every tick again, and the held newest sample now."""
+        self._touched_at = self.clock()
+        if not self._pacing:
+            return
+        self._pacing = False
+        if self._held and self.latest is not None:
+            self._publish(self.latest)
+        self.state_changed.publish(self.running)
+
     def receive(self, sample: StatsSample) -> None:
-        """Keep the newest sample and header text; tell every subscribed screen."""
+        """Keep the newest sample; tell every subscribed screen (while the terminal is left
+        alone, only every `UNTOUCHED_DRAW_S`: the first such tick is published so that the
+        screens can say so)."""
         self.latest = sample
         self.received += 1
+        if self.untouched:
+            if self._pacing and self.clock() - self._published_at < UNTOUCHED_DRAW_S:
+                self._held = True
+                return
+            self._pacing = True
+        self._publish(sample)
+
+    def _publish(self, sample: StatsSample) -> None:
+        self._held = False
+        self._published_at = self.clock()
+        self.published += 1
         self.summary = summary_line(summarize(sample))
         self.updates.publish(sample)

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from comfy_tui.core.size_estimate import SizeEstimate, size_text
-from comfy_tui.core.timefmt import format_age, format_date
-from comfy_tui.core.units import format_bytes
+from comfy_tui.core.timefmt import format_date
+from comfy_tui.core.units import format_age, format_bytes
 from comfy_tui.core.versions import is_prerelease, sort_newest_first
 from comfy_tui.services.release_list import Release, ReleaseList
 from comfy_tui.store.version_records import VersionRecord

@@ -7,10 +7,10 @@ minute, so the smoke test of v0.5.0 hangs until a test cancels or kills the inst
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -19,6 +19,7 @@ import pytest
 from comfy_tui.settings import Settings
 from tests.fakes.comfyui_repo import DEFAULT_TAGS, REQUIREMENTS, FakeTag, build_comfyui_repo
 from tests.fakes.wheelhouse import build_wheel, build_wheelhouse
+from tests.waiting import wait_until
 
 SLOW_TAG = FakeTag("v0.5.0", requirements=REQUIREMENTS + "slowdep\n")
 ALL_TAGS = (*DEFAULT_TAGS, SLOW_TAG)
@@ -88,21 +89,13 @@ def processes_under(root: Path) -> list[psutil.Process]:
     return found
 
 
-def wait_for(check: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def no_leftover_children(data_dir: Path) -> Iterator[None]:
     """Fails the test if any process still runs inside the data dir when it ends."""
     yield
-    deadline = time.monotonic() + 10
-    while (leftovers := processes_under(data_dir)) and time.monotonic() < deadline:
-        time.sleep(0.05)  # a child killed a moment ago may still be exiting
+    with contextlib.suppress(AssertionError):  # a child killed a moment ago may still be exiting
+        wait_until(lambda: not processes_under(data_dir), "the children to exit")
+    leftovers = processes_under(data_dir)
     for proc in leftovers:
         proc.kill()
     assert not leftovers, [p.info.get("cmdline") for p in leftovers]

@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from comfy_tui.services.childenv import SECRET_VARS, child_environ, mask_env
 from comfy_tui.services.git import git_env
 from comfy_tui.services.proc import ChildProcess, run_capture
 from comfy_tui.store.instance_records import require_instance
+from tests.cli_run import run_cli
 from tests.fakes.instance_lab import Lab
 
 SECRETS = {name: f"https://secret.invalid/{name.lower()}-value" for name in sorted(SECRET_VARS)}
@@ -75,15 +75,7 @@ def _cli(lab: Lab, *args: str, **extra: str) -> subprocess.CompletedProcess[str]
     env.update(SECRETS)
     env.update(extra)
     env["COMFY_TUI_BASE_PORT"] = str(lab.settings.base_port)
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(lab.root), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(lab.root, *args, env=env)
 
 
 async def test_a_launched_comfyui_gets_no_secret_but_those_passed_on(lab: Lab) -> None:

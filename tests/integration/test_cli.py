@@ -14,6 +14,7 @@ import pytest
 from comfy_tui import __version__
 from comfy_tui.cli.handlers import HANDLERS, handler_for
 from comfy_tui.cli.parser import build_parser
+from tests.cli_run import run_cli
 
 
 def run(
@@ -22,15 +23,7 @@ def run(
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("COMFY_TUI_", "HF_"))}
     full_env.pop("GITHUB_TOKEN", None)
     full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(data_dir, *args, env=full_env)
 
 
 def test_version(data_dir: Path) -> None:

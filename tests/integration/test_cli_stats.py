@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_run import run_cli
 from tests.fakes.fake_nvml import FIXTURE
 
 FAST = "0.1"
@@ -29,22 +30,14 @@ def env_for(replay: Path | None = FIXTURE, **extra: str) -> dict[str, str]:
 def stats(
     data_dir: Path, *args: str, replay: Path | None = FIXTURE
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), "stats", *args],
-        capture_output=True,
-        text=True,
-        env=env_for(replay),
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(data_dir, "stats", *args, env=env_for(replay))
 
 
 def test_stats_text_is_a_compact_table(data_dir: Path) -> None:
     result = stats(data_dir)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("GPU 0% · VRAM 0.6/140 GiB · CPU ")
+    assert lines[0].startswith("GPU 0% · VRAM 0.6/140.4 GiB · CPU ")
     assert "1 GPU · driver 580.159.04 · CUDA 13.0" in lines
     header = next(line for line in lines if line.startswith("GPU NAME"))
     row = lines[lines.index(header) + 1]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from comfy_tui.services.container import build_services
 from comfy_tui.services.downloads import DownloadMeta, DownloadRequest, Kind, State
 from comfy_tui.services.library.service import LibraryService
 from comfy_tui.settings import Settings
+from tests.cli_run import run_cli
 from tests.fakes.download_server import DownloadServer, ThreadedServer
 from tests.fakes.fake_hf import COMMIT, FakeHub
 from tests.fakes.models import safetensors_bytes, sd15_lora, sdxl_lora
@@ -30,15 +30,7 @@ def sha(data: bytes) -> str:
 
 
 def comfy(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), "models", *args],
-        capture_output=True,
-        text=True,
-        env=base_env(data_dir),
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(data_dir, "models", *args, env=base_env(data_dir))
 
 
 @pytest.fixture

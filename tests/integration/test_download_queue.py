@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from comfy_tui.services.downloads.store import load_items, save_item
 from comfy_tui.settings import Settings
 from tests.fakes.download_server import DownloadServer
 from tests.fakes.payloads import pickle_payload
+from tests.waiting import until
 
 DATA = pickle_payload(6 * 1024 * 1024)
 RATE = 12 * 1024 * 1024
@@ -40,14 +40,6 @@ def make_queue(data_dir: Path, max_downloads: int = 2) -> DownloadQueue:
     return DownloadQueue(
         settings, DataPaths(data_dir), engine_options={"sleep": no_sleep}, on_complete=None
     )
-
-
-async def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    async def wait() -> None:
-        while not check():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(wait(), timeout)
 
 
 def models(data_dir: Path, folder: str = "checkpoints") -> list[str]:
@@ -101,7 +93,7 @@ async def test_pause_keeps_the_part_and_resume_continues(
     queue = make_queue(data_dir)
     await queue.start()
     item = await queue.add(DownloadRequest(url, folder="checkpoints"))
-    await until(lambda: queue.get(item.id).bytes_done > 1024 * 1024)
+    await until(None, lambda: queue.get(item.id).bytes_done > 1024 * 1024)
     paused = await queue.pause(item.id)
     assert paused.state is State.PAUSED
     assert models(data_dir) == ["m.bin.part", "m.bin.part.json", "m.bin.part.json.lock"]
@@ -110,7 +102,7 @@ async def test_pause_keeps_the_part_and_resume_continues(
     assert stored(data_dir)[0].state is State.PAUSED
     server.routes["/m.bin"].rate = None
     await queue.resume(item.id)
-    await until(lambda: queue.get(item.id).state is State.DONE)
+    await until(None, lambda: queue.get(item.id).state is State.DONE)
     assert models(data_dir) == ["m.bin"]
     assert server.seen("/m.bin")[-1].headers["Range"] == f"bytes={kept}-"
     done = queue.get(item.id)
@@ -123,7 +115,7 @@ async def test_cancel_deletes_the_part(data_dir: Path, server: DownloadServer) -
     queue = make_queue(data_dir)
     await queue.start()
     item = await queue.add(DownloadRequest(url, folder="checkpoints"))
-    await until(lambda: queue.get(item.id).bytes_done > 1024 * 1024)
+    await until(None, lambda: queue.get(item.id).bytes_done > 1024 * 1024)
     cancelled = await queue.cancel(item.id)
     assert cancelled.state is State.CANCELLED
     assert models(data_dir) == []
@@ -136,7 +128,7 @@ async def test_cancel_a_paused_download(data_dir: Path, server: DownloadServer) 
     queue = make_queue(data_dir)
     await queue.start()
     item = await queue.add(DownloadRequest(url, folder="checkpoints"))
-    await until(lambda: queue.get(item.id).bytes_done > 1024 * 1024)
+    await until(None, lambda: queue.get(item.id).bytes_done > 1024 * 1024)
     await queue.pause(item.id)
     assert models(data_dir) != []
     await queue.cancel(item.id)
@@ -157,7 +149,7 @@ async def test_queue_resumes_after_a_restart(data_dir: Path, server: DownloadSer
     await first.start()
     item = await first.add(DownloadRequest(url, folder="vae"))
     queued = await first.add(DownloadRequest(server.add("/other.bin", DATA[:1000]), folder="vae"))
-    await until(lambda: first.get(item.id).bytes_done > 1024 * 1024)
+    await until(None, lambda: first.get(item.id).bytes_done > 1024 * 1024)
     await first.close()  # the app quits mid-download
     assert {i.state for i in stored(data_dir)} <= {State.QUEUED, State.DONE}
     kept = (data_dir / "library/models/vae/m.bin.part").stat().st_size
@@ -297,7 +289,7 @@ async def test_a_hard_failure_leaves_no_part(data_dir: Path, server: DownloadSer
     queue = make_queue(data_dir)
     await queue.start()
     item = await queue.add(DownloadRequest(url, folder="vae"))
-    await until(lambda: queue.get(item.id).bytes_done > 1024 * 1024)
+    await until(None, lambda: queue.get(item.id).bytes_done > 1024 * 1024)
     await queue.pause(item.id)
     assert models(data_dir, "vae") != []
     server.routes["/m.bin"].status = 410  # the file is gone for good

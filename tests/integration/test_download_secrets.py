@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from comfy_tui.settings import Settings
 from tests.fakes.download_server import DownloadServer, ThreadedServer
 from tests.fakes.payloads import safetensors_payload
 from tests.integration.test_download_cli import run
+from tests.waiting import until
 
 SECRET = "TopSecretLinkToken0123"
 DATA = safetensors_payload(4 * 1024 * 1024)
@@ -48,14 +49,6 @@ def make_queue(data_dir: Path) -> DownloadQueue:
     return DownloadQueue(
         settings, DataPaths(data_dir), engine_options={"sleep": no_sleep}, on_complete=None
     )
-
-
-async def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    async def wait() -> None:
-        while not check():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(wait(), timeout)
 
 
 def test_cli_download_with_a_token_in_the_link_leaves_no_trace(data_dir: Path) -> None:
@@ -89,7 +82,7 @@ async def test_a_restart_resumes_with_the_full_link_kept_apart(
         first = make_queue(data_dir)
         await first.start()
         item = await first.add(DownloadRequest(url, folder="vae"))
-        await until(lambda: first.get(item.id).bytes_done > 0)
+        await until(None, lambda: first.get(item.id).bytes_done > 0)
         await first.close()
         assert first.get(item.id).state is State.QUEUED
 
@@ -119,7 +112,7 @@ async def test_without_the_kept_link_the_item_asks_to_be_added_again(data_dir: P
         first = make_queue(data_dir)
         await first.start()
         item = await first.add(DownloadRequest(url, folder="vae"))
-        await until(lambda: first.get(item.id).bytes_done > 0)
+        await until(None, lambda: first.get(item.id).bytes_done > 0)
         await first.pause(item.id)
         await first.close()
         vault_path(data_dir / "metadata/downloads.json").unlink()

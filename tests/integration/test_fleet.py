@@ -84,7 +84,7 @@ async def test_a_slow_host_times_out_as_slow(lab: SshLab, tmp_path: Path) -> Non
         states = {s.name: s for s in await fleet.statuses()}
         assert states["ok"].state == "ok"
         assert states["slow"].state == "slow"
-        assert "no answer within 0.5 s" in (states["slow"].error or "")
+        assert "no answer within 0.5s" in (states["slow"].error or "")
     finally:
         await fleet.aclose()
 

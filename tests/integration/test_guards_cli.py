@@ -8,7 +8,6 @@ runs below have no `--yes` and no terminal, so a question would have ended with 
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +20,7 @@ from comfy_tui.services.container import Services, build_instances
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.settings import Settings
 from comfy_tui.store.instance_records import InstanceRecord, require_instance
+from tests.cli_run import run_cli
 from tests.fakes.install_fixtures import cli_env
 from tests.fakes.instance_lab import free_port, stop_everything
 from tests.fakes.node_fixtures import install_versions
@@ -34,15 +34,7 @@ TAG = "v0.3.77"
 def run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = cli_env(settings)
     env["COMFY_TUI_NODES_MIRROR"] = settings.nodes_mirror or ""
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(settings.data_dir), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(settings.data_dir, *args, env=env)
 
 
 def ok(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from comfy_tui.settings import Settings
-from tests.fakes.install_fixtures import cli_env, processes_under, wait_for
+from tests.fakes.install_fixtures import cli_env, processes_under
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.usefixtures("no_leftover_children")
 
@@ -139,12 +140,12 @@ def test_kill_9_mid_install_then_a_fresh_start_cleans_up(
                 for p in processes_under(versions)
             )
 
-        wait_for(smoke_running, what="the smoke test of v0.5.0 to start")
+        wait_until(smoke_running, "the smoke test of v0.5.0 to start")
         staging = [p for p in versions.iterdir() if p.name.startswith(".staging-v0.5.0-")]
         assert len(staging) == 1
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        wait_for(lambda: not processes_under(versions), 10, "the orphaned children to die")
+        wait_until(lambda: not processes_under(versions), "the orphaned children to die")
         assert staging[0].exists()  # a crash leaves the staging dir behind...
         assert not (data_dir / "metadata" / "versions" / "v0.5.0.json").exists()
     finally:
@@ -171,7 +172,7 @@ def test_a_second_process_cannot_install_the_same_tag(
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: versions.exists() and any(versions.iterdir()), what="the staging dir")
+        wait_until(lambda: versions.exists() and any(versions.iterdir()), "the staging dir")
         second = cli(install_settings, "install", "v0.5.0")
         assert second.returncode == 1
         assert second.stderr.strip() == "comfy-tui: v0.5.0 is already being installed"
@@ -180,7 +181,7 @@ def test_a_second_process_cannot_install_the_same_tag(
     finally:
         if proc.poll() is None:
             proc.kill()
-    wait_for(lambda: not processes_under(versions), 10, "the install's children to die")
+    wait_until(lambda: not processes_under(versions), "the install's children to die")
     assert list(versions.iterdir()) == []
 
 

@@ -26,6 +26,7 @@ from comfy_tui.services.instances.service import InstancesService
 from comfy_tui.store.instance_records import InstanceRecord, load_instance, require_instance
 from comfy_tui.store.version_records import save_record
 from tests.fakes.instance_lab import Lab
+from tests.waiting import until
 
 
 @pytest.fixture
@@ -55,14 +56,6 @@ async def launch(svc: InstancesService, **kw: Any) -> tuple[InstanceRecord, list
     return require_instance(svc.paths, instance_id), events
 
 
-async def wait_for(predicate: Any, timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
-
-
 async def test_launch_ready_stop(lab: Lab) -> None:
     svc = lab.service()
     record, events = await launch(svc)
@@ -81,18 +74,23 @@ async def test_launch_ready_stop(lab: Lab) -> None:
     assert view.state == "running" and view.queue == 0 and view.rss_bytes
     assert view.url == f"http://127.0.0.1:{record.port}"
     assert view.tunnel == f"ssh -L {record.port}:127.0.0.1:{record.port} me@gpubox"
+    assert svc.quiet_views(svc.reconcile()) is None  # something runs: `ps` probes it
 
     final = await svc.stop(record.id)
     assert final.state == "exited" and final.exit_code == 0 and final.reason == "stopped"
     assert not comfyui_alive(record) and not supervisor_alive(record)
     assert "Stopped server" in Path(record.log_path).read_text()
     assert await svc.running_versions() == {}
+    quiet = svc.quiet_views(svc.reconcile())  # nothing runs: the views without an event loop
+    assert quiet is not None
+    assert [v.to_json() for v in quiet] == [v.to_json() for v in await svc.refresh()]
 
 
 async def test_two_instances_get_two_ports_and_own_databases(lab: Lab) -> None:
     svc = lab.service()
     (a, _), (b, _) = await asyncio.gather(launch(svc), launch(svc))
-    assert {a.port, b.port} == {lab.settings.base_port, lab.settings.base_port + 1}
+    # the first free ports from base_port up (another process may hold one of them meanwhile)
+    assert a.port != b.port and min(a.port, b.port) >= lab.settings.base_port
     assert stats(a.port)["system"]["argv"] != stats(b.port)["system"]["argv"]
     assert await svc.running_versions() == {"v0.3.77": 2}
     assert await svc.is_running("v0.3.77") and not await svc.is_running("v9")
@@ -181,7 +179,7 @@ async def test_an_unknown_flag_is_refused_or_reported(lab: Lab) -> None:
 async def test_crash_is_detected(lab: Lab) -> None:
     svc = lab.service()
     record, _ = await launch(svc, env={"FAKE_COMFYUI_CRASH_AFTER": "0.3"})
-    await wait_for(lambda: not require_instance(lab.paths, record.id).live)
+    await until(None, lambda: not require_instance(lab.paths, record.id).live)
     [view] = await svc.refresh()
     assert view.state == "crashed" and view.record.exit_code == 1
     assert "crashed on purpose" in view.record.reason
@@ -191,7 +189,7 @@ async def test_auto_restart_stops_after_three_in_five_minutes(lab: Lab) -> None:
     svc = lab.service()
     record, _ = await launch(svc, env={"FAKE_COMFYUI_CRASH_AFTER": "0.2"}, auto_restart=True)
     first_pid = record.pid
-    await wait_for(lambda: not require_instance(lab.paths, record.id).live, timeout=30)
+    await until(None, lambda: not require_instance(lab.paths, record.id).live)
     final = require_instance(lab.paths, record.id)
     assert final.state == "crashed" and final.restarts == 3 and final.pid != first_pid
     assert "auto-restart gave up after 3 restarts in 5 minutes" in final.reason
@@ -207,8 +205,8 @@ async def test_manager_restart_relaunches_without_losing_track(lab: Lab) -> None
         now = require_instance(lab.paths, record.id)
         return now.reboots == 1 and now.pid != record.pid and comfyui_alive(now)
 
-    await wait_for(relaunched)
-    await wait_for(lambda: answers(record.port))
+    await until(None, relaunched)
+    await until(None, lambda: answers(record.port))
     [view] = await svc.refresh()
     assert view.state == "running" and view.record.restarts == 0
     assert not comfyui_alive(record), "the old process is gone, not orphaned"
@@ -222,7 +220,7 @@ async def test_sigint_is_ignored_so_stop_escalates_to_sigkill(tmp_path: Path) ->
         record, _ = await launch(svc, env={"FAKE_COMFYUI_IGNORE_SIGINT": "1"})
         final = await svc.stop(record.id)
         assert final.state == "exited" and final.exit_code == -signal.SIGKILL
-        assert "did not stop within 0.5 s of SIGINT; killed" in final.reason
+        assert "did not stop within 0.5s of SIGINT; killed" in final.reason
         assert not comfyui_alive(record) and not supervisor_alive(record)
     finally:
         await lab.cleanup()
@@ -238,7 +236,7 @@ async def test_unhealthy_after_failed_probes_then_running_again(lab: Lab) -> Non
         assert states == ["running", "running", "unhealthy"]
     finally:
         os.kill(record.pid, signal.SIGCONT)
-    await wait_for(lambda: answers(record.port))
+    await until(None, lambda: answers(record.port))
     assert (await svc.refresh())[0].state == "running"
 
 

@@ -15,14 +15,15 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
 
 from comfy_tui.services.instances.identity import signal_instance
 from comfy_tui.store.instance_records import InstanceRecord, require_instance, save_instance
+from tests.cli_run import run_cli
 from tests.fakes.instance_lab import Lab
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -37,15 +38,7 @@ def cli(
 ) -> subprocess.CompletedProcess[str]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMFY_TUI_")}, **(env or {})}
     env["COMFY_TUI_BASE_PORT"] = str(lab.settings.base_port)
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(lab.root), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=timeout,
-        check=False,
-    )
+    return run_cli(lab.root, *args, env=env)
 
 
 def answers(port: int) -> bool:
@@ -54,13 +47,6 @@ def answers(port: int) -> bool:
             return r.status == 200
     except OSError:
         return False
-
-
-def wait_until(predicate: Any, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 async def test_cli_launch_no_wait_exits_and_the_instance_lives_on(lab: Lab) -> None:

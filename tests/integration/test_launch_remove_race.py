@@ -15,6 +15,7 @@ import pytest
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.faults import PAUSE_AT_ENV
 from comfy_tui.services.version_guard import live_instances
+from tests.cli_run import run_cli
 from tests.fakes.installed_version import install_fake_version
 from tests.fakes.instance_lab import free_port, stop_everything
 
@@ -40,14 +41,7 @@ def start(data_dir: Path, *args: str, pause_at: str = "") -> subprocess.Popen[st
 
 
 def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(data_dir, *args)
 
 
 async def test_launch_racing_remove_never_leaves_an_instance_of_a_deleted_version(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from comfy_tui.settings import Settings
+from tests.cli_run import run_cli
 from tests.fakes.install_fixtures import cli_env, install_settings_for
 from tests.fakes.moving_repo import advance, build_moving_repo
 
@@ -17,15 +17,7 @@ pytestmark = pytest.mark.usefixtures("no_leftover_children")
 
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(settings.data_dir), *args],
-        capture_output=True,
-        text=True,
-        env=cli_env(settings),
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(settings.data_dir, *args, env=cli_env(settings))
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from comfy_tui.services.faults import KILL_AT_ENV
 from comfy_tui.settings import Settings
+from tests.cli_run import run_cli
 from tests.fakes.install_fixtures import cli_env, install_settings_for
 from tests.fakes.moving_repo import advance, build_moving_repo
 
@@ -19,15 +19,7 @@ pytestmark = pytest.mark.usefixtures("no_leftover_children")
 
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(settings.data_dir), *args],
-        capture_output=True,
-        text=True,
-        env=cli_env(settings),
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(settings.data_dir, *args, env=cli_env(settings))
 
 
 def ok(settings: Settings, *args: str) -> dict[str, object]:
@@ -127,15 +119,7 @@ def test_an_update_killed_mid_swap_is_settled_by_the_next_command(
     (folder / "output" / "img.png").write_text("png")
     newer = advance(bare, "master", "0.4.2.dev1")
     env = {**cli_env(settings), KILL_AT_ENV: step}
-    killed = subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), "update", name],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-        check=False,
-    )
+    killed = run_cli(data_dir, "update", name, env=env)
     assert killed.returncode == -9, killed.stderr
     listed = cli(settings, "versions", "--json")
     assert f"the update of {name} was interrupted: " in listed.stderr

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from comfy_tui.settings import Settings
+from tests.cli_run import run_cli
 from tests.fakes.comfyui_repo import FakeTag, build_comfyui_repo
 from tests.fakes.install_fixtures import cli_env
 from tests.fakes.node_fixtures import nodes_settings_for
@@ -52,15 +52,7 @@ def _free_base() -> int:
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**cli_env(settings), "COMFY_TUI_NODES_MIRROR": str(settings.nodes_mirror)}
     env["COMFY_TUI_BASE_PORT"] = str(settings.base_port)
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(settings.data_dir), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(settings.data_dir, *args, env=env)
 
 
 def ok(settings: Settings, *args: str) -> Any:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from comfy_tui.settings import Settings
+from tests.cli_run import run_cli
 from tests.fakes.install_fixtures import cli_env
 from tests.fakes.node_fixtures import install_versions, nodes_settings_for
 from tests.fakes.node_repo import NodeCommit, NodeMirror
@@ -22,15 +22,7 @@ TAG = "v0.3.77"
 def run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = cli_env(settings)
     env["COMFY_TUI_NODES_MIRROR"] = settings.nodes_mirror or ""
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(settings.data_dir), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(settings.data_dir, *args, env=env)
 
 
 def ok(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

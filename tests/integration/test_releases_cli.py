@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from comfy_tui.paths import DataPaths
 from comfy_tui.store.version_records import VersionRecord, save_record, set_default
+from tests.cli_run import run_cli
 from tests.fakes.fake_github import FakeGitHub, ThreadedFakeGitHub, release
 
 RELEASES = [
@@ -34,15 +34,7 @@ def run(data_dir: Path, api: str, *args: str, token: str = "") -> subprocess.Com
     env["COMFY_TUI_GITHUB_API"] = api
     if token:
         env["GITHUB_TOKEN"] = token
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), "releases", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(data_dir, "releases", *args, env=env)
 
 
 def install_record(data_dir: Path, tag: str) -> None:

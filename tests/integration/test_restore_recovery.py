@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from comfy_tui.services.faults import KILL_AT_ENV
 from comfy_tui.settings import Settings
+from tests.cli_run import run_cli
 from tests.fakes.install_fixtures import cli_env
 from tests.fakes.node_fixtures import install_versions
 from tests.fakes.node_repo import NodeCommit, NodeMirror
@@ -32,11 +32,7 @@ def run(
     env["COMFY_TUI_NODES_MIRROR"] = settings.nodes_mirror or ""
     if kill_at:
         env[KILL_AT_ENV] = kill_at
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(settings.data_dir), *args],
-        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=180,
-        check=False,
-    )  # fmt: skip
+    return run_cli(settings.data_dir, *args, env=env)
 
 
 def ok(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -95,10 +91,7 @@ def test_no_journal_costs_nothing_and_a_damaged_one_is_reported(data_dir: Path) 
     assert not has_journals(paths)
     journal_dir(paths).mkdir(parents=True)
     (journal_dir(paths) / "restore-v9.json").write_text("{not json")
-    result = subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), "config"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    result = run_cli(data_dir, "config")
     assert result.returncode == 0 and "Traceback" not in result.stderr
     assert "damaged journal of an interrupted snapshot restore of v9" in result.stderr
     assert not journal_dir(paths).exists()

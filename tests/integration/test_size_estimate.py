@@ -21,6 +21,7 @@ from comfy_tui.errors import InstallError
 from comfy_tui.events import LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.versions import VersionsService
+from tests.cli_run import run_cli
 from tests.fakes.comfyui_repo import FakeTag, build_comfyui_repo
 from tests.fakes.guards import real_guard
 from tests.fakes.install_fixtures import cli_env, install_settings_for
@@ -47,11 +48,7 @@ def sized_wheels(folder: Path) -> dict[str, int]:
 
 
 def releases(data_dir: Path, env: dict[str, str], *args: str) -> dict[str, dict[str, Any]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), "releases", "--json",
-         *args],
-        capture_output=True, text=True, env=env, timeout=180, check=False,
-    )  # fmt: skip
+    done = run_cli(data_dir, "releases", "--json", *args, env=env)
     assert done.returncode == 0, done.stderr
     return {r["tag"]: r for r in json.loads(done.stdout)["releases"]}
 

@@ -13,13 +13,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from comfy_tui.services.childenv import SECRET_VARS
 from comfy_tui.settings import Settings
+from tests.cli_run import run_cli
 from tests.fakes.install_fixtures import cli_env
 from tests.fakes.node_fixtures import install_versions, nodes_settings_for
 from tests.fakes.node_repo import NodeCommit, NodeMirror
@@ -46,15 +46,7 @@ def run(settings: Settings, tmp_path: Path, *args: str) -> subprocess.CompletedP
     env.update(SECRETS)
     env["COMFY_TUI_NODES_MIRROR"] = settings.nodes_mirror or ""
     env["PATH"] = f"{wrappers}{os.pathsep}{env['PATH']}"
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(settings.data_dir), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=180,
-        check=False,
-    )
+    return run_cli(settings.data_dir, *args, env=env)
 
 
 def no_secret_in(text: str) -> bool:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from comfy_tui.paths import DataPaths
 from comfy_tui.store.version_records import VersionRecord, save_record
+from tests.cli_run import run_cli
 from tests.fakes.download_server import DownloadServer, ThreadedServer
 from tests.fakes.models import keys, write_safetensors
 from tests.fakes.payloads import safetensors_payload
@@ -21,10 +21,7 @@ T5 = safetensors_payload(200_000)
 def comfy(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMFY_TUI_", "HF_"))}
     env["COMFY_TUI_ALLOW_LOCAL_DOWNLOADS"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), *args],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+    return run_cli(data_dir, *args, env=env)
 
 
 def test_needs_lists_present_and_missing_then_downloads(data_dir: Path, tmp_path: Path) -> None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from comfy_tui.settings import Settings
+from tests.cli_run import run_cli
 from tests.fakes.download_server import DownloadServer, ThreadedServer
 from tests.fakes.install_fixtures import cli_env
 from tests.fakes.instance_lab import Lab
@@ -34,11 +34,7 @@ def run(settings: Settings, map_url: str, *args: str) -> subprocess.CompletedPro
     env["COMFY_TUI_NODES_MIRROR"] = settings.nodes_mirror or ""
     env["COMFY_TUI_NODE_MAP_URL"] = map_url
     env["COMFY_TUI_ALLOW_LOCAL_DOWNLOADS"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(settings.data_dir), *args],
-        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=180,
-        check=False,
-    )  # fmt: skip
+    return run_cli(settings.data_dir, *args, env=env)
 
 
 def workflow(tmp_path: Path, lora_url: str) -> Path:
@@ -132,11 +128,7 @@ def lab_cli(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMFY_TUI_")}
     env["COMFY_TUI_BASE_PORT"] = str(lab.settings.base_port)
     env["COMFY_TUI_NODE_MAP_URL"] = "http://127.0.0.1:9/unreachable.json"
-    return subprocess.run(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(lab.root), *args],
-        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=60,
-        check=False,
-    )  # fmt: skip
+    return run_cli(lab.root, *args, env=env)
 
 
 async def test_a_running_instance_says_which_nodes_really_loaded(lab: Lab, tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ def states() -> dict[str, HostState]:
             disk_free_bytes=812 * GIB,
             forwards={8188: 40123},
         ),
-        b.name: HostState(b.name, b.target, b.tags, "slow", error="h100-b: no answer within 15 s"),
+        b.name: HostState(b.name, b.target, b.tags, "slow", error="h100-b: no answer within 15s"),
         c.name: HostState(
             c.name,
             c.target,

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from typing import Any
 
 from comfy_tui.services.monitor import Monitor
 from comfy_tui.services.monitor.history import CPU_PERCENT
 from tests.fakes.monitor_boxes import GatedSleep
+from tests.waiting import LAST_RESORT_S, until
 
 
 def ticks_taken(monitor: Monitor) -> int:
     """How many ticks the monitor has recorded (every replayed tick has a CPU reading)."""
     return len(monitor.history.series(CPU_PERCENT))
-
-
-LAST_RESORT_S = 120.0
-"""Only a hung test ever meets this: every wait below ends on a condition, not the clock."""
-
-
-async def until(pilot: Any, predicate: Callable[[], bool], what: str) -> None:
-    """Let the App handle its messages (`pilot.pause` waits for every queue of the screen and
-    the App) until ``predicate()`` holds."""
-    deadline = time.monotonic() + LAST_RESORT_S
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        await pilot.pause()
 
 
 async def settle(pilot: Any, monitor: Monitor, sleep: GatedSleep, ticks: int) -> None:

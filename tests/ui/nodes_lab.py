@@ -7,13 +7,11 @@ commits or times. Snapshot files are real (written with fixed ids and times).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
 from comfy_tui.core.node_plan import PackageChange
 from comfy_tui.paths import DataPaths
@@ -23,9 +21,9 @@ from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store.envsnap_records import NodeState, Snapshot, save_snapshot
 from comfy_tui.ui.app import ComfyTuiApp
+from tests import waiting
 from tests.ui.app_factory import make_test_app
 
-_BUSY = (WorkerState.PENDING, WorkerState.RUNNING)
 T0 = 1_800_000_000.0
 
 OVERVIEW = NodesOverview(
@@ -138,9 +136,4 @@ def nodes_app(data_dir: Path, plan: DepsPlan = PLAN) -> ComfyTuiApp:
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait for the Nodes screen's workers (loading, flows), then let it render."""
-    for _ in range(3):
-        for worker in list(pilot.app.workers):
-            if worker.group == "nodes:load" and worker.state in _BUSY:
-                with contextlib.suppress(WorkerCancelled, WorkerFailed):
-                    await worker.wait()
-        await pilot.pause()
+    await waiting.settle(pilot, lambda w: w.group == "nodes:load")

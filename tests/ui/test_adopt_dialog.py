@@ -173,3 +173,31 @@ def test_details_name_the_estimate_and_the_adopted_folder() -> None:
     )
     adopted = dict(detail_lines(RECORD.tag, RECORD, None, False))
     assert "adopted from /home/me/ComfyUI (remove only forgets it)" in adopted["Installed"]
+
+
+async def test_the_release_list_sizes_releases_from_the_mirror_and_the_wheelhouse(
+    tmp_path: Path, data_dir: Path, wheelhouse: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.fakes.comfyui_repo import FakeTag, build_comfyui_repo
+    from tests.ui.app_factory import make_test_app
+
+    upstream = build_comfyui_repo(tmp_path / "up", [FakeTag("v0.4.0"), FakeTag("v0.4.1")])
+    mirror = DataPaths(data_dir).comfyui_mirror()
+    subprocess.run(["git", "clone", "-q", "--bare", str(upstream), str(mirror)], check=True)
+    from comfy_tui.services.github import GitHubReleases
+    from tests.ui.versions_lab import no_sleep
+
+    settings = {"find_links": (wheelhouse.as_uri(),), "python": sys.executable}
+    app = make_test_app(  # GitHub offline: the list is the mirror's tags
+        data_dir,
+        settings=settings,
+        releases=lambda s, built: GitHubReleases(s, built.paths, sleep=no_sleep),
+    )
+    async with app.run_test(size=LARGE) as pilot:
+        await settle(pilot)
+        rows = app.screen.query_one(VersionTable).rows_by_tag
+        assert set(rows) == {"v0.4.0", "v0.4.1"}
+        assert rows["v0.4.1"].size.startswith("~") and " KiB / " in rows["v0.4.1"].size

@@ -27,7 +27,7 @@ from tests.fakes.installed_version import install_fake_version
 from tests.fakes.instance_lab import stop_everything
 from tests.fakes.ssh_hosts import SshLab
 from tests.ui.app_factory import LARGE, make_test_app
-from tests.ui.test_instances_screen import until
+from tests.waiting import until
 
 
 def row_text(screen: FleetScreen, name: str) -> str:
@@ -66,7 +66,7 @@ async def test_fleet_screen_launches_forwards_and_stops_on_a_host(
             await until(pilot, lambda: isinstance(app.screen, LaunchScreen))
             await pilot.click("#launch-go")
             await until(pilot, lambda: app.screen is screen)
-            await until(pilot, lambda: any(i.live for i in states["gpu-a"].instances), timeout=60)
+            await until(pilot, lambda: any(i.live for i in states["gpu-a"].instances))
             assert "v0.3.77 :" in row_text(screen, "gpu-a")
 
             await pilot.press("g")  # the remote log, read over the same connection
@@ -155,7 +155,7 @@ async def test_download_dialog_downloads_on_the_host(ssh_lab: SshLab, tmp_path: 
         dialog.query_one("#download-sha256", Input).focus()
         await pilot.press("enter")
         status = screen.query_one("#fleet-status")
-        await until(pilot, lambda: "downloaded" in str(status.render()), timeout=60)
+        await until(pilot, lambda: "downloaded" in str(status.render()))
     target = host.data_dir / "library" / "models" / "loras" / "style.safetensors"
     assert target.read_bytes() == data
 
@@ -192,3 +192,36 @@ async def test_install_key_installs_on_the_host_and_launch_lists_it(
         assert list(app.screen.versions) == ["v0.3.77"]
         await pilot.press("escape")
     assert (host.data_dir / "versions" / "v0.3.77").is_dir()
+
+
+async def test_bulk_install_by_tag_installs_on_each_host(
+    ssh_lab: SshLab, tmp_path: Path, fake_upstream: Path, wheelhouse: Path
+) -> None:
+    good = await ssh_lab.add("gpu-a")
+    good.install_from(fake_upstream, wheelhouse)
+    await ssh_lab.add("gpu-c", "drop")
+    ssh_lab.known_hosts()
+    client = tmp_path / "client"
+    client.mkdir()
+    (client / "settings.toml").write_text(ssh_lab.hosts_toml())
+    app = make_test_app(client, settings={"hosts": load_settings(client, {}).hosts})
+    async with app.run_test(size=LARGE) as pilot:
+        await pilot.press("6")
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("enter")  # "Install a version"
+        await until(pilot, lambda: isinstance(app.screen, TextInputScreen))
+        await pilot.press(*"lab", "enter")
+        await until(
+            pilot, lambda: "Release tag" in str(app.screen.query_one("#input-prompt").render())
+        )
+        await pilot.press(*"v0.3.77", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        status = screen.query_one("#fleet-status")
+        await until(pilot, lambda: "1 of 2 host(s) done" in str(status.render()))
+        text = str(status.render())
+        assert "gpu-a: ok" in text and "gpu-c: failed" in text
+    assert (good.data_dir / "versions" / "v0.3.77").is_dir()

@@ -8,7 +8,6 @@ the usual question (or review) comes up.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from tests.fakes.instance_lab import free_port, stop_everything
 from tests.ui.app_factory import LARGE, OFFLINE_GITHUB
 from tests.ui.nodes_lab import nodes_app, write_snapshots
 from tests.ui.versions_lab import versions_app
+from tests.waiting import until
 
 TAG = "v0.4.0"  # the first version of nodes_lab's overview: pickers open on it
 STATES = ["idle", "running", "starting"]
@@ -64,15 +64,6 @@ async def instance(request: pytest.FixtureRequest, data_dir: Path) -> AsyncItera
         yield record
     finally:
         await stop_everything(data_dir)
-
-
-async def until(pilot: Pilot[Any], check: Callable[[], bool], what: str) -> None:
-    for _ in range(2000):  # a safety net only: the check waits on the app, not on the clock
-        if check():
-            await pilot.pause()
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never saw {what}")
 
 
 async def answer(pilot: Pilot[Any], record: InstanceRecord | None, asked: type) -> None:

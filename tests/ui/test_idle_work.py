@@ -93,3 +93,23 @@ async def test_an_unchanged_sample_repaints_nothing(
             await pilot.pause()
             await pilot.pause()
         assert refreshes
+
+
+async def test_instances_polls_only_while_an_instance_is_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_test_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("4")
+        await pilot.pause()
+        screen = app.screen
+        assert screen.shown_timers  # type: ignore[attr-defined]
+        refreshes: list[str] = []
+        monkeypatch.setattr(screen, "refresh_now", lambda: refreshes.append("refresh"))
+        for _ in range(3):
+            screen._tick()  # type: ignore[attr-defined]  # what the timer calls
+        assert refreshes == [], "no instance: nothing changes by itself"
+        live = type("View", (), {"record": type("Record", (), {"live": True})()})()
+        screen.views = [live]  # type: ignore[attr-defined]
+        screen._tick()  # type: ignore[attr-defined]
+        assert refreshes == ["refresh"]

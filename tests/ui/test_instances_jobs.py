@@ -3,7 +3,6 @@ reaches the toast and the notifications list."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,7 @@ from tests.fakes.instance_lab import stop_everything
 from tests.fakes.workflows import txt2img
 from tests.ui.app_factory import LARGE
 from tests.ui.instances_lab import real_app
-
-
-async def until(pilot: Any, predicate: Any, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
+from tests.waiting import until
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ pids, ports, uptimes and the clock never change), at 80x24 and 120x40."""
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,21 +14,14 @@ from comfy_tui.ui.dialogs.launch import LaunchScreen
 from comfy_tui.ui.widgets.log_pane import LogPane
 from tests.ui.app_factory import LARGE, SMALL
 from tests.ui.instances_lab import fake_app
+from tests.waiting import until
 
 SIZES = {"80x24": SMALL, "120x40": LARGE}
 
 
-async def settle(pilot: Any, ready: Any) -> None:
-    for _ in range(400):
-        if ready():
-            break
-        await asyncio.sleep(0.01)
-    await pilot.pause()
-
-
 async def show_instances(pilot: Any) -> None:
     await pilot.press("4")
-    await settle(pilot, lambda: pilot.app.screen.query_one(DataTable).row_count == 4)
+    await until(pilot, lambda: pilot.app.screen.query_one(DataTable).row_count == 4)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -54,7 +46,7 @@ def test_launch_dialog(snap_compare: Any, size: str) -> None:
     async def open_dialog(pilot: Any) -> None:
         await show_instances(pilot)
         await pilot.press("l")
-        await settle(pilot, lambda: isinstance(pilot.app.screen, LaunchScreen))
+        await until(pilot, lambda: isinstance(pilot.app.screen, LaunchScreen))
 
     app = fake_app(Path(tempfile.mkdtemp()) / "data")
     assert snap_compare(app, run_before=open_dialog, terminal_size=SIZES[size])
@@ -65,7 +57,7 @@ def test_log_view(snap_compare: Any, size: str) -> None:
     async def open_log(pilot: Any) -> None:
         await show_instances(pilot)
         await pilot.press("o")
-        await settle(pilot, lambda: pilot.app.screen.query_one(LogPane).line_count == 64)
+        await until(pilot, lambda: pilot.app.screen.query_one(LogPane).line_count == 64)
 
     app = fake_app(Path(tempfile.mkdtemp()) / "data")
     assert snap_compare(app, run_before=open_log, terminal_size=SIZES[size])

@@ -26,6 +26,7 @@ from tests.fakes.installed_version import install_fake_version
 from tests.fakes.instance_lab import free_port, stop_everything
 from tests.ui.app_factory import LARGE
 from tests.ui.instances_lab import real_app
+from tests.waiting import until
 
 TAG = "v0.3.77"
 CLI = (sys.executable, "-m", "comfy_tui", "--data-dir")
@@ -53,14 +54,6 @@ def models(port: int) -> Any:
 def normalized(record: InstanceRecord) -> list[str]:
     """The command line with what differs per instance (its port, its id) replaced."""
     return [a.replace(record.id, "ID") if a != str(record.port) else "PORT" for a in record.argv]
-
-
-async def until(pilot: Any, predicate: Any) -> None:
-    for _ in range(2000):  # a safety net only: waits on the app's state, not on the clock
-        if predicate():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("condition never met")
 
 
 async def test_the_tui_and_the_cli_launch_the_same_comfyui(data_dir: Path) -> None:

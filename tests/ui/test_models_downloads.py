@@ -3,7 +3,6 @@ cancel, bad input, and quitting while a download runs — against loopback fakes
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,11 @@ from tests.fakes.fake_hf import FakeHub
 from tests.fakes.models import safetensors_bytes, sd_vae, sdxl_lora
 from tests.ui.app_factory import LARGE, make_test_app
 from tests.ui.test_models_screen import names, settle
+from tests.waiting import until
 
 LORA = safetensors_bytes(sdxl_lora(), {"ss_base_model_version": "sdxl_base_v1-0"})
 VAE = safetensors_bytes(sd_vae())
 SLOW = bytes(4 * 1024 * 1024)
-
-
-async def until(pilot: Any, check: Any, what: str, timeout: float = 60.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, f"{what}: not in time"
-        await pilot.pause(0.05)
 
 
 def items(app: ComfyTuiApp) -> list[DownloadItem]:

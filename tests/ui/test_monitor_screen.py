@@ -19,7 +19,8 @@ from tests.fakes import monitor_boxes as boxes
 from tests.fakes.fake_system import ReplaySystem
 from tests.fakes.monitor_boxes import GatedSleep
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
-from tests.ui.monitor_helpers import run_ticks, settle, until
+from tests.ui.monitor_helpers import run_ticks, settle
+from tests.waiting import until
 
 
 def header(app: object) -> str:
@@ -55,8 +56,8 @@ async def test_header_summary_updates_every_tick_on_every_screen(tmp_path: Path)
             assert header(app) == expected, f"tick {taken} on screen {key}"
             seen.append(expected)
         assert isinstance(app.screen, VersionsScreen)
-    assert seen[0] == "GPU 0% · VRAM 0.6/140 GiB · CPU 2% · RAM 0%"
-    assert "GPU 100% · VRAM 7.2/140 GiB" in seen[-1]
+    assert seen[0] == "GPU 0% · VRAM 0.6/140.4 GiB · CPU 2% · RAM 0%"
+    assert "GPU 100% · VRAM 7.2/140.4 GiB" in seen[-1]
     assert len(set(seen)) >= 3, "the header follows the readings"
 
 
@@ -67,7 +68,7 @@ async def test_switching_screens_shows_the_latest_summary_at_once(tmp_path: Path
         await pilot.pause()
         await pilot.press("2")
         assert isinstance(app.screen, ModelsScreen)
-        assert header(app).startswith("GPU 0% · VRAM 0.6/140 GiB")
+        assert header(app).startswith("GPU 0% · VRAM 0.6/140.4 GiB")
 
 
 async def test_detail_is_sampled_only_while_the_monitor_screen_shows(tmp_path: Path) -> None:
@@ -128,7 +129,7 @@ async def test_pause_key_stops_and_restarts_sampling(tmp_path: Path) -> None:
         await pilot.press("3")
         await run_ticks(pilot, monitor, sleep, 2)
         status = app.screen.query_one("#monitor-status", Line)
-        assert "every 1 s" in status.text and "paused" not in status.text
+        assert "every 1s" in status.text and "paused" not in status.text
         await pilot.press("p")
         assert not app.stats.running
         assert "paused (p resumes)" in status.text
@@ -151,7 +152,7 @@ async def test_plus_and_minus_change_the_interval(tmp_path: Path) -> None:
         await pilot.press("plus", "plus", "plus")
         assert monitor.interval == 0.5, "0.5 s is the fastest"
         status = app.screen.query_one("#monitor-status", Line)
-        assert "every 0.5 s" in status.text
+        assert "every 0.5s" in status.text
         for _ in range(8):
             await pilot.press("minus")
         assert monitor.interval == 30.0, "30 s is the slowest"
@@ -247,7 +248,7 @@ async def test_a_failing_sampler_says_so_and_p_restarts_it(tmp_path: Path) -> No
         await pilot.press("p")
         await settle(pilot, monitor, sleep, 1)
         assert app.stats.error is None
-        assert "every 1 s" in app.screen.query_one("#monitor-status", Line).text
+        assert "every 1s" in app.screen.query_one("#monitor-status", Line).text
 
 
 async def test_closing_the_app_releases_the_gpu_backend(tmp_path: Path) -> None:

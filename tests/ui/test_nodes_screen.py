@@ -27,6 +27,7 @@ from tests.fakes.node_repo import NodeCommit, NodeMirror
 from tests.fakes.sdist import build_marker_sdist
 from tests.ui.app_factory import LARGE, make_test_app
 from tests.ui.nodes_lab import settle
+from tests.waiting import until
 
 TAG = "v0.3.77"
 
@@ -41,22 +42,13 @@ def real_app(settings: Settings) -> ComfyTuiApp:
     return make_test_app(settings.data_dir, settings=overrides)
 
 
-async def until(pilot: Pilot[Any], check: Any, what: str, timeout: float = 60) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-    await pilot.pause()
-
-
 async def until_screen(pilot: Pilot[Any], kind: type, what: str) -> Any:
     await until(pilot, lambda: isinstance(pilot.app.screen, kind), what)
     return pilot.app.screen
 
 
 async def jobs_done(pilot: Pilot[Any], app: ComfyTuiApp, what: str) -> None:
-    await until(pilot, lambda: not app.running_jobs(), what, timeout=120)
+    await until(pilot, lambda: not app.running_jobs(), what)
     await settle(pilot)
 
 

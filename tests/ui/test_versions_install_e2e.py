@@ -4,11 +4,6 @@ the wheelhouse), `c` cancels a real install and leaves nothing behind."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
-from textual.pilot import Pilot
-
 from comfy_tui.events import Progress
 from comfy_tui.runner import JobUpdate
 from comfy_tui.settings import Settings
@@ -18,6 +13,7 @@ from comfy_tui.ui.widgets.install_panel import InstallPanel
 from comfy_tui.ui.widgets.version_table import VersionTable
 from tests.ui.app_factory import LARGE, make_test_app
 from tests.ui.versions_lab import confirm_install, settle
+from tests.waiting import until
 
 
 def real_app(settings: Settings) -> ComfyTuiApp:
@@ -27,15 +23,6 @@ def real_app(settings: Settings) -> ComfyTuiApp:
         "python": settings.python,
     }
     return make_test_app(settings.data_dir, settings=overrides)
-
-
-async def wait_until(pilot: Pilot[Any], check: Any, timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-    await pilot.pause()
 
 
 async def test_install_from_the_screen_for_real(install_settings: Settings) -> None:
@@ -53,7 +40,7 @@ async def test_install_from_the_screen_for_real(install_settings: Settings) -> N
         app.job_updates.subscribe(screen, updates.append)
         await pilot.press("i")
         await confirm_install(pilot)
-        await wait_until(pilot, lambda: not app.running_jobs(), 240, "the install")
+        await until(pilot, lambda: not app.running_jobs(), "the install", timeout=240)
         await settle(pilot)
         assert not list(screen.query(InstallPanel))
         steps = [u.event.step for u in updates if isinstance(u.event, Progress)]
@@ -78,9 +65,9 @@ async def test_cancel_from_the_screen_leaves_nothing(
         await confirm_install(pilot)  # the first row: v0.5.0, whose smoke test hangs
         await pilot.pause()
         panel = screen.query_one(InstallPanel)
-        await wait_until(pilot, lambda: panel.fraction > 0.5, 240, "the smoke step")
+        await until(pilot, lambda: panel.fraction > 0.5, "the smoke step", timeout=240)
         await pilot.press("c")
-        await wait_until(pilot, lambda: not app.running_jobs(), 60, "the cancel")
+        await until(pilot, lambda: not app.running_jobs(), "the cancel")
         await settle(pilot)
         assert not list(screen.query(InstallPanel))
         assert not screen.query_one(VersionTable).rows_by_tag["v0.5.0"].installed

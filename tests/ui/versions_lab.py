@@ -9,14 +9,12 @@ scripted event stream (the real installer is covered by the install tests).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
@@ -27,11 +25,11 @@ from comfy_tui.services.versions import VersionsService
 from comfy_tui.settings import Settings
 from comfy_tui.store.version_records import VersionRecord, save_record, set_default
 from comfy_tui.ui.app import ComfyTuiApp
+from tests import waiting
 from tests.fakes.fake_github import release
 from tests.fakes.guards import fake_guard
 from tests.ui.app_factory import make_test_app
 
-_BUSY = (WorkerState.PENDING, WorkerState.RUNNING)
 T0 = 1_800_000_000.0  # the fixed "now" of every Versions screen test
 
 RELEASES = [
@@ -173,12 +171,7 @@ def versions_app(
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until the Versions screen's loading workers are done, then let the screen render."""
-    for _ in range(3):
-        for worker in list(pilot.app.workers):
-            if worker.group.startswith("versions:") and worker.state in _BUSY:
-                with contextlib.suppress(WorkerCancelled, WorkerFailed):
-                    await worker.wait()
-        await pilot.pause()
+    await waiting.settle(pilot, lambda w: w.group.startswith("versions:"))
 
 
 async def confirm_install(pilot: Pilot[Any]) -> None:

@@ -105,3 +105,60 @@ def test_config_loads_no_event_loop_tls_or_toml(tmp_path: Path) -> None:
     )
     assert "LOADED " in result.stderr, result.stderr
     assert json.loads(result.stderr.rsplit("LOADED ", 1)[1]) == []
+
+
+LEAN: dict[str, tuple[list[str], tuple[str, ...]]] = {
+    "ps": (
+        ["ps", "--json"],
+        (
+            "asyncio",
+            "logging.handlers",
+            "psutil",
+            "difflib",
+            "getpass",
+            "comfy_tui.services.instances.launch",
+            "comfy_tui.services.instances.stop",
+            "comfy_tui.services.jobs.state",
+            "comfy_tui.runner",
+        ),
+    ),
+    "versions": (["versions", "--json"], ("asyncio", "secrets", "hashlib", "tomllib")),
+    "default": (["default", "--clear"], ("asyncio", "secrets", "hashlib", "tomllib")),
+    "config": (["config", "--json"], ("logging.handlers", "comfy_tui.store.instance_records")),
+    "models scan": (
+        ["models", "scan", "--json"],
+        (
+            "comfy_tui.services.library.headers",
+            "comfy_tui.services.library.importer",
+            "comfy_tui.services.library.dedupe",
+            "comfy_tui.services.library.hashing",
+            "comfy_tui.services.library.trash",
+            "comfy_tui.store.civitai_index",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("command", sorted(LEAN))
+def test_quick_commands_leave_the_rest_unloaded(command: str, tmp_path: Path) -> None:
+    """With nothing installed or running, `ps`, `versions` and `default` read and write their
+    records without an event loop (asyncio and its ssl/subprocess imports are a fifth of a
+    start); `ps` loads no process table (psutil) and no launch/stop/job modules; no command
+    loads the rotating-handler module (sockets, pickle) for its log file; a scan that finds
+    nothing new reads no header and loads no import, dedupe, hashing or CivitAI module."""
+    argv, names = LEAN[command]
+    code = (
+        "import json, sys\n"
+        "from comfy_tui.cli import main\n"
+        "assert main(['--data-dir', *sys.argv[1:]]) == 0\n"
+        f"names = {names!r}\n"
+        "sys.stderr.write('LOADED ' + json.dumps([n for n in names if n in sys.modules]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "data"), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "LOADED " in result.stderr, result.stderr
+    assert json.loads(result.stderr.rsplit("LOADED ", 1)[1]) == []

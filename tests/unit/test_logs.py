@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from comfy_tui.logs import redact, setup_logging
+from comfy_tui.logs import RotatingFile, redact, setup_logging
 
 
 @pytest.fixture
@@ -69,3 +69,23 @@ def test_redact_leaves_ordinary_text_alone() -> None:
     assert redact("installing torch 2.5 from https://download.pytorch.org/whl/cu128") == (
         "installing torch 2.5 from https://download.pytorch.org/whl/cu128"
     )
+
+
+def test_log_file_rotates_and_keeps_its_backups_private(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    handler = RotatingFile(path, max_bytes=200, backups=2)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.Logger("rotation")
+    log.addHandler(handler)
+    for n in range(40):
+        log.warning("line %02d %s", n, "x" * 30)
+    handler.close()
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == ["app.log", "app.log.1", "app.log.2"]
+    for name in kept:
+        file = tmp_path / name
+        assert 0 < file.stat().st_size <= 200
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    assert path.read_text().splitlines()[-1].startswith("line 39 ")
+    older = (tmp_path / "app.log.1").read_text().splitlines()[-1]
+    assert int(older.split()[1]) == int(path.read_text().split()[1]) - 1

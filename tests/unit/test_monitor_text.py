@@ -20,6 +20,7 @@ from comfy_tui.services.monitor import (
     summary_line,
 )
 from comfy_tui.services.monitor import text as t
+from comfy_tui.services.monitor.fmt import fmt_bytes_pair
 from comfy_tui.settings import Settings
 from tests.fakes.fake_nvml import FIXTURE
 from tests.fakes.fake_system import ReplaySystem
@@ -44,7 +45,7 @@ def summary(**kw: object) -> Summary:
 
 
 def test_summary_line_forms() -> None:
-    assert summary_line(summary()) == "GPU 12% · VRAM 6.2/140 GiB · CPU 3% · RAM 21%"
+    assert summary_line(summary()) == "GPU 12% · VRAM 6.2/140.4 GiB · CPU 3% · RAM 21%"
     assert summary_line(summary(gpu_count=2, vram_total_bytes=80 * GIB)).startswith(
         "GPU×2 12% · VRAM 6.2/80.0 GiB"
     )
@@ -54,9 +55,8 @@ def test_summary_line_forms() -> None:
 
 
 def test_sizes_and_fractions() -> None:
-    assert t.gib_pair(int(6.2 * GIB), int(140.4 * GIB)) == "6.2/140.4 GiB"
-    assert t.gib_pair(2 * 1024 * GIB, 4 * 1024 * GIB) == "2.0/4.0 TiB"
-    assert t.gib_pair(None, 5) == "n/a"
+    assert fmt_bytes_pair(int(6.2 * GIB), int(140.4 * GIB)) == "6.2/140.4 GiB"
+    assert fmt_bytes_pair(None, 5) == "n/a"
     assert t.fraction(50, 200) == 0.25
     assert t.fraction(300, 200) == 1.0
     assert t.fraction(None, 200) is None and t.fraction(1, 0) is None
@@ -117,7 +117,7 @@ def test_status_interval_load_and_cores() -> None:
     assert t.gpu_status(info, 1) == "1 GPU · driver 580.159.04 · CUDA 13.0"
     assert t.gpu_status(GpuInfo(True), 2) == "2 GPUs"
     assert t.gpu_status(GpuInfo(False, reason="no NVIDIA GPU (x)"), 0) == "No NVIDIA GPU (x)"
-    assert t.interval_text(0.5) == "every 0.5 s" and t.interval_text(1.0) == "every 1 s"
+    assert t.interval_text(0.5) == "every 0.5s" and t.interval_text(1.0) == "every 1s"
     assert t.load_text(None, 4) == "load n/a · 4 cores"
     assert [t.core_level(p) for p in (0, 12.5, 50, 99.9, 100, 150)] == [0, 1, 4, 7, 7, 7]
 

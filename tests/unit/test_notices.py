@@ -51,7 +51,7 @@ def test_downloads_and_installs() -> None:
 def test_jobs_terminal_and_command_environment() -> None:
     event = JobEvent("finished", "c1", "t", "p1", {"outputs": ["a.png"], "duration_s": 3.5}, 1.0)
     notice = job_notice(event, "v0.3.77 :8188")
-    assert notice is not None and notice.body == "prompt done in 3.5 s: a.png"
+    assert notice is not None and notice.body == "prompt done in 3.5s: a.png"
     assert job_notice(JobEvent("progress", "c1", "t"), "x") is None
     text = terminal_text(Notice("k", "A;b", "line\nbreak\x1b]", 0.0), bell=True, desktop=True)
     assert text == "\a\x1b]9;A;b: line break ]\x07\x1b]777;notify;A,b;line break ]\x07"

@@ -1,21 +1,10 @@
-"""Short human forms of ages, dates, clock times and sizes."""
+"""Calendar dates and clock times."""
 
 from __future__ import annotations
 
 from datetime import UTC, timedelta, timezone
 
-import pytest
-
-from comfy_tui.core.timefmt import format_age, format_clock, format_date, parse_iso
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(-5, "just now"), (59, "just now"), (60, "1 min ago"), (3 * 3600 + 59, "3 h ago"),
-     (47 * 3600, "47 h ago"), (3 * 86400, "3 d ago")],
-)  # fmt: skip
-def test_format_age(seconds: float, text: str) -> None:
-    assert format_age(seconds) == text
+from comfy_tui.core.timefmt import format_clock, format_date, parse_iso
 
 
 def test_format_clock_in_a_given_zone() -> None:

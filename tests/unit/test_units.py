@@ -1,4 +1,4 @@
-"""The one formatter for sizes, rates and durations (IEC units, compact durations)."""
+"""The one formatter for sizes, pairs, rates, durations and ages (IEC units, compact durations)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from comfy_tui.core.units import format_bytes, format_duration, format_rate
+from comfy_tui.core.units import (
+    format_age,
+    format_bytes,
+    format_bytes_pair,
+    format_duration,
+    format_rate,
+)
 
 
 @pytest.mark.parametrize(
@@ -53,3 +59,26 @@ def test_format_rate() -> None:
 )
 def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+def test_format_duration_with_decimals_under_a_minute() -> None:
+    assert [format_duration(s, precision=1) for s in (0.5, 15.0, 3.54, 90.5, 0)] == [
+        "0.5s", "15s", "3.5s", "1m30s", "0s",
+    ]  # fmt: skip
+
+
+def test_format_bytes_pair_shares_the_totals_unit() -> None:
+    gib = 1024**3
+    assert format_bytes_pair(int(6.2 * gib), int(140.4 * gib)) == "6.2/140.4 GiB"
+    assert format_bytes_pair(2 * 1024 * gib, 4 * 1024 * gib) == "2.0/4.0 TiB"
+    assert format_bytes_pair(512, 1000) == "512/1000 B"
+    assert format_bytes_pair(None, 5, unknown="n/a") == "n/a"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(-5, "just now"), (59, "just now"), (60, "1 min ago"), (3 * 3600 + 59, "3 h ago"),
+     (47 * 3600, "47 h ago"), (3 * 86400, "3 d ago")],
+)  # fmt: skip
+def test_format_age(seconds: float, text: str) -> None:
+    assert format_age(seconds) == text

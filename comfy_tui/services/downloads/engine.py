@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 
 from comfy_tui import __version__
-from comfy_tui.core.units import format_bytes
+from comfy_tui.core.units import format_bytes, format_duration
 from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ComfyTuiError, LockBusyError
 from comfy_tui.events import Event, Finished, LogLine, Progress, Step, forwards
@@ -215,13 +215,13 @@ class HttpDownload:
                     delay = self._retry.delay(failures)
                 elif delay > self._retry.max_retry_after:
                     raise DownloadError(
-                        f"{retry.reason}: the server asks to wait {delay:.0f} s{note}",
+                        f"{retry.reason}: the server asks to wait {format_duration(delay)}{note}",
                         resumable=keep,
                     ) from None
                 log.info(
                     "download %s: %s; retry %d in %.1f s", self.spec.key, retry, failures, delay
                 )
-                yield LogLine(f"{retry.reason}; retrying in {delay:.0f} s", "download")
+                yield LogLine(f"{retry.reason}; retrying in {format_duration(delay)}", "download")
                 await self._sleep(delay)
 
     # --- preparing the part -----------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from comfy_tui.core.fleet_hosts import HostSpec
-from comfy_tui.core.units import format_bytes
+from comfy_tui.core.units import format_bytes, format_bytes_pair
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class HostState:
 
     # --- one line of text per column (the CLI's table and the Fleet screen) ---------------
     def gpus_text(self) -> str:
-        """`2× H100 50% 60/160 GiB` (utilisation averaged, memory summed)."""
+        """`2× H100 50% 60.0/160.0 GiB` (utilisation averaged, memory summed)."""
         if not self.reachable:
             return "-"
         if not self.gpus:
@@ -99,7 +99,7 @@ class HostState:
         util = f" {sum(utils) / len(utils):.0f}%" if utils else ""
         used = sum(g.used_bytes or 0 for g in self.gpus)
         total = sum(g.total_bytes or 0 for g in self.gpus)
-        memory = f" {format_bytes(used, precision=0)}/{format_bytes(total, precision=0)}"
+        memory = f" {format_bytes_pair(used, total)}"
         return f"{len(self.gpus)}× {name}{util}{memory if total else ''}"
 
     @property

@@ -27,6 +27,7 @@ import asyncssh
 
 from comfy_tui.core.fleet_hosts import HostSpec
 from comfy_tui.core.safe_text import escape_text
+from comfy_tui.core.units import format_duration
 from comfy_tui.errors import NetworkError
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ class HostLink:
                 wait = self._next_try - now
                 same = type(self._last_error)
                 kind = same if same in (HostDown, HostSlow, HostKeyRefused) else HostDown
-                raise kind(f"{self._last_error} (next try in {wait:.0f} s)") from None
+                raise kind(f"{self._last_error} (next try in {format_duration(wait)})") from None
             try:
                 self._conn = await self._connect(self.spec.host, **self._options())
             except HostError as exc:
@@ -243,7 +244,9 @@ class HostLink:
                         continue
                     break
         except TimeoutError:
-            raise HostSlow(f"{self.spec.name}: no answer within {limit:g} s") from None
+            raise HostSlow(
+                f"{self.spec.name}: no answer within {format_duration(limit, precision=1)}"
+            ) from None
         status = done.exit_status if done.exit_status is not None else 255
         return RemoteResult(status, _text(done.stdout), _text(done.stderr))
 

@@ -6,13 +6,15 @@ What a version accepts comes from its recorded `main.py --help`.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from comfy_tui.errors import ValidationError
-from comfy_tui.store.version_records import VersionRecord
+
+if TYPE_CHECKING:
+    from comfy_tui.store.version_records import VersionRecord
 
 CORE_FLAGS = frozenset({"--listen", "--port"})
 """Flags every ComfyUI has had: assumed when a version's flag list is unknown (empty)."""
@@ -52,6 +54,8 @@ def _suggest(version: VersionRecord, word: str) -> str:
     bare = word.lstrip("-").replace("_", "-").lower()
     if f"--{bare}" in version.flags:
         return f"; did you mean `--{bare}`?"
+    import difflib  # only to suggest a flag for a typo
+
     close = difflib.get_close_matches(f"--{bare}", version.flags, n=1, cutoff=0.75)
     return f"; did you mean `{close[0]}`?" if close else ""
 

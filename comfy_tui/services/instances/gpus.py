@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from comfy_tui.core.units import format_bytes
+
 log = logging.getLogger(__name__)
 
 GpuCount = Callable[[], int]
@@ -54,10 +56,6 @@ def no_gpu_memory() -> Sequence[GpuMemory]:
     return ()
 
 
-def _gib(n: int | None) -> str:
-    return "?" if n is None else f"{n / 2**30:.1f} GiB"
-
-
 def choose_gpu(
     count: int, memory: Sequence[GpuMemory], use: Mapping[int, int]
 ) -> tuple[int | None, str]:
@@ -69,9 +67,12 @@ def choose_gpu(
     free = {m.index: m.free for m in memory if m.free is not None and 0 <= m.index < count}
     if len(free) == count:
         best = min(range(count), key=lambda i: (-free[i], use.get(i, 0), i))
-        others = ", ".join(f"GPU {i} {_gib(free[i])}" for i in range(count) if i != best)
+        others = ", ".join(
+            f"GPU {i} {format_bytes(free[i], unknown='?')}" for i in range(count) if i != best
+        )
         total = next((m.total for m in memory if m.index == best), None)
-        why = f"the most free memory: {_gib(free[best])} of {_gib(total)}"
+        most, of = format_bytes(free[best], unknown="?"), format_bytes(total, unknown="?")
+        why = f"the most free memory: {most} of {of}"
         if others:
             why += f" (free: {others})"
         if [free[i] for i in range(count)].count(free[best]) > 1:

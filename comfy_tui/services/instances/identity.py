@@ -2,7 +2,8 @@
 
 Pids are reused. Before any signal is sent, the process must be alive (not a zombie) and
 its create time must match the one in the run record, so a stranger that got an old pid is
-never touched. Groups are signalled through a member we have verified this way.
+never touched. Groups are signalled through a member we have verified this way. psutil is
+imported by the functions that read processes: `ps` with no instance never loads it.
 """
 
 from __future__ import annotations
@@ -10,16 +11,20 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-
-import psutil
+from typing import TYPE_CHECKING
 
 from comfy_tui.store.instance_records import InstanceRecord
+
+if TYPE_CHECKING:
+    import psutil
 
 CREATE_TIME_TOLERANCE_S = 0.05
 
 
 def create_time(pid: int) -> float | None:
     """The process's create time (unix seconds), or None when it is gone or a zombie."""
+    import psutil
+
     try:
         proc = psutil.Process(pid)
         if proc.status() == psutil.STATUS_ZOMBIE:
@@ -91,6 +96,8 @@ def session_members(record: InstanceRecord) -> list[psutil.Process]:
     ours = record.supervisor_create_time
     if leader is not None and (ours is None or abs(leader - ours) > CREATE_TIME_TOLERANCE_S):
         return []
+    import psutil
+
     since = record.supervisor_create_time or record.started_at
     members = []
     me = os.getpid()
@@ -111,6 +118,8 @@ def session_members(record: InstanceRecord) -> list[psutil.Process]:
 
 def describe(proc: psutil.Process) -> str:
     """`4242 (python worker.py)`: a process for a one-line report."""
+    import psutil
+
     try:
         words = proc.cmdline() or [proc.name()]
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
@@ -121,6 +130,8 @@ def describe(proc: psutil.Process) -> str:
 
 def signal_members(members: list[psutil.Process], sig: signal.Signals) -> list[psutil.Process]:
     """Send `sig` to each member that is still the same process; the ones reached."""
+    import psutil
+
     reached = []
     for proc in members:
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):

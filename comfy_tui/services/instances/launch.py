@@ -23,6 +23,7 @@ from comfy_tui.services.instances.identity import any_alive
 from comfy_tui.services.instances.ports import check_listen, pick_port, port_is_free
 from comfy_tui.store.instance_records import (
     InstanceRecord,
+    launch_lock,
     list_instances,
     new_instance_id,
     save_instance,
@@ -107,12 +108,6 @@ def _choose_gpu(
         return validate_gpu_index(req.gpu, plan.gpu_count), "asked for"
     use = Counter(r.gpu for r in live if r.gpu is not None)
     return choose_gpu(plan.gpu_count, plan.gpu_memory, use)
-
-
-def launch_lock(paths: DataPaths) -> Path:
-    """Held (exclusively) from planning a launch until its supervisor runs; a watcher takes it
-    shared, so a record saved but not yet spawned is never mistaken for a dead one."""
-    return paths.instances_dir() / "launch"
 
 
 def plan_launch(

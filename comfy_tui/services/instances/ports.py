@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Iterable
+from typing import Any
 
 from comfy_tui.errors import ValidationError
 
@@ -31,6 +32,29 @@ def listens_everywhere(listen: str) -> bool:
     return any(h in ALL_INTERFACES for h in bind_hosts(listen))
 
 
+def _bind_error(infos: list[Any], *, reuse: bool) -> OSError | None:
+    """Bind (then close) a socket on each address of `infos`; the first failure, or None.
+
+    With `reuse`, SO_REUSEADDR is set as servers do (and IPv6 sockets are IPv6 only).
+    """
+    for family, kind, proto, _, address in infos:
+        try:
+            sock = socket.socket(family, kind, proto)
+        except OSError:
+            continue
+        with contextlib.closing(sock):
+            if reuse:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    with contextlib.suppress(OSError):
+                        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                return exc
+    return None
+
+
 def can_bind(host: str, port: int) -> bool:
     """True when a listening socket on (host, port) could be opened now.
 
@@ -41,21 +65,7 @@ def can_bind(host: str, port: int) -> bool:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror:
         return False
-    for family, kind, proto, _, address in infos:
-        try:
-            sock = socket.socket(family, kind, proto)
-        except OSError:
-            continue
-        with contextlib.closing(sock):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                with contextlib.suppress(OSError):
-                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            try:
-                sock.bind(address)
-            except OSError:
-                return False
-    return True
+    return _bind_error(infos, reuse=True) is None
 
 
 def check_listen(listen: str) -> None:
@@ -66,19 +76,12 @@ def check_listen(listen: str) -> None:
             infos = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         except socket.gaierror as exc:
             raise ValidationError(f"listen address {host!r} does not resolve: {exc}") from None
-        for family, kind, proto, _, address in infos:
-            try:
-                sock = socket.socket(family, kind, proto)
-            except OSError:
-                continue
-            with contextlib.closing(sock):
-                try:
-                    sock.bind(address)
-                except OSError as exc:
-                    raise ValidationError(
-                        f"cannot listen on {host}: {exc.strerror or exc} (it is not an address "
-                        "of this machine; use 127.0.0.1, 0.0.0.0 or one of its own addresses)"
-                    ) from None
+        failed = _bind_error(infos, reuse=False)
+        if failed is not None:
+            raise ValidationError(
+                f"cannot listen on {host}: {failed.strerror or failed} (it is not an address "
+                "of this machine; use 127.0.0.1, 0.0.0.0 or one of its own addresses)"
+            )
 
 
 def port_is_free(listen: str, port: int) -> bool:

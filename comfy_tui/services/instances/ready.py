@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ProcessError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.paths import DataPaths
@@ -87,13 +88,14 @@ async def wait_ready(
                 if elapsed > timeout:
                     await stop(instance_id)
                     raise ProcessError(
-                        f"{instance_id} was not ready after {timeout:g} s, so it was stopped "
+                        f"{instance_id} was not ready after "
+                        f"{format_duration(timeout, precision=1)}, so it was stopped "
                         f"(see: comfy-tui logs {instance_id})"
                     )
                 if int(elapsed) > last_progress:
                     last_progress = int(elapsed)
                     fraction = min(elapsed / timeout, 0.99)
-                    yield Progress("starting ComfyUI", fraction, detail=f"{int(elapsed)} s")
+                    yield Progress("starting ComfyUI", fraction, detail=format_duration(elapsed))
                 await asyncio.sleep(delay)
                 delay = min(delay * 1.5, MAX_POLL_S)
     finally:

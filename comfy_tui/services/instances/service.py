@@ -17,19 +17,17 @@ any later comfy-tui process picks them up again through `refresh`.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
-import getpass
 import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from comfy_tui.aio import to_thread
 from comfy_tui.errors import NotFoundError, ValidationError
-from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.instances.gpus import (
     GpuCount,
@@ -39,12 +37,8 @@ from comfy_tui.services.instances.gpus import (
     nvml_gpu_count,
 )
 from comfy_tui.services.instances.health import PROBE_TIMEOUT_S, base_url, get_json, new_session
-from comfy_tui.services.instances.launch import LaunchRequest, Plan, plan_launch, request_of
-from comfy_tui.services.instances.ready import wait_ready
-from comfy_tui.services.instances.spawn import spawn_supervisor, wait_for_child
-from comfy_tui.services.instances.stop import StopReport, stop_instance
 from comfy_tui.services.instances.views import InstanceView, tunnel_for, url_for
-from comfy_tui.services.instances.watch import Watcher
+from comfy_tui.services.instances.watch import Reconciled, Watcher
 from comfy_tui.services.version_guard import VersionGuard
 from comfy_tui.settings import Settings
 from comfy_tui.store.instance_records import (
@@ -54,8 +48,13 @@ from comfy_tui.store.instance_records import (
     require_instance,
     update_instance,
 )
-from comfy_tui.store.version_records import VersionRecord, get_default, load_record
 from comfy_tui.validate import validate_tag
+
+if TYPE_CHECKING:  # launching, waiting and stopping are imported when used: not by `ps`
+    from comfy_tui.events import Event
+    from comfy_tui.services.instances.launch import LaunchRequest
+    from comfy_tui.services.instances.stop import StopReport
+    from comfy_tui.store.version_records import VersionRecord
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +64,12 @@ ModelPaths = Callable[[str], Awaitable[Path | None]]
 
 WiringCheck = Callable[[Mapping[str, Any]], list[str]]
 """ComfyUI's reported folder paths -> what it lacks of the model library (one line each)."""
+
+
+def _user_name() -> str:
+    import getpass  # termios and pwd: only for a view's tunnel line
+
+    return getpass.getuser()
 
 
 class InstancesService:
@@ -82,7 +87,7 @@ class InstancesService:
         gpu_memory: GpuMemoryReader = no_gpu_memory,
         clock: Callable[[], float] = time.time,
         hostname: Callable[[], str] = socket.gethostname,
-        username: Callable[[], str] = getpass.getuser,
+        username: Callable[[], str] | None = None,
         probe_timeout: float = PROBE_TIMEOUT_S,
     ) -> None:
         """`model_paths` makes the library visible to a version before each launch;
@@ -95,7 +100,7 @@ class InstancesService:
         self._gpu_memory = gpu_memory
         self._gpu_count: int | None = None
         self._hostname = hostname
-        self._username = username
+        self._username = username or _user_name
         self._watcher = Watcher(paths, clock, probe_timeout)
         self.last_views: list[InstanceView] = []
         self._model_paths = model_paths
@@ -104,7 +109,7 @@ class InstancesService:
     # --- helpers --------------------------------------------------------------------------
     async def gpu_count(self) -> int:
         if self._gpu_count is None:
-            self._gpu_count = await asyncio.to_thread(self._gpu_count_fn)
+            self._gpu_count = await to_thread(self._gpu_count_fn)
         return self._gpu_count
 
     async def _read_gpu_memory(
@@ -114,7 +119,7 @@ class InstancesService:
         if request.gpu is not None or gpu_count <= 0:
             return ()
         try:
-            return tuple(await asyncio.to_thread(self._gpu_memory))
+            return tuple(await to_thread(self._gpu_memory))
         except Exception as exc:  # NVML errors of any kind: choose by instance count
             log.info("GPU memory readings failed: %s", exc)
             return ()
@@ -139,6 +144,8 @@ class InstancesService:
 
     def _tag(self, tag: str | None) -> str:
         if tag is None:
+            from comfy_tui.store.version_records import get_default
+
             tag = get_default(self.paths)
             if tag is None:
                 raise NotFoundError(
@@ -148,6 +155,8 @@ class InstancesService:
         return validate_tag(tag)
 
     def _version(self, tag: str) -> VersionRecord:
+        from comfy_tui.store.version_records import load_record
+
         version = load_record(self.paths, tag)
         if version is None:
             raise NotFoundError(f"version {tag} is not installed (see: comfy-tui versions)")
@@ -161,10 +170,13 @@ class InstancesService:
 
         The version's lock is held shared from the check that it is installed until the run
         record is written and the supervisor spawned, so no remove or restore runs between."""
-        tag = await asyncio.to_thread(self._tag, request.version)
+        from comfy_tui.services.instances.launch import Plan, plan_launch
+        from comfy_tui.services.instances.spawn import spawn_supervisor, wait_for_child
+
+        tag = await to_thread(self._tag, request.version)
         gpu_count = await self.gpu_count()
         async with self.guard.launching(tag):
-            version = await asyncio.to_thread(self._version, tag)
+            version = await to_thread(self._version, tag)
             plan = Plan(
                 version=version,
                 listen=self.settings.listen,
@@ -180,16 +192,19 @@ class InstancesService:
                 pass_env=self.settings.pass_env,
                 log_limits=(self.settings.log_max_bytes, self.settings.log_keep),
             )
-            record = await asyncio.to_thread(plan_launch, self.paths, request, plan, spawn)
-        record = await asyncio.to_thread(wait_for_child, self.paths, record.id)
-        await asyncio.to_thread(prune_finished, self.paths)
+            record = await to_thread(plan_launch, self.paths, request, plan, spawn)
+        record = await to_thread(wait_for_child, self.paths, record.id)
+        await to_thread(prune_finished, self.paths)
         return record
 
     async def wait_ready(
         self, instance_id: str, timeout: float | None = None
     ) -> AsyncIterator[Event]:
         """Startup log lines and progress until ready (Finished); raises ProcessError if not."""
-        record = await asyncio.to_thread(require_instance, self.paths, instance_id)
+        from comfy_tui.events import Finished, LogLine
+        from comfy_tui.services.instances.ready import wait_ready
+
+        record = await to_thread(require_instance, self.paths, instance_id)
         limit = self.settings.ready_timeout if timeout is None else timeout
         async for event in wait_ready(self.paths, instance_id, limit, self.stop, self.url(record)):
             if isinstance(event, Finished):
@@ -213,6 +228,8 @@ class InstancesService:
 
     async def launch(self, request: LaunchRequest) -> AsyncIterator[Event]:
         """`start` then `wait_ready`, as one job for the TUI."""
+        from comfy_tui.events import LogLine
+
         record = await self.start(request)
         yield LogLine(f"started {record.id} on port {record.port}", source=record.id)
         async for event in self.wait_ready(record.id):
@@ -227,11 +244,13 @@ class InstancesService:
         """`stop`, and which processes had to be killed after the grace period (ComfyUI's
         leftover children too: nothing of the instance runs afterwards). The user no longer
         wants it up (`up` leaves it alone) unless `keep_wanted` (a shutdown)."""
-        await asyncio.to_thread(require_instance, self.paths, instance_id)
+        from comfy_tui.services.instances.stop import stop_instance
+
+        await to_thread(require_instance, self.paths, instance_id)
         report = await stop_instance(self.paths, instance_id, self.settings.stop_grace)
         if keep_wanted or not report.record.wanted:
             return report
-        record = await asyncio.to_thread(
+        record = await to_thread(
             update_instance, self.paths, instance_id, lambda r: r.evolve(wanted=False)
         )
         return dataclasses.replace(report, record=record)
@@ -240,6 +259,9 @@ class InstancesService:
         """Stop (when live), then launch again with the same id and everything it was launched
         with: port, GPU, listen address, extra flags, environment, auto-restart. Another port
         only when that one is taken now, and a LogLine says so. Works for an exited one too."""
+        from comfy_tui.events import LogLine
+        from comfy_tui.services.instances.launch import request_of
+
         old = await self.stop(instance_id)
         yield LogLine(f"stopped {instance_id}; starting it again", source=instance_id)
         record = await self.start(request_of(old), previous=old)
@@ -253,7 +275,7 @@ class InstancesService:
 
     async def resolve(self, target: str) -> list[InstanceRecord]:
         """Live instances named by `target`: an id, a unique id prefix, or a version tag."""
-        records = await asyncio.to_thread(list_instances, self.paths)
+        records = await to_thread(list_instances, self.paths)
         exact = [r for r in records if r.id == target]
         if exact:
             return exact
@@ -270,9 +292,22 @@ class InstancesService:
         raise NotFoundError(f"no instance or running version matches '{target}' (see: ps)")
 
     # --- state ----------------------------------------------------------------------------
-    async def refresh(self) -> list[InstanceView]:
-        """Reattach to what runs, mark the rest exited, probe health and read usage."""
-        records, probes, usage = await self._watcher.refresh()
+    def reconcile(self) -> Reconciled:
+        """Blocking: every record with "is ComfyUI alive"; the dead ones are marked exited."""
+        return self._watcher.reconcile()
+
+    def quiet_views(self, reconciled: Reconciled) -> list[InstanceView] | None:
+        """What `refresh(reconciled)` returns when nothing in it is alive: nothing to probe
+        or measure, so no event loop is needed (`ps` with nothing running). None otherwise."""
+        if any(alive for _, alive in reconciled):
+            return None
+        self.last_views = [self.view(record) for record, _ in reconciled]
+        return self.last_views
+
+    async def refresh(self, reconciled: Reconciled | None = None) -> list[InstanceView]:
+        """Reattach to what runs, mark the rest exited, probe health and read usage
+        (`reconciled`: what `reconcile` returned just now, not done again)."""
+        records, probes, usage = await self._watcher.refresh(reconciled)
         views = [
             self.view(
                 r,

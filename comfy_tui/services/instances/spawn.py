@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import comfy_tui
+from comfy_tui.core.units import format_duration
 from comfy_tui.errors import ProcessError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.childenv import child_environ
@@ -107,7 +108,8 @@ def wait_for_child(paths: DataPaths, instance_id: str, timeout: float = 15.0) ->
             return _mark_crashed(paths, record)
         if time.monotonic() > deadline:
             raise ProcessError(
-                f"{instance_id}: the supervisor did not start ComfyUI in {timeout:g} s"
+                f"{instance_id}: the supervisor did not start ComfyUI in "
+                f"{format_duration(timeout, precision=1)}"
             )
         time.sleep(delay)
         delay = min(delay * 2, 0.05)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from comfy_tui.core.units import format_duration
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.instances.identity import (
     any_alive,
@@ -121,7 +122,7 @@ async def stop_instance(paths: DataPaths, instance_id: str, grace: float) -> Sto
             paths,
             instance_id,
             -signal.SIGKILL,
-            f"did not stop within {grace:g} s of SIGINT; killed",
+            f"did not stop within {format_duration(grace, precision=1)} of SIGINT; killed",
         )
     else:
         final = await asyncio.to_thread(_finalize, paths, instance_id, None, "stopped")

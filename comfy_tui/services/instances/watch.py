@@ -8,23 +8,31 @@ answers with our argv, and unhealthy after `UNHEALTHY_AFTER` failed probes in a 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import psutil
-
+from comfy_tui.aio import to_thread
 from comfy_tui.errors import LockBusyError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.instances.health import PROBE_TIMEOUT_S, Probe, new_session, probe
 from comfy_tui.services.instances.identity import any_alive, comfyui_alive
-from comfy_tui.services.instances.launch import launch_lock
-from comfy_tui.services.instances.ready import mark_running
-from comfy_tui.store.instance_records import InstanceRecord, list_instances, update_instance
+from comfy_tui.store.instance_records import (
+    InstanceRecord,
+    launch_lock,
+    list_instances,
+    update_instance,
+)
 from comfy_tui.store.jsonfile import file_lock
+
+if TYPE_CHECKING:
+    import psutil
 
 UNHEALTHY_AFTER = 3
 LOCK_WAIT_S = 5.0
+
+Reconciled = list[tuple[InstanceRecord, bool]]
+"""Every record (launch order) with "is ComfyUI itself alive"."""
 
 
 class Watcher:
@@ -43,7 +51,7 @@ class Watcher:
         self._procs: dict[tuple[int, float], psutil.Process] = {}
 
     # --- processes (blocking) -----------------------------------------------------------
-    def _reconcile(self) -> list[tuple[InstanceRecord, bool]]:
+    def reconcile(self) -> Reconciled:
         """Every record with "is ComfyUI itself alive"; dead live-state records → exited."""
         out = []
         try:
@@ -65,6 +73,8 @@ class Watcher:
     def _usage(self, record: InstanceRecord) -> tuple[float | None, int | None]:
         if record.pid is None or record.create_time is None:
             return None, None
+        import psutil
+
         key = (record.pid, record.create_time)
         try:
             proc = self._procs.get(key)
@@ -89,6 +99,8 @@ class Watcher:
         if health.healthy:
             self.failures.pop(record.id, None)
             if record.state in ("starting", "unhealthy"):
+                from comfy_tui.services.instances.ready import mark_running
+
                 return mark_running(self.paths, record)
             return record
         if record.state not in ("running", "unhealthy"):
@@ -105,22 +117,25 @@ class Watcher:
         return record
 
     async def refresh(
-        self,
+        self, reconciled: Reconciled | None = None
     ) -> tuple[list[InstanceRecord], dict[str, Probe], dict[str, tuple[float | None, int | None]]]:
-        """Reconcile, probe the live ones, read their usage. Returns records in launch order."""
-        pairs = await asyncio.to_thread(self._reconcile)
+        """Reconcile (unless given what `reconcile` returned just now), probe the live ones,
+        read their usage. Returns records in launch order."""
+        pairs = reconciled if reconciled is not None else await to_thread(self.reconcile)
         probed = [r for r, alive in pairs if alive and r.state != "stopping"]
         probes: dict[str, Probe] = {}
         if probed:
+            import asyncio
+
             async with new_session(self.probe_timeout) as session:
                 results = await asyncio.gather(*(probe(session, r) for r in probed))
             probes = dict(zip((r.id for r in probed), results, strict=True))
         records = []
         for record, _ in pairs:
             if record.id in probes:
-                record = await asyncio.to_thread(self._after_probe, record, probes[record.id])
+                record = await to_thread(self._after_probe, record, probes[record.id])
             records.append(record)
-        usage = await asyncio.to_thread(
+        usage = await to_thread(
             self._usages, [r for r, alive in pairs if alive and r.pid is not None]
         )
         return records, probes, usage

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from comfy_tui.core.units import format_duration
 from comfy_tui.services.instances.health import MAX_BODY, base_url
 from comfy_tui.services.jobs.state import JobEvent, JobState, JobTracker
 from comfy_tui.store.instance_records import InstanceRecord
@@ -125,7 +126,12 @@ class InstanceJobs:
                             await self._read(ws, session, sink)
             except NET_ERRORS as exc:
                 log.debug("%s: watcher: %s", self.instance_id, exc)
-            self._link(sink, False, self.state.source, f"disconnected; retrying in {delay:g}s")
+            self._link(
+                sink,
+                False,
+                self.state.source,
+                f"disconnected; retrying in {format_duration(delay, precision=1)}",
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.backoff[1])
 

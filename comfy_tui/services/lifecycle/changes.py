@@ -21,10 +21,11 @@ from typing import Any, Literal
 from comfy_tui.core.retention import DAY_S
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging
+from comfy_tui.store import version_records
 from comfy_tui.store.jsonfile import read_json, write_json
 from comfy_tui.store.version_records import VersionRecord
 
-__all__ = ["Change", "load_change", "prune", "rollback_dir", "save_change"]
+__all__ = ["Change", "load_change", "prune", "record_update", "rollback_dir", "save_change"]
 
 SCHEMA = 1
 
@@ -94,6 +95,19 @@ def save_change(paths: DataPaths, change: Change | None, name: str) -> None:
         path.unlink(missing_ok=True)
     else:
         write_json(path, change.to_json(), schema=SCHEMA)
+
+
+def record_update(paths: DataPaths, before: VersionRecord, after: VersionRecord) -> None:
+    """BEFORE's name now holds AFTER: remember the change (rollback undoes it), save AFTER."""
+    change = Change(
+        kind="update",
+        name=before.tag,
+        at=time.time(),
+        previous=before.to_json(),
+        current_commit=after.commit,
+    )
+    save_change(paths, change, before.tag)
+    version_records.save_record(paths, after)
 
 
 def prune(paths: DataPaths, keep_days: int, now: float | None = None) -> list[str]:

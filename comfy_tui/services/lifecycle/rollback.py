@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections.abc import AsyncGenerator
 from pathlib import Path
 
@@ -65,15 +64,4 @@ def _trade(paths: DataPaths, current: VersionRecord, previous: VersionRecord, po
         raise
     aside.rename(point)
     carry.move_entries(point, final, entries)
-    changes.save_change(
-        paths,
-        changes.Change(
-            kind="update",
-            name=current.tag,
-            at=time.time(),
-            previous=current.to_json(),
-            current_commit=previous.commit,
-        ),
-        current.tag,
-    )
-    version_records.save_record(paths, previous)
+    changes.record_update(paths, current, previous)

@@ -16,14 +16,12 @@ When a command starts and finds one (`lifecycle.has_swaps`: one directory scan),
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 from comfy_tui.paths import DataPaths
 from comfy_tui.services import staging
 from comfy_tui.services.git import git_env
 from comfy_tui.services.lifecycle import SWAP_PREFIX, carry, changes
-from comfy_tui.store import version_records
 from comfy_tui.store.jsonfile import read_json, write_json
 from comfy_tui.store.version_records import VersionRecord
 
@@ -84,15 +82,7 @@ def _settle(paths: DataPaths, before: VersionRecord, after: VersionRecord, work:
     if final.is_dir() and point.is_dir() and _head(final) == after.commit:
         entries = [e for e in carry.user_entries(point) if not e.startswith("custom_nodes")]
         carry.move_entries(point, final, entries)
-        change = changes.Change(
-            kind="update",
-            name=name,
-            at=time.time(),
-            previous=before.to_json(),
-            current_commit=after.commit,
-        )
-        changes.save_change(paths, change, name)
-        version_records.save_record(paths, after)
+        changes.record_update(paths, before, after)
         return f"the update of {name} was interrupted: it is finished now"
     staging.remove_tree(work)
     return f"the update of {name} was interrupted before it changed anything"

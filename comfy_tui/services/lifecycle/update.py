@@ -220,18 +220,7 @@ def _swap(paths: DataPaths, before: VersionRecord, after: VersionRecord, work: P
         )
     if after.installer == "pip":
         staging.relink_scripts(final / ".venv", work / ".venv", final / ".venv")
-    changes.save_change(
-        paths,
-        changes.Change(
-            kind="update",
-            name=before.tag,
-            at=time.time(),
-            previous=before.to_json(),
-            current_commit=after.commit,
-        ),
-        before.tag,
-    )
-    version_records.save_record(paths, after)
+    changes.record_update(paths, before, after)
     swap_journal.end(paths, before.tag)
     if not (final / ".venv").is_dir():
         raise InstallError(f"{before.tag}: the new environment is missing after the swap")

@@ -21,7 +21,14 @@ from comfy_tui.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from comfy_tui.services.monitor.backend import GpuBackend
-    from comfy_tui.services.monitor.fmt import NA, fmt_bytes, fmt_or_na, fmt_pct, fmt_rate
+    from comfy_tui.services.monitor.fmt import (
+        NA,
+        fmt_bytes,
+        fmt_bytes_pair,
+        fmt_or_na,
+        fmt_pct,
+        fmt_rate,
+    )
     from comfy_tui.services.monitor.history import (
         DEFAULT_HISTORY_POINTS,
         History,
@@ -54,6 +61,7 @@ _WHERE = {
     "GpuBackend": "comfy_tui.services.monitor.backend",
     "NA": "comfy_tui.services.monitor.fmt",
     "fmt_bytes": "comfy_tui.services.monitor.fmt",
+    "fmt_bytes_pair": "comfy_tui.services.monitor.fmt",
     "fmt_or_na": "comfy_tui.services.monitor.fmt",
     "fmt_pct": "comfy_tui.services.monitor.fmt",
     "fmt_rate": "comfy_tui.services.monitor.fmt",
@@ -117,6 +125,7 @@ __all__ = [
     "SystemSampler",
     "cuda_version_tuple",
     "fmt_bytes",
+    "fmt_bytes_pair",
     "fmt_or_na",
     "fmt_pct",
     "fmt_rate",

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
-from comfy_tui.core.units import format_bytes, format_rate
+from comfy_tui.core.units import format_bytes, format_bytes_pair, format_rate
 
 T = TypeVar("T")
 
@@ -32,6 +32,11 @@ def fmt_or_na(value: T | None, fmt: str | Callable[[T], str] = "{}") -> str:
 def fmt_bytes(value: float | None, *, precision: int = 1) -> str:
     """`core.units.format_bytes` with the monitor's "n/a" for ``None``."""
     return format_bytes(value, unknown=NA, precision=precision)
+
+
+def fmt_bytes_pair(used: float | None, total: float | None) -> str:
+    """`core.units.format_bytes_pair` with the monitor's "n/a": "6.2/140.4 GiB"."""
+    return format_bytes_pair(used, total, unknown=NA)
 
 
 def fmt_rate(bytes_per_s: float | None) -> str:

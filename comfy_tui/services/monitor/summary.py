@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from comfy_tui.services.monitor.fmt import NA, fmt_pct
+from comfy_tui.services.monitor.fmt import NA, fmt_bytes_pair, fmt_pct
 from comfy_tui.services.monitor.readings import StatsSample
 
 
@@ -52,18 +52,8 @@ def summarize(sample: StatsSample) -> Summary:
     )
 
 
-_GIB = 1024**3
-
-
-def _gib_pair(used: int, total: int) -> str:
-    """6.2/140 GiB: used with one decimal, a total of 100 GiB or more without."""
-    total_gib = total / _GIB
-    total_text = f"{total_gib:.0f}" if total_gib >= 100 else f"{total_gib:.1f}"
-    return f"{used / _GIB:.1f}/{total_text} GiB"
-
-
 def summary_line(summary: Summary) -> str:
-    """The header text: ``GPU 12% · VRAM 6.2/140 GiB · CPU 3% · RAM 21%``.
+    """The header text: ``GPU 12% · VRAM 6.2/140.4 GiB · CPU 3% · RAM 21%``.
 
     Several GPUs read ``GPU×2 12%`` (utilisation averaged, VRAM summed); a box without a
     usable NVIDIA GPU reads ``no GPU · CPU 3% · RAM 21%``. Missing numbers read "n/a".
@@ -73,7 +63,9 @@ def summary_line(summary: Summary) -> str:
         label = "GPU" if summary.gpu_count == 1 else f"GPU×{summary.gpu_count}"
         parts.append(f"{label} {fmt_pct(summary.gpu_util_avg_pct)}")
         if summary.vram_used_bytes is not None and summary.vram_total_bytes:
-            parts.append(f"VRAM {_gib_pair(summary.vram_used_bytes, summary.vram_total_bytes)}")
+            parts.append(
+                f"VRAM {fmt_bytes_pair(summary.vram_used_bytes, summary.vram_total_bytes)}"
+            )
         else:
             parts.append(f"VRAM {NA}")
     else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from comfy_tui.core.units import format_duration
 from comfy_tui.services.monitor import (
     NA,
     GpuInfo,
@@ -19,19 +20,9 @@ from comfy_tui.services.monitor import (
     fmt_pct,
 )
 
-GIB = 1024**3
 BLOCKS = "▁▂▃▄▅▆▇█"
 MAX_PROCESS_LINES = 4
 """GPU processes listed per card; the rest are counted."""
-
-
-def gib_pair(used: int | None, total: int | None) -> str:
-    """``6.2/140.4 GiB`` (``2.7/4.0 TiB`` from 1 TiB); "n/a" when either is unknown."""
-    if used is None or total is None:
-        return NA
-    if total >= 1024 * GIB:
-        return f"{used / GIB / 1024:.1f}/{total / GIB / 1024:.1f} TiB"
-    return f"{used / GIB:.1f}/{total / GIB:.1f} GiB"
 
 
 def fraction(part: float | None, whole: float | None) -> float | None:
@@ -109,7 +100,7 @@ def gpu_status(info: GpuInfo, count: int) -> str:
 
 def interval_text(seconds: float) -> str:
     """``every 1 s``, ``every 0.5 s``."""
-    return f"every {seconds:g} s"
+    return f"every {format_duration(seconds, precision=1)}"
 
 
 def core_level(percent: float) -> int:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from comfy_tui.core.units import format_duration
 from comfy_tui.services.jobs.state import JobEvent
 from comfy_tui.store.instance_records import InstanceRecord
 
@@ -56,7 +57,7 @@ def job_notice(event: JobEvent, label: str) -> Notice | None:
         files = event.data.get("outputs") or []
         shown = ", ".join(str(f) for f in files[:3]) + (" …" if len(files) > 3 else "")
         secs = event.data.get("duration_s")
-        took = f" in {secs:g} s" if isinstance(secs, int | float) else ""
+        took = f" in {format_duration(secs, precision=1)}" if isinstance(secs, int | float) else ""
         body = f"prompt done{took}" + (f": {shown}" if shown else "")
         return Notice(
             "job_finished",

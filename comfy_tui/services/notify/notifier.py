@@ -38,6 +38,13 @@ log = logging.getLogger(__name__)
 KEEP = 100
 """Notices kept for the TUI's list."""
 
+QUIET_LOOK_S = 5.0
+"""Seconds between looks while nothing is under way (no live instance, no download queued or
+active): then nothing changes by itself, and what starts elsewhere is seen within this."""
+
+UNDER_WAY = frozenset({"queued", "active"})
+"""Download states that finish (or fail) by themselves."""
+
 
 @dataclass(frozen=True)
 class Look:
@@ -46,6 +53,13 @@ class Look:
     instances: dict[str, InstanceRecord]
     downloads: dict[str, tuple[str, str, str]]  # id -> (state, name, error)
     versions: set[str]
+
+    @property
+    def under_way(self) -> bool:
+        """Whether something may end by itself: a live instance, a queued or active download."""
+        return any(r.live for r in self.instances.values()) or any(
+            state in UNDER_WAY for state, _, _ in self.downloads.values()
+        )
 
 
 def look(paths: DataPaths) -> Look:
@@ -117,15 +131,24 @@ class Notifier:
             self.publish(notice)
         return notices
 
+    def interval(self) -> float:
+        """Seconds to the next look: `poll_interval` while something is under way, else at
+        least `QUIET_LOOK_S` (an idle box costs a look every few seconds, not every second)."""
+        poll = self.settings.poll_interval
+        previous = self._previous
+        if previous is None or previous.under_way:
+            return poll
+        return max(poll, QUIET_LOOK_S)
+
     async def run(self) -> None:
-        """Look every `poll_interval` seconds until cancelled."""
+        """Look every `interval()` seconds until cancelled."""
         try:
             while True:
                 try:
                     await self.tick()
                 except (ComfyTuiError, OSError) as exc:
                     log.warning("notifier: %s", exc)
-                await asyncio.sleep(self.settings.poll_interval)
+                await asyncio.sleep(self.interval())
         finally:
             await self.jobs.close()
 

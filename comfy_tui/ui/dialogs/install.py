@@ -14,12 +14,12 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Input, Label, Select
 
 from comfy_tui.core.torch_backend import CUDA_BUILDS, TorchChoice, validate_torch
 from comfy_tui.errors import ValidationError
 from comfy_tui.store.install_choices import InstallChoices
+from comfy_tui.ui.dialogs.form import FormDialog
 
 __all__ = ["InstallRequest", "InstallScreen"]
 
@@ -53,9 +53,10 @@ def _check_index(value: str) -> str:
     return validate_torch_index(value) if value else ""
 
 
-class InstallScreen(ModalScreen[InstallRequest | None]):
+class InstallScreen(FormDialog[InstallRequest]):
     """Asks how to install `tag`; every field starts at what fits this box."""
 
+    PREFIX = "install"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="install-cancel")]
     AUTO_FOCUS = "#install-go"
 
@@ -99,13 +100,7 @@ class InstallScreen(ModalScreen[InstallRequest | None]):
                     compact=True,
                     id="install-index",
                 )
-            yield Label("", id="install-error", markup=False)
-            with Horizontal(id="install-buttons"):
-                yield Button("Install", id="install-go", variant="primary", compact=True)
-                yield Button("Cancel", id="install-no", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#install-error", Label).display = False
+            yield from self.form_end("Install")
 
     def build_request(self) -> InstallRequest:
         value = self.query_one("#install-torch", Select).value
@@ -113,26 +108,3 @@ class InstallScreen(ModalScreen[InstallRequest | None]):
         python = _check_python(self.query_one("#install-python", Input).value.strip())
         index = _check_index(self.query_one("#install-index", Input).value.strip())
         return InstallRequest(self.tag, torch, python, index)
-
-    def submit(self) -> None:
-        try:
-            request = self.build_request()
-        except ValidationError as exc:
-            error = self.query_one("#install-error", Label)
-            error.update(str(exc))
-            error.display = True
-            return
-        self.dismiss(request)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "install-go":
-            self.submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

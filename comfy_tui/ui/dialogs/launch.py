@@ -13,22 +13,23 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select
+from textual.widgets import Checkbox, Input, Label, Select
 
 from comfy_tui.errors import ValidationError
 from comfy_tui.services.instances.command import check_extra_args
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.services.instances.ports import listens_everywhere
 from comfy_tui.store.version_records import VersionRecord
+from comfy_tui.ui.dialogs.form import FormDialog
 from comfy_tui.validate import validate_env_assignment, validate_listen, validate_port
 
 AUTO = "auto"
 
 
-class LaunchScreen(ModalScreen[LaunchRequest | None]):
+class LaunchScreen(FormDialog[LaunchRequest]):
     """Asks how to launch; every field has a sensible default (enter launches at once)."""
 
+    PREFIX = "launch"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="launch-cancel")]
     AUTO_FOCUS = "#launch-version"
 
@@ -92,13 +93,9 @@ class LaunchScreen(ModalScreen[LaunchRequest | None]):
                 compact=True,
                 id="launch-auto",
             )
-            yield Label("", id="launch-error", markup=False)
-            with Horizontal(id="launch-buttons"):
-                yield Button("Launch", id="launch-go", variant="primary", compact=True)
-                yield Button("Cancel", id="launch-no", compact=True)
+            yield from self.form_end("Launch")
 
     def on_mount(self) -> None:
-        self.query_one("#launch-error", Label).display = False
         self._show_flags()
         self._show_exposed()
 
@@ -162,26 +159,3 @@ class LaunchScreen(ModalScreen[LaunchRequest | None]):
             env=env,
             auto_restart=self.query_one("#launch-auto", Checkbox).value,
         )
-
-    def submit(self) -> None:
-        try:
-            request = self.build_request()
-        except ValidationError as exc:
-            error = self.query_one("#launch-error", Label)
-            error.update(str(exc))
-            error.display = True
-            return
-        self.dismiss(request)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "launch-go":
-            self.submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -14,8 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
-from comfy_tui.core.timefmt import format_age
-from comfy_tui.core.units import format_bytes
+from comfy_tui.core.units import format_age, format_bytes
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.services.trash_service import TrashItem, TrashService
 

@@ -19,7 +19,7 @@ from textual.widgets import Label, Log, Static
 
 from comfy_tui.core.size_estimate import SizeEstimate
 from comfy_tui.core.timefmt import format_date
-from comfy_tui.core.units import format_bytes
+from comfy_tui.core.units import format_bytes, format_duration
 from comfy_tui.services.release_list import Release
 from comfy_tui.store.version_records import VersionRecord
 
@@ -66,7 +66,10 @@ def detail_lines(
     when = datetime.fromtimestamp(record.installed_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     mark = " · default" if default else ""
     torch = f"torch {record.torch_version or '—'} ({record.torch_backend or '—'})"
-    steps = ", ".join(f"{k} {v:.1f} s" for k, v in record.step_seconds.items()) or "—"
+    steps = (
+        ", ".join(f"{k} {format_duration(v, precision=1)}" for k, v in record.step_seconds.items())
+        or "—"
+    )
     if record.adopted:
         mark += f" · adopted from {record.adopted} (remove only forgets it)"
     lines += [

@@ -110,7 +110,9 @@ class InstancesScreen(ModeScreen):
 
     # --- refreshing --------------------------------------------------------------------------
     def _tick(self) -> None:
-        if self.is_current:
+        # only live instances change by themselves (CPU, RAM, health, uptime); a launch, a
+        # stop or a record change refreshes at once, and so does showing the screen again
+        if self.is_current and any(v.record.live for v in self.views):
             self.refresh_now()
 
     def refresh_now(self) -> None:

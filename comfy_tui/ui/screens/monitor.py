@@ -3,6 +3,7 @@
 The screen draws what the App's one sampler (`app.stats`) delivers; it samples nothing
 itself. While it shows, the sampler takes the expensive readings too (per-core CPU, I/O
 rates, GPU processes, instance trees); when another screen shows, it stops them.
+Left alone (no key, no mouse) for a while, it is drawn every `UNTOUCHED_DRAW_S` and says so.
 The layout follows the width: one GPU column and two host columns at 80 columns, two
 GPU columns from 110, four host columns from 160; the body scrolls when it is taller
 than the terminal (8 GPUs at 80x24).
@@ -18,6 +19,7 @@ from comfy_tui.services.monitor import StatsSample
 from comfy_tui.services.monitor.text import gpu_status, interval_text, pid_names
 from comfy_tui.ui.keys import Key
 from comfy_tui.ui.screens.base import ModeScreen
+from comfy_tui.ui.stats_feed import UNTOUCHED_DRAW_S
 from comfy_tui.ui.widgets.card import Card, Line
 from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.gpu_card import GpuCard
@@ -108,6 +110,8 @@ class MonitorScreen(ModeScreen):
             has_gpus = latest.gpu_info.available and bool(latest.gpus)
             parts.append(gpu_status(latest.gpu_info, len(latest.gpus)) if has_gpus else "no GPU")
         parts.append(interval_text(stats.interval))
+        if stats.pacing:
+            parts.append(f"left alone: drawn every {UNTOUCHED_DRAW_S:g} s (any key: live)")
         if stats.error:
             parts.append(f"stopped: {stats.error}")
         elif not stats.running:

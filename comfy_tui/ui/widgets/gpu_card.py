@@ -10,9 +10,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 
 from comfy_tui.services.monitor import GpuReading, History, fmt_pct, gpu_key
+from comfy_tui.services.monitor.fmt import fmt_bytes_pair
 from comfy_tui.services.monitor.text import (
     fraction,
-    gib_pair,
     gpu_details,
     gpu_title,
     process_lines,
@@ -52,7 +52,7 @@ class GpuCard(Card):
         self._util.show(fraction(util, 100), fmt_pct(util))
         self._util_trend.show(history, gpu_key(self.index, "util_pct"))
         self._vram.show(
-            gpu.memory_used_fraction, gib_pair(gpu.memory_used_bytes, gpu.memory_total_bytes)
+            gpu.memory_used_fraction, fmt_bytes_pair(gpu.memory_used_bytes, gpu.memory_total_bytes)
         )
         total = gpu.memory_total_bytes
         self._vram_trend.show(

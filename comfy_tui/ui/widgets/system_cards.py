@@ -18,6 +18,7 @@ from comfy_tui.services.monitor import (
     fmt_pct,
     fmt_rate,
 )
+from comfy_tui.services.monitor.fmt import fmt_bytes_pair
 from comfy_tui.services.monitor.history import (
     CPU_PERCENT,
     DISK_READ_BYTES_PER_S,
@@ -30,7 +31,6 @@ from comfy_tui.services.monitor.text import (
     BLOCKS,
     core_level,
     fraction,
-    gib_pair,
     load_text,
     shorten,
 )
@@ -120,12 +120,12 @@ class MemoryCard(Card):
 
     def show(self, system: SystemReading, history: History) -> None:
         mem = system.memory
-        self._ram.show(mem.percent / 100, gib_pair(mem.used_bytes, mem.total_bytes))
+        self._ram.show(mem.percent / 100, fmt_bytes_pair(mem.used_bytes, mem.total_bytes))
         swap = system.swap
         if swap is None or swap.total_bytes == 0:
             self._swap.show(None, "none")
         else:
-            self._swap.show(swap.percent / 100, gib_pair(swap.used_bytes, swap.total_bytes))
+            self._swap.show(swap.percent / 100, fmt_bytes_pair(swap.used_bytes, swap.total_bytes))
         self._trend.show(history, RAM_PERCENT)
         self._available.show(f"available {fmt_bytes(mem.available_bytes)}")
 
@@ -150,7 +150,7 @@ class DiskCard(Card):
                 Meter(shorten(m, 8), label_width=8, value_width=14, warn=True) for m in mounts
             )
         for meter, disk in zip(self.query(Meter), disks, strict=False):
-            meter.show(disk.percent / 100, gib_pair(disk.used_bytes, disk.total_bytes))
+            meter.show(disk.percent / 100, fmt_bytes_pair(disk.used_bytes, disk.total_bytes))
 
 
 class _RateRow(Horizontal):
