@@ -6,19 +6,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import drive_job, err, out, out_json, run_cli_job
 from comfy_tui.core.units import format_bytes, format_count, plural
 from comfy_tui.runner import JobKey, JobKind
-from comfy_tui.services.library.dedupe import DuplicateReport
 from comfy_tui.services.library.folder_types import validate_folder
-from comfy_tui.services.library.importer import ImportMode, ImportOutcome
 from comfy_tui.services.library.scan import ScanSummary
-from comfy_tui.services.library.service import LibraryService
-from comfy_tui.store.civitai_index import CivitaiInfo
 from comfy_tui.store.models_index import ModelRecord
+
+if TYPE_CHECKING:  # types only: a scan imports no dedupe, import or CivitAI module
+    from comfy_tui.services.library.dedupe import DuplicateReport
+    from comfy_tui.services.library.importer import ImportMode, ImportOutcome
+    from comfy_tui.services.library.service import LibraryService
+    from comfy_tui.store.civitai_index import CivitaiInfo
 
 
 def _library(ctx: Context) -> LibraryService:

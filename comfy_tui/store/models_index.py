@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 
@@ -129,22 +129,17 @@ async def upsert_models(db: aiosqlite.Connection, records: Iterable[ModelRecord]
     await db.executemany(sql, [_values(r) for r in records])
 
 
-@dataclass(frozen=True)
-class StatRow:
-    """The few columns a rescan compares with the file system."""
-
-    id: int
-    relpath: str
-    size: int
-    mtime_ns: int
-    ino: int
+StatRow = tuple[int, str, int, int, int]
+"""(id, relpath, size, mtime_ns, ino): the few columns a rescan compares with the file system.
+A plain tuple, as a rescan reads one per file (10,000s): `row[2:]` is (size, mtime_ns, ino)."""
 
 
 async def load_stat_rows(db: aiosqlite.Connection, root: str) -> dict[str, StatRow]:
     sql = "SELECT id, relpath, size, mtime_ns, ino FROM models WHERE root = ?"
     async with db.execute(sql, (root,)) as cursor:
-        rows = await cursor.fetchall()
-    return {r[1]: StatRow(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+        cursor.row_factory = None  # tuples, not sqlite3.Row
+        rows = cast("list[StatRow]", await cursor.fetchall())
+    return {r[1]: r for r in rows}
 
 
 async def delete_ids(db: aiosqlite.Connection, ids: Sequence[int]) -> None:

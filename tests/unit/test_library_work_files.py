@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from comfy_tui.services.library.folder_types import is_model_file, is_work_file
+from comfy_tui.services.library.folder_types import (
+    MODEL_EXTENSIONS,
+    WORK_SUFFIXES,
+    is_model_file,
+    is_work_file,
+)
 from comfy_tui.services.library.scan import ScanSummary, scan_roots
 from comfy_tui.services.library.walk import walk_root
 from comfy_tui.store.db import connect
@@ -27,6 +32,13 @@ WORK = [
     "vae/ae.safetensors.incomplete",
     "vae/AE.SAFETENSORS.PART",
 ]
+
+
+def test_no_work_suffix_ends_in_a_model_extension() -> None:
+    """is_model_file relies on it: a name whose last suffix is a model extension is never a
+    work file, so a scan asks only the extension of each file."""
+    assert not [s for s in WORK_SUFFIXES if s.endswith(tuple(MODEL_EXTENSIONS))]
+    assert not [e for e in MODEL_EXTENSIONS if e.endswith(WORK_SUFFIXES)]
 
 
 @pytest.mark.parametrize("relpath", WORK)

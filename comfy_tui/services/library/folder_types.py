@@ -102,14 +102,16 @@ def folder_of(relpath: str) -> str:
 
 def is_model_file(relpath: str) -> bool:
     """True for a file a scan indexes (YAML only under `configs/`; never a work file)."""
-    name = relpath.rsplit("/", 1)[-1].lower()
+    name = relpath[relpath.rfind("/") + 1 :]
     dot = name.rfind(".")
-    if dot <= 0 or is_work_file(name):
+    ext = name[dot:].lower()
+    # A work file's last suffix is never a model extension (a test keeps it so): no need to
+    # ask is_work_file, a scan calls this for every file.
+    if dot <= 0 or ext not in MODEL_EXTENSIONS or name.startswith("."):
         return False
-    ext = name[dot:]
     if ext in _CONFIG_ONLY:
         return folder_of(relpath) == "configs"
-    return ext in MODEL_EXTENSIONS
+    return True
 
 
 def validate_folder(name: str) -> str:

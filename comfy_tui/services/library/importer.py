@@ -30,6 +30,7 @@ from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.services.faults import checkpoint
 from comfy_tui.services.library.hashing import sha256_file, sha256_stream, track
 from comfy_tui.services.library.headers import read_header
+from comfy_tui.services.library.library_lock import clear_staging
 from comfy_tui.services.library.plan import PlannedFile
 from comfy_tui.services.library.scan import record_for
 from comfy_tui.services.library.threads import Counter, ThreadJob, run_blocking
@@ -52,16 +53,6 @@ class ImportOutcome:
     relpath: str  # where the content is in the library (the existing copy for duplicates)
     action: str  # "hardlinked", "copied", "moved", "already present"
     sha256: str
-
-
-def clear_staging(staging: Path) -> int:
-    """Remove what a killed import left (call with the library lock held)."""
-    removed = 0
-    for entry in staging.iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            entry.unlink()
-            removed += 1
-    return removed
 
 
 def _stage_link(source: Path, staged: Path) -> bool:

@@ -8,6 +8,7 @@ drops it when a process dies, so a killed job never leaves it stuck.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,9 +16,19 @@ from pathlib import Path
 from comfy_tui.events import LogLine
 from comfy_tui.services.flock import try_lock
 
-__all__ = ["LibraryLock"]
+__all__ = ["LibraryLock", "clear_staging"]
 
 POLL_S = 0.1
+
+
+def clear_staging(staging: Path) -> int:
+    """Remove what a killed import left (call with the library lock held)."""
+    removed = 0
+    for entry in staging.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            entry.unlink()
+            removed += 1
+    return removed
 
 
 class LibraryLock:

@@ -15,17 +15,20 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from comfy_tui.errors import DamagedIndexError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.services.library.folder_types import folder_of
-from comfy_tui.services.library.headers import HeaderInfo, read_header
 from comfy_tui.services.library.rebuild import apply_salvaged, set_aside
 from comfy_tui.services.library.threads import Cancelled, run_blocking
 from comfy_tui.services.library.walk import FoundFile, WalkResult, walk_root
 from comfy_tui.store import models_index as index
 from comfy_tui.store.db import connect
 from comfy_tui.store.models_index import ModelRecord, encode_metadata
+
+if TYPE_CHECKING:  # headers are read only for new and changed files
+    from comfy_tui.services.library.headers import HeaderInfo
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,8 @@ def record_for(
 def _read_batch(
     root: Path, batch: Sequence[FoundFile], added_at: float, cancel: threading.Event
 ) -> list[ModelRecord]:
+    from comfy_tui.services.library.headers import read_header
+
     records = []
     for found in batch:
         if cancel.is_set():
@@ -120,7 +125,7 @@ async def _scan_root(
             row = known.pop(found.relpath, None)
             if row is None:
                 summary.new += 1
-            elif (row.size, row.mtime_ns, row.ino) != (found.size, found.mtime_ns, found.ino):
+            elif row[2:] != (found.size, found.mtime_ns, found.ino):  # size, mtime_ns, ino
                 summary.changed += 1
             else:
                 summary.unchanged += 1
@@ -128,7 +133,7 @@ async def _scan_root(
             todo.append(found)
         summary.files += len(walked.files)
         if known:
-            await index.delete_ids(db, [row.id for row in known.values()])
+            await index.delete_ids(db, [row[0] for row in known.values()])
             await db.commit()
             summary.removed += len(known)
         now = clock()

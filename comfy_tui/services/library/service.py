@@ -21,31 +21,22 @@ from typing import TYPE_CHECKING
 from comfy_tui.errors import ComfyTuiError, NotFoundError, ValidationError
 from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
-from comfy_tui.services.library import dedupe, mapping, symlinks, trash
-from comfy_tui.services.library.downloaded import locate, source_of, stat_found
+from comfy_tui.services.library import mapping
 from comfy_tui.services.library.folder_types import is_model_file
-from comfy_tui.services.library.hashing import hash_with_progress
-from comfy_tui.services.library.headers import read_header
-from comfy_tui.services.library.importer import (
-    ImportMode,
-    ImportOutcome,
-    clear_staging,
-    import_planned,
-)
-from comfy_tui.services.library.library_lock import LibraryLock
-from comfy_tui.services.library.plan import plan_import
-from comfy_tui.services.library.scan import ScanSummary, record_for, scan_roots
-from comfy_tui.services.library.search import search_filter
+from comfy_tui.services.library.library_lock import LibraryLock, clear_staging
+from comfy_tui.services.library.scan import ScanSummary, scan_roots
 from comfy_tui.services.library.threads import run_blocking
 from comfy_tui.settings import Settings
 from comfy_tui.store import models_index as index
-from comfy_tui.store.civitai_index import CivitaiInfo, found_civitai, get_civitai, put_civitai
 from comfy_tui.store.db import connect
 from comfy_tui.store.models_index import FolderStat, ModelRecord
 from comfy_tui.store.version_records import list_records, load_record
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # what one action uses is imported there: a scan loads none of it
     from comfy_tui.services.downloads.data import DownloadMeta
+    from comfy_tui.services.library import dedupe, symlinks, trash
+    from comfy_tui.services.library.importer import ImportMode, ImportOutcome
+    from comfy_tui.store.civitai_index import CivitaiInfo
 
 __all__ = ["LibraryService"]
 
@@ -95,6 +86,8 @@ class LibraryService:
         self, query: str | None = None, folder: str | None = None, limit: int | None = None
     ) -> list[ModelRecord]:
         """Models in (folder, path) order; `query` is searched as you type (see search.py)."""
+        from comfy_tui.services.library.search import search_filter
+
         where, params = search_filter(query) or ("", [])
         async with connect(self.db_path) as db:
             return await index.select_models(
@@ -145,6 +138,8 @@ class LibraryService:
     async def civitai(self, record: ModelRecord) -> CivitaiInfo | None:
         """What CivitAI said about this file's content before; None: never asked (or the file
         is not hashed)."""
+        from comfy_tui.store.civitai_index import get_civitai
+
         if not record.sha256:
             return None
         async with connect(self.db_path) as db:
@@ -152,6 +147,8 @@ class LibraryService:
 
     async def civitai_known(self) -> dict[str, CivitaiInfo]:
         """sha256 → what CivitAI said, for every file it knows (asked before)."""
+        from comfy_tui.store.civitai_index import found_civitai
+
         async with connect(self.db_path) as db:
             return await found_civitai(db)
 
@@ -159,6 +156,7 @@ class LibraryService:
         """Ask CivitAI by the file's sha256 now and keep the answer (a network request: only
         when the user asked for it). The file must be hashed first."""
         from comfy_tui.services.downloads.civitai import lookup_by_hash
+        from comfy_tui.store.civitai_index import put_civitai
 
         if not record.sha256:
             raise ValidationError(f"{record.relpath} is not hashed yet: comfy-tui models hash")
@@ -197,6 +195,8 @@ class LibraryService:
 
     async def hash_models(self, ids: Sequence[int] | None = None) -> AsyncIterator[Event]:
         """Hash the given models (all without a sha256 when `ids` is None)."""
+        from comfy_tui.services.library.hashing import hash_with_progress
+
         async with connect(self.db_path) as db:
             if ids is None:
                 rows = await index.select_models(db, where="sha256 IS NULL")
@@ -232,6 +232,9 @@ class LibraryService:
         outcomes: list[ImportOutcome] | None = None,
     ) -> AsyncIterator[Event]:
         """Import files and folders into the main root (see importer.py for the guarantees)."""
+        from comfy_tui.services.library.importer import import_planned
+        from comfy_tui.services.library.plan import plan_import
+
         outcomes = outcomes if outcomes is not None else []
         root = self.main_root()
         planned = await run_blocking(
@@ -260,11 +263,15 @@ class LibraryService:
 
     async def find_duplicates(self, out: list[dedupe.DuplicateReport]) -> AsyncIterator[Event]:
         """Hash what must be compared and append a DuplicateReport to `out`."""
+        from comfy_tui.services.library import dedupe
+
         versions = await self.installed_versions()
         async for event in dedupe.find_duplicates(self.db_path, versions, out):
             yield event
 
     async def apply_dedupe(self, report: dedupe.DuplicateReport) -> AsyncIterator[Event]:
+        from comfy_tui.services.library import dedupe
+
         lock = LibraryLock(self.paths.library_lock())
         try:
             async for waiting in lock.acquire("dedupe"):
@@ -287,6 +294,10 @@ class LibraryService:
             return None
 
     async def _index_download(self, path: Path, meta: DownloadMeta) -> ModelRecord | None:
+        from comfy_tui.services.library.downloaded import locate, source_of, stat_found
+        from comfy_tui.services.library.headers import read_header
+        from comfy_tui.services.library.scan import record_for
+
         where = await asyncio.to_thread(locate, path, self.roots())
         if where is None or not is_model_file(where[1]):
             log.info("download %s is not a model file of the library; not indexed", path.name)
@@ -317,6 +328,8 @@ class LibraryService:
     # --- removal ---------------------------------------------------------------------------
     async def remove(self, record: ModelRecord) -> trash.TrashEntry:
         """Move a model to the trash and drop it from the index."""
+        from comfy_tui.services.library import trash
+
         lock = LibraryLock(self.paths.library_lock())
         try:
             async for _ in lock.acquire("remove"):
@@ -333,6 +346,8 @@ class LibraryService:
             lock.release()
 
     async def trash(self) -> list[trash.TrashEntry]:
+        from comfy_tui.services.library import trash
+
         trashes = {self._trash_for(str(r)) for r in self.roots()}
         found: list[trash.TrashEntry] = []
         for place in sorted(trashes):
@@ -341,6 +356,8 @@ class LibraryService:
 
     async def restore(self, entry_id: str) -> str:
         """Put a trashed model back and index it; returns its path inside its root."""
+        from comfy_tui.services.library import trash
+
         entry = next((e for e in await self.trash() if e.id == entry_id), None)
         if entry is None:
             raise NotFoundError(f"nothing in the trash with id {entry_id!r}")
@@ -359,6 +376,8 @@ class LibraryService:
     async def link_into_version(self, version_dir: Path) -> symlinks.LinkReport:
         """Symlink mode: link every library file into `version_dir/models/` (relative links,
         broken ones repaired, real files left alone)."""
+        from comfy_tui.services.library import symlinks
+
         order = {str(r): i for i, r in enumerate(self.roots())}
         records = sorted(await self.list_models(), key=lambda m: order.get(m.root, len(order)))
         files = [(m.relpath, m.path) for m in records]

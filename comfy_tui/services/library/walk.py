@@ -12,6 +12,7 @@ import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from comfy_tui.services.library.folder_types import is_model_file
 from comfy_tui.services.library.threads import Cancelled
@@ -19,8 +20,9 @@ from comfy_tui.services.library.threads import Cancelled
 __all__ = ["FoundFile", "WalkResult", "walk_root"]
 
 
-@dataclass(frozen=True)
-class FoundFile:
+class FoundFile(NamedTuple):
+    """A file and its stat; a tuple, as a walk makes one per file (10,000s)."""
+
     relpath: str  # POSIX, relative to the root
     size: int
     mtime_ns: int
@@ -41,8 +43,13 @@ def _inside(target: str, root_real: str) -> bool:
 def walk_root(
     root: Path, *, models_only: bool = True, cancel: threading.Event | None = None
 ) -> WalkResult:
-    """Every (model) file under `root`. Blocking: run it in a thread."""
+    """Every (model) file under `root`, sorted by path. Blocking: run it in a thread.
+
+    Only model files and directories are stat'ed (the kind of an entry comes with the
+    directory listing), each once: a rescan of an unchanged library costs about a plain walk.
+    """
     result = WalkResult()
+    found = result.files
     root_real = os.path.realpath(root)
     try:
         top = os.stat(root_real)
@@ -56,27 +63,40 @@ def walk_root(
             raise Cancelled(str(root))
         directory, prefix = stack.pop()
         try:
-            entries = list(os.scandir(directory))
+            with os.scandir(directory) as listing:
+                entries = list(listing)
         except OSError as exc:
             result.skipped.append(f"{prefix or '.'}: cannot list ({exc.strerror or exc})")
             continue
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name.startswith("."):
                 continue
-            relpath = prefix + entry.name
-            try:
-                relpath.encode("utf-8")
-            except UnicodeEncodeError:
-                result.skipped.append(f"{relpath.encode('utf-8', 'replace').decode()}: not UTF-8")
-                continue
+            relpath = prefix + name
+            if not name.isascii():
+                try:
+                    relpath.encode("utf-8")
+                except UnicodeEncodeError:
+                    shown = relpath.encode("utf-8", "replace").decode()
+                    result.skipped.append(f"{shown}: not UTF-8")
+                    continue
             try:
                 if entry.is_symlink():
                     if not _inside(os.path.realpath(entry.path), root_real):
                         result.skipped.append(f"{relpath}: symlink leaves the root, not followed")
                         continue
                     st = os.stat(entry.path)
-                else:
+                elif entry.is_dir(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
+                elif not models_only or is_model_file(relpath):
+                    st = entry.stat(follow_symlinks=False)
+                    if stat.S_ISREG(st.st_mode):
+                        found.append(
+                            FoundFile(relpath, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+                        )
+                    continue
+                else:
+                    continue  # not indexed: never stat'ed
             except OSError as exc:  # a broken link, a file that vanished
                 result.skipped.append(f"{relpath}: {exc.strerror or exc}")
                 continue
@@ -88,8 +108,6 @@ def walk_root(
                 seen.add(key)
                 stack.append((entry.path, relpath + "/"))
             elif stat.S_ISREG(st.st_mode) and (not models_only or is_model_file(relpath)):
-                result.files.append(
-                    FoundFile(relpath, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
-                )
-    result.files.sort(key=lambda f: f.relpath)
+                found.append(FoundFile(relpath, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino))
+    found.sort()  # by relpath: the first field, and unique
     return result
