@@ -15,12 +15,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comfy_tui.core.binding_ids import BINDING_IDS
-from comfy_tui.core.fleet_hosts import HostSpec, HostSpecError, parse_hosts
 from comfy_tui.errors import SettingsError, ValidationError
 from comfy_tui.validate import validate_listen, validate_port, validate_url
+
+if TYPE_CHECKING:  # the [[hosts]] parser is imported only when a settings file has hosts
+    from comfy_tui.core.fleet_hosts import HostSpec
 
 MASK = "***"
 
@@ -95,7 +97,7 @@ class Settings:
                 value = str(value)
             elif isinstance(value, tuple):
                 value = [
-                    str(v) if isinstance(v, Path) else v.to_json() if isinstance(v, HostSpec) else v
+                    str(v) if isinstance(v, Path) else v.to_json() if hasattr(v, "to_json") else v
                     for v in value
                 ]
             elif isinstance(value, Mapping):
@@ -346,6 +348,8 @@ def _argv(raw: Any, from_env: bool) -> tuple[str, ...]:
 
 
 def _hosts(raw: Any, from_env: bool) -> tuple[HostSpec, ...]:
+    from comfy_tui.core.fleet_hosts import HostSpecError, parse_hosts
+
     try:
         return parse_hosts(raw)
     except HostSpecError as exc:

@@ -18,9 +18,8 @@ import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, TextIO
 
-from comfy_tui.events import Event, Finished, LogLine, Progress
-
-if TYPE_CHECKING:  # imported where a job runs: printing a table needs neither, nor asyncio
+if TYPE_CHECKING:  # imported where a job runs: printing a table needs none, nor asyncio
+    from comfy_tui.events import Event
     from comfy_tui.runner import JobKey, JobUpdate
 
 _closed: set[str] = set()
@@ -84,6 +83,8 @@ def err(text: str) -> None:
 
 def show_event(event: Event) -> None:
     """Render one service event on stderr."""
+    from comfy_tui.events import Finished, LogLine, Progress
+
     if isinstance(event, Progress):
         pct = f"{event.fraction * 100:5.1f}%"
         detail = f" {event.detail}" if event.detail else ""
@@ -106,6 +107,8 @@ class ProgressPrinter:
         self.shown = -1.0
 
     def __call__(self, event: Event) -> None:
+        from comfy_tui.events import Progress
+
         if isinstance(event, Progress):
             if not self.progress:
                 return
@@ -121,6 +124,7 @@ async def drive_job(
 ) -> str:
     """Run one job in this command through the one runner, its events on stderr; return its
     `Finished` detail ("" without one) and raise its failure."""
+    from comfy_tui.events import Finished
     from comfy_tui.runner import run_job
 
     printer = ProgressPrinter(progress=progress)

@@ -43,16 +43,10 @@ MODAL_BLOCKED = frozenset({"switch_mode", "request_quit"})
 """App actions a key cannot start while a dialog (a modal screen) is open (`?` still lists
 the dialog's own keys)."""
 
-STYLESHEETS = (
-    "app.tcss",
-    "dialogs.tcss",
-    "versions.tcss",
-    "models.tcss",
-    "monitor.tcss",
-    "instances.tcss",
-    "nodes.tcss",
-    "fleet.tcss",
-)
+STYLESHEETS = ("app.tcss", "dialogs.tcss", "versions.tcss")
+"""What the first screen and the shared dialogs need. A later screen's own stylesheets
+(`LATER_STYLESHEETS`) load when it is first shown: Textual parses every loaded stylesheet
+(twice) before the first frame."""
 
 LATER_SCREENS = {
     "models": "comfy_tui.ui.screens.models:ModelsScreen",
@@ -64,13 +58,24 @@ LATER_SCREENS = {
 """Screens imported when first shown (or preloaded after the first frame), not at start:
 their services pull in aiohttp, SQLite and psutil, which the first screen does not need."""
 
+LATER_STYLESHEETS = {
+    "models": ("models.tcss",),
+    "monitor": ("monitor.tcss",),
+    "instances": ("instances.tcss",),
+    "nodes": ("nodes.tcss",),
+    "fleet": ("fleet.tcss", "instances.tcss", "models.tcss"),  # launch, add-download dialogs
+}
+"""Stylesheets Textual loads when the mode's screen is first shown (its dialogs' rules too)."""
 
-def _later(target: str) -> Callable[[], Screen[Any]]:
+
+def _later(mode: str, target: str) -> Callable[[], Screen[Any]]:
     module, name = target.split(":")
 
     def make() -> Screen[Any]:
-        screen: Callable[[], Screen[Any]] = getattr(importlib.import_module(module), name)
-        return screen()
+        screen_class: Callable[[], Screen[Any]] = getattr(importlib.import_module(module), name)
+        screen = screen_class()
+        screen.css_path = [styles_dir() / sheet for sheet in LATER_STYLESHEETS[mode]]
+        return screen
 
     return make
 
@@ -88,7 +93,7 @@ class ComfyTuiApp(App[int]):
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "versions": VersionsScreen,
-        **{mode: _later(target) for mode, target in LATER_SCREENS.items()},
+        **{mode: _later(mode, target) for mode, target in LATER_SCREENS.items()},
     }
     DEFAULT_MODE: ClassVar[str] = "versions"
     BINDINGS = bindings(GLOBAL_KEYS)

@@ -120,11 +120,15 @@ LEAN: dict[str, tuple[list[str], tuple[str, ...]]] = {
             "comfy_tui.services.instances.stop",
             "comfy_tui.services.jobs.state",
             "comfy_tui.runner",
+            "shutil",
         ),
     ),
-    "versions": (["versions", "--json"], ("asyncio", "secrets", "hashlib", "tomllib")),
-    "default": (["default", "--clear"], ("asyncio", "secrets", "hashlib", "tomllib")),
-    "config": (["config", "--json"], ("logging.handlers", "comfy_tui.store.instance_records")),
+    "versions": (["versions", "--json"], ("asyncio", "secrets", "hashlib", "tomllib", "shutil")),
+    "default": (["default", "--clear"], ("asyncio", "secrets", "hashlib", "tomllib", "shutil")),
+    "config": (
+        ["config", "--json"],
+        ("logging.handlers", "comfy_tui.store.instance_records", "shutil", "bz2", "lzma"),
+    ),
     "models scan": (
         ["models", "scan", "--json"],
         (
@@ -144,7 +148,8 @@ def test_quick_commands_leave_the_rest_unloaded(command: str, tmp_path: Path) ->
     """With nothing installed or running, `ps`, `versions` and `default` read and write their
     records without an event loop (asyncio and its ssl/subprocess imports are a fifth of a
     start); `ps` loads no process table (psutil) and no launch/stop/job modules; no command
-    loads the rotating-handler module (sockets, pickle) for its log file; a scan that finds
+    loads the rotating-handler module (sockets, pickle) for its log file, nor shutil (bz2,
+    lzma) for argparse's help width; a scan that finds
     nothing new reads no header and loads no import, dedupe, hashing or CivitAI module."""
     argv, names = LEAN[command]
     code = (

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from comfy_tui.errors import ValidationError
-from comfy_tui.store.version_records import VersionRecord
+
+if TYPE_CHECKING:
+    from comfy_tui.store.version_records import VersionRecord
 
 CORE_FLAGS = frozenset({"--listen", "--port"})
 """Flags every ComfyUI has had: assumed when a version's flag list is unknown (empty)."""

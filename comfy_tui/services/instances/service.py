@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 from comfy_tui.aio import to_thread
 from comfy_tui.errors import NotFoundError, ValidationError
-from comfy_tui.events import Event, Finished, LogLine
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.instances.gpus import (
     GpuCount,
@@ -49,12 +48,13 @@ from comfy_tui.store.instance_records import (
     require_instance,
     update_instance,
 )
-from comfy_tui.store.version_records import VersionRecord, get_default, load_record
 from comfy_tui.validate import validate_tag
 
 if TYPE_CHECKING:  # launching, waiting and stopping are imported when used: not by `ps`
+    from comfy_tui.events import Event
     from comfy_tui.services.instances.launch import LaunchRequest
     from comfy_tui.services.instances.stop import StopReport
+    from comfy_tui.store.version_records import VersionRecord
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,8 @@ class InstancesService:
 
     def _tag(self, tag: str | None) -> str:
         if tag is None:
+            from comfy_tui.store.version_records import get_default
+
             tag = get_default(self.paths)
             if tag is None:
                 raise NotFoundError(
@@ -153,6 +155,8 @@ class InstancesService:
         return validate_tag(tag)
 
     def _version(self, tag: str) -> VersionRecord:
+        from comfy_tui.store.version_records import load_record
+
         version = load_record(self.paths, tag)
         if version is None:
             raise NotFoundError(f"version {tag} is not installed (see: comfy-tui versions)")
@@ -197,6 +201,7 @@ class InstancesService:
         self, instance_id: str, timeout: float | None = None
     ) -> AsyncIterator[Event]:
         """Startup log lines and progress until ready (Finished); raises ProcessError if not."""
+        from comfy_tui.events import Finished, LogLine
         from comfy_tui.services.instances.ready import wait_ready
 
         record = await to_thread(require_instance, self.paths, instance_id)
@@ -223,6 +228,8 @@ class InstancesService:
 
     async def launch(self, request: LaunchRequest) -> AsyncIterator[Event]:
         """`start` then `wait_ready`, as one job for the TUI."""
+        from comfy_tui.events import LogLine
+
         record = await self.start(request)
         yield LogLine(f"started {record.id} on port {record.port}", source=record.id)
         async for event in self.wait_ready(record.id):
@@ -252,6 +259,7 @@ class InstancesService:
         """Stop (when live), then launch again with the same id and everything it was launched
         with: port, GPU, listen address, extra flags, environment, auto-restart. Another port
         only when that one is taken now, and a LogLine says so. Works for an exited one too."""
+        from comfy_tui.events import LogLine
         from comfy_tui.services.instances.launch import request_of
 
         old = await self.stop(instance_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from comfy_tui.services.childenv import mask_env
 from comfy_tui.services.instances.ports import bind_hosts, listens_everywhere
 from comfy_tui.store.instance_records import InstanceRecord
 from comfy_tui.validate import is_loopback_host
@@ -42,6 +41,8 @@ class InstanceView:
         return "-" if self.record.gpu is None else str(self.record.gpu)
 
     def to_json(self) -> dict[str, object]:
+        from comfy_tui.services.childenv import mask_env  # only with an instance to show
+
         r = self.record
         return {
             "id": r.id,
