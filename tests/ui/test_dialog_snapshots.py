@@ -23,7 +23,9 @@ from comfy_tui.ui.dialogs.notifications import NotificationsScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.dialogs.workflow_needs import WorkflowNeedsScreen
+from comfy_tui.ui.screens.models import ModelsScreen
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
+from tests.waiting import settle, until
 
 SIZES = {"80x24": SMALL, "120x40": LARGE}
 
@@ -99,8 +101,17 @@ NEEDS = [
 
 @pytest.mark.parametrize("size", SIZES)
 def test_workflow_needs_dialog(snap_compare: Any, size: str) -> None:
+    """Over the Models screen, where `w` opens it (its rules load with that screen)."""
     screen = WorkflowNeedsScreen("flux-dev.json", NEEDS)
-    assert snap_compare(make_test_app(), run_before=show(screen), terminal_size=SIZES[size])
+    show_it = show(screen)
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ModelsScreen), "Models")
+        await settle(pilot, lambda w: w.group.startswith("models:"))
+        await show_it(pilot)
+
+    assert snap_compare(make_test_app(), run_before=run_before, terminal_size=SIZES[size])
 
 
 @pytest.fixture
