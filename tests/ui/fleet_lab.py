@@ -59,11 +59,27 @@ def states() -> dict[str, HostState]:
     }
 
 
+LOG = [
+    "Starting server",
+    "To see the GUI go to: http://127.0.0.1:8188",
+    "got prompt",
+    "Traceback (most recent call last):",
+    '  File "/srv/comfy-tui/versions/v0.3.77/ComfyUI/execution.py", line 327, in execute'
+    "    output_data, output_ui, has_subgraph = get_output_data(obj, input_data_all)",
+    "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.",
+    "Prompt executed in 14.21 seconds",
+]
+"""A remote instance's log: a line longer than any screen, for the wrapped view."""
+
+
 class FixedFleet(Fleet):
-    """Answers every status look with `states()`."""
+    """Answers every status look with `states()` and every log read with `LOG`."""
 
     async def status(self, spec: HostSpec) -> HostState:
         return states()[spec.name]
+
+    async def logs(self, host: str, instance: str, lines: int = 200) -> list[str]:
+        return LOG[-lines:]
 
 
 def fixed_app() -> ComfyTuiApp:
