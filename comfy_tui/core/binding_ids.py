@@ -31,6 +31,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "fleet-refresh",
         "fleet-stop",
         "help",
+        "help-anywhere",
         "help-close",
         "import-cancel",
         "input-cancel",

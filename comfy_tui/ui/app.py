@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 from textual import events
 from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.widgets import Input, TextArea
@@ -318,25 +320,51 @@ class ComfyTuiApp(App[int]):
         title = getattr(self.screen, "MODE_TITLE", "") or _dialog_title(self.screen)
         self.push_screen(HelpScreen(title, self.help_rows()))
 
+    def action_help_anywhere(self) -> None:
+        """F1: help, also from a text field (where `?` is typed)."""
+        self.action_help()
+
     def help_rows(self) -> list[HelpRow]:
-        """Every active key with a help line: the screen's own, then global, then Textual's.
+        """Every key with a help line: the screen's own, then global, then Textual's.
         Over a dialog: the dialog's keys (and its fields'), and the global keys that still act
-        there."""
+        there.
+
+        Built from the binding chain itself, not `active_bindings` (one binding per key, and
+        none that `check_action` turns off right now): a screen's own keys are all listed,
+        also two on one key (escape: cancel an install, clear the filter) and one shadowing a
+        widget's key (enter: details, not the table's "select")."""
         modal = isinstance(self.screen, ModalScreen)
-        ranked: list[tuple[int, HelpRow]] = []
         own = [b.id for bs in self.screen._bindings.key_to_bindings.values() for b in bs]
         order = [
             *(k.id for k in getattr(self.screen, "KEYS", ())),
             *(i for i in own if i),  # a dialog's keys (they have ids, not a KEYS table)
             *(k.id for k in GLOBAL_KEYS),
         ]
+        ours = set(order)
+        # a dialog's chain stops at the dialog; the App's priority keys still act over it
+        pairs: list[tuple[DOMNode, str, Binding]] = [
+            (namespace, key, binding)
+            for namespace, bindings in self.screen._modal_binding_chain
+            for key, binding in bindings
+        ]
+        if modal:
+            pairs += [(self, key, b) for key, b in self._bindings if b.priority]
+        chain = [
+            (key, binding, namespace)
+            for namespace, key, binding in pairs
+            if not key.startswith("super+")
+            and not (modal and binding.action.split("(")[0].split(".")[-1] in MODAL_BLOCKED)
+        ]
+        claimed = {key for key, binding, _ in chain if binding.id in ours}
+        ranked: list[tuple[int, HelpRow]] = []
         seen: set[tuple[str, str]] = set()
-        for key, active in self.active_bindings.items():
-            binding = active.binding
-            if key.startswith("super+") or (key, binding.action) in seen:
+        for key, binding, namespace in chain:
+            if (key, binding.action) in seen:
                 continue
-            if modal and binding.action.split("(")[0].split(".")[-1] in MODAL_BLOCKED:
-                continue
+            if binding.id not in ours and (
+                key in claimed or self._check_action_state(binding.action, namespace) is False
+            ):
+                continue  # a widget's key that one of ours shadows, or that is off here
             description, help_line = _BUILTIN_HELP.get(
                 binding.action, (binding.description, binding.tooltip)
             )
@@ -344,7 +372,7 @@ class ComfyTuiApp(App[int]):
                 continue
             help_line = help_line or _MOVE_HELP.get(binding.action.split(".")[-1], description)
             seen.add((key, binding.action))
-            rank = order.index(binding.id) if binding.id in order else len(order)
+            rank = order.index(binding.id) if binding.id in ours else len(order)
             ranked.append((rank, HelpRow(self.get_key_display(binding), description, help_line)))
         return [row for _, row in sorted(ranked, key=lambda pair: pair[0])]
 

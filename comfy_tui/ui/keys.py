@@ -73,6 +73,15 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         True,  # over dialogs too (a text field still takes a typed `?`: see check_action)
     ),
     Key(
+        "help-anywhere",
+        "f1",
+        "app.help_anywhere",
+        "Help",
+        "List every key, also while a text field has the focus",
+        False,
+        True,
+    ),
+    Key(
         "notifications",
         "N",
         "app.notifications",
