@@ -63,7 +63,7 @@ class ComfyCommands(Provider):
         found = [
             Command(key_title(key), key.help, self._run(app, key.action))
             for key in GLOBAL_KEYS
-            if key.id not in ("quit-now", "interrupt")
+            if key.id not in ("quit-now", "interrupt", "help-anywhere")
         ]
         classes = mode_classes(app)
         if type(self.screen) not in classes.values():  # a pushed screen (a log view)
