@@ -346,7 +346,9 @@ class FullDisk(PartFile):
 
     limit = 1_000_000
 
-    def write(self, chunks: Sequence[bytes | bytearray]) -> None:
+    def write(self, chunks: Sequence[bytes | bytearray], at: int | None = None) -> None:
+        if at is not None and at != self.size:
+            raise OSError(errno.EIO, "an earlier write to the part failed")
         for data in chunks:
             room = self.limit - self.size
             if len(data) > room:

@@ -17,8 +17,10 @@ import pytest
 
 from comfy_tui.events import Progress
 from comfy_tui.services.downloads import DownloadSpec, HttpDownload, Kind, RetryPolicy, segmented
-from comfy_tui.services.downloads.partfile import sidecar_path
+from comfy_tui.services.downloads.partfile import PartFile, sidecar_path
+from comfy_tui.services.downloads.protocol import Validator
 from comfy_tui.services.downloads.ranges import Done, Ramp, piece_size, pieces
+from comfy_tui.services.downloads.segmented import Target
 from tests.fakes.download_server import DownloadServer, ThreadedServer
 from tests.fakes.payloads import pickle_payload
 
@@ -108,7 +110,7 @@ class StepClock:
         return self.now
 
 
-async def test_ramping_starts_as_one_stream_and_splits_it(
+async def test_ramping_reads_on_from_the_first_answer_and_splits_it(
     server: DownloadServer, root: Path
 ) -> None:
     data = pickle_payload(48 * MIB + 77)
@@ -118,10 +120,59 @@ async def test_ramping_starts_as_one_stream_and_splits_it(
     assert (root / "vae" / "r.bin").read_bytes() == data
     assert download.meta is not None and download.meta.sha256 == hashlib.sha256(data).hexdigest()
     asked = ranges_asked(server, "/r.bin")
-    assert asked[:2] == [None, f"bytes=0-{len(data) - 1}"]  # one connection asks for all of it
-    later = [int(r.split("=")[1].split("-")[0]) for r in asked[2:] if r]
+    assert asked[0] is None  # the first answer streams on: nobody asks for byte 0 again
+    later = [int(r.split("=")[1].split("-")[0]) for r in asked[1:] if r]
+    assert len(later) == len(asked) - 1
     assert later and min(later) > 16 * MIB  # the next one took the upper part of what was left
     assert server.most_active >= 2
+
+
+class ScriptedRamp(Ramp):
+    """One more connection at the first decision, one fewer at the second, then none."""
+
+    def __init__(self, limit: int, window: float, now: float, done: int) -> None:
+        super().__init__(limit, window, now, done)
+        self.script = [1, -1]
+
+    def step(self, now: float, done: int) -> int:
+        return self.script.pop(0) if self.script else 0
+
+
+async def test_a_connection_let_go_stops_at_once_and_its_rest_is_fetched(
+    server: DownloadServer, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(segmented, "Ramp", ScriptedRamp)
+    data = pickle_payload(48 * MIB + 77)
+    url = server.add("/r.bin", data, rate=12 * MIB)
+    download = engine(url, root, ramp_window=1.0, clock=StepClock())
+    await run(download)
+    assert (root / "vae" / "r.bin").read_bytes() == data
+    assert download.meta is not None and download.meta.sha256 == hashlib.sha256(data).hexdigest()
+    asked = ranges_asked(server, "/r.bin")
+    split, *rest = [int(r.split("=")[1].split("-")[0]) for r in asked[1:] if r]
+    assert rest and min(rest) > split  # what the one let go had not read was asked for later
+
+
+def test_letting_a_connection_go_queues_what_it_has_not_read(tmp_path: Path) -> None:
+    target = Target("http://127.0.0.1:1/m", {}, Validator('"e"', None), 100 * MIB, None, True)
+    run = segmented.Segmented(
+        session=None, network=None, part=PartFile(tmp_path / "m"), target=target,  # type: ignore[arg-type]
+        done=Done(), connections=4, piece=32 * MIB, retry=RetryPolicy(), sleep=no_sleep,
+        save=None, error_for_status=None, ramp_window=1.0,  # type: ignore[arg-type]
+    )  # fmt: skip
+    try:
+        run._queue.clear()
+        first = segmented._Piece(0, 50 * MIB, 10 * MIB)
+        newest = segmented._Piece(50 * MIB, 100 * MIB, 60 * MIB)
+        run._running[:] = [first, newest]
+        run._let_go()
+        assert (newest.end, run._retire) == (60 * MIB, 1)  # it stops at the byte it reads now
+        queued = [(p.start, p.end) for p in run._queue]
+        assert queued == [(60 * MIB, 92 * MIB), (92 * MIB, 100 * MIB)]
+        assert first.end == 50 * MIB
+    finally:
+        run._writers.shutdown()
+        run._hasher.shutdown()
 
 
 def test_ramp_adds_connections_while_they_pay_and_lets_the_last_go() -> None:
@@ -183,6 +234,24 @@ async def test_dropped_connections_resume_inside_their_range(
     assert any(start % PIECE for start in starts)  # a cut range went on where it stopped
 
 
+async def test_a_cut_first_answer_goes_on_with_a_range_where_it_stopped(
+    server: DownloadServer, root: Path
+) -> None:
+    """Ramping, the first answer (no Range) is the first connection's stream: cut after
+    5 MB, the same connection asks for the rest from the byte after the last one written."""
+    url = server.add("/m.bin", DATA, drop_after=[5_000_000])
+    frozen = 0.0  # the ramp never adds a connection: one connection, cut once
+    download = engine(
+        url, root, ramp_window=1.0, clock=lambda: frozen, retry=RetryPolicy(max_retries=3)
+    )
+    await run(download)
+    assert (root / "vae" / "m.bin").read_bytes() == DATA
+    assert download.meta is not None and download.meta.sha256 == hashlib.sha256(DATA).hexdigest()
+    asked = ranges_asked(server, "/m.bin")
+    assert asked[0] is None
+    assert asked[1] is not None and asked[1].startswith("bytes=5000000-")
+
+
 async def test_a_file_changing_between_ranges_starts_over(
     server: DownloadServer, root: Path
 ) -> None:
@@ -240,16 +309,26 @@ asyncio.run(main())
 """
 
 
+def recorded(target: Path) -> int:
+    """Bytes the sidecar of `target` records as written (0 while it has none)."""
+    try:
+        side = json.loads(sidecar_path(target).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 0
+    done = Done.from_doc(side.get("segments"), len(DATA))
+    return done.total if done is not None else 0
+
+
 def test_kill_9_in_a_segment_then_resume(root: Path) -> None:
     with ThreadedServer(DownloadServer()) as server:
-        url = server.add("/m.bin", DATA, rate=6 * MIB)
+        url = server.add("/m.bin", DATA, rate=2 * MIB)  # about 3 s: saved at 1 s
         with subprocess.Popen(
             [sys.executable, "-c", textwrap.dedent(KILLED), url, str(root)],
             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2],
         ) as proc:  # fmt: skip
             assert proc.stdout is not None
-            for line in proc.stdout:
-                if line.strip().isdigit() and int(line) >= 8 * MIB:
+            for _line in proc.stdout:  # killed once the sidecar records written ranges
+                if recorded(root / "vae" / "m.bin") > 0:
                     break
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from comfy_tui.services.downloads.names import (
     filename_from_url,
     sanitize_filename,
 )
+from comfy_tui.services.downloads.partfile import PartFile
 from comfy_tui.services.downloads.protocol import Validator, parse_content_range
 from comfy_tui.services.downloads.retry import RetryPolicy, parse_retry_after
 from comfy_tui.services.downloads.store import DownloadItem, delete_item, load_items, save_item
@@ -283,3 +285,19 @@ def test_downloads_use_the_library_folder_list() -> None:
     for alias, folder in library.ALIASES.items():
         assert canonical_folder(alias) == folder
     assert all(canonical_folder(f) == f for f in library.FOLDERS)
+
+
+def test_part_writes_batches_in_few_calls_and_never_leaves_a_hole(tmp_path: Path) -> None:
+    part = PartFile(tmp_path / "m.bin")
+    part.open()
+    chunks = [bytes([n % 251]) * (1000 + n) for n in range(1500)]  # more than one pwritev's worth
+    part.write(chunks, 0)
+    data = b"".join(chunks)
+    assert part.size == len(data) and part.path.read_bytes() == data
+    with pytest.raises(OSError, match="earlier write"):  # queued behind a failed batch
+        part.write([b"x"], 1)
+    part.write_at(2, [b"ab", b"cd"])
+    assert part.size == len(data) and part.path.read_bytes()[:6] == data[:2] + b"abcd"
+    part.digest(chunks)
+    assert part.hexdigest() == hashlib.sha256(data).hexdigest()
+    part.close()

@@ -91,6 +91,8 @@ PIECE_MAX = 64 * 1024 * 1024
 RAMP_WINDOW = 1.0
 """Seconds each added connection is measured before another one is tried (`ranges.Ramp`)."""
 BASE_HEADERS = {"Accept-Encoding": "identity", "User-Agent": f"comfy-tui/{__version__}"}
+READ_BUFFER = 1024 * 1024
+"""What aiohttp buffers per connection before it stops reading the socket."""
 MAX_RESTARTS = 5
 """Requests asked again at once (to resume, or to start over) before giving up."""
 
@@ -170,7 +172,7 @@ class HttpDownload:
         self._threads = PartThreads()
         try:
             self._session = self._network.session(
-                timeout=self._timeout, auto_decompress=False, read_bufsize=1024 * 1024
+                timeout=self._timeout, auto_decompress=False, read_bufsize=READ_BUFFER
             )
             if self.filename is not None:
                 await self._claim(self.filename)
@@ -347,8 +349,12 @@ class HttpDownload:
                 self._validator = fresh
                 await self._in_thread(self._need_part().write_sidecar, self._sidecar_doc(fresh))
             if offset == 0 and total is not None and self._can_segment(response, total, fresh):
-                response.close()  # each range gets its own request
-                yield self._segments_run(Done(), fresh, total)
+                # Ramping up, the first connection reads on from this answer; else each range
+                # gets its own request.
+                first = response if self._ramp_window > 0 else None
+                if first is None:
+                    response.close()
+                yield self._segments_run(Done(), fresh, total, first)
                 return
             yield self._stream(response)
         if self.bytes_total is not None and self._need_part().size != self.bytes_total:
@@ -387,7 +393,11 @@ class HttpDownload:
         yield self._segments_run(done, validator, total)
 
     async def _segments_run(
-        self, done: Done, validator: Validator, total: int
+        self,
+        done: Done,
+        validator: Validator,
+        total: int,
+        first: aiohttp.ClientResponse | None = None,
     ) -> AsyncGenerator[Event, None]:
         part = self._need_part()
         assert self._session is not None
@@ -417,6 +427,7 @@ class HttpDownload:
             error_for_status=self._status_error,
             clock=self._clock,
             ramp_window=self._ramp_window,
+            first=first,
         )
         self.meter.mark(done.total)
         try:

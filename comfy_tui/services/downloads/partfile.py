@@ -17,7 +17,7 @@ import errno
 import fcntl
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,23 @@ def _fsync_dir(directory: Path) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _pwritev(fd: int, offset: int, chunks: Sequence[bytes | bytearray]) -> Iterator[int]:
+    """Write `chunks` one after another from `offset`, as few ``pwritev`` calls as the kernel
+    allows (a thread gives up the GIL once per call); yields the offset after each call."""
+    views = [memoryview(c) for c in chunks if len(c)]
+    while views:
+        n = os.pwritev(fd, views[:_IOV_MAX], offset)
+        if n <= 0:  # pragma: no cover - pwritev raises rather than returning 0
+            raise OSError(errno.EIO, "short write")
+        offset += n
+        yield offset
+        while views and n >= len(views[0]):
+            n -= len(views[0])
+            views.pop(0)
+        if n:
+            views[0] = views[0][n:]
 
 
 class PartFile:
@@ -147,46 +164,39 @@ class PartFile:
             hashed += len(data)
         return hashed
 
-    def write(self, chunks: Sequence[bytes | bytearray]) -> None:
+    def write(self, chunks: Sequence[bytes | bytearray], at: int | None = None) -> None:
         """Write `chunks` at the end, not hashed (`digest` does that, maybe in another thread).
 
-        On an error (ENOSPC) what was written stays and `size` counts it.
+        `at`: where the caller expects the end to be; a write queued behind one that failed
+        finds the end elsewhere and raises instead of leaving a hole. On an error (ENOSPC)
+        what was written stays and `size` counts it.
         """
         start = self.size
-        for chunk in chunks:
-            view = memoryview(chunk)
-            while view:
-                n = os.pwrite(self.fd, view, self.size)
-                if n <= 0:  # pragma: no cover - pwrite raises rather than returning 0
-                    raise OSError(errno.EIO, "short write")
-                self.size += n
-                view = view[n:]
+        if at is not None and at != start:
+            raise OSError(errno.EIO, "an earlier write to the part failed")
+        for end in _pwritev(self.fd, start, chunks):
+            self.size = end  # counted after each call: a failed one leaves the rest counted
         self._write_back(start, self.size - start)
 
     def _write_back(self, offset: int, length: int) -> None:
         """Start writing these bytes to the disk now (not waiting for them), so the fsync
         before the rename has little left to do and the download does not fill the page
         cache with dirty pages (Linux: fadvise DONTNEED starts the writeback of dirty pages
-        and drops only clean ones). One stream only: measured with several connections
-        (`write_at`), the writeback submitted from the writer threads cost more than it saved."""
+        and drops only clean ones). One connection only: measured with several connections
+        writing at once, the writeback submitted from the writer threads cost more than it saved."""
         if _ADVISE is not None and length > 0:
             with contextlib.suppress(OSError):
                 os.posix_fadvise(self.fd, offset, length, _ADVISE)
 
-    def write_at(self, offset: int, chunks: Sequence[bytes | bytearray]) -> None:
+    def write_at(
+        self, offset: int, chunks: Sequence[bytes | bytearray], write_back: bool = False
+    ) -> None:
         """Write `chunks` one after another from `offset` (segmented downloads; several
-        threads may write different ranges at once). `size` is left alone."""
-        views = [memoryview(c) for c in chunks if len(c)]
-        while views:
-            n = os.pwritev(self.fd, views[:_IOV_MAX], offset)
-            if n <= 0:  # pragma: no cover - pwritev raises rather than returning 0
-                raise OSError(errno.EIO, "short write")
-            offset += n
-            while views and n >= len(views[0]):
-                n -= len(views[0])
-                views.pop(0)
-            if n:
-                views[0] = views[0][n:]
+        threads may write different ranges at once). `size` is left alone. `write_back`:
+        start writing them to the disk now (the one connection running)."""
+        written = [offset, *_pwritev(self.fd, offset, chunks)]
+        if write_back:
+            self._write_back(offset, written[-1] - offset)
 
     def allocate(self, total: int) -> None:
         """Give the part its final length (sparse) for a segmented download."""
@@ -194,7 +204,8 @@ class PartFile:
         self.size = total
 
     def digest(self, chunks: Sequence[bytes | bytearray]) -> None:
-        """Feed `chunks` to the sha256, in the order they are written."""
+        """Feed `chunks` to the sha256, in the order they are written (one by one: measured,
+        joining them first cost more than the GIL turns it saves)."""
         for chunk in chunks:
             self._hash.update(chunk)
 

@@ -3,11 +3,14 @@
 `Segmented` runs up to `connections` workers. Each takes the lowest range still missing
 (pieces of `piece` bytes, `ranges.pieces`), asks for it (``Range: bytes=a-b`` + ``If-Range``),
 and writes what arrives with ``pwritev`` at its offset in the part file (a pool of writer
-threads; one batch in flight per worker, so the event loop only moves buffers). With a
+threads; one batch in flight per worker, what arrives meanwhile is the next batch, as in
+`pipeline.ChunkSink`, so the event loop only moves buffers). With a
 `ramp_window`, `ranges.Ramp` decides how many: the first worker asks for each gap whole (one
 stream), and a worker added later, or one that ran out of pieces, takes the upper half of
 what the busiest running piece has not read yet (`_split`), so no connection is left alone
-with a long tail. Written ranges go into
+with a long tail. The first worker does not ask at all: it reads on from the engine's
+first answer (the whole file), so a link one connection fills costs one request, as one stream
+would. Written ranges go into
 `Done`, which the sidecar records about once a second and on every stop: a kill loses at most
 the last second, a resume asks only for the gaps.
 
@@ -38,7 +41,7 @@ import aiohttp
 
 from comfy_tui.services.downloads.data import DownloadError
 from comfy_tui.services.downloads.partfile import PartFile
-from comfy_tui.services.downloads.pipeline import FLUSH_INTERVAL, WRITE_BUFFER
+from comfy_tui.services.downloads.pipeline import BATCH_MAX, FLUSH_INTERVAL, WRITE_MIN
 from comfy_tui.services.downloads.protocol import (
     NETWORK_ERRORS,
     Retry,
@@ -100,6 +103,7 @@ class Segmented:
         error_for_status: Callable[[int, Mapping[str, str]], Exception],
         clock: Callable[[], float] = time.monotonic,
         ramp_window: float = 0.0,
+        first: aiohttp.ClientResponse | None = None,
     ) -> None:
         self._session = session
         self._network = network
@@ -127,6 +131,9 @@ class Segmented:
         self._fresh: dict[int, tuple[int, list[bytes]]] = {}  # start -> (end, chunks)
         self._fresh_bytes = 0
         self._retire = 0  # workers to stop after their current piece (`Ramp`)
+        # The engine's first answer (HTTP 200, the whole file): the first piece streams from
+        # it instead of asking again, so a fast link never pays for a second request.
+        self._first = first if ramp_window > 0 and done.total == 0 else None
         self.hashed = 0
 
     # --- the whole transfer ----------------------------------------------------------------
@@ -158,7 +165,7 @@ class Segmented:
                     workers.append(more)
                     pending.add(more)
                 elif change < 0:
-                    self._retire += 1
+                    self._let_go()
                 if self._clock() - saved >= SAVE_INTERVAL:
                     saved = self._clock()
                     await self._save(self.done)
@@ -166,6 +173,9 @@ class Segmented:
             self._written.set()
             await hashing
         finally:
+            if self._first is not None:  # never started streaming: the connection goes
+                self._first.close()
+                self._first = None
             for task in (*workers, hashing):
                 task.cancel()
             await asyncio.gather(*workers, hashing, return_exceptions=True)
@@ -225,6 +235,17 @@ class Segmented:
         widest.end = middle
         self._queue.extend(_Piece(a, b, a) for a, b in upper)
 
+    def _let_go(self) -> None:
+        """One connection fewer: the newest stops at the byte it reads now (what it has not
+        read goes back to the queue, for the ones that stay) and its worker ends."""
+        self._retire += 1
+        if len(self._running) > 1:
+            newest = self._running[-1]
+            if newest.end > newest.reading:
+                self._queue.extend(_Piece(a, b, a) for a, b in pieces(
+                    [(newest.reading, newest.end)], self._piece))  # fmt: skip
+                newest.end = newest.reading
+
     # --- one connection --------------------------------------------------------------------
     async def _worker(self) -> None:
         failures = 0
@@ -241,7 +262,14 @@ class Segmented:
             self._running.append(piece)
             try:
                 piece.reading = piece.start
-                await self._fetch(piece)
+                first, self._first = self._first, None
+                if first is not None and piece.start == 0:
+                    async with first:  # closed as soon as its piece is written
+                        await self._stream(first, piece)
+                    if piece.start < piece.end:
+                        raise Retry("the connection closed before the end of its range")
+                else:
+                    await self._fetch(piece)
             except Retry as retry:
                 if piece.start < piece.end:
                     self._queue.appendleft(piece)
@@ -315,7 +343,8 @@ class Segmented:
             nonlocal chunks, buffered, pending
             start, batch = at - buffered, chunks
             chunks, buffered = [], 0
-            future = loop.run_in_executor(self._writers, self._part.write_at, start, batch)
+            alone = len(self._running) == 1  # then the writeback starts now, as for one stream
+            future = loop.run_in_executor(self._writers, self._part.write_at, start, batch, alone)
             end = start + sum(len(c) for c in batch)
 
             def record(f: asyncio.Future[Any]) -> None:
@@ -337,11 +366,12 @@ class Segmented:
                 buffered += len(chunk)
                 at += len(chunk)
                 piece.reading = at
-                now = self._clock()
-                if buffered >= WRITE_BUFFER or now - flushed >= FLUSH_INTERVAL:
+                if pending is not None and not pending.done() and buffered < BATCH_MAX:
+                    pass  # the writer is busy: the next batch grows meanwhile
+                elif buffered >= WRITE_MIN or self._clock() - flushed >= FLUSH_INTERVAL:
                     await settle()
                     submit()
-                    flushed = now
+                    flushed = self._clock()
                 if at >= piece.end:
                     break
         except NETWORK_ERRORS as exc:
