@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -11,8 +13,30 @@ from comfy_tui import __version__
 TORCH_CHOICES = "auto|cpu|cuXXX|rocmX.Y|none"
 
 
+def terminal_columns() -> int:
+    """`COLUMNS`, else the width of the terminal on stdout, else 80 (as shutil says)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, sized without `shutil` (argparse imports it, and with it bz2 and
+    lzma, for every parser it builds: a tenth of a quick command's imports)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24) -> None:
+        super().__init__(prog, indent_increment, max_help_position, terminal_columns() - 2)
+
+
 def _json_flag() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = argparse.ArgumentParser(add_help=False, formatter_class=HelpFormatter)
     parent.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     return parent
 
@@ -50,6 +74,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="comfy-tui",
         description="Install, launch and watch ComfyUI from the terminal. "
         "With no subcommand, opens the full-screen app.",
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"comfy-tui {__version__}")
     p.add_argument("--data-dir", metavar="DIR", help="where comfy-tui keeps its state")
@@ -59,7 +84,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     def group(name: str, help: str) -> argparse.ArgumentParser:
         if only not in (None, name):
             return _UNBUILT
-        return sub.add_parser(name, help=help)
+        return sub.add_parser(name, help=help, formatter_class=HelpFormatter)
 
     def leaf(
         parent: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -69,7 +94,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     ) -> argparse.ArgumentParser:
         if parent is sub and only not in (None, name):
             return _UNBUILT
-        sp = parent.add_parser(name, help=help, description=help, parents=js)
+        sp = parent.add_parser(
+            name, help=help, description=help, parents=js, formatter_class=HelpFormatter
+        )
         sp.set_defaults(command=command or name)
         return sp
 

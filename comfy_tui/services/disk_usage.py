@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -134,6 +133,8 @@ def free_bytes(path: Path) -> int:
     probe = path
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
+    import shutil  # bz2, lzma: not at every start
+
     return shutil.disk_usage(probe).free
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 from pathlib import Path
 
 from comfy_tui.paths import DataPaths
@@ -48,6 +47,8 @@ def remove_tree(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink(missing_ok=True)
     elif path.exists():
+        import shutil  # bz2, lzma: not at every start
+
         shutil.rmtree(path, ignore_errors=True)
         if path.exists():  # something was read-only or raced us: try once more, loudly
             shutil.rmtree(path)

@@ -15,7 +15,6 @@ there again (ComfyUI wrote new settings) is kept, and the trashed one is put bes
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,6 +146,8 @@ def list_entries(paths: DataPaths) -> list[BinEntry]:
 
 
 def delete_entry(entry: BinEntry) -> None:
+    import shutil  # bz2, lzma: not at every start
+
     shutil.rmtree(entry.folder, ignore_errors=True)
 
 
@@ -185,6 +186,8 @@ def _merge(source: Path, target: Path) -> int:
                 wanted = _beside(wanted)
                 beside += 1
             os.rename(Path(dirpath, name), wanted)
+    import shutil
+
     shutil.rmtree(source, ignore_errors=True)
     return beside
 

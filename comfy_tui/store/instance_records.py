@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -172,6 +171,8 @@ def delete_instance(paths: DataPaths, instance_id: str) -> None:
     log = paths.instance_log(instance_id)
     for p in (log, *log.parent.glob(log.name + ".*")):
         p.unlink(missing_ok=True)
+    import shutil  # bz2, lzma: not at every start
+
     shutil.rmtree(paths.instances_dir() / instance_id, ignore_errors=True)
 
 

@@ -56,3 +56,14 @@ def test_an_unknown_command_gets_the_full_parser_and_its_error(
         parser.parse_args(["bogus"])
     assert exc.value.code == 2
     assert "invalid choice: 'bogus'" in capsys.readouterr().err
+
+
+def test_help_is_as_wide_as_columns_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The help formatter sizes itself like argparse's own (`COLUMNS`, else the terminal)."""
+    widths = []
+    for columns in (50, 120):
+        monkeypatch.setenv("COLUMNS", str(columns))
+        text = build_parser("models").format_help()
+        widths.append(max(len(line) for line in text.splitlines()))
+        assert widths[-1] <= columns - 2
+    assert widths[1] > 50
