@@ -103,7 +103,10 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
         out_json([vars(o) for o in outcomes])
     else:
         for o in outcomes:
-            out(f"{o.action:<15} {o.source} → {o.relpath}")
+            if o.action == "skipped":
+                out(f"{o.action:<15} {o.source}: {o.reason}")
+            else:
+                out(f"{o.action:<15} {o.source} → {o.relpath}")
     return 0
 
 

@@ -48,6 +48,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "log-previous",
         "log-search",
         "log-top",
+        "log-wrap",
         "mode-fleet",
         "mode-instances",
         "mode-models",

@@ -13,6 +13,7 @@ from textual import events
 from textual.app import App
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from comfy_tui import __version__
@@ -32,13 +33,15 @@ from comfy_tui.ui.downloads_feed import DownloadsChanged, DownloadsFeed
 from comfy_tui.ui.jobs import JobUpdatePosted, is_job, job_group, pump
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
 from comfy_tui.ui.screens.versions import VersionsScreen
+from comfy_tui.ui.state_feed import StateFeed
 from comfy_tui.ui.stats_feed import FEED_GROUP, UNTOUCHED_AFTER_S, StatsFeed, StatsSampled
 
 log = logging.getLogger(__name__)
 
 QUIT_DIALOG_ID = "quit-question"
-MODAL_BLOCKED = frozenset({"switch_mode", "help", "request_quit"})
-"""App actions a key cannot start while a dialog (a modal screen) is open."""
+MODAL_BLOCKED = frozenset({"switch_mode", "request_quit"})
+"""App actions a key cannot start while a dialog (a modal screen) is open (`?` still lists
+the dialog's own keys)."""
 
 STYLESHEETS = ("app.tcss", "dialogs.tcss", "versions.tcss")
 """What the first screen and the shared dialogs need. A later screen's own stylesheets
@@ -106,6 +109,8 @@ class ComfyTuiApp(App[int]):
         self.downloads = DownloadsFeed(self, lambda: services.downloads)
         """The download queue, started after the first frame; screens subscribe to
         `downloads.updates`."""
+        self.state = StateFeed(self, services.paths, poll=services.settings.poll_interval)
+        """Another shell's changes to instances, versions, queue, library, nodes."""
         self._sampling = sampling
         self._notifier_task: asyncio.Task[None] | None = None
         if services.settings.keymap:
@@ -137,6 +142,7 @@ class ComfyTuiApp(App[int]):
         if self._sampling:
             self.stats.start()
         self.downloads.start()
+        self.state.start()
         self.run_worker(
             self.services.instances.refresh(), group="instances:reattach", exit_on_error=False
         )
@@ -179,8 +185,9 @@ class ComfyTuiApp(App[int]):
         self.downloads.receive(message.items)
 
     async def on_unmount(self) -> None:
-        """Stop the downloads (they resume on the next start), stop sampling and release NVML
-        (never let that block quitting)."""
+        """Stop the downloads (they resume on the next start), stop watching the shared state,
+        stop sampling and release NVML (never let that block quitting)."""
+        await self.state.stop()
         if self._notifier_task is not None:
             self._notifier_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -248,8 +255,11 @@ class ComfyTuiApp(App[int]):
 
     # --- actions -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """While a dialog is open only its keys act: the global screen, help and quit keys
-        wait (ctrl+c still asks to quit)."""
+        """While a dialog is open only its keys act: the global screen and quit keys wait
+        (ctrl+c still asks to quit, `?` lists the dialog's keys). `?` in a text field is
+        typed, not help."""
+        if action == "help":
+            return not isinstance(self.focused, Input | TextArea)
         return not (action in MODAL_BLOCKED and isinstance(self.screen, ModalScreen))
 
     async def action_request_quit(self) -> None:
@@ -303,18 +313,29 @@ class ComfyTuiApp(App[int]):
     def action_help(self) -> None:
         """Open the help screen for the screen that is showing."""
         if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)  # `?` again closes it
             return
-        title = getattr(self.screen, "MODE_TITLE", "") or self.screen.__class__.__name__
+        title = getattr(self.screen, "MODE_TITLE", "") or _dialog_title(self.screen)
         self.push_screen(HelpScreen(title, self.help_rows()))
 
     def help_rows(self) -> list[HelpRow]:
-        """Every active key with a help line: the screen's own, then global, then Textual's."""
+        """Every active key with a help line: the screen's own, then global, then Textual's.
+        Over a dialog: the dialog's keys (and its fields'), and the global keys that still act
+        there."""
+        modal = isinstance(self.screen, ModalScreen)
         ranked: list[tuple[int, HelpRow]] = []
-        order = [k.id for k in (*getattr(self.screen, "KEYS", ()), *GLOBAL_KEYS)]
+        own = [b.id for bs in self.screen._bindings.key_to_bindings.values() for b in bs]
+        order = [
+            *(k.id for k in getattr(self.screen, "KEYS", ())),
+            *(i for i in own if i),  # a dialog's keys (they have ids, not a KEYS table)
+            *(k.id for k in GLOBAL_KEYS),
+        ]
         seen: set[tuple[str, str]] = set()
         for key, active in self.active_bindings.items():
             binding = active.binding
             if key.startswith("super+") or (key, binding.action) in seen:
+                continue
+            if modal and binding.action.split("(")[0].split(".")[-1] in MODAL_BLOCKED:
                 continue
             description, help_line = _BUILTIN_HELP.get(
                 binding.action, (binding.description, binding.tooltip)
@@ -326,6 +347,13 @@ class ComfyTuiApp(App[int]):
             rank = order.index(binding.id) if binding.id in order else len(order)
             ranked.append((rank, HelpRow(self.get_key_display(binding), description, help_line)))
         return [row for _, row in sorted(ranked, key=lambda pair: pair[0])]
+
+
+def _dialog_title(screen: Screen[Any]) -> str:
+    """ "Error dialog" for ErrorScreen: the help title of a dialog without a MODE_TITLE."""
+    name = type(screen).__name__.removesuffix("Screen")
+    words = "".join(f" {c}" if c.isupper() else c for c in name).strip()
+    return f"{words} dialog"
 
 
 _MOVE_HELP: dict[str, str] = {
@@ -341,8 +369,17 @@ _MOVE_HELP: dict[str, str] = {
     "scroll_bottom": "To the last line",
     "select_cursor": "Choose the selected line",
     "select": "Choose the selected line",
+    "scroll_up": "Scroll up one line",
+    "scroll_down": "Scroll down one line",
+    "scroll_left": "Scroll left",
+    "scroll_right": "Scroll right",
+    "page_left": "Left one page",
+    "page_right": "Right one page",
+    "close": "Close this dialog",
+    "cancel": "Close this dialog; nothing changes",
+    "dismiss_help": "Close this list",
 }
-"""Help lines for the movement keys Textual's widgets bring without one."""
+"""Help lines for the keys Textual's widgets (and dialogs) bring without one."""
 
 _BUILTIN_HELP: dict[str, tuple[str, str]] = {
     "command_palette": ("Commands", "Open the command palette: every action by name"),

@@ -63,7 +63,15 @@ GLOBAL_KEYS: tuple[Key, ...] = (
         "Show every configured host (GPUs, instances) over SSH",
         False,  # the footer's "1-5 screens" stays; help and the palette list it
     ),
-    Key("help", "question_mark", "app.help", "Help", "List every key of this screen", True),
+    Key(
+        "help",
+        "question_mark",
+        "app.help",
+        "Help",
+        "List every key of this screen or dialog",
+        True,
+        True,  # over dialogs too (a text field still takes a typed `?`: see check_action)
+    ),
     Key(
         "notifications",
         "N",

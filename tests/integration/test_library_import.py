@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,6 +165,45 @@ async def test_folders_import_recursively_keeping_comfyui_layout(
     fm.write_safetensors(solo / "sub" / "b.safetensors", fm.sd15_lora(), salt=b"x")
     (outcome,) = await run_import(library, solo)
     assert outcome.relpath == "loras/sub/b.safetensors"
+
+
+async def test_a_folder_import_goes_on_past_files_it_cannot_place(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """An unrecognised file in the middle of a folder is skipped and reported; what comes
+    before and after it is imported."""
+    library = make_library(data_dir)
+    drop = tmp_path / "downloads"
+    fm.write_safetensors(drop / "a-vae.safetensors", fm.sd_vae())
+    fm.write_safetensors(drop / "m-odd.safetensors", fm.keys(["what"]))
+    (drop / "n-legacy.ckpt").write_bytes(b"\x80\x04pickle, never loaded")
+    fm.write_safetensors(drop / "z-lora.safetensors", fm.sd15_lora())
+    outcomes = await run_import(library, drop)
+    skipped = {Path(o.source).name: o.reason for o in outcomes if o.action == "skipped"}
+    assert sorted(skipped) == ["m-odd.safetensors", "n-legacy.ckpt"]
+    assert all("pass --folder" in reason for reason in skipped.values())
+    assert library_files(library) == ["loras/z-lora.safetensors", "vae/a-vae.safetensors"]
+    assert (drop / "m-odd.safetensors").exists() and (drop / "n-legacy.ckpt").exists()
+
+
+async def test_the_cli_reports_skipped_files_and_imports_the_rest(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    drop = tmp_path / "downloads"
+    fm.write_safetensors(drop / "m-odd.safetensors", fm.keys(["what"]))
+    fm.write_safetensors(drop / "z-lora.safetensors", fm.sd15_lora())
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir),
+        "models", "import", str(drop),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()
+    text = out.decode()
+    assert f"skipped         {drop / 'm-odd.safetensors'}: cannot tell which folder" in text
+    assert "loras/z-lora.safetensors" in text
+    assert "1 imported, 0 already in the library, 1 skipped" in err.decode()
 
 
 async def test_explicit_folder_and_the_file_parent_name(data_dir: Path, tmp_path: Path) -> None:

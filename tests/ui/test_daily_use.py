@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 from textual.widgets._footer import FooterKey
 
 from comfy_tui.errors import NetworkError, SettingsError
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.error import ErrorScreen
+from comfy_tui.ui.dialogs.help import HelpScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.screens.nodes import NodesScreen
 from comfy_tui.ui.widgets.footer import PinnedKeys
@@ -54,9 +55,20 @@ async def test_while_a_dialog_is_open_the_global_keys_wait() -> None:
     async with app.run_test(size=SMALL) as pilot:
         app.push_screen(ErrorScreen("Something failed", "why"))
         await pilot.pause()
-        await pilot.press("2", "question_mark")
+        await pilot.press("2")
         await pilot.pause()
         assert isinstance(app.screen, ErrorScreen) and app.current_mode == "versions"
+        await pilot.press("question_mark")  # `?` lists the dialog's own keys
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert str(app.screen.query_one("#help-title").render()) == "Keys — Error dialog"
+        table = app.screen.query_one(DataTable)
+        keys = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert keys[:4] == ["esc", "⏎", "q", "c"], "the dialog's own keys first"
+        assert not {"1", "2"} & set(keys), "keys that wait under a dialog are not listed"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorScreen)
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("2")

@@ -1,21 +1,31 @@
 """SVG snapshots of the dialogs not covered by a screen's own snapshot file, at both sizes.
 
 Files under snapshots/ui/test_dialog_snapshots/. The other dialogs (launch, install details,
-review, snapshots, add download, import, duplicates, help, quit) are in their screen's file.
+review, snapshots, add download, import, duplicates, help, quit, trash) are in their screen's
+file.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from comfy_tui.core.error_report import ErrorReport
+from comfy_tui.core.workflow import ModelRef
+from comfy_tui.services.library.needs import Need
+from comfy_tui.services.notify.notice import Notice
 from comfy_tui.ui.dialogs.error import ErrorScreen
+from comfy_tui.ui.dialogs.notifications import NotificationsScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
+from comfy_tui.ui.dialogs.workflow_needs import WorkflowNeedsScreen
+from comfy_tui.ui.screens.models import ModelsScreen
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
+from tests.waiting import settle, until
 
 SIZES = {"80x24": SMALL, "120x40": LARGE}
 
@@ -68,3 +78,73 @@ def test_pick_dialog(snap_compare: Any, size: str) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_ctrl_c_asks(snap_compare: Any, size: str) -> None:
     assert snap_compare(make_test_app(), press=["ctrl+c"], terminal_size=SIZES[size])
+
+
+NEEDS = [
+    Need(
+        ModelRef("sd_xl_base_1.0.safetensors", "checkpoints", "1 CheckpointLoaderSimple"),
+        "present",
+        "checkpoints/sd_xl_base_1.0.safetensors",
+    ),
+    Need(
+        ModelRef(
+            "ae.safetensors",
+            "vae",
+            "2 VAELoader",
+            url="https://huggingface.co/black-forest-labs/FLUX.1-schnell/resolve/main/ae.safetensors",
+        ),
+        "download",
+    ),
+    Need(ModelRef("pixel-art-xl.safetensors", "loras", "3 LoraLoader"), "missing"),
+]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_workflow_needs_dialog(snap_compare: Any, size: str) -> None:
+    """Over the Models screen, where `w` opens it (its rules load with that screen)."""
+    screen = WorkflowNeedsScreen("flux-dev.json", NEEDS)
+    show_it = show(screen)
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ModelsScreen), "Models")
+        await settle(pilot, lambda w: w.group.startswith("models:"))
+        await show_it(pilot)
+
+    assert snap_compare(make_test_app(), run_before=run_before, terminal_size=SIZES[size])
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Clock times on screen in UTC, whatever the machine's zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+T0 = 1_800_000_000.0
+
+NOTICES = [
+    Notice("download_done", "Download finished", "loras/pixel-art-xl.safetensors (163.0 MiB)",
+           T0 - 60),
+    Notice("instance_crashed", "ComfyUI crashed", "c2e4b7 (v0.3.77 on :8191) exited with code 1",
+           T0 - 600, instance="c2e4b7"),
+    Notice("job_done", "Install finished", "v0.3.77 installed in 1m12s", T0 - 3600),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.usefixtures("utc")
+def test_notifications_dialog(snap_compare: Any, size: str) -> None:
+    screen = NotificationsScreen(NOTICES)
+    assert snap_compare(make_test_app(), run_before=show(screen), terminal_size=SIZES[size])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_over_a_dialog(snap_compare: Any, size: str) -> None:
+    """`?` over a dialog lists that dialog's keys (and the field's), not the screen's."""
+    screen = ErrorScreen(LAUNCH_FAILED.title, report=LAUNCH_FAILED, save_dir=Path("/nowhere"))
+    run_before = show(screen, "question_mark")
+    assert snap_compare(make_test_app(), run_before=run_before, terminal_size=SIZES[size])

@@ -16,6 +16,7 @@ from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
 from comfy_tui.ui.dialogs.help import HelpScreen
 from comfy_tui.ui.dialogs.import_path import ImportScreen
 from comfy_tui.ui.screens.models import ModelsScreen, column_widths
+from comfy_tui.ui.state_feed import STATE_GROUP
 from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.model_detail import ModelDetail
 from comfy_tui.ui.widgets.model_table import ModelTable
@@ -23,7 +24,7 @@ from tests.fakes import models as fm
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
 from tests.ui.fake_library import populate, write_files
 
-_FOREVER = ("versions:releases", "downloads")
+_FOREVER = ("versions:releases", "downloads", STATE_GROUP)
 
 
 async def settle(pilot: Any, rounds: int = 4) -> None:
@@ -135,6 +136,20 @@ async def test_import_dialog_runs_an_import_job(data_dir: Path, tmp_path: Path) 
         assert names(app) == ["new_style"]
         assert "Flux lora" in detail(app)
     assert (DataPaths(data_dir).library_models() / "loras" / "new_style.safetensors").is_file()
+
+
+async def test_a_folder_import_reports_what_it_skipped(data_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    fm.write_safetensors(folder / "a_odd.safetensors", fm.keys(["what"]))
+    fm.write_safetensors(folder / "b_style.safetensors", fm.flux_lora())
+    app = make_test_app(data_dir)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("2", "i", *str(folder), "enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ModelsScreen)
+        assert names(app) == ["b_style"]
+        status = str(app.screen.query_one("#models-job").render())
+        assert "1 imported" in status and "1 skipped (first: a_odd.safetensors" in status
 
 
 async def test_a_failed_import_shows_the_reason(data_dir: Path, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from comfy_tui.ui.screens.versions import VersionsScreen
 from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.status_strip import StatusStrip
 from tests.ui.app_factory import SMALL, make_test_app
+from tests.ui.monitor_helpers import until
 
 
 async def test_number_keys_switch_modes(tmp_path: Path) -> None:
@@ -78,6 +79,55 @@ async def test_palette_offers_every_global_action(tmp_path: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, MonitorScreen)
+
+
+async def test_palette_offers_every_screens_commands_and_goes_there(tmp_path: Path) -> None:
+    app = make_test_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"Instances: Launch")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        # no version installed: the Instances screen's own answer to `l`
+        await until(pilot, lambda: any("No version is installed" in str(n.message)
+                                       for n in app._notifications), "the notice")  # fmt: skip
+        assert app.current_mode == "instances"
+
+
+async def test_palette_commands_for_installed_versions_and_live_instances(
+    tmp_path: Path,
+) -> None:
+    from textual.command import DiscoveryHit
+
+    from comfy_tui.ui.commands import ComfyCommands
+    from comfy_tui.ui.dialogs.launch import LaunchScreen
+    from tests.ui.instances_lab import fake_app
+
+    app = fake_app(tmp_path)  # v0.3.77 installed; c4a1f0 :8188 and c7b2e9 :8189 run
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: bool(app.services.instances.last_views), "reattach")
+        provider = ComfyCommands(app.screen)
+        await provider.startup()
+        hits = [hit async for hit in provider.discover()]
+        titles = [str(h.text) for h in hits if isinstance(h, DiscoveryHit)]
+        assert {"Launch v0.3.77", "Stop c7b2e9 :8189", "Log of c4a1f0 :8188"} <= set(titles)
+        assert not [t for t in titles if "c2e4b7" in t], "nothing to stop on a crashed one"
+        for mode in ("Versions", "Models", "Monitor", "Instances", "Nodes"):
+            assert any(t.startswith(f"{mode}: ") for t in titles), mode
+
+        stop = next(c for c in provider.commands if c.title == "Stop c7b2e9 :8189")
+        await stop.run()
+        await until(pilot, lambda: bool(app.screen.query("#confirm-question")), "the question")
+        assert app.current_mode == "instances"
+        assert "Stop c7b2e9" in str(app.screen.query_one("#confirm-question").render())
+        await pilot.press("n")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
+
+        launch = next(c for c in provider.commands if c.title == "Launch v0.3.77")
+        await launch.run()
+        await until(pilot, lambda: bool(app.screen.query("#launch-version")), "the dialog")
+        assert isinstance(app.screen, LaunchScreen) and app.screen.default == "v0.3.77"
 
 
 async def test_keymap_setting_rebinds_by_id(tmp_path: Path) -> None:

@@ -57,6 +57,26 @@ def test_cli_subcommands_do_not_import_the_ui() -> None:
         )
 
 
+def loaded_by(argv: list[str], names: tuple[str, ...], data: Path) -> list[str]:
+    """Which of `names` (modules) a fresh `comfy-tui --data-dir DATA ARGV...` has loaded."""
+    code = (
+        "import json, sys\n"
+        "from comfy_tui.cli import main\n"
+        "assert main(['--data-dir', *sys.argv[1:]]) == 0\n"
+        f"names = {names!r}\n"
+        "sys.stderr.write('LOADED ' + json.dumps([n for n in names if n in sys.modules]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(data), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "LOADED " in result.stderr, result.stderr
+    loaded: list[str] = json.loads(result.stderr.rsplit("LOADED ", 1)[1])
+    return loaded
+
+
 QUICK_COMMANDS = [
     ["ps", "--json"],
     ["versions", "--json"],
@@ -69,42 +89,14 @@ HEAVY = ("textual", "rich", "aiohttp", "aiosqlite", "huggingface_hub", "pynvml",
 @pytest.mark.parametrize("command", QUICK_COMMANDS, ids=lambda c: c[0])
 def test_quick_commands_import_only_what_they_use(command: list[str], tmp_path: Path) -> None:
     """`ps`, `versions`, `config` and `default` answer without the UI, HTTP, SQLite or NVML."""
-    code = (
-        "import json, sys\n"
-        "from comfy_tui.cli import main\n"
-        "assert main(['--data-dir', sys.argv[1], *sys.argv[2:]]) == 0\n"
-        f"heavy = {HEAVY!r}\n"
-        "loaded = sorted({n.split('.')[0] for n in sys.modules} & set(heavy))\n"
-        "sys.stderr.write('LOADED ' + json.dumps(loaded))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "data"), *command],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "LOADED " in result.stderr, result.stderr
-    assert json.loads(result.stderr.rsplit("LOADED ", 1)[1]) == []
+    assert loaded_by(command, HEAVY, tmp_path / "data") == []
 
 
 def test_config_loads_no_event_loop_tls_or_toml(tmp_path: Path) -> None:
     """`config` prints settings: no asyncio, ssl, tomllib (no settings file), `secrets` or
     `difflib`; and the parser built is the one for `config` only (start-up cost)."""
-    code = (
-        "import json, sys\n"
-        "from comfy_tui.cli import main\n"
-        "assert main(['--data-dir', sys.argv[1], 'config', '--json']) == 0\n"
-        "names = ('asyncio', 'ssl', 'tomllib', 'secrets', 'difflib')\n"
-        "sys.stderr.write('LOADED ' + json.dumps([n for n in names if n in sys.modules]))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "data")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "LOADED " in result.stderr, result.stderr
-    assert json.loads(result.stderr.rsplit("LOADED ", 1)[1]) == []
+    names = ("asyncio", "ssl", "tomllib", "secrets", "difflib")
+    assert loaded_by(["config", "--json"], names, tmp_path / "data") == []
 
 
 LEAN: dict[str, tuple[list[str], tuple[str, ...]]] = {
@@ -149,21 +141,7 @@ def test_quick_commands_leave_the_rest_unloaded(command: str, tmp_path: Path) ->
     records without an event loop (asyncio and its ssl/subprocess imports are a fifth of a
     start); `ps` loads no process table (psutil) and no launch/stop/job modules; no command
     loads the rotating-handler module (sockets, pickle) for its log file, nor shutil (bz2,
-    lzma) for argparse's help width; a scan that finds
-    nothing new reads no header and loads no import, dedupe, hashing or CivitAI module."""
+    lzma) for argparse's help width; a scan that finds nothing new reads no header and loads
+    no import, dedupe, hashing or CivitAI module."""
     argv, names = LEAN[command]
-    code = (
-        "import json, sys\n"
-        "from comfy_tui.cli import main\n"
-        "assert main(['--data-dir', *sys.argv[1:]]) == 0\n"
-        f"names = {names!r}\n"
-        "sys.stderr.write('LOADED ' + json.dumps([n for n in names if n in sys.modules]))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "data"), *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "LOADED " in result.stderr, result.stderr
-    assert json.loads(result.stderr.rsplit("LOADED ", 1)[1]) == []
+    assert loaded_by(argv, names, tmp_path / "data") == []

@@ -31,7 +31,7 @@ from comfy_tui.services.faults import checkpoint
 from comfy_tui.services.library.hashing import sha256_file, sha256_stream, track
 from comfy_tui.services.library.headers import read_header
 from comfy_tui.services.library.library_lock import clear_staging
-from comfy_tui.services.library.plan import PlannedFile
+from comfy_tui.services.library.plan import PlannedFile, Skipped
 from comfy_tui.services.library.scan import record_for
 from comfy_tui.services.library.threads import Counter, ThreadJob, run_blocking
 from comfy_tui.services.library.walk import FoundFile
@@ -51,8 +51,9 @@ MAX_SUFFIX = 1000
 class ImportOutcome:
     source: str
     relpath: str  # where the content is in the library (the existing copy for duplicates)
-    action: str  # "hardlinked", "copied", "moved", "already present"
+    action: str  # "hardlinked", "copied", "moved", "already present", "skipped"
     sha256: str
+    reason: str = ""  # why a file was skipped (its folder cannot be told, ...)
 
 
 def _stage_link(source: Path, staged: Path) -> bool:
@@ -202,10 +203,15 @@ async def import_planned(
     mode: ImportMode,
     clock: Callable[[], float],
     outcomes: list[ImportOutcome],
+    skipped: Sequence[Skipped] = (),
 ) -> AsyncIterator[Event]:
-    """Import every planned file in turn (the caller holds the library lock)."""
+    """Import every planned file in turn (the caller holds the library lock); `skipped` (files
+    of a folder the plan could not place) are reported as outcomes too."""
     total = sum(p.size for p in planned)
     done = 0
+    for skip in skipped:
+        outcomes.append(ImportOutcome(str(skip.source), "", "skipped", "", skip.reason))
+        yield LogLine(f"skipped: {skip.source}: {skip.reason}", source="import")
     async with connect(db_path) as db:
         for item in planned:
             async for event in _import_one(
@@ -217,5 +223,10 @@ async def import_planned(
                 else:
                     yield event
             done += item.size
-    added = sum(o.action != "already present" for o in outcomes)
-    yield Finished(f"{added} imported, {len(outcomes) - added} already in the library")
+    present = sum(o.action == "already present" for o in outcomes)
+    added = len(outcomes) - present - len(skipped)
+    summary = f"{added} imported, {present} already in the library"
+    if skipped:
+        first = skipped[0]
+        summary += f", {len(skipped)} skipped (first: {first.source.name}: {first.reason})"
+    yield Finished(summary)

@@ -3,7 +3,9 @@
 Directories import recursively. The folder comes from `--folder`, else from the source's own
 layout (`.../models/loras/x`, or a directory whose entries are `checkpoints/`, `loras/`...), else
 from the header's architecture guess. Every target is a validated path inside the library.
-Any problem stops the whole import with one line, before a single file is changed.
+A problem with a path the user named stops the whole import with one line, before a single
+file is changed; inside a folder, a file that cannot be placed (its folder cannot be told,
+a bad name) or read is skipped and reported, and the rest is imported.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from comfy_tui.services.library.headers import read_header
 from comfy_tui.services.library.walk import walk_root
 from comfy_tui.validate import safe_relpath, validate_filename
 
-__all__ = ["PlannedFile", "plan_import"]
+__all__ = ["ImportPlan", "PlannedFile", "Skipped", "plan_import"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,20 @@ class PlannedFile:
     source: Path
     relpath: str  # wanted path inside the library root (a suffix is added on a name clash)
     size: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file inside an imported folder that is left where it is, and why."""
+
+    source: Path
+    reason: str
+
+
+@dataclass
+class ImportPlan:
+    files: list[PlannedFile]
+    skipped: list[Skipped]
 
 
 def _known(name: str) -> bool:
@@ -83,10 +99,12 @@ def _relpath(root: Path, folder: str, subdirs: list[str], name: str) -> str:
 
 def plan_import(
     sources: Sequence[Path], folder: str | None, root: Path, roots: Sequence[Path]
-) -> list[PlannedFile]:
-    """Every file to import, with its wanted library path (blocking: run it in a thread)."""
+) -> ImportPlan:
+    """Every file to import, with its wanted library path, and the files of folders that are
+    skipped (blocking: run it in a thread)."""
     chosen = validate_folder(folder) if folder else None
     planned: list[PlannedFile] = []
+    skipped: list[Skipped] = []
     for source in sources:
         if not source.exists():
             raise ValidationError(f"{source}: no such file or directory")
@@ -99,11 +117,16 @@ def plan_import(
             walked = walk_root(source)
             if not walked.files:
                 raise ValidationError(f"{source}: no model files found in this folder")
+            skipped.extend(_walk_skips(source, walked.skipped))
             for found in walked.files:
                 parts = found.relpath.split("/")
                 file = source.joinpath(*parts)
-                target, subdirs = _target(file, parts, chosen, source.name)
-                rel = _relpath(root, target, subdirs, parts[-1])
+                try:
+                    target, subdirs = _target(file, parts, chosen, source.name)
+                    rel = _relpath(root, target, subdirs, parts[-1])
+                except (ValidationError, OSError) as exc:
+                    skipped.append(Skipped(file, _reason(exc)))
+                    continue
                 planned.append(PlannedFile(file, rel, found.size))
         elif source.is_file():
             target, subdirs = _target(source, [source.name], chosen, None)
@@ -111,4 +134,19 @@ def plan_import(
             planned.append(PlannedFile(source, rel, source.stat().st_size))
         else:
             raise ValidationError(f"{source}: not a regular file or a folder")
-    return planned
+    return ImportPlan(planned, skipped)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return f"cannot read it ({exc.strerror or exc})"
+    return str(exc)
+
+
+def _walk_skips(source: Path, lines: Sequence[str]) -> list[Skipped]:
+    """The walk's "relpath: reason" lines as skipped files."""
+    found: list[Skipped] = []
+    for line in lines:
+        rel, _, reason = line.partition(": ")
+        found.append(Skipped(source / rel, reason or "skipped"))
+    return found

@@ -231,13 +231,14 @@ class LibraryService:
         mode: ImportMode = "auto",
         outcomes: list[ImportOutcome] | None = None,
     ) -> AsyncIterator[Event]:
-        """Import files and folders into the main root (see importer.py for the guarantees)."""
+        """Import files and folders into the main root (see importer.py for the guarantees).
+        Files of a folder that cannot be placed are skipped: outcomes with action "skipped"."""
         from comfy_tui.services.library.importer import import_planned
         from comfy_tui.services.library.plan import plan_import
 
         outcomes = outcomes if outcomes is not None else []
         root = self.main_root()
-        planned = await run_blocking(
+        plan = await run_blocking(
             lambda _cancel: plan_import(
                 [Path(s).expanduser().absolute() for s in sources], folder, root, self.roots()
             )
@@ -252,10 +253,11 @@ class LibraryService:
                 self.db_path,
                 root,
                 staging,
-                planned,
+                plan.files,
                 mode=mode,
                 clock=self.clock,
                 outcomes=outcomes,
+                skipped=plan.skipped,
             ):
                 yield event
         finally:

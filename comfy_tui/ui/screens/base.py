@@ -65,6 +65,15 @@ class ModeScreen(Screen[None]):
     # --- the header summary, refreshed every monitor tick while this screen shows -------
     def on_mount(self) -> None:
         self.comfy_app.stats.updates.subscribe(self, self._update_summary)
+        self.comfy_app.state.changes.subscribe(self, self._state_changed)
+
+    def _state_changed(self, areas: frozenset[str]) -> None:
+        if self.is_current:
+            self.on_state_changed(areas)
+
+    def on_state_changed(self, areas: frozenset[str]) -> None:
+        """Shared state changed (here or in another shell): re-read what this screen shows.
+        `areas` names what changed: instances, versions, library, nodes."""
 
     def on_screen_resume(self) -> None:
         self.query_one(StatusStrip).summary = self.comfy_app.summary_text

@@ -1,7 +1,9 @@
 """The log view of one instance: tails `logs/<id>.log` without ever re-reading it whole.
 
 Opens on the last 10k lines (read backwards from the end), then follows what is appended.
-`f` toggles follow, `/` searches (matches highlighted), `n`/`N` jump between matches.
+Long lines are wrapped (`w` switches to sideways scrolling); `f` toggles follow, Home/`g`
+go to the top, End/`G` to the bottom and follow, `/` searches (matches highlighted), `n`/`N`
+jump between matches. The status line always says whether the view follows and wraps.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ LOG_KEYS: tuple[Key, ...] = (
     Key("log-search", "slash", "search", "Search", "Find text in the log (enter to jump)"),
     Key("log-next", "n", "find(True)", "Next", "Jump to the next match"),
     Key("log-previous", "N", "find(False)", "Previous", "Jump to the previous match"),
-    Key("log-top", "g", "top", "Top", "Go to the oldest line kept"),
-    Key("log-end", "G", "end", "End", "Go to the newest line and follow"),
+    Key("log-wrap", "w", "toggle_wrap", "Wrap", "Wrap long lines, or scroll them sideways"),
+    Key("log-top", "g", "top", "Top", "Go to the oldest line kept (Home too)"),
+    Key("log-end", "G", "end", "End", "Go to the newest line and follow (End too)"),
     Key("log-close", "escape", "close", "Back", "Close the log and go back to the instances"),
 )
 
@@ -79,7 +82,8 @@ class InstanceLogScreen(Screen[None]):
     def _show_status(self, extra: str = "") -> None:
         pane = self.pane
         mode = "following" if pane.follow else "paused (f follows)"
-        text = f" {mode} · {pane.line_count:,} lines kept"
+        wrap = "wrapped (w: one row each)" if pane.wrap else "not wrapped (w wraps)"
+        text = f" {mode} · {wrap} · {pane.line_count:,} lines kept"
         if extra:
             text += f" · {extra}"
         if text != self.status_text:
@@ -91,13 +95,17 @@ class InstanceLogScreen(Screen[None]):
         self.pane.set_follow(not self.pane.follow)
         self._show_status()
 
-    def action_top(self) -> None:
-        self.pane.set_follow(False)
-        self.pane.scroll_home(animate=False)
+    def action_toggle_wrap(self) -> None:
+        self.pane.set_wrap(not self.pane.wrap)
         self._show_status()
 
+    def action_top(self) -> None:
+        self.pane.action_scroll_home()
+
     def action_end(self) -> None:
-        self.pane.set_follow(True)
+        self.pane.action_scroll_end()
+
+    def on_log_pane_moved(self, event: LogPane.Moved) -> None:
         self._show_status()
 
     def action_search(self) -> None:

@@ -2,7 +2,9 @@
 restart, and the log view.
 
 The table is refreshed every `poll_interval` seconds while the screen shows (reattach, health,
-queue, CPU, RAM come from `InstancesService.refresh`, in a worker). Launch, stop and restart
+queue, CPU, RAM come from `InstancesService.refresh`, in a worker), and at once when a run
+record changes (a launch or stop in another shell: `app.state`). A launch from here selects
+the instance it started. Launch, stop and restart
 run as App-owned jobs, so they finish even if the user switches screens; failures open the
 App's error dialog.
 """
@@ -61,6 +63,7 @@ class InstancesScreen(ModeScreen):
         self.views: list[InstanceView] = []
         self.status = ""
         self._refreshing = False
+        self._select_new = False
         self._again = False
 
     @property
@@ -88,6 +91,10 @@ class InstancesScreen(ModeScreen):
 
     def on_screen_resume(self) -> None:
         self.refresh_now()
+
+    def on_state_changed(self, areas: frozenset[str]) -> None:
+        if "instances" in areas:
+            self.refresh_now()
 
     def on_unmount(self) -> None:
         self._unsubscribe_jobs()
@@ -142,12 +149,18 @@ class InstancesScreen(ModeScreen):
         if ids == [str(k.value) for k in table.rows]:
             for view in self.views:
                 for (key, _), cell in zip(COLUMNS, row_cells(view, self._job(view)), strict=True):
-                    table.update_cell(view.id, key, cell)
+                    # the column widens for a longer state ("starting"), never cuts it
+                    table.update_cell(view.id, key, cell, update_width=True)
         else:
+            known = {str(k.value) for k in table.rows}
             table.clear()
             for view in self.views:
                 table.add_row(*row_cells(view, self._job(view)), key=view.id)
-            if selected is not None and selected.id in ids:
+            new = [i for i in ids if i not in known]
+            if self._select_new and new:  # a launch from here: select what it started
+                self._select_new = False
+                table.move_cursor(row=ids.index(new[0]))
+            elif selected is not None and selected.id in ids:
                 table.move_cursor(row=ids.index(selected.id))
         empty = not self.views
         table.display = not empty
@@ -171,8 +184,8 @@ class InstancesScreen(ModeScreen):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_open_log()
+    async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        await self.action_open_log()
 
     # --- jobs --------------------------------------------------------------------------------
     def _on_job_update(self, update: JobUpdate) -> None:
@@ -187,6 +200,8 @@ class InstancesScreen(ModeScreen):
             text = f"{update.description}: {event.text}"
         elif event is None:
             text = f"{update.description}: {update.state}"
+            if update.key.kind is JobKind.LAUNCH:
+                self._select_new = False  # failed or cancelled: nothing new to select
         else:
             return
         self.status = text
@@ -195,7 +210,19 @@ class InstancesScreen(ModeScreen):
             self.refresh_now()
 
     # --- actions -----------------------------------------------------------------------------
-    async def action_launch(self) -> None:
+    async def _select(self, instance_id: str | None) -> None:
+        """Put the cursor on `instance_id` (a palette command names one), reading the
+        instances first when this screen has not shown it yet."""
+        if instance_id is None:
+            return
+        if instance_id not in [v.id for v in self.views]:
+            self.show(await self.instances.refresh())
+        ids = [v.id for v in self.views]
+        if instance_id in ids:
+            self.query_one(DataTable).move_cursor(row=ids.index(instance_id))
+
+    async def action_launch(self, version: str | None = None) -> None:
+        """The launch dialog; `version` (from the palette) is chosen in it."""
         paths = self.comfy_app.services.paths
         versions = await asyncio.to_thread(list_records, paths)
         if not versions:
@@ -204,7 +231,7 @@ class InstancesScreen(ModeScreen):
                 severity="warning",
             )
             return
-        default = await asyncio.to_thread(get_default, paths)
+        default = version or await asyncio.to_thread(get_default, paths)
         settings = self.comfy_app.services.settings
         dialog = LaunchScreen(
             versions,
@@ -219,11 +246,13 @@ class InstancesScreen(ModeScreen):
         if request is None:
             return
         key = JobKey(JobKind.LAUNCH, str(next(_launches)))
+        self._select_new = True
         self.comfy_app.start_job(
             key, f"launch {request.version}", lambda: self.instances.launch(request)
         )
 
-    def action_stop(self) -> None:
+    async def action_stop(self, instance_id: str | None = None) -> None:
+        await self._select(instance_id)
         view = self.selected()
         if view is None:
             return
@@ -269,7 +298,8 @@ class InstancesScreen(ModeScreen):
         question = f"Restart {view.id}? ComfyUI stops (work in progress is lost) and starts again."
         self.app.push_screen(ConfirmScreen(question, yes="Restart", no="Keep"), go)
 
-    def action_open_log(self) -> None:
+    async def action_open_log(self, instance_id: str | None = None) -> None:
+        await self._select(instance_id)
         view = self.selected()
         if view is not None:
             self.app.push_screen(InstanceLogScreen(view.record))

@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static
+from textual.worker import Worker
 
 from comfy_tui.core.units import format_bytes, plural
 from comfy_tui.errors import ComfyTuiError
@@ -154,7 +155,15 @@ class ModelsScreen(DownloadsMixin):
     # --- loading -----------------------------------------------------------------------
     def reload(self) -> None:
         """Read the index again (folders, rows, versions); the previous read is cancelled."""
-        self.run_worker(self._load(), group="models:load", exclusive=True, exit_on_error=False)
+        # the coroutine is made when the worker starts: a reload replacing a pending one
+        # leaves no coroutine that was never awaited
+        _: Worker[None] = self.run_worker(
+            self._load, group="models:load", exclusive=True, exit_on_error=False
+        )
+
+    def on_state_changed(self, areas: frozenset[str]) -> None:
+        if areas & {"library", "versions"}:
+            self.reload()
 
     async def _load(self) -> None:
         try:

@@ -64,6 +64,10 @@ class NodesScreen(ModeScreen):
         """Read the nodes each time the screen is shown (the first time too)."""
         self.reload()
 
+    def on_state_changed(self, areas: frozenset[str]) -> None:
+        if areas & {"nodes", "versions"}:
+            self.reload()
+
     # --- loading and rendering ----------------------------------------------------------
     def reload(self) -> None:
         # the coroutine is made when the worker starts: a reload replacing a pending one

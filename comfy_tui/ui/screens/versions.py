@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label
+from textual.worker import Worker
 
 from comfy_tui.core.size_estimate import SizeEstimate
 from comfy_tui.errors import ComfyTuiError
@@ -79,6 +80,10 @@ class VersionsScreen(ModeScreen):
     def on_screen_resume(self) -> None:
         self._reload_local()
 
+    def on_state_changed(self, areas: frozenset[str]) -> None:
+        if areas & {"versions", "instances"}:
+            self._reload_local()
+
     # --- loading ------------------------------------------------------------------------
     def load(self, *, refresh: bool) -> None:
         """Installed versions, then the release list, in background workers."""
@@ -92,8 +97,8 @@ class VersionsScreen(ModeScreen):
         )
 
     def _reload_local(self) -> None:
-        self.run_worker(
-            self._load_local(), group="versions:local", exclusive=True, exit_on_error=False
+        _: Worker[None] = self.run_worker(
+            self._load_local, group="versions:local", exclusive=True, exit_on_error=False
         )
 
     async def _load_local(self) -> None:
