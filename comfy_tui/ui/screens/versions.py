@@ -60,6 +60,7 @@ class VersionsScreen(ModeScreen):
         self.query_text = ""
         self.disk: DiskReport | None = None
         self.estimates: dict[str, SizeEstimate] = {}
+        self._loaded = False
 
     def compose_body(self) -> ComposeResult:
         yield Input(
@@ -78,7 +79,8 @@ class VersionsScreen(ModeScreen):
         self.every(RUNNING_POLL_S, self._poll_running)
 
     def on_screen_resume(self) -> None:
-        self._reload_local()
+        if self._loaded:  # the first show reads after the first frame (`load`)
+            self._reload_local()
 
     def on_state_changed(self, areas: frozenset[str]) -> None:
         if areas & {"versions", "instances"}:
@@ -87,6 +89,7 @@ class VersionsScreen(ModeScreen):
     # --- loading ------------------------------------------------------------------------
     def load(self, *, refresh: bool) -> None:
         """Installed versions, then the release list, in background workers."""
+        self._loaded = True
         self._reload_local()
         self.run_worker(
             self._load_releases(refresh),
