@@ -132,6 +132,23 @@ async def test_without_the_package_our_engine_fetches_xet_files(
     assert all(r.method == "GET" for r in hub.requests)
 
 
+async def test_when_huggingface_hub_fails_on_its_own_our_engine_takes_over(
+    data_dir: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Xet on for real (where hf_xet is installed): the child's huggingface_hub tries Xet
+    storage, which the fake Hub does not have, fails, and our engine fetches the file."""
+    monkeypatch.delenv("HF_HUB_DISABLE_XET")
+    mode = hub_fast.fast_path()
+    queue, events = await fetch(data_dir, hub, DownloadRequest("org/xet", FILE))
+    [item] = queue.items()
+    assert item.state is State.DONE and item.sha256 == sha(BIG), events
+    if mode == "hf_xet":
+        lines = [e.text for e in events if isinstance(e, LogLine)]
+        assert any("fetching it without huggingface_hub" in line for line in lines), lines
+    folder = data_dir / "library/models/diffusion_models"
+    assert leftovers(folder) == ["model.safetensors"]
+
+
 async def test_the_hub_path_checks_the_sha256_asked_for(
     data_dir: Path, hub: FakeHub, xet_installed: None
 ) -> None:

@@ -16,7 +16,9 @@ meanwhile so no other download writes there. Progress comes from the size of the
 staging folder. Then the file is hashed (sha256, checked against the one asked for or the one
 the Hub states), fsynced and renamed onto the target, as our engine does with its `.part`.
 Pause kills the child and keeps the staging folder: huggingface_hub resumes it next time. A
-refusal (gated, not found) or a wrong sha256 deletes it.
+refusal (gated, not found) or a wrong sha256 deletes it. When huggingface_hub fails for a
+reason of its own (hf_xet cannot reach its storage, say: `HubPathFailed`), `HubFirst` fetches
+the file with our engine after all.
 """
 
 from __future__ import annotations
@@ -94,6 +96,11 @@ def is_xet(headers: Mapping[str, str]) -> bool:
     return bool(headers.get("X-Xet-Hash"))
 
 
+class HubPathFailed(DownloadError):
+    """huggingface_hub failed for a reason of its own (not the Hub's refusal, not the network
+    or the disk): `HubFirst` fetches the file with our engine instead."""
+
+
 class HubDownload:
     """One Hub file fetched by huggingface_hub; read like `HttpDownload` while it runs."""
 
@@ -158,6 +165,9 @@ class HubDownload:
             async with aclosing(self._commit(stage, part)) as committing:
                 async for event in committing:
                     yield event
+        except HubPathFailed:
+            keep_stage = False  # our engine fetches it instead
+            raise
         except DownloadError as exc:
             keep_stage = exc.resumable
             raise
@@ -250,8 +260,10 @@ class HubDownload:
             found = hub_error(status, {"X-Error-Code": header}, file, self.settings)
             if found is not None:
                 return found
-        message = str(doc.get("message", "")).splitlines()[0] if doc.get("message") else code
-        return DownloadError(
+        text = str(doc.get("message") or code)
+        message = text.splitlines()[0].rstrip(". ") if text.strip() else code
+        kind = HubPathFailed if code == "other" else DownloadError
+        return kind(
             f"huggingface_hub could not fetch {spec.path_in_repo}: {message}",
             resumable=bool(doc.get("resumable")),
         )
@@ -370,6 +382,7 @@ class HubFirst:
         self._hub = HubDownload(
             spec, settings, library_root, mode=mode, on_complete=on_complete, command=command
         )
+        self._make_http = make_http
         self._http = make_http(is_xet if mode == "hf_xet" else None)
         self._active: HttpDownload | HubDownload = self._http
         if mode != "hf_xet":
@@ -391,6 +404,15 @@ class HubFirst:
                 return
             except HubFastPath:
                 self._active = self._hub
-        async with aclosing(self._hub.run()) as events:
-            async for event in events:
-                yield event
+        try:
+            async with aclosing(self._hub.run()) as events:
+                async for event in events:
+                    yield event
+        except HubPathFailed as failed:
+            log.warning("download %s: %s; fetching it over HTTP", self._hub.spec.key, failed)
+            yield LogLine(f"{failed}; fetching it without huggingface_hub", "download")
+            self._http = self._make_http(None)
+            self._active = self._http
+            async with aclosing(self._http.run()) as events:
+                async for event in events:
+                    yield event
