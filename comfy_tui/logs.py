@@ -77,7 +77,7 @@ class RotatingFile(logging.FileHandler):
     def _full(self, record: logging.LogRecord) -> bool:
         if self.stream is None:  # closed: FileHandler.emit opens it again, empty or not
             return False
-        size = self.stream.tell()
+        size = self.stream.seek(0, os.SEEK_END)  # the file's size: other processes append too
         return size > 0 and size + len(self.format(record) + self.terminator) >= self.max_bytes
 
     def _rotate(self) -> None:

@@ -60,6 +60,8 @@ class Settings:
     """Testing aid: play GPU readings from a recording file instead of asking NVML."""
     max_downloads: int = 2
     download_segments: int = 4
+    hf_fast_path: bool = True
+    """Hub files served through Xet go through huggingface_hub when hf_xet is installed."""
     civitai_api: str = "https://civitai.com"
     node_map_url: str = (
         "https://raw.githubusercontent.com/ltdrdata/ComfyUI-Manager/main/extension-node-map.json"
@@ -391,6 +393,7 @@ _KEYS: dict[str, _Key] = {
     "gpu_replay": _Key(_optional_path, ("COMFY_TUI_GPU_REPLAY",)),
     "max_downloads": _Key(_small_count, ("COMFY_TUI_MAX_DOWNLOADS",)),
     "download_segments": _Key(_small_count, ("COMFY_TUI_DOWNLOAD_SEGMENTS",)),
+    "hf_fast_path": _Key(_boolean, ("COMFY_TUI_HF_FAST_PATH",)),
     "civitai_api": _Key(_url, ("COMFY_TUI_CIVITAI_API",)),
     "node_map_url": _Key(_url, ("COMFY_TUI_NODE_MAP_URL",)),
     "civitai_token": _Key(_optional_string, ("CIVITAI_API_TOKEN",)),

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
 from textual.app import App
@@ -15,28 +16,28 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from comfy_tui import __version__
-from comfy_tui.core.error_report import ErrorReport
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event
 from comfy_tui.paths import styles_dir
 from comfy_tui.runner import JobKey, JobKind, JobUpdate
 from comfy_tui.services.container import Services
-from comfy_tui.services.notify.notice import Notice
 from comfy_tui.ui.commands import ComfyCommands
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
-from comfy_tui.ui.dialogs.error import ErrorScreen
-from comfy_tui.ui.dialogs.help import HelpRow, HelpScreen
-from comfy_tui.ui.dialogs.notifications import NotificationsScreen
 from comfy_tui.ui.downloads_feed import DownloadsChanged, DownloadsFeed
 from comfy_tui.ui.jobs import JobUpdatePosted, is_job, job_group, pump
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
 from comfy_tui.ui.screens.versions import VersionsScreen
 from comfy_tui.ui.state_feed import StateFeed
 from comfy_tui.ui.stats_feed import FEED_GROUP, UNTOUCHED_AFTER_S, StatsFeed, StatsSampled
+
+if TYPE_CHECKING:  # the dialogs below are imported when first opened, not before the first frame
+    from comfy_tui.services.notify.notice import Notice
+    from comfy_tui.ui.dialogs.error import ErrorScreen
+    from comfy_tui.ui.dialogs.help import HelpRow
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,8 @@ class ComfyTuiApp(App[int]):
             driver.flush()
 
     def action_notifications(self) -> None:
+        from comfy_tui.ui.dialogs.notifications import NotificationsScreen
+
         self.push_screen(NotificationsScreen(list(self.services.notifier.recent)))
 
     def on_stats_sampled(self, message: StatsSampled) -> None:
@@ -251,6 +254,9 @@ class ComfyTuiApp(App[int]):
 
     def error_screen(self, title: str, exc: BaseException) -> ErrorScreen:
         """The error dialog for `exc`: its causes, a fix, the app log; `c` saves it to logs/."""
+        from comfy_tui.core.error_report import ErrorReport
+        from comfy_tui.ui.dialogs.error import ErrorScreen
+
         paths = self.services.paths
         report = ErrorReport.from_exception(title, exc, log_path=str(paths.app_log()))
         return ErrorScreen(title, report=report, save_dir=paths.logs_dir())
@@ -261,7 +267,10 @@ class ComfyTuiApp(App[int]):
         (ctrl+c still asks to quit, `?` lists the dialog's keys). `?` in a text field is
         typed, not help."""
         if action == "help":
-            return not isinstance(self.focused, Input | TextArea)
+            # a TextArea can only have the focus once its module is loaded (not at start)
+            text_area = sys.modules.get("textual.widgets._text_area")
+            fields = (Input,) if text_area is None else (Input, text_area.TextArea)
+            return not isinstance(self.focused, fields)
         return not (action in MODAL_BLOCKED and isinstance(self.screen, ModalScreen))
 
     async def action_request_quit(self) -> None:
@@ -314,6 +323,8 @@ class ComfyTuiApp(App[int]):
 
     def action_help(self) -> None:
         """Open the help screen for the screen that is showing."""
+        from comfy_tui.ui.dialogs.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)  # `?` again closes it
             return
@@ -333,6 +344,8 @@ class ComfyTuiApp(App[int]):
         none that `check_action` turns off right now): a screen's own keys are all listed,
         also two on one key (escape: cancel an install, clear the filter) and one shadowing a
         widget's key (enter: details, not the table's "select")."""
+        from comfy_tui.ui.dialogs.help import HelpRow
+
         modal = isinstance(self.screen, ModalScreen)
         own = [b.id for bs in self.screen._bindings.key_to_bindings.values() for b in bs]
         order = [

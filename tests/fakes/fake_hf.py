@@ -2,7 +2,8 @@
 
 Hub (one origin): ``HEAD/GET /{repo}/resolve/{rev}/{path}`` answers small files itself (ETag =
 a git blob id) and redirects LFS files (302 + ``X-Linked-Etag`` = the sha256, ``X-Linked-Size``)
-to a CDN on a second origin; every answer carries ``X-Repo-Commit``. ``/api/models/{repo}/
+to a CDN on a second origin (files marked Xet also name their ``X-Xet-Hash``); every answer
+carries ``X-Repo-Commit``. ``/api/models/{repo}/
 revision/{rev}`` and ``/api/models/{repo}/tree/{rev}`` serve HfApi. Errors carry
 ``X-Error-Code``: GatedRepo (401 without the right token), RepoNotFound, RevisionNotFound,
 EntryNotFound. Requests are recorded with their headers, so tests can check where the token went.
@@ -28,6 +29,9 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 class HubRepo:
     files: dict[str, bytes]
     lfs: set[str] = field(default_factory=set)
+    xet: set[str] = field(default_factory=set)
+    """LFS files the Hub says it serves through Xet (``X-Xet-Hash``); the bytes still come
+    from the CDN (no Xet storage is faked: huggingface_hub runs with HF_HUB_DISABLE_XET)."""
     gated: bool = False
     private: bool = False
     token: str | None = None
@@ -143,6 +147,9 @@ class FakeHub:
         common = {"X-Repo-Commit": repo.commit}
         if path in repo.lfs:
             digest = sha256(data)
+            if path in repo.xet:
+                common["X-Xet-Hash"] = digest
+                common["X-Xet-Refresh-Route"] = f"/api/models/{repo_id_of(request)}/xet-read-token"
             return web.Response(
                 status=302,
                 headers={
@@ -165,6 +172,10 @@ class FakeHub:
     async def _unknown(self, request: web.Request) -> web.StreamResponse:
         self._record(request, self.requests)
         return web.Response(status=404, text="not found")
+
+
+def repo_id_of(request: web.Request) -> str:
+    return f"{request.match_info['ns']}/{request.match_info['name']}"
 
 
 def _error(status: int, code: str, message: str) -> web.Response:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from comfy_tui.services.downloads.store import load_items
 from tests.fakes.download_server import DownloadServer, ThreadedServer
 from tests.fakes.fake_hf import FakeHub
 from tests.fakes.payloads import safetensors_payload
+from tests.waiting import wait_until
 
 DATA = safetensors_payload(12 * 1024 * 1024)
 TOKEN = "hf_CliSecretToken0123456789abcdef"
@@ -158,11 +158,11 @@ def _start(data_dir: Path, url: str) -> subprocess.Popen[str]:
 
 
 def _wait_for_part(part: Path, size: int, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while not (part.exists() and part.stat().st_size >= size):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the download never got going"
-        time.sleep(0.02)
+    wait_until(
+        lambda: proc.poll() is not None or (part.exists() and part.stat().st_size >= size),
+        "the download to get going",
+    )
+    assert proc.poll() is None, proc.communicate()
 
 
 def test_kill_9_then_the_same_command_continues_from_the_part(

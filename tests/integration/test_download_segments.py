@@ -299,11 +299,11 @@ KILLED = """
 import asyncio, sys
 from pathlib import Path
 from comfy_tui.services.downloads import DownloadSpec, HttpDownload, Kind
-url, root = sys.argv[1], Path(sys.argv[2])
+url, root, ramp = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
 spec = DownloadSpec(kind=Kind.URL, key="url:" + url, url=url, folder="vae", allow_local=True)
 async def main():
     async for event in HttpDownload(spec, root, connections=4, segment_min=1,
-                                   ramp_window=0).run():
+                                   ramp_window=ramp).run():
         print(getattr(event, "bytes_done", None), flush=True)
 asyncio.run(main())
 """
@@ -319,11 +319,13 @@ def recorded(target: Path) -> int:
     return done.total if done is not None else 0
 
 
-def test_kill_9_in_a_segment_then_resume(root: Path) -> None:
+@pytest.mark.parametrize("ramp", [0.0, 1.0], ids=["all-at-once", "ramping"])
+def test_kill_9_in_a_segment_then_resume(root: Path, ramp: float) -> None:
+    """Ramping (the default), the first connection is the first answer itself."""
     with ThreadedServer(DownloadServer()) as server:
         url = server.add("/m.bin", DATA, rate=2 * MIB)  # about 3 s: saved at 1 s
         with subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(KILLED), url, str(root)],
+            [sys.executable, "-c", textwrap.dedent(KILLED), url, str(root), str(ramp)],
             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2],
         ) as proc:  # fmt: skip
             assert proc.stdout is not None

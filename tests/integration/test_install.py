@@ -27,6 +27,7 @@ from tests.fakes.comfyui_repo import FakeTag, add_tag, build_comfyui_repo
 from tests.fakes.guards import fake_guard, real_guard
 from tests.fakes.install_fixtures import install_settings_for, processes_under
 from tests.fakes.wheelhouse import build_wheelhouse
+from tests.waiting import until
 
 pytestmark = pytest.mark.usefixtures("no_leftover_children")
 
@@ -293,11 +294,13 @@ async def test_cancel_mid_install_leaves_nothing(
     service = service_for(install_settings)
     seen: list[Event] = []
     task = asyncio.create_task(_until_smoke(service.install("v0.5.0"), seen))
-    while not any(isinstance(e, Progress) and "quick-test" in e.detail for e in seen):
-        assert not task.done(), task
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)  # the smoke child is importing slowdep now
-    assert processes_under(data_dir / "versions")
+
+    def smoke_child() -> bool:  # the smoke child (main.py) is importing slowdep now
+        running = processes_under(data_dir / "versions")
+        return any("main.py" in " ".join(p.info["cmdline"] or []) for p in running)
+
+    await until(None, lambda: task.done() or smoke_child(), "the smoke child")
+    assert not task.done(), task
     assert service.installing() == {"v0.5.0"}
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -318,8 +321,7 @@ async def test_a_second_install_of_the_same_tag_is_refused_while_one_runs(
     seen: list[Event] = []
     task = asyncio.create_task(_until_smoke(service.install("v0.5.0"), seen))
     try:
-        while not seen:
-            await asyncio.sleep(0.02)
+        await until(None, lambda: seen, "the first event")
         with pytest.raises(LockBusyError, match=r"v0\.5\.0 is already being installed"):
             await collect(service, "v0.5.0")
         with pytest.raises(LockBusyError, match=r"v0\.5\.0 is already being installed"):
@@ -412,8 +414,7 @@ async def test_clean_stale_at_start_up_spares_a_running_install(
     seen: list[Event] = []
     task = asyncio.create_task(_until_smoke(service.install("v0.5.0"), seen))
     try:
-        while not any(isinstance(e, Progress) and e.step == "venv" for e in seen):
-            await asyncio.sleep(0.02)
+        await until(None, lambda: any(isinstance(e, Progress) and e.step == "venv" for e in seen))
         (crashed / ".venv").mkdir(parents=True)  # as if another process had crashed
         removed = await service_for(install_settings).clean_stale()
         assert removed == [crashed]

@@ -18,6 +18,7 @@ from comfy_tui.services.jobs.state import JobEvent
 from comfy_tui.store.instance_records import InstanceRecord, require_instance
 from tests.fakes.instance_lab import Lab
 from tests.fakes.workflows import failing, txt2img
+from tests.waiting import LAST_RESORT_S
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ async def launch(lab: Lab, env: dict[str, str] | None = None) -> InstanceRecord:
 
 
 async def next_event(events: asyncio.Queue[JobEvent], kind: str) -> JobEvent:
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(LAST_RESORT_S):
         while True:
             event = await events.get()
             if event.kind == kind:

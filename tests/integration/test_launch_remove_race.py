@@ -4,7 +4,6 @@ the version's lock first wins; the other is refused with one line."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from comfy_tui.services.version_guard import live_instances
 from tests.cli_run import run_cli
 from tests.fakes.installed_version import install_fake_version
 from tests.fakes.instance_lab import free_port, stop_everything
+from tests.waiting import until
 
 pytestmark = pytest.mark.usefixtures("no_leftover_children")
 
@@ -80,9 +80,9 @@ async def test_a_remove_while_a_launch_is_between_its_check_and_its_record_is_re
     gate = tmp_path / "gate"
     launch = start(data_dir, "launch", TAG, "--no-wait", pause_at=f"launch.checked={gate}")
     try:
-        while not Path(f"{gate}.reached").exists():
-            assert launch.poll() is None, launch.communicate()
-            await asyncio.sleep(0.01)
+        reached = Path(f"{gate}.reached")
+        await until(None, lambda: reached.exists() or launch.poll() is not None, "the gate")
+        assert launch.poll() is None, launch.communicate()
         removed = cli(data_dir, "remove", TAG, "--yes")
         assert removed.returncode == 1, removed.stderr
         assert "launched" in removed.stderr and len(removed.stderr.splitlines()) == 1

@@ -28,6 +28,7 @@ from tests.fakes.node_fixtures import (
     nodes_settings_for,
 )
 from tests.fakes.node_repo import NodeCommit, NodeMirror
+from tests.waiting import until
 
 pytestmark = pytest.mark.usefixtures("no_leftover_children")
 
@@ -278,10 +279,7 @@ async def test_cancelling_an_enable_puts_the_venv_back_and_links_nothing(
     plan = await service.plan("Slow", "v0.3.77")
     task = asyncio.create_task(drain(service.enable(plan, run_install_script=True)))
     started = data_dir / "nodes" / "Slow" / "started"
-    for _ in range(600):
-        if started.exists():
-            break
-        await asyncio.sleep(0.05)
+    await until(None, started.exists, "the install script to start")
     assert not any(p.startswith("nodedep") for p in before) and started.exists()
     assert "nodedep==2.0" in await freeze(nodes_settings, "v0.3.77")  # installed, then
     task.cancel()

@@ -27,6 +27,7 @@ from comfy_tui.store.instance_records import InstanceRecord
 from tests.fakes.instance_lab import Lab
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.fakes.workflows import failing, txt2img
+from tests.waiting import LAST_RESORT_S, until
 
 SECRET = "s3cr3t-token"
 
@@ -48,7 +49,7 @@ async def launch(lab: Lab) -> InstanceRecord:
 
 
 async def next_notice(notices: asyncio.Queue[Notice], kind: str) -> Notice:
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(LAST_RESORT_S):
         while True:
             notice = await notices.get()
             if notice.kind == kind:
@@ -81,9 +82,7 @@ async def test_job_and_crash_notices_reach_every_destination(
     notifier.subscribe(notices.put_nowait)
     runner = asyncio.create_task(notifier.run())
     try:
-        async with asyncio.timeout(30):
-            while not connected(notifier, record.id):
-                await asyncio.sleep(0.05)
+        await until(None, lambda: connected(notifier, record.id), "the watcher connected")
         url = base_url(record)
         await queue_prompt(url, txt2img(steps=2, prefix="dog"))
         done = await next_notice(notices, "job_finished")

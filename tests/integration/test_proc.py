@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from contextlib import aclosing
 from pathlib import Path
 
@@ -18,21 +17,21 @@ import pytest
 
 from comfy_tui.errors import ProcessError
 from comfy_tui.services.proc import ChildProcess, run_capture
+from tests.waiting import until, wait_until
 
 PY = sys.executable
 
 
-def _wait_gone(pid: int, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            proc = psutil.Process(pid)
-            if proc.status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _wait_gone(pid: int) -> bool:
+    wait_until(lambda: _gone(pid), f"pid {pid} to end")
+    return True
 
 
 async def test_output_is_split_on_carriage_returns_and_newlines() -> None:
@@ -78,8 +77,7 @@ async def test_cancel_kills_the_whole_group(tmp_path: Path, busy_consumer: bool)
                     await asyncio.sleep(60)  # the cancel lands here, outside the generator
 
     task = asyncio.create_task(consume())
-    while not marker.exists() or not marker.read_text():
-        await asyncio.sleep(0.02)
+    await until(None, lambda: marker.exists() and marker.read_text(), "the child's pid")
     await asyncio.sleep(0.1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -127,9 +125,7 @@ def test_children_die_with_a_parent_killed_by_sigkill(tmp_path: Path) -> None:
     )
     proc = subprocess.Popen([PY, "-c", parent])
     try:
-        deadline = time.monotonic() + 30
-        while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: marker.exists() and marker.read_text(), "the child's pid")
         child_pid = int(marker.read_text())
         assert psutil.pid_exists(child_pid)
         os.kill(proc.pid, signal.SIGKILL)

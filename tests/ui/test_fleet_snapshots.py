@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -19,14 +18,13 @@ SIZES = {"80x24": SMALL, "120x40": LARGE}
 
 async def show_fleet(pilot: Any) -> None:
     await pilot.press("6")
-    for _ in range(400):
+
+    def checked() -> bool:
         screen = pilot.app.screen
-        if isinstance(screen, FleetScreen) and all(
-            s.state != "checking" for s in screen.states.values()
-        ):
-            break
-        await asyncio.sleep(0.01)
-    await pilot.pause()
+        states = screen.states.values() if isinstance(screen, FleetScreen) else ()
+        return isinstance(screen, FleetScreen) and all(s.state != "checking" for s in states)
+
+    await until(pilot, checked, "every host checked")
 
 
 @pytest.mark.parametrize("size", SIZES)

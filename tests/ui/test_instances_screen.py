@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.widgets import DataTable, Input
@@ -21,14 +19,7 @@ from comfy_tui.ui.widgets.log_pane import LogPane
 from tests.fakes.instance_lab import stop_everything
 from tests.ui.app_factory import LARGE
 from tests.ui.instances_lab import fake_app, real_app, record
-
-
-async def until(pilot: Any, predicate: Any, timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
+from tests.waiting import until
 
 
 def table_states(app: ComfyTuiApp) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from comfy_tui.ui.state_feed import STATE_GROUP
 from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.model_detail import ModelDetail
 from comfy_tui.ui.widgets.model_table import ModelTable
+from tests import waiting
 from tests.fakes import models as fm
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
 from tests.ui.fake_library import populate, write_files
@@ -28,15 +28,12 @@ _FOREVER = ("versions:releases", "downloads", STATE_GROUP)
 
 
 async def settle(pilot: Any, rounds: int = 4) -> None:
-    """Let jobs, the reloads they trigger, and the screen updates all finish."""
-    for _ in range(rounds):
-        # Not the Versions screen's release fetch (offline in tests, it waits forever by
-        # design), nor the download queue's feed (it runs as long as the app).
-        workers = [w for w in pilot.app.workers if w.group not in _FOREVER]
-        if workers:  # an empty list would mean "every worker" to Textual
-            with contextlib.suppress(Exception):
-                await pilot.app.workers.wait_for_complete(workers)
-        await pilot.pause()
+    """Let jobs, the reloads they trigger, and the screen updates all finish.
+
+    Not the Versions screen's release fetch (offline in tests, it waits forever by design),
+    nor the download queue's feed or the state watch (they run as long as the app).
+    """
+    await waiting.settle(pilot, lambda w: w.group not in _FOREVER, rounds)
 
 
 def names(app: Any) -> list[str]:

@@ -31,6 +31,7 @@ from tests.ui.versions_lab import (
     versions_app,
     write_cache,
 )
+from tests.waiting import until
 
 
 @pytest.fixture
@@ -87,10 +88,7 @@ async def test_the_start_refresh_never_blocks_the_app(data_dir: Path, github: Fa
     github.script = ["hold"]
     app = versions_app(data_dir, github.url)
     async with app.run_test(size=SMALL) as pilot:
-        for _ in range(50):
-            if github.held is not None:
-                break
-            await asyncio.sleep(0.01)
+        await until(pilot, lambda: github.held is not None, "the held release fetch")
         screen = screen_of(app)
         assert screen.checking
         assert "Fetching the list of ComfyUI releases" in str(screen.query_one(EmptyState).render())
@@ -200,11 +198,7 @@ async def test_cancel_stops_the_install_and_removes_its_panel(
         await pilot.pause()
         assert [p.tag for p in screen.query(InstallPanel)] == ["v0.45.2"]
         await pilot.press("c")
-        for _ in range(50):
-            if "v0.45.2" in versions.cleaned:
-                break
-            await asyncio.sleep(0.01)
-        await pilot.pause()
+        await until(pilot, lambda: "v0.45.2" in versions.cleaned, "the cancelled install cleaned")
         assert "v0.45.2" in versions.cleaned
         assert not list(screen.query(InstallPanel))
         assert not app.running_jobs()

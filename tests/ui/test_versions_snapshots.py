@@ -7,7 +7,6 @@ details of an installed version. Fixed clock, fake records, no real paths.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from tests.ui.versions_lab import (
     versions_app,
     write_cache,
 )
+from tests.waiting import until
 
 SIZES = {"80x24": SMALL, "120x40": LARGE}
 
@@ -84,12 +84,13 @@ def test_installs_in_progress(
         versions.script["v0.33.1"] = [Progress("clone", 0.05, detail="Counting objects: 40%")]
         screen.start_install("v0.45.2")
         screen.start_install("v0.33.1")
-        for _ in range(100):
+
+        def drawn() -> bool:
             panels = list(screen.query(InstallPanel))
             fractions = {p.tag: p.fraction for p in panels}
-            if fractions == {"v0.45.2": 0.62, "v0.33.1": 0.05} and all(p.drawn for p in panels):
-                break
-            await asyncio.sleep(0.01)
+            return fractions == {"v0.45.2": 0.62, "v0.33.1": 0.05} and all(p.drawn for p in panels)
+
+        await until(None, drawn, "both install panels drawn")  # the App runs meanwhile
         await pilot.pause()
         await pilot.pause()
 

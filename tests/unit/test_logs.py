@@ -89,3 +89,22 @@ def test_log_file_rotates_and_keeps_its_backups_private(tmp_path: Path) -> None:
     assert path.read_text().splitlines()[-1].startswith("line 39 ")
     older = (tmp_path / "app.log.1").read_text().splitlines()[-1]
     assert int(older.split()[1]) == int(path.read_text().split()[1]) - 1
+
+
+def test_rotation_counts_what_other_processes_appended(tmp_path: Path) -> None:
+    """The TUI and CLI commands append to one log: the size is the file's, not this handle's."""
+    path = tmp_path / "app.log"
+    first, second = (RotatingFile(path, max_bytes=200, backups=1) for _ in range(2))
+    loggers = []
+    for n, handler in enumerate((first, second)):
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log = logging.Logger(f"process{n}")
+        log.addHandler(handler)
+        loggers.append(log)
+    for _ in range(3):
+        loggers[0].warning("x" * 49)  # 150 bytes, written through the first handle only
+    loggers[1].warning("y" * 59)  # 60 more would pass 200: the second handle rotates first
+    first.close()
+    second.close()
+    assert (tmp_path / "app.log.1").read_text() == ("x" * 49 + "\n") * 3
+    assert path.read_text() == "y" * 59 + "\n"

@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from comfy_tui.services.monitor import GpuProcess, GpuReading, ProcessTreeSampler, ReplayBackend
+from tests.waiting import wait_until
 
 SPAWNER = (
     "import subprocess, sys, time\n"
@@ -68,10 +69,7 @@ def test_vanished_root_and_vanished_member(tree: tuple[int, int]) -> None:
     assert usage["gone"].alive is False
     assert usage["gone"].pids == () and usage["gone"].rss_bytes is None
     psutil.Process(grandchild).kill()
-    for _ in range(500):  # the spawner reaps it
-        if not psutil.pid_exists(grandchild):
-            break
-        time.sleep(0.01)
+    wait_until(lambda: not psutil.pid_exists(grandchild), "the spawner to reap it")
     after = sampler.sample({"inst": root})["inst"]
     assert after.alive
     assert after.pids == (root,)

@@ -22,6 +22,7 @@ from comfy_tui.services.monitor import (
     instance_key,
 )
 from tests.fakes.fake_nvml import FIXTURE
+from tests.waiting import LAST_RESORT_S
 
 
 class FakeTime:
@@ -307,5 +308,5 @@ async def test_turning_detail_on_cuts_a_quiet_wait_short() -> None:
         await asyncio.sleep(0)
     assert waits == [30.0] and len(got) == 1
     monitor.set_detail(True)
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, LAST_RESORT_S)
     assert len(got) == 2

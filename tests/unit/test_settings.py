@@ -270,6 +270,8 @@ def test_download_settings_defaults(data_dir: Path) -> None:
     assert s.civitai_api == "https://civitai.com"
     assert s.civitai_token is None
     assert s.allow_local_downloads is False
+    assert s.hf_fast_path is True
+    assert load_settings(data_dir, {"COMFY_TUI_HF_FAST_PATH": "off"}).hf_fast_path is False
 
 
 def test_download_settings_from_file_and_environment(data_dir: Path) -> None:

@@ -133,3 +133,8 @@ class AlreadyExistsError(ComfyTuiError):
 
 class ChecksumError(DownloadError):
     """The bytes did not match the expected sha256; the partial file was deleted."""
+
+
+class HubFastPath(Exception):
+    """The Hub serves this file through Xet and hf_xet is installed: huggingface_hub fetches
+    it (`hub_fast`). Raised by the HTTP engine before it writes a byte."""

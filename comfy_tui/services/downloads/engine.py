@@ -13,6 +13,9 @@ ignored the range, or the file changed) or a changed validator starts over from 
 existing part is re-hashed first (in a worker thread) so the sha256 covers every byte.
 
 The event loop only moves buffers: writing and hashing happen in `pipeline.PartThreads`.
+
+`hub_fast` (a Hub download, when huggingface_hub's fast path is installed): a test of the Hub's
+answer headers; when it says yes, `HubFastPath` is raised before a byte is written.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from comfy_tui.services.downloads.data import (
     DownloadError,
     DownloadMeta,
     DownloadSpec,
+    HubFastPath,
     Kind,
     OnComplete,
 )
@@ -121,6 +125,7 @@ class HttpDownload:
         connections: int = 1,
         segment_min: int = SEGMENT_MIN,
         ramp_window: float = RAMP_WINDOW,
+        hub_fast: Callable[[Mapping[str, str]], bool] | None = None,
     ) -> None:
         self.spec = spec
         self.library_root = library_root
@@ -135,6 +140,7 @@ class HttpDownload:
         self._connections = connections
         self._segment_min = segment_min
         self._ramp_window = ramp_window
+        self._hub_fast = hub_fast
         self._done: Done | None = None
         self._timeout = aiohttp.ClientTimeout(
             total=None,
@@ -488,6 +494,8 @@ class HttpDownload:
         return response
 
     def _read_hub_headers(self, headers: Mapping[str, str]) -> None:
+        if self._hub_fast is not None and self._hub_fast(headers):
+            raise HubFastPath  # huggingface_hub fetches this one; nothing was written
         commit, sha256 = hub_headers(headers)
         if commit is not None:
             self.commit = commit

@@ -162,7 +162,11 @@ async def open_following(
         except NETWORK_ERRORS as exc:
             raise Retry(f"cannot reach {host_of(url)} ({type(exc).__name__})") from None
         if on_response is not None:
-            on_response(response.headers)
+            try:
+                on_response(response.headers)  # may stop here (`HubFastPath`)
+            except BaseException:
+                response.release()
+                raise
         if response.status not in _REDIRECTS:
             return response, url
         location = response.headers.get("Location")

@@ -38,6 +38,7 @@ from comfy_tui.services.downloads.data import (
     State,
 )
 from comfy_tui.services.downloads.engine import HttpDownload
+from comfy_tui.services.downloads.hub_fast import HubFirst
 from comfy_tui.services.downloads.resolve import Resolver
 from comfy_tui.services.downloads.store import DownloadItem, delete_item, load_items, save_item
 from comfy_tui.services.downloads.wiring import discard_partial, make_engine
@@ -340,11 +341,11 @@ class DownloadQueue:
             await self._save(current.with_(state=state, error=str(exc), speed=None, eta=None))
             raise
 
-    def _engine(self, spec: DownloadSpec) -> HttpDownload:
+    def _engine(self, spec: DownloadSpec) -> HttpDownload | HubFirst:
         root = self.paths.library_models()
         return make_engine(spec, self.settings, root, self.on_complete, self._engine_options)
 
-    def _progress(self, item_id: str, engine: HttpDownload) -> None:
+    def _progress(self, item_id: str, engine: HttpDownload | HubFirst) -> None:
         self._set(
             self._items[item_id].with_(
                 bytes_done=engine.bytes_done,

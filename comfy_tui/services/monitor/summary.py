@@ -4,9 +4,12 @@ and `summary_line`, the one line of text made from them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from comfy_tui.services.monitor.fmt import NA, fmt_bytes_pair, fmt_pct
-from comfy_tui.services.monitor.readings import StatsSample
+
+if TYPE_CHECKING:  # the header imports this module before the first frame; readings later
+    from comfy_tui.services.monitor.readings import StatsSample
 
 
 @dataclass(frozen=True, slots=True)

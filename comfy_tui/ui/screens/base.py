@@ -9,12 +9,12 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.timer import Timer
 
-from comfy_tui.services.monitor import StatsSample
 from comfy_tui.ui.keys import Key, bindings
 from comfy_tui.ui.widgets.footer import ComfyFooter
 from comfy_tui.ui.widgets.status_strip import StatusStrip
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the readings' module is imported with the sampler, after the first frame
+    from comfy_tui.services.monitor import StatsSample
     from comfy_tui.ui.app import ComfyTuiApp
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, OptionList, Static
-from textual.worker import Worker
+from textual.reactive import reactive
+from textual.widgets import Input, OptionList
 
 from comfy_tui.core.units import format_bytes, plural
 from comfy_tui.errors import ComfyTuiError
@@ -28,6 +28,7 @@ from comfy_tui.ui.dialogs.trash import TrashScreen
 from comfy_tui.ui.dialogs.workflow_needs import WorkflowNeedsScreen
 from comfy_tui.ui.keys import Key
 from comfy_tui.ui.screens.models_downloads import DOWNLOAD_KEYS, DownloadsMixin, DownloadsPanel
+from comfy_tui.ui.widgets.card import Line
 from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.folder_list import ALL, FolderList
 from comfy_tui.ui.widgets.model_detail import ModelDetail, what_label
@@ -113,10 +114,13 @@ class ModelsScreen(DownloadsMixin):
         *DOWNLOAD_KEYS,
     )
 
+    folder: reactive[str] = reactive(ALL, init=False)
+    """The folder picked on the left (ALL: every folder); a change reads the index again."""
+    query_text: reactive[str] = reactive("", init=False)
+    """The search typed above the table; a change reads the index again."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.folder = ALL
-        self.query_text = ""
         self.models: dict[str, ModelRecord] = {}
         self.versions: list[str] = []
         self.civitai: dict[str, CivitaiInfo] = {}
@@ -138,7 +142,7 @@ class ModelsScreen(DownloadsMixin):
                 yield ModelTable(id="models-table")
                 yield ModelDetail(id="models-detail")
                 yield DownloadsPanel(id="models-downloads")
-                yield Static("", id="models-job", markup=False)
+                yield Line("", id="models-job")
 
     def on_mount(self) -> None:
         self.query_one("#models-folders").border_title = "Folders"
@@ -153,19 +157,9 @@ class ModelsScreen(DownloadsMixin):
         self.reload()
 
     # --- loading -----------------------------------------------------------------------
-    def reload(self) -> None:
+    @work(group="models:load", exclusive=True, exit_on_error=False)
+    async def reload(self) -> None:
         """Read the index again (folders, rows, versions); the previous read is cancelled."""
-        # the coroutine is made when the worker starts: a reload replacing a pending one
-        # leaves no coroutine that was never awaited
-        _: Worker[None] = self.run_worker(
-            self._load, group="models:load", exclusive=True, exit_on_error=False
-        )
-
-    def on_state_changed(self, areas: frozenset[str]) -> None:
-        if areas & {"library", "versions"}:
-            self.reload()
-
-    async def _load(self) -> None:
         try:
             stats = await self.library.folders()
             folder = None if self.folder == ALL else self.folder
@@ -177,6 +171,16 @@ class ModelsScreen(DownloadsMixin):
         self.versions = [tag for tag, _ in await self.library.installed_versions()]
         self.query_one(FolderList).show(stats, self.folder)
         self._fill(models, empty_library=not stats)
+
+    def watch_folder(self) -> None:
+        self.reload()
+
+    def watch_query_text(self) -> None:
+        self.reload()
+
+    def on_state_changed(self, areas: frozenset[str]) -> None:
+        if areas & {"library", "versions"}:
+            self.reload()
 
     def _fill(self, models: list[ModelRecord], *, empty_library: bool) -> None:
         table = self.query_one("#models-table", ModelTable)
@@ -221,12 +225,10 @@ class ModelsScreen(DownloadsMixin):
     @on(OptionList.OptionHighlighted, "#models-folders")
     def _folder_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self.folder = event.option.id or ALL
-        self.reload()
 
     @on(Input.Changed, "#models-search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value
-        self.reload()
 
     @on(Input.Submitted, "#models-search")
     def _search_submitted(self) -> None:
@@ -239,15 +241,15 @@ class ModelsScreen(DownloadsMixin):
     def on_job_update(self, update: JobUpdate) -> None:
         if update.key.kind not in LIBRARY_JOBS:
             return
-        line = self.query_one("#models-job", Static)
+        line = self.query_one("#models-job", Line)
         event = update.event
         if isinstance(event, Progress):
-            line.update(f"{update.description}: {event.step} {event.fraction:.0%}")
+            line.show(f"{update.description}: {event.step} {event.fraction:.0%}")
         elif isinstance(event, LogLine):
-            line.update(f"{update.description}: {event.text}")
+            line.show(f"{update.description}: {event.text}")
         elif isinstance(event, Finished) or update.state != "running":
             detail = event.detail if isinstance(event, Finished) else ""
-            line.update(f"{update.description}: {update.state}{f' — {detail}' if detail else ''}")
+            line.show(f"{update.description}: {update.state}{f' — {detail}' if detail else ''}")
             self.reload()
             if update.key.kind is JobKind.LIBRARY_DUPLICATES and isinstance(event, Finished):
                 self._open_duplicates()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from textual import work
 from textual.app import ComposeResult
-from textual.widgets import Label, Static
-from textual.worker import Worker
+from textual.reactive import reactive
+from textual.widgets import Label
 
 from comfy_tui.core.node_plan import node_name_from_url
 from comfy_tui.errors import ComfyTuiError
@@ -25,6 +26,7 @@ from comfy_tui.ui.guards import refused
 from comfy_tui.ui.screens import nodes_flows as flows
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.nodes_keys import NODES_KEYS
+from comfy_tui.ui.widgets.card import Line
 from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.node_table import NodeTable, OwnNodeTable
 
@@ -40,11 +42,14 @@ class NodesScreen(ModeScreen):
     AUTO_FOCUS = "#nodes-table"
     KEYS = NODES_KEYS
 
+    overview: reactive[NodesOverview | None] = reactive[NodesOverview | None](None, init=False)
+    """What the last read found (None before the first); the screen redraws when it changes."""
+    status: reactive[str] = reactive("", init=False)
+    """A flow's line under the tables ("" shows the counts)."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.overview: NodesOverview | None = None
         self.jobs: dict[JobKey, str] = {}  # job key -> its line in the jobs box
-        self.status = ""
 
     def compose_body(self) -> ComposeResult:
         yield NodeTable(id="nodes-table")
@@ -53,8 +58,8 @@ class NodesScreen(ModeScreen):
         )
         yield Label("Nodes versions have on their own (left alone)", id="nodes-own-title")
         yield OwnNodeTable(id="nodes-own")
-        yield Static("", id="nodes-jobs", markup=False)
-        yield Label("", id="nodes-status", markup=False)
+        yield Line("", id="nodes-jobs")
+        yield Line("", id="nodes-status")
 
     def on_mount(self) -> None:
         self.comfy_app.job_updates.subscribe(self, self._on_job_update)
@@ -69,19 +74,20 @@ class NodesScreen(ModeScreen):
             self.reload()
 
     # --- loading and rendering ----------------------------------------------------------
-    def reload(self) -> None:
-        # the coroutine is made when the worker starts: a reload replacing a pending one
-        # leaves no never-awaited coroutine behind
-        _: Worker[None] = self.run_worker(
-            self._load, group="nodes:load", exclusive=True, exit_on_error=False
-        )
-
-    async def _load(self) -> None:
+    @work(group="nodes:load", exclusive=True, exit_on_error=False)
+    async def reload(self) -> None:
+        """Read the nodes again (a newer reload replaces a pending one)."""
         try:
             self.overview = await self.comfy_app.services.nodes.overview()
         except ComfyTuiError as exc:
             self.show_error("Reading the nodes failed", exc)
+
+    def watch_overview(self) -> None:
         self.render_overview()
+
+    def watch_status(self) -> None:
+        if self.is_mounted:
+            self._render_status()
 
     def render_overview(self) -> None:
         if not self.is_mounted:
@@ -103,8 +109,8 @@ class NodesScreen(ModeScreen):
         self.refresh_bindings()
 
     def _render_status(self) -> None:
-        jobs = self.query_one("#nodes-jobs", Static)
-        jobs.update("\n".join(self.jobs.values()))
+        jobs = self.query_one("#nodes-jobs", Line)
+        jobs.show("\n".join(self.jobs.values()))
         jobs.display = bool(self.jobs)
         if self.status:
             text = self.status
@@ -113,12 +119,10 @@ class NodesScreen(ModeScreen):
         else:
             n, v = len(self.overview.nodes), len(self.overview.versions)
             text = f"{n} shared node{'s' * (n != 1)} · {v} version{'s' * (v != 1)} installed"
-        self.query_one("#nodes-status", Label).update(text)
+        self.query_one("#nodes-status", Line).show(text)
 
     def set_status(self, text: str) -> None:
         self.status = text
-        if self.is_mounted:
-            self._render_status()
 
     # --- jobs ---------------------------------------------------------------------------
     def _on_job_update(self, update: JobUpdate) -> None:
@@ -174,13 +178,10 @@ class NodesScreen(ModeScreen):
             return self.selected() is not None
         return True
 
-    def _flow(self, flow: Callable[[], Awaitable[None]]) -> None:
-        async def run() -> None:
-            await flow()
-
-        _: Worker[None] = self.run_worker(
-            run, group="nodes:flow", exclusive=True, exit_on_error=False
-        )
+    @work(group="nodes:flow", exclusive=True, exit_on_error=False)
+    async def _flow(self, flow: Callable[[], Awaitable[None]]) -> None:
+        """Run one dialog flow (a newer one replaces a running one)."""
+        await flow()
 
     def _with_selected(self, flow: Callable[[NodesScreen, NodeInfo], Awaitable[None]]) -> None:
         info = self.selected()

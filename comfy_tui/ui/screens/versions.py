@@ -12,9 +12,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 
+from textual import work
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Input, Label
-from textual.worker import Worker
+from textual.reactive import reactive
+from textual.widgets import DataTable, Input
 
 from comfy_tui.core.size_estimate import SizeEstimate
 from comfy_tui.errors import ComfyTuiError
@@ -31,6 +32,7 @@ from comfy_tui.ui.guards import refused
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.versions_keys import VERSIONS_KEYS
 from comfy_tui.ui.version_rows import VersionRow, build_rows, empty_text, status_line
+from comfy_tui.ui.widgets.card import Line
 from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.install_panel import InstallPanels
 from comfy_tui.ui.widgets.version_table import VersionTable
@@ -49,17 +51,21 @@ class VersionsScreen(ModeScreen):
     AUTO_FOCUS = "#versions-table"
     KEYS = VERSIONS_KEYS
 
+    checking: reactive[bool] = reactive(False, init=False)
+    """The release list is being fetched (the status line says so)."""
+    show_prereleases: reactive[bool] = reactive(False, init=False)
+    query_text: reactive[str] = reactive("", init=False)
+    """The filter typed into the box above the table."""
+
     def __init__(self) -> None:
         super().__init__()
         self.listed: ReleaseList | None = None
         self.records: list[VersionRecord] = []
         self.default: str | None = None
         self.running: Mapping[str, int] = {}
-        self.checking = False
-        self.show_prereleases = False
-        self.query_text = ""
         self.disk: DiskReport | None = None
         self.estimates: dict[str, SizeEstimate] = {}
+        self._loaded = False
 
     def compose_body(self) -> ComposeResult:
         yield Input(
@@ -67,7 +73,7 @@ class VersionsScreen(ModeScreen):
         )
         yield VersionTable(id="versions-table")
         yield EmptyState("No releases known yet — press r to fetch the list", id="versions-empty")
-        yield Label("", id="versions-status", markup=False)
+        yield Line("", id="versions-status")
         yield InstallPanels(id="versions-installs")
 
     def on_mount(self) -> None:
@@ -78,7 +84,8 @@ class VersionsScreen(ModeScreen):
         self.every(RUNNING_POLL_S, self._poll_running)
 
     def on_screen_resume(self) -> None:
-        self._reload_local()
+        if self._loaded:  # the first show reads after the first frame (`load`)
+            self._reload_local()
 
     def on_state_changed(self, areas: frozenset[str]) -> None:
         if areas & {"versions", "instances"}:
@@ -87,21 +94,22 @@ class VersionsScreen(ModeScreen):
     # --- loading ------------------------------------------------------------------------
     def load(self, *, refresh: bool) -> None:
         """Installed versions, then the release list, in background workers."""
+        self._loaded = True
         self._reload_local()
-        self.run_worker(
-            self._load_releases(refresh),
-            group="versions:releases",
-            exclusive=True,
-            exit_on_error=False,
-            description="fetch the ComfyUI release list",
-        )
+        self._load_releases(refresh)
 
-    def _reload_local(self) -> None:
-        _: Worker[None] = self.run_worker(
-            self._load_local, group="versions:local", exclusive=True, exit_on_error=False
-        )
+    def watch_checking(self) -> None:
+        self.render_rows()
 
-    async def _load_local(self) -> None:
+    def watch_show_prereleases(self) -> None:
+        self.render_rows()
+
+    def watch_query_text(self) -> None:
+        self.render_rows()
+
+    @work(group="versions:local", exclusive=True, exit_on_error=False)
+    async def _reload_local(self) -> None:
+        """The installed versions, the default and what runs; then their disk use."""
         services = self.comfy_app.services
         try:
             self.records = await services.versions.installed()
@@ -114,29 +122,33 @@ class VersionsScreen(ModeScreen):
         self.disk = await services.versions.disk(r.tag for r in self.records)
         self.render_rows()
 
+    @work(
+        group="versions:releases",
+        exclusive=True,
+        exit_on_error=False,
+        description="fetch the ComfyUI release list",
+    )
     async def _load_releases(self, refresh: bool) -> None:
         services = self.comfy_app.services
         # built in a thread: it imports aiohttp (~0.1 s the loop would otherwise stall for)
         releases = await asyncio.to_thread(lambda: services.releases)
         if self.listed is None:
             self.listed = await releases.cached()
-        self.checking = True
-        self.render_rows()
+        self.checking = True  # drawn by watch_checking
         try:
             self.listed = await releases.list(refresh=refresh)
         except Exception:  # never let a surprise kill the screen; the log has it
             log.exception("loading the release list failed")
         finally:
             self.checking = False
-        self.render_rows()
-        self.run_worker(
-            self._load_estimates(),
-            group="versions:sizes",
-            exclusive=True,
-            exit_on_error=False,
-            description="estimate install sizes",
-        )
+        self._load_estimates()
 
+    @work(
+        group="versions:sizes",
+        exclusive=True,
+        exit_on_error=False,
+        description="estimate install sizes",
+    )
     async def _load_estimates(self) -> None:
         """Sizes of the releases not installed: the known ones at once, then the newest
         unknown dependency sets from a uv resolution (subprocesses; index metadata only)."""
@@ -191,8 +203,8 @@ class VersionsScreen(ModeScreen):
             table.focus()
         empty = self.query_one(EmptyState)
         empty.display = not rows
-        empty.update(empty_text(self.query_text, self.checking))
-        status = self.query_one("#versions-status", Label)
+        empty.show(empty_text(self.query_text, self.checking))
+        status = self.query_one("#versions-status", Line)
         text, warn = status_line(
             self.listed,
             len(rows),
@@ -201,7 +213,7 @@ class VersionsScreen(ModeScreen):
             show_prereleases=self.show_prereleases,
             disk_total=self.disk.total_bytes if self.disk and self.disk.versions else 0,
         )
-        status.update(text)
+        status.show(text)
         status.set_class(warn, "-warning")
         self.refresh_bindings()
 
@@ -414,7 +426,6 @@ class VersionsScreen(ModeScreen):
 
     def action_toggle_prereleases(self) -> None:
         self.show_prereleases = not self.show_prereleases
-        self.render_rows()
 
     async def action_details(self) -> None:
         row = self.selected()
@@ -456,12 +467,10 @@ class VersionsScreen(ModeScreen):
         box.display = False
         self.query_text = ""
         self.query_one(VersionTable).focus()
-        self.render_rows()
         self.refresh_bindings()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value
-        self.render_rows()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one(VersionTable).focus()

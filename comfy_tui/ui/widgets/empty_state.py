@@ -14,3 +14,10 @@ class EmptyState(Static):
 
     def __init__(self, message: str, *, id: str | None = None) -> None:
         super().__init__(message, id=id, markup=False)
+        self._message = message
+
+    def show(self, message: str) -> None:
+        """Say `message`; nothing is repainted when it is what the widget says already."""
+        if message != self._message:
+            self._message = message
+            self.update(message)
