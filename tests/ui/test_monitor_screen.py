@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from comfy_tui.services.monitor import GpuReading, ReplayBackend, summarize, summary_line
+from comfy_tui.services.monitor.text import gpu_details
 from comfy_tui.ui.screens.models import ModelsScreen
 from comfy_tui.ui.screens.monitor import MonitorScreen
 from comfy_tui.ui.screens.versions import VersionsScreen
@@ -285,3 +287,29 @@ async def test_eight_gpus_scroll_at_80x24(tmp_path: Path) -> None:
         await pilot.press("pagedown")
         await pilot.pause()
         assert body.scroll_y > 0, "the keyboard scrolls it"
+
+
+async def test_cards_scrolled_out_of_view_are_drawn_when_scrolled_to(tmp_path: Path) -> None:
+    monitor = boxes.eight_gpus()
+    app = make_test_app(tmp_path, monitor=monitor)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("3")
+        for _ in range(29):  # to the last idle reading: the next one is under load
+            await monitor.sample_once()
+        first = await app.stats.sample_now()  # every card drawn (before the layout)
+        await pilot.pause()
+        await pilot.pause()
+        top, bottom = app.screen.query(GpuCard).first(), app.screen.query(GpuCard).last()
+
+        def details(card: GpuCard, sample: Any) -> bool:
+            gpu = next(g for g in sample.gpus if g.index == card.index)
+            return bool(card.query_one(".gpu-details", Line).text == gpu_details(gpu))
+
+        assert details(bottom, first)
+        second = await app.stats.sample_now()  # in view: drawn; scrolled out: not
+        await pilot.pause()
+        await pilot.pause()
+        assert details(top, second) and not details(top, first)
+        assert details(bottom, first) and not details(bottom, second)
+        await pilot.press("end")  # scrolled to: drawn with the newest sample
+        await until(pilot, lambda: details(bottom, second), "the last card drawn")

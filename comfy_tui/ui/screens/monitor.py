@@ -3,7 +3,8 @@
 The screen draws what the App's one sampler (`app.stats`) delivers; it samples nothing
 itself. While it shows, the sampler takes the expensive readings too (per-core CPU, I/O
 rates, GPU processes, instance trees); when another screen shows, it stops them.
-Left alone (no key, no mouse) for a while, it is drawn every `UNTOUCHED_DRAW_S` and says so.
+Left alone (no key, no mouse) for a while, it is drawn every `UNTOUCHED_DRAW_S` and says so;
+cards scrolled out of view are not drawn (scrolling draws the newest sample).
 The layout follows the width: one GPU column and two host columns at 80 columns, two
 GPU columns from 110, four host columns from 160; the body scrolls when it is taller
 than the terminal (8 GPUs at 80x24).
@@ -14,6 +15,7 @@ from __future__ import annotations
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
+from textual.widget import Widget
 
 from comfy_tui.services.monitor import StatsSample
 from comfy_tui.services.monitor.text import gpu_status, interval_text, pid_names
@@ -44,6 +46,10 @@ class MonitorScreen(ModeScreen):
         Key("monitor-slower", "minus", "slower", "Slower", "Sample less often (up to 30 s)", False),
     )
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._redraw_pending = False
+
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="monitor-body"):
             yield Line(id="monitor-status")
@@ -60,6 +66,7 @@ class MonitorScreen(ModeScreen):
 
     def on_mount(self) -> None:
         self._set_visible(False)
+        self.watch(self.query_one("#monitor-body"), "scroll_y", self._scrolled, init=False)
         self.comfy_app.stats.updates.subscribe(self, self._on_sample)
         self.comfy_app.stats.state_changed.subscribe(self, self._on_state)
 
@@ -138,14 +145,36 @@ class MonitorScreen(ModeScreen):
         names = pid_names(sample, labels)
         for card in self.query(GpuCard):
             gpu = next((g for g in sample.gpus if g.index == card.index), None)
-            if gpu is not None:
+            if gpu is not None and self._in_view(card):
                 card.show(gpu, history, names)
         system = sample.system
-        self.query_one(CpuCard).show(system, history)
-        self.query_one(MemoryCard).show(system, history)
-        self.query_one(DiskCard).show(system.disks)
-        self.query_one(IoCard).show(system, history)
-        self.query_one(InstancesCard).show(sample.instances, labels)
+        if self._in_view(cpu := self.query_one(CpuCard)):
+            cpu.show(system, history)
+        if self._in_view(memory := self.query_one(MemoryCard)):
+            memory.show(system, history)
+        if self._in_view(disks := self.query_one(DiskCard)):
+            disks.show(system.disks)
+        if self._in_view(io := self.query_one(IoCard)):
+            io.show(system, history)
+        self.query_one(InstancesCard).show(sample.instances, labels)  # shows or hides itself
+
+    def _in_view(self, card: Widget) -> bool:
+        """Whether a card is (partly) inside the scrolled body, or not laid out yet: a card
+        scrolled out of view is not drawn (every draw costs CPU and bytes); scrolling draws
+        the newest sample again."""
+        region = card.region
+        return not region or region.overlaps(self.query_one("#monitor-body").region)
+
+    def _scrolled(self) -> None:
+        if not self._redraw_pending:  # one draw for a whole scroll (an animation is many steps)
+            self._redraw_pending = True
+            self.call_after_refresh(self._redraw)
+
+    async def _redraw(self) -> None:
+        self._redraw_pending = False
+        latest = self.comfy_app.stats.latest
+        if self.is_current and latest is not None:
+            await self._draw(latest)
 
     async def _draw_gpus(self, sample: StatsSample) -> None:
         """Make one card per GPU (again only when the set of GPUs changes)."""
