@@ -29,10 +29,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncssh
 import pytest
 
 from comfy_tui.paths import DataPaths
+from comfy_tui.services.fleet.ssh_lib import asyncssh
 
 REPO = Path(__file__).resolve().parents[2]
 GPU_FIXTURE = REPO / "tests" / "fixtures" / "nvml_h200.json"

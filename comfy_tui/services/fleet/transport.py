@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncssh
-
 from comfy_tui.core.fleet_hosts import HostSpec
 from comfy_tui.core.safe_text import escape_text
 from comfy_tui.core.units import format_duration
 from comfy_tui.errors import NetworkError
+from comfy_tui.services.fleet.ssh_lib import asyncssh
 
 log = logging.getLogger(__name__)
 
