@@ -16,7 +16,8 @@ from textual.widgets import Input, Label
 
 
 class TextInputScreen(ModalScreen[str | None]):
-    """Dismisses with the stripped text, or None when cancelled or empty."""
+    """Dismisses with the stripped text, or None when cancelled or empty (with `allow_empty`,
+    an empty field dismisses with "": "take the default")."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="input-cancel")]
 
@@ -27,10 +28,12 @@ class TextInputScreen(ModalScreen[str | None]):
         *,
         placeholder: str = "",
         validate: Callable[[str], str | None] | None = None,
+        allow_empty: bool = False,
     ) -> None:
         """`validate` returns why a value is not acceptable, or None when it is."""
         super().__init__()
         self._validate = validate
+        self._allow_empty = allow_empty
         self._title = title
         self._prompt = prompt
         self._placeholder = placeholder
@@ -51,7 +54,7 @@ class TextInputScreen(ModalScreen[str | None]):
         error.update(problem or "")
         error.set_class(bool(problem), "-error")
         if problem is None:
-            self.dismiss(value or None)
+            self.dismiss(value or ("" if self._allow_empty else None))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
