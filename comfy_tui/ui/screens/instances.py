@@ -200,6 +200,11 @@ class InstancesScreen(ModeScreen):
             text = event.detail
         elif isinstance(event, LogLine) and event.text.startswith(("started ", "stopped ")):
             text = f"{update.description}: {event.text}"
+        elif isinstance(event, LogLine) and event.text.startswith("port "):
+            # a restart whose port is taken now: said where it runs instead (and it stays
+            # in the table's port column, from the run record)
+            text = f"{update.description}: {event.text}"
+            self.notify(event.text, title="Another port", severity="warning", markup=False)
         elif event is None:
             text = f"{update.description}: {update.state}"
             if update.key.kind is JobKind.LAUNCH:
