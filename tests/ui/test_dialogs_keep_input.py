@@ -153,3 +153,29 @@ async def test_restart_keeps_its_port_and_says_which_when_it_is_taken(
             assert any(said == str(n.message) for n in app._notifications)
             table = app.screen.query_one(DataTable)
             assert str(table.get_row_at(0)[2]).endswith(str(moved.port)), table.get_row_at(0)
+
+
+async def test_under_a_dialog_the_footer_lists_the_dialogs_keys(tmp_path: Path) -> None:
+    from textual.widgets._footer import FooterKey
+
+    from comfy_tui.ui.dialogs.error import ErrorScreen
+    from comfy_tui.ui.widgets.footer import ComfyFooter, PinnedKeys
+    from tests.ui.app_factory import make_test_app
+
+    app = make_test_app(tmp_path / "data")
+
+    def footer_keys() -> set[str]:
+        footer = app.screen_stack[0].query_one(ComfyFooter)
+        return {k.key for k in footer.query(FooterKey) if k.parent is footer}
+
+    def pinned() -> set[str]:
+        return {k.key for k in app.screen_stack[0].query_one(PinnedKeys).query(FooterKey)}
+
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: "i" in footer_keys(), "the Versions keys")
+        app.push_screen(ErrorScreen("Launch failed", "why"))
+        await until(pilot, lambda: footer_keys() == {"escape", "c"}, "the dialog's keys")
+        assert "question_mark" in pinned(), "? acts over a dialog and stays pinned"
+        await pilot.press("escape")
+        await until(pilot, lambda: "i" in footer_keys(), "the screen's keys again")
+        assert {"q", "question_mark"} <= pinned()
