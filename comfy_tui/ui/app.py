@@ -46,7 +46,7 @@ MODAL_BLOCKED = frozenset({"switch_mode", "request_quit"})
 """App actions a key cannot start while a dialog (a modal screen) is open (`?` still lists
 the dialog's own keys)."""
 
-STYLESHEETS = ("app.tcss", "dialogs.tcss", "versions.tcss")
+STYLESHEETS = ("app.tcss", "versions.tcss")
 """What the first screen and the shared dialogs need. A later screen's own stylesheets
 (`LATER_STYLESHEETS`) load when it is first shown: Textual parses every loaded stylesheet
 (twice) before the first frame."""
