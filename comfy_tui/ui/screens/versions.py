@@ -26,7 +26,6 @@ from comfy_tui.services.disk_usage import DiskReport
 from comfy_tui.services.release_list import ReleaseList
 from comfy_tui.store.install_choices import InstallChoices
 from comfy_tui.store.version_records import VersionRecord
-from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.guards import refused
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.versions_keys import VERSIONS_KEYS
@@ -335,6 +334,8 @@ class VersionsScreen(ModeScreen):
                 self.run_worker(self._change(row.tag, "remove"), exit_on_error=False)
 
         async def guarded() -> None:  # a live instance is named at once, before the question
+            from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+
             check = self.comfy_app.services.versions.check_remove(row.tag)
             if not await refused(self.app, f"Remove {row.tag}", check):
                 self.app.push_screen(ConfirmScreen(question, yes="Remove", no="Keep"), answered)
