@@ -47,9 +47,9 @@ MODAL_BLOCKED = frozenset({"switch_mode", "request_quit"})
 the dialog's own keys)."""
 
 STYLESHEETS = ("app.tcss", "versions.tcss")
-"""What the first screen and the shared dialogs need. A later screen's own stylesheets
-(`LATER_STYLESHEETS`) load when it is first shown: Textual parses every loaded stylesheet
-(twice) before the first frame."""
+"""What the first screen needs: Textual parses every loaded stylesheet before the first frame.
+A later screen's own stylesheets (`LATER_STYLESHEETS`) load when it is first shown, and the
+dialogs' with the first of them (`ui/dialogs: DIALOG_CSS`, `VERSION_DIALOG_CSS`)."""
 
 LATER_SCREENS = {
     "models": "comfy_tui.ui.screens.models:ModelsScreen",
