@@ -154,6 +154,7 @@ def test_every_process_start_gets_an_environment_built_by_child_environ() -> Non
         ("services/lifecycle/carry.py", "git_env()"),  # = child_environ() + git's own
         ("services/lifecycle/swap_journal.py", "git_env()"),
         ("services/size_estimate.py", "child_environ()"),
+        ("services/downloads/hub_fast.py", "child_environ()"),  # a token goes on stdin only
     }
 
 
