@@ -83,3 +83,19 @@ def test_a_refused_direct_write_falls_back_to_the_page_cache(tmp_path: Path) -> 
     assert not part._direct_on  # buffered from now on
     part.close()
     assert (tmp_path / "m.bin.part").read_bytes() == bytes(11) + data
+
+
+def test_appended_batches_of_odd_sizes_go_direct_and_are_counted(tmp_path: Path) -> None:
+    data = os.urandom(2 * STAGE + 3 * ALIGN + 5)
+    part = PartFile(tmp_path / "m.bin")
+    part.open()
+    if not part.use_direct():
+        part.close()
+        pytest.skip("this file system takes no O_DIRECT writes")
+    cuts = [0, 10, ALIGN + 1, STAGE + 333, 2 * STAGE + 3 * ALIGN, len(data)]
+    for start, end in itertools.pairwise(cuts):
+        middle = min(start + 100, end)
+        part.write([data[start:middle], data[middle:end]], at=start)
+        assert part.size == end
+    part.close()
+    assert (tmp_path / "m.bin.part").read_bytes() == data

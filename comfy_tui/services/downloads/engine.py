@@ -527,6 +527,7 @@ class HttpDownload:
     async def _stream(self, response: aiohttp.ClientResponse) -> AsyncGenerator[Event, None]:
         part = self._need_part()
         assert self._threads is not None
+        await self._in_thread(part.use_direct)  # past the page cache (`direct_io`)
         sink = ChunkSink(self._threads, part, self._clock)
         received = part.size
         self.meter.mark(received)

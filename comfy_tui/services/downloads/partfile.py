@@ -216,9 +216,12 @@ class PartFile:
         start = self.size
         if at is not None and at != start:
             raise OSError(errno.EIO, "an earlier write to the part failed")
-        for end in _pwritev(self.fd, start, chunks):
+        views = [memoryview(c) for c in chunks if len(c)]
+        direct = self._direct_on
+        for end in self._write_views(start, views):
             self.size = end  # counted after each call: a failed one leaves the rest counted
-        self._write_back(start, self.size - start)
+        if not direct:
+            self._write_back(start, self.size - start)
 
     def _write_back(self, offset: int, length: int) -> None:
         """Start writing these bytes to the disk now (not waiting for them), so the fsync
@@ -238,29 +241,33 @@ class PartFile:
         start writing them to the disk now (the one connection running). With `use_direct`,
         the whole aligned blocks among them skip the page cache (`direct_io`)."""
         views = [memoryview(c) for c in chunks if len(c)]
+        direct = self._direct_on
+        reached = [offset, *self._write_views(offset, views)]
+        if write_back and not direct:
+            self._write_back(offset, reached[-1] - offset)
+
+    def _write_views(self, offset: int, views: list[memoryview]) -> Iterator[int]:
+        """Write `views` from `offset` on; yields the offset reached after each step. With
+        `use_direct`, the whole aligned blocks among them go through `direct_io`, the
+        unaligned head and tail through the page cache."""
         end = offset + sum(len(v) for v in views)
         first = -(-offset // ALIGN) * ALIGN
         last = end // ALIGN * ALIGN
-        if self._direct_on and self._direct is not None and last > first:
-            head, views = _cut(views, first - offset)
-            middle, tail = _cut(views, last - first)
-            for _ in _pwritev(self.fd, offset, head):
-                pass
-            try:
-                self._direct.write(first, middle)
-            except OSError as exc:
-                if exc.errno != errno.EINVAL:
-                    raise
-                self._direct_on = False  # this file system refuses them: buffered from now on
-                for _ in _pwritev(self.fd, first, middle):
-                    pass
-            for _ in _pwritev(self.fd, last, tail):
-                pass
+        if not (self._direct_on and self._direct is not None and last > first):
+            yield from _pwritev(self.fd, offset, views)
             return
-        for _ in _pwritev(self.fd, offset, views):
-            pass
-        if write_back:
-            self._write_back(offset, end - offset)
+        head, views = _cut(views, first - offset)
+        middle, tail = _cut(views, last - first)
+        yield from _pwritev(self.fd, offset, head)
+        try:
+            self._direct.write(first, middle)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            self._direct_on = False  # this file system refuses them: buffered from now on
+            yield from _pwritev(self.fd, first, middle)
+        yield last
+        yield from _pwritev(self.fd, last, tail)
 
     def use_direct(self) -> bool:
         """Write segments with ``O_DIRECT`` from now on, where the file system is a local
