@@ -1,13 +1,13 @@
 """Writes that skip the page cache (``O_DIRECT``) for the segments of a large download.
 
 A buffered write copies every byte into a page-cache page the kernel must first find: on a
-virtual machine whose free memory goes back to the host (free page reporting), each such page
-is a fault on the host, and a 1 GiB write measured 0.2 s or 3.5 s of system time depending on
-whether the pages had been freed in the last two seconds. The fsync before the rename then
-writes it all again out of the cache, and the file pushes what other programs cached out of
-memory. An ``O_DIRECT`` write goes from one reused, page-aligned buffer per writer thread
-(`STAGE` bytes, so its pages stay warm) straight to the disk: measured on the same disk, 1 GiB
-in 0.6-1.0 s of I/O with 0.2 s of CPU, and nothing left for the fsync.
+virtual machine that hands free memory back to the host, that page can be a fault on the host
+(measured: a 1 GiB buffered write cost 0.2 s of system time right after a large file was
+deleted, 2-3.5 s two seconds later). The fsync before the rename then writes it all out of the
+cache, and the file pushes what other programs cached out of memory. An ``O_DIRECT`` write
+goes from one reused, page-aligned buffer per writer thread (`STAGE` bytes, so its pages stay
+warm) straight to the disk: measured on the same disk, 1 GiB in 0.6-1.0 s of I/O with 0.2 s of
+CPU, and nothing left for the fsync.
 
 Only whole aligned blocks (`ALIGN` bytes at aligned offsets) go this way; the caller writes
 the unaligned head and tail of a range through the ordinary descriptor (a block is never
