@@ -1,4 +1,4 @@
-"""Writes that skip the page cache (``O_DIRECT``) for the segments of a large download.
+"""Writes that skip the page cache (``O_DIRECT``) for the part file of a download.
 
 A buffered write copies every byte into a page-cache page the kernel must first find: on a
 virtual machine that hands free memory back to the host, that page can be a fault on the host
