@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.handlers import handler_for
 from comfy_tui.cli.output import err, silence_output
-from comfy_tui.cli.parser import build_parser, requested_command
+from comfy_tui.cli.parser import parser_for
 from comfy_tui.core.safe_text import escape_text
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.logs import setup_logging
@@ -69,7 +69,7 @@ def run_tui(settings: Settings, notes: Sequence[str] = ()) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_in, extra = _split_extra(list(sys.argv[1:] if argv is None else argv))
-    parser = build_parser(requested_command(args_in))
+    parser = parser_for(args_in)
     args = parser.parse_args(args_in)  # exits 2 with usage on a bad flag or unknown command
     args.extra = extra
     if extra and args.command != "launch":

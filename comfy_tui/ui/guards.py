@@ -14,14 +14,15 @@ answer the CLI gives too (`VersionInUseError`, one line).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 
 from comfy_tui.errors import VersionInUseError
-from comfy_tui.services.instances.service import InstancesService
-from comfy_tui.store.instance_records import InstanceRecord
-from comfy_tui.ui.dialogs.error import ErrorScreen
+
+if TYPE_CHECKING:
+    from comfy_tui.services.instances.service import InstancesService
+    from comfy_tui.store.instance_records import InstanceRecord
 
 WAY_OUT = "Stop it on the Instances screen (4, then x) and try again."
 
@@ -32,6 +33,8 @@ async def refused(app: App[Any], title: str, check: Awaitable[None]) -> bool:
     try:
         await check
     except VersionInUseError as exc:
+        from comfy_tui.ui.dialogs.error import ErrorScreen
+
         app.push_screen(ErrorScreen(title, f"{exc}\n{WAY_OUT}"))
         return True
     return False

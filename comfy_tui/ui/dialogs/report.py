@@ -12,11 +12,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from comfy_tui.core.safe_text import escape_text
+from comfy_tui.ui.dialogs import DIALOG_CSS
 
 
 class ReportScreen(ModalScreen[None]):
     """Shows `lines` under `title`; nothing in it acts."""
 
+    CSS_PATH = DIALOG_CSS
     BINDINGS = [Binding("escape,enter,q", "close", "Close", id="report-close")]
 
     def __init__(self, title: str, lines: Sequence[str]) -> None:

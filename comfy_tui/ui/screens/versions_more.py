@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 
 from comfy_tui.errors import ComfyTuiError, ValidationError
 from comfy_tui.runner import JobKey, JobKind
-from comfy_tui.ui.dialogs.confirm import ConfirmScreen
-from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.guards import in_use_question, stop_live
 
 if TYPE_CHECKING:
@@ -42,6 +40,8 @@ async def ask(
 ) -> None:
     """One question before a change of `tag`: `question` when nothing of it runs, else the
     offer to stop its instances first; yes (stopping them first, when live) calls `go`."""
+    from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+
     services = screen.comfy_app.services
     live = await services.guard.live(tag)
 
@@ -68,6 +68,8 @@ async def ask(
 
 def update(screen: VersionsScreen) -> None:
     """The ref to move to (empty: the newest commit of its branch), then the guard's question."""
+    from comfy_tui.ui.dialogs.text_input import TextInputScreen
+
     row = installed_row(screen, "update")
     if row is None:
         return
