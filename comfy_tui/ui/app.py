@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import sys
@@ -161,7 +162,9 @@ class ComfyTuiApp(App[int]):
     def start_background(self) -> None:
         """Start sampling and the download queue, reattach to instances that outlived an
         earlier run (dead ones are marked exited), clear what crashed installs left behind,
-        and import the other screens in a thread so the first switch to one is quick."""
+        and import the other screens in a thread so the first switch to one is quick. The
+        garbage collector, off while the app started (`cli.main`), is on again from here."""
+        gc.enable()
         self.run_worker(_preload_screens, thread=True, group="preload", exit_on_error=False)
         if self._sampling:
             self.stats.start()

@@ -4,6 +4,7 @@ show is not imported (nor its stylesheet parsed) before it (counted, never timed
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -99,3 +100,15 @@ def test_the_first_frame_imports_only_what_it_shows(tmp_path: Path) -> None:
     assert [name for name in LATER if name in loaded] == []
     assert "versions.tcss" in shown["css"]
     assert "dialogs.tcss" not in shown["css"], "the dialogs' stylesheet is read with a dialog"
+
+
+async def test_the_garbage_collector_is_on_again_after_the_first_frame(tmp_path: Path) -> None:
+    """`cli.main` starts the app with the collector off; the app turns it on after its first
+    frame (with the services), so a session never runs without it."""
+    gc.disable()
+    try:
+        app = make_test_app(tmp_path)
+        async with app.run_test(size=SMALL) as pilot:
+            await until(pilot, gc.isenabled, "the collector to be on")
+    finally:
+        gc.enable()
