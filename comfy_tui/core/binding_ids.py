@@ -86,6 +86,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "nodes-add",
         "nodes-disable",
         "nodes-enable",
+        "nodes-pin",
         "nodes-refresh",
         "nodes-remove",
         "nodes-snapshots",
