@@ -61,6 +61,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "mode-monitor",
         "mode-nodes",
         "mode-versions",
+        "models-civitai",
         "models-delete",
         "models-down",
         "models-download",
