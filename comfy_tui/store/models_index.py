@@ -1,10 +1,10 @@
 """The model library's index: one `ModelRecord` per file, stored in `library.db` (see db.py).
 
 Plain async functions over an open aiosqlite connection, and the few blocking ones a scan
-uses over a `sqlite3` connection (`load_stat_rows`, `write_models`, `drop_ids`: the same SQL
-as their async twins); the service layer decides what to write. A row's identity is
-(root, relpath); `sha256` is valid for the (size, mtime_ns) it was stored with, and a changed
-file loses it.
+uses over a `sqlite3` connection (`write_models`, and `load_stat_rows`/`drop_ids` from
+stat_rows.py: the same SQL as their async twins); the service layer decides what to write.
+A row's identity is (root, relpath); `sha256` is valid for the (size, mtime_ns) it was stored
+with, and a changed file loses it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from comfy_tui.store.stat_rows import DELETE_ID as _DELETE_ID
+from comfy_tui.store.stat_rows import StatRow, drop_ids, load_stat_rows
 
 if TYPE_CHECKING:  # a scan from the CLI opens the file with sqlite3 alone
     import sqlite3
@@ -131,7 +134,6 @@ _UPSERT = (  # column names are constants of this module, values are bound
     f"ON CONFLICT (root, relpath) DO UPDATE SET "
     f"{', '.join(_update_clause(c) for c in _UPDATED_ON_CONFLICT)}"
 )
-_DELETE_ID = "DELETE FROM models WHERE id = ?"
 
 
 async def upsert_models(db: aiosqlite.Connection, records: Iterable[ModelRecord]) -> None:
@@ -144,26 +146,8 @@ def write_models(db: sqlite3.Connection, records: Iterable[ModelRecord]) -> None
     db.executemany(_UPSERT, [_values(r) for r in records])
 
 
-StatRow = tuple[int, str, int, int, int]
-"""(id, relpath, size, mtime_ns, ino): the few columns a rescan compares with the file system.
-A plain tuple, as a rescan reads one per file (10,000s): `row[2:]` is (size, mtime_ns, ino)."""
-
-
-def load_stat_rows(db: sqlite3.Connection, root: str) -> dict[str, StatRow]:
-    """The stat columns of every row of `root`, by relpath (blocking: a scan's thread)."""
-    sql = "SELECT id, relpath, size, mtime_ns, ino FROM models WHERE root = ?"
-    cursor = db.execute(sql, (root,))
-    cursor.row_factory = None  # tuples, whatever the connection makes
-    return {r[1]: r for r in cursor}
-
-
 async def delete_ids(db: aiosqlite.Connection, ids: Sequence[int]) -> None:
     await db.executemany(_DELETE_ID, [(i,) for i in ids])
-
-
-def drop_ids(db: sqlite3.Connection, ids: Sequence[int]) -> None:
-    """`delete_ids` on a blocking connection (a scan); the caller commits."""
-    db.executemany(_DELETE_ID, [(i,) for i in ids])
 
 
 async def select_models(
