@@ -1,8 +1,8 @@
 """The model library's index: one `ModelRecord` per file, stored in `library.db` (see db.py).
 
 Plain async functions over an open aiosqlite connection, and the few blocking ones a scan
-uses over a `sqlite3` connection (`write_models`, and `load_stat_rows`/`drop_ids` from
-stat_rows.py: the same SQL as their async twins); the service layer decides what to write.
+uses over a `sqlite3` connection (`write_models`: the same SQL as its async twin; a rescan's
+stat columns are read and dropped in stat_rows.py); the service layer decides what to write.
 A row's identity is (root, relpath); `sha256` is valid for the (size, mtime_ns) it was stored
 with, and a changed file loses it.
 """
@@ -16,9 +16,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from comfy_tui.store.stat_rows import DELETE_ID as _DELETE_ID
-from comfy_tui.store.stat_rows import StatRow, drop_ids, load_stat_rows
-
 if TYPE_CHECKING:  # a scan from the CLI opens the file with sqlite3 alone
     import sqlite3
 
@@ -27,14 +24,11 @@ if TYPE_CHECKING:  # a scan from the CLI opens the file with sqlite3 alone
 __all__ = [
     "FolderStat",
     "ModelRecord",
-    "StatRow",
     "cached_hash",
     "delete_ids",
-    "drop_ids",
     "encode_metadata",
     "folder_stats",
     "get_model",
-    "load_stat_rows",
     "put_cached_hash",
     "select_models",
     "set_hash",
@@ -134,6 +128,7 @@ _UPSERT = (  # column names are constants of this module, values are bound
     f"ON CONFLICT (root, relpath) DO UPDATE SET "
     f"{', '.join(_update_clause(c) for c in _UPDATED_ON_CONFLICT)}"
 )
+_DELETE_ID = "DELETE FROM models WHERE id = ?"
 
 
 async def upsert_models(db: aiosqlite.Connection, records: Iterable[ModelRecord]) -> None:

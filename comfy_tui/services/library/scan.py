@@ -24,7 +24,7 @@ from comfy_tui.services.library.library_lock import clear_staging_when_free
 from comfy_tui.services.library.walk import FoundFile, walk_root
 from comfy_tui.store.library_schema import LIBRARY_MIGRATIONS
 from comfy_tui.store.sqlite_open import opened
-from comfy_tui.store.stat_rows import StatRow, drop_ids, load_stat_rows
+from comfy_tui.store.stat_rows import StatRow, drop_rows, load_stat_rows
 
 if TYPE_CHECKING:  # headers and records are made only for new and changed files
     import sqlite3
@@ -110,7 +110,7 @@ def sort_out(
         row = pop(found.relpath, None)
         if row is None:
             summary.new += 1
-        elif row[2] != found.size or row[3] != found.mtime_ns or row[4] != found.ino:
+        elif row[1] != found.size or row[2] != found.mtime_ns or row[3] != found.ino:
             summary.changed += 1
         else:
             continue
@@ -150,7 +150,7 @@ def _scan_root(
     todo = sort_out(known, walked.files, summary)
     summary.files += len(walked.files)
     if known:
-        drop_ids(db, [row[0] for row in known.values()])
+        drop_rows(db, str(root), known)
         db.commit()
         summary.removed += len(known)
     if not todo:
