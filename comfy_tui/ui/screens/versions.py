@@ -2,7 +2,8 @@
 
 The release list is shown from the cache at once and refreshed in a background worker (never
 blocking the app); installed/default/running markers come from the version records and the
-`running_versions` source. Installs are App-owned jobs (`JobKind.INSTALL`), so they survive mode
+`running_versions` source. Update, rollback, audit and remove's guard are in `versions_more.py`.
+Installs are App-owned jobs (`JobKind.INSTALL`), so they survive mode
 switches; this screen follows them through `app.job_updates`, one `InstallPanel` each.
 """
 
@@ -26,7 +27,7 @@ from comfy_tui.services.disk_usage import DiskReport
 from comfy_tui.services.release_list import ReleaseList
 from comfy_tui.store.install_choices import InstallChoices
 from comfy_tui.store.version_records import VersionRecord
-from comfy_tui.ui.guards import refused
+from comfy_tui.ui.screens import versions_more as more
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.versions_keys import VERSIONS_KEYS
 from comfy_tui.ui.version_rows import VersionRow, build_rows, empty_text, status_line
@@ -319,9 +320,8 @@ class VersionsScreen(ModeScreen):
         self.comfy_app.cancel_job(JobKey(JobKind.INSTALL, tag))
 
     def action_remove(self) -> None:
-        row = self.selected()
-        if row is None or not row.installed:
-            self.notify("Select an installed version to remove", severity="warning")
+        row = more.installed_row(self, "remove")
+        if row is None:
             return
         size = f" ({row.size})" if row.size else ""
         question = f"Remove ComfyUI {row.tag}? Its folder{size} is deleted; the shared models stay."
@@ -329,18 +329,24 @@ class VersionsScreen(ModeScreen):
         if record is not None and record.adopted:
             question = f"Forget the adopted {row.tag}? Its folder {record.path} stays as it is."
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_worker(self._change(row.tag, "remove"), exit_on_error=False)
+        def go() -> None:
+            self.run_worker(self._change(row.tag, "remove"), exit_on_error=False)
 
-        async def guarded() -> None:  # a live instance is named at once, before the question
-            from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+        # a live instance is named at once, in the one question: stop it and remove?
+        self.run_worker(
+            more.ask(self, row.tag, "remove", question, "Remove", go),
+            group="versions:remove",
+            exit_on_error=False,
+        )
 
-            check = self.comfy_app.services.versions.check_remove(row.tag)
-            if not await refused(self.app, f"Remove {row.tag}", check):
-                self.app.push_screen(ConfirmScreen(question, yes="Remove", no="Keep"), answered)
+    def action_update(self) -> None:
+        more.update(self)
 
-        self.run_worker(guarded(), group="versions:remove", exit_on_error=False)
+    async def action_rollback(self) -> None:
+        await more.rollback(self)
+
+    async def action_audit(self) -> None:
+        await more.audit(self)
 
     def action_toggle_default(self) -> None:
         row = self.selected()
