@@ -233,6 +233,7 @@ class VersionsScreen(ModeScreen):
         python: str = "",
         ref: bool = False,
         name: str = "",
+        force: bool = False,
     ) -> None:
         """Start the install of `tag` as an App job and show its panel. With `ref`, `tag` is a
         branch, tag or commit (`comfy-tui install REF [--name NAME]`, services.lifecycle)."""
@@ -246,6 +247,7 @@ class VersionsScreen(ModeScreen):
                     torch=torch,
                     torch_index=torch_index or None,
                     python=python or None,
+                    force=force,
                 )
             except ComfyTuiError as exc:
                 self.show_error(f"Install {tag}", exc)
@@ -255,7 +257,7 @@ class VersionsScreen(ModeScreen):
 
             def events() -> AsyncIterator[Event]:
                 return versions.install(
-                    tag, torch, torch_index=torch_index or None, python=python or None
+                    tag, torch, torch_index=torch_index or None, python=python or None, force=force
                 )
 
         self.installs.add(tag, torch)
@@ -288,6 +290,7 @@ class VersionsScreen(ModeScreen):
                 python=request.python,
                 ref=ref,
                 name=name,
+                force=request.force,
             )
 
         await self.app.push_screen(dialog, answered)
