@@ -118,6 +118,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "versions-details",
         "versions-filter",
         "versions-install",
+        "versions-install-ref",
         "versions-prereleases",
         "versions-refresh",
         "versions-remove",

@@ -226,3 +226,30 @@ async def test_audit_shows_the_package_table(tmp_path: Path) -> None:
         report = app.screen
         assert isinstance(report, ReportScreen)
         assert any(line.startswith("PACKAGE") for line in report.lines), report.lines
+
+
+async def test_install_a_ref_with_a_name_goes_through_the_install_dialog(tmp_path: Path) -> None:
+    """`I` is `install REF [--name NAME]`: a bad ref stays under the field; a good one opens the
+    install dialog (torch, Python, index) and starts the lifecycle's ref install as a job."""
+    from comfy_tui.runner import JobKey, JobKind
+    from comfy_tui.ui.dialogs.error import ErrorScreen
+    from comfy_tui.ui.dialogs.install import InstallScreen
+    from comfy_tui.ui.screens.versions import VersionsScreen
+    from tests.ui.app_factory import make_test_app
+
+    seen: list[JobKey] = []
+    app = make_test_app(tmp_path / "data", settings={"comfyui_repo": str(tmp_path / "no-repo")})
+    async with app.run_test(size=SMALL) as pilot:
+        app.job_updates.subscribe(app, lambda update: seen.append(update.key))
+        await until(pilot, lambda: isinstance(app.screen, VersionsScreen), "Versions")
+        await pilot.press("I")
+        await type_into(pilot, "-x")
+        dialog = app.screen
+        assert isinstance(dialog, TextInputScreen) and dialog.query_one(Input).value == "-x"
+        dialog.query_one(Input).value = "master my-fix"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, InstallScreen), "the install dialog")
+        await pilot.click("#install-go")
+        await until(pilot, lambda: JobKey(JobKind.INSTALL, "master") in seen, "the ref's job")
+        # no mirror to clone from here: the job fails and says so in full
+        await until(pilot, lambda: isinstance(app.screen, ErrorScreen), "the failure")

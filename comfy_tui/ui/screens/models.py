@@ -279,7 +279,9 @@ class ModelsScreen(DownloadsMixin):
             self.comfy_app.start_job(
                 JobKey(JobKind.LIBRARY_IMPORT),
                 "import models",
-                lambda: self.library.import_paths(sources, folder=request.folder),
+                lambda: self.library.import_paths(
+                    sources, folder=request.folder, mode=request.mode
+                ),
             )
 
         self.app.push_screen(ImportScreen(), answered)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -225,24 +225,47 @@ class VersionsScreen(ModeScreen):
         return self.query_one(InstallPanels)
 
     def start_install(
-        self, tag: str, torch: str = "auto", *, torch_index: str = "", python: str = ""
+        self,
+        tag: str,
+        torch: str = "auto",
+        *,
+        torch_index: str = "",
+        python: str = "",
+        ref: bool = False,
+        name: str = "",
     ) -> None:
-        """Start the install of `tag` as an App job and show its panel."""
+        """Start the install of `tag` as an App job and show its panel. With `ref`, `tag` is a
+        branch, tag or commit (`comfy-tui install REF [--name NAME]`, services.lifecycle)."""
         versions = self.comfy_app.services.versions
+        events: Callable[[], AsyncIterator[Event]]
+        if ref:
+            try:
+                job = self.comfy_app.services.lifecycle.install(
+                    tag,
+                    name=name or None,
+                    torch=torch,
+                    torch_index=torch_index or None,
+                    python=python or None,
+                )
+            except ComfyTuiError as exc:
+                self.show_error(f"Install {tag}", exc)
+                return
+            events = job.events
+        else:
+
+            def events() -> AsyncIterator[Event]:
+                return versions.install(
+                    tag, torch, torch_index=torch_index or None, python=python or None
+                )
+
         self.installs.add(tag, torch)
         self.refresh_bindings()
-        key, description = JobKey(JobKind.INSTALL, tag), f"install {tag}"
-        self.comfy_app.start_job(
-            key,
-            description,
-            lambda: versions.install(
-                tag, torch, torch_index=torch_index or None, python=python or None
-            ),
-        )
+        self.comfy_app.start_job(JobKey(JobKind.INSTALL, tag), f"install {tag}", events)
         self.render_rows()
 
-    async def ask_install(self, tag: str) -> None:
-        """The install dialog for `tag`; starts the install it answers with."""
+    async def ask_install(self, tag: str, *, ref: bool = False, name: str = "") -> None:
+        """The install dialog for `tag` (a release; with `ref`, any branch, tag or commit,
+        installed as `name`); starts the install it answers with."""
         from comfy_tui.ui.dialogs.install import InstallScreen
 
         versions = self.comfy_app.services.versions
@@ -259,7 +282,12 @@ class VersionsScreen(ModeScreen):
                 return
             await versions.remember_install_choices(request.choices)
             self.start_install(
-                request.tag, request.torch, torch_index=request.torch_index, python=request.python
+                request.tag,
+                request.torch,
+                torch_index=request.torch_index,
+                python=request.python,
+                ref=ref,
+                name=name,
             )
 
         await self.app.push_screen(dialog, answered)
@@ -347,6 +375,9 @@ class VersionsScreen(ModeScreen):
 
     async def action_audit(self) -> None:
         await more.audit(self)
+
+    def action_install_ref(self) -> None:
+        more.install_ref(self)
 
     def action_toggle_default(self) -> None:
         row = self.selected()

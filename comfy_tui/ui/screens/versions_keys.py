@@ -6,6 +6,14 @@ from comfy_tui.ui.keys import Key
 
 VERSIONS_KEYS: tuple[Key, ...] = (
     Key("versions-install", "i", "install", "Install", "Install the selected release"),
+    Key(
+        "versions-install-ref",
+        "I",
+        "install_ref",
+        "Install ref",
+        "Install a branch, tag or commit by name (comfy-tui install REF --name NAME)",
+        show=False,
+    ),
     Key("versions-remove", "d", "remove", "Remove", "Remove the selected version (asks)"),
     Key(
         "versions-default",

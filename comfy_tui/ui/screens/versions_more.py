@@ -104,6 +104,43 @@ def update(screen: VersionsScreen) -> None:
     screen.app.push_screen(dialog, answered)
 
 
+def install_ref(screen: VersionsScreen) -> None:
+    """`comfy-tui install REF [--name NAME]`: the ref (and a name), then the install dialog."""
+    from comfy_tui.ui.dialogs.text_input import TextInputScreen
+
+    dialog = TextInputScreen(
+        "Install a branch, tag or commit",
+        "REF [NAME]: e.g. `master`, or `1a2b3c4 my-fix` (default name: REF-<commit>)",
+        placeholder="master",
+        validate=_ref_and_name_problem,
+    )
+
+    def answered(text: str | None) -> None:
+        if text:
+            ref, _, name = text.partition(" ")
+            screen.run_worker(
+                screen.ask_install(ref, ref=True, name=name.strip()), exit_on_error=False
+            )
+
+    screen.app.push_screen(dialog, answered)
+
+
+def _ref_and_name_problem(text: str) -> str | None:
+    from comfy_tui.validate import validate_tag
+
+    ref, _, name = text.partition(" ")
+    name = name.strip()
+    if " " in name:
+        return "give a ref and at most one name"
+    problem = _ref_problem(ref)
+    if problem is None and name:
+        try:
+            validate_tag(name)
+        except ValidationError as exc:
+            problem = str(exc)
+    return problem
+
+
 def _ref_problem(text: str) -> str | None:
     from comfy_tui.core.refs import validate_ref
 
