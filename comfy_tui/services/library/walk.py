@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,10 +29,14 @@ class FoundFile(NamedTuple):
     ino: int
 
 
-@dataclass
 class WalkResult:
-    files: list[FoundFile] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # one line each: what and why
+    """What a walk found (a plain class: no dataclass methods made at import)."""
+
+    __slots__ = ("files", "skipped")
+
+    def __init__(self) -> None:
+        self.files: list[FoundFile] = []
+        self.skipped: list[str] = []  # one line each: what and why
 
 
 def _inside(target: str, root_real: str) -> bool:
