@@ -46,6 +46,13 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         config.option.numprocesses = 0
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Known-slow tests (`@pytest.mark.slow`) run first, in their collected order: under
+    `--dist worksteal` the other worker then takes short tests off the end of the queue, and no
+    worker is left finishing a long test alone at the end of the run."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 TESTS_ROOT = Path(__file__).resolve().parent
 SNAPSHOT_ROOT = TESTS_ROOT.parent / "snapshots"
 

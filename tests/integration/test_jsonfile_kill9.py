@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import comfy_tui
 from comfy_tui.store.jsonfile import backup_path, read_json, write_json
 from tests.fakes import json_writer
@@ -54,6 +56,7 @@ def _start_writer(path: Path) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow
 def test_kill9_leaves_only_whole_versions(tmp_path: Path) -> None:
     rng = random.Random(20240611)
     path = tmp_path / "state.json"

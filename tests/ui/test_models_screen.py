@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable, Input
 
 from comfy_tui.paths import DataPaths
@@ -119,6 +120,7 @@ async def test_delete_asks_then_moves_to_the_trash(data_dir: Path) -> None:
     assert [e.relpath for e in await library.trash()] == ["checkpoints/dreamshaper_8.safetensors"]
 
 
+@pytest.mark.slow
 async def test_import_dialog_runs_an_import_job(data_dir: Path, tmp_path: Path) -> None:
     source = fm.write_safetensors(tmp_path / "downloads" / "new_style.safetensors", fm.flux_lora())
     app = make_test_app(data_dir)
@@ -135,6 +137,7 @@ async def test_import_dialog_runs_an_import_job(data_dir: Path, tmp_path: Path) 
     assert (DataPaths(data_dir).library_models() / "loras" / "new_style.safetensors").is_file()
 
 
+@pytest.mark.slow
 async def test_a_folder_import_reports_what_it_skipped(data_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "downloads"
     fm.write_safetensors(folder / "a_odd.safetensors", fm.keys(["what"]))
@@ -149,6 +152,7 @@ async def test_a_folder_import_reports_what_it_skipped(data_dir: Path, tmp_path:
         assert "1 imported" in status and "1 skipped (first: a_odd.safetensors" in status
 
 
+@pytest.mark.slow
 async def test_a_failed_import_shows_the_reason(data_dir: Path, tmp_path: Path) -> None:
     app = make_test_app(data_dir)
     async with app.run_test(size=SMALL) as pilot:

@@ -59,6 +59,7 @@ async def open_upgrade(pilot: Pilot[Any], tag: str) -> UpgradeScreen:
     raise AssertionError("the upgrade dialog did not open")
 
 
+@pytest.mark.slow
 async def test_rehearse_then_switch_from_the_versions_screen(
     data_dir: Path,
     github: FakeGitHub,
