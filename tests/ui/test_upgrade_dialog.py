@@ -110,7 +110,7 @@ async def test_rehearse_then_switch_from_the_versions_screen(
         await settle(pilot)  # the screen reloads its versions
         table = app.screen.query_one(VersionTable)
         table.move_cursor(row=table.get_row_index("v0.3.77"))
-        await app.screen.action_details()  # type: ignore[attr-defined]
+        await app.screen.action_details().wait()  # type: ignore[attr-defined]
         await pilot.pause()
         details = dict(app.screen.lines)  # type: ignore[attr-defined]
         assert details["Newer"].startswith("v0.5.0, v0.4.0 in the mirror")

@@ -239,6 +239,7 @@ class VersionsScreen(ModeScreen):
         )
         self.render_rows()
 
+    @work(group="versions:ask-install", exit_on_error=False)
     async def ask_install(self, tag: str) -> None:
         """The install dialog for `tag`; starts the install it answers with."""
         versions = self.comfy_app.services.versions
@@ -301,7 +302,7 @@ class VersionsScreen(ModeScreen):
         elif row.tag in self.installs.panels:
             self.notify(f"{row.tag} is being installed", severity="warning")
         else:
-            self.run_worker(self.ask_install(row.tag), exit_on_error=False)
+            self.ask_install(row.tag)
 
     def action_cancel_install(self) -> None:
         row = self.selected()
@@ -326,26 +327,28 @@ class VersionsScreen(ModeScreen):
         if record is not None and record.adopted:
             question = f"Forget the adopted {row.tag}? Its folder {record.path} stays as it is."
 
+        self._ask_remove(row.tag, question)
+
+    @work(group="versions:remove", exit_on_error=False)
+    async def _ask_remove(self, tag: str, question: str) -> None:
+        """A live instance is named at once, before the question; a yes removes `tag`."""
+
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(self._change(row.tag, "remove"), exit_on_error=False)
+                self._change(tag, "remove")
 
-        async def guarded() -> None:  # a live instance is named at once, before the question
-            check = self.comfy_app.services.versions.check_remove(row.tag)
-            if not await refused(self.app, f"Remove {row.tag}", check):
-                self.app.push_screen(ConfirmScreen(question, yes="Remove", no="Keep"), answered)
-
-        self.run_worker(guarded(), group="versions:remove", exit_on_error=False)
+        check = self.comfy_app.services.versions.check_remove(tag)
+        if not await refused(self.app, f"Remove {tag}", check):
+            self.app.push_screen(ConfirmScreen(question, yes="Remove", no="Keep"), answered)
 
     def action_toggle_default(self) -> None:
         row = self.selected()
         if row is None or not row.installed:
             self.notify("Select an installed version to make it the default", severity="warning")
             return
-        self.run_worker(
-            self._change(row.tag, "clear" if row.default else "default"), exit_on_error=False
-        )
+        self._change(row.tag, "clear" if row.default else "default")
 
+    @work(group="versions:change", exit_on_error=False)
     async def _change(self, tag: str, what: str) -> None:
         versions = self.comfy_app.services.versions
         try:
@@ -427,6 +430,7 @@ class VersionsScreen(ModeScreen):
     def action_toggle_prereleases(self) -> None:
         self.show_prereleases = not self.show_prereleases
 
+    @work(group="versions:details", exit_on_error=False)
     async def action_details(self) -> None:
         row = self.selected()
         if row is None:
@@ -453,7 +457,7 @@ class VersionsScreen(ModeScreen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.run_worker(self.action_details(), exit_on_error=False)
+        self.action_details()
 
     def action_filter(self) -> None:
         box = self.query_one("#versions-filter", Input)
