@@ -35,7 +35,7 @@ HANDLERS: dict[str, str] = {
     "watch": "watch_cmd:run_watch",
     "up": "up_cmd:run_up",
     "autostart": "up_cmd:run_autostart",
-    "models scan": "models_cmd:run_scan",
+    "models scan": "scan_cmd:run_scan",
     "models list": "models_cmd:run_list",
     "models import": "models_cmd:run_import",
     "models hash": "models_cmd:run_hash",

@@ -1,5 +1,5 @@
-"""`comfy-tui models scan|list|info|import|hash|dedupe|rm`: the model library from the command
-line."""
+"""`comfy-tui models list|info|import|hash|dedupe|rm`: the model library from the command line
+(`models scan` is scan_cmd.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from comfy_tui.cli.output import drive_job, err, out, out_json, run_cli_job
 from comfy_tui.core.units import format_bytes, format_count, plural
 from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.library.folder_types import validate_folder
-from comfy_tui.services.library.scan import ScanSummary
 from comfy_tui.store.models_index import ModelRecord
 
 if TYPE_CHECKING:  # types only: a scan imports no dedupe, import or CivitAI module
@@ -52,17 +51,6 @@ def model_json(m: ModelRecord) -> dict[str, Any]:
         "source_revision": m.source_revision,
         "source_commit": m.source_commit,
     }
-
-
-# --- scan ------------------------------------------------------------------------------------
-def run_scan(ctx: Context, args: argparse.Namespace) -> int:
-    summary = ScanSummary()
-    run_cli_job(JobKey(JobKind.LIBRARY_SCAN), "scan", _library(ctx).scan(summary))
-    if ctx.json:
-        out_json({k: v for k, v in vars(summary).items()})
-    else:
-        out(summary.line())
-    return 0
 
 
 # --- list ------------------------------------------------------------------------------------

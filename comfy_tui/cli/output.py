@@ -5,9 +5,10 @@ or `Errno 32`: the stream it closed is pointed at /dev/null and the command goes
 end (a launch still finishes its readiness wait), with its usual exit status. Commands that
 would print forever (`logs -f`, `stats --watch`, `jobs --follow`) ask `stdout_closed()` and end.
 
-Jobs (installs, downloads, node operations, scans, hashing) run through the one runner
+Jobs (installs, downloads, node operations, hashing) run through the one runner
 (`comfy_tui/runner.py`) with `drive_job` / `run_cli_job`, which render their updates on stderr
-here and nowhere else.
+here and nowhere else; a blocking job (`models scan`, no event loop) is rendered by the same
+printer through `drive_steps`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # imported where a job runs: printing a table needs none, nor asyncio
@@ -148,3 +149,17 @@ def run_cli_job(
     import asyncio
 
     return asyncio.run(drive_job(key, description, events, progress=progress))
+
+
+def drive_steps(events: Iterable[Event], *, progress: bool = True) -> str:
+    """Run a blocking job (a generator of events, `models scan`) in this thread, its events on
+    stderr as `drive_job` shows them; return its `Finished` detail ("" without one)."""
+    from comfy_tui.events import Finished
+
+    printer = ProgressPrinter(progress=progress)
+    detail = ""
+    for event in events:
+        printer(event)
+        if isinstance(event, Finished):
+            detail = event.detail
+    return detail

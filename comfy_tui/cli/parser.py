@@ -65,11 +65,34 @@ def requested_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+NO_COMMAND = ""
+"""`build_parser(NO_COMMAND)`: the top-level options only, no command's parser (the TUI)."""
+
+
+def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser `argv` needs: its command's branch; for a start of the TUI (no command, at
+    most `--data-dir`) none; for anything else (help, an unknown option) the full one."""
+    wanted = requested_command(argv)
+    if wanted is None and all(_data_dir_part(argv, i) for i in range(len(argv))):
+        return build_parser(NO_COMMAND)
+    return build_parser(wanted)
+
+
+def _data_dir_part(argv: Sequence[str], i: int) -> bool:
+    arg = argv[i]
+    return (
+        arg == "--data-dir"
+        or arg.startswith("--data-dir=")
+        or (i > 0 and argv[i - 1] == "--data-dir")
+    )
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser. Each leaf sets `command` (e.g. "models download") for dispatch.
 
     With `only` (a command name), only that command's branch is built (the others are not
-    there); a name that is no command gets the full parser, for its error message."""
+    there); with `NO_COMMAND` none is; a name that is no command gets the full parser, for its
+    error message."""
     p = argparse.ArgumentParser(
         prog="comfy-tui",
         description="Install, launch and watch ComfyUI from the terminal. "
@@ -336,6 +359,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     fl.add_argument("tag_arg", nargs="?", metavar="TAG", help="with install: the version")
     fl.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
     fl.add_argument("--tag", action="append", metavar="TAG", help="only hosts with this tag")
-    if only is not None and only not in sub.choices:
+    if only is not None and only != NO_COMMAND and only not in sub.choices:
         return build_parser()
     return p

@@ -9,7 +9,6 @@ their compressed size (uv's cache and the venv share them through hardlinks, so 
 
 from __future__ import annotations
 
-import tomllib
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +71,8 @@ def from_pylock(text: str, local_size: Callable[[str], int | None]) -> SizeEstim
     wheel size known (an sdist, an index that gives no sizes) is named in `basis`.
     Raises ValueError when `text` is not a lock file.
     """
+    import tomllib  # here: the first frame imports this module, not the lock files it reads
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

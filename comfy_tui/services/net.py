@@ -36,6 +36,18 @@ _AUTH = "Proxy-Authorization"
 CA_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
+_CONTEXTS: dict[tuple[str | None, str | None, tuple[int, int, int] | None], ssl.SSLContext] = {}
+"""SSL contexts built, by (CA file, CA directory, the file's size, mtime and inode)."""
+_CONTEXTS_MAX = 4
+
+
+def _file_stamp(path: str | None) -> tuple[int, int, int] | None:
+    if path is None:
+        return None
+    info = os.stat(path)
+    return info.st_size, info.st_mtime_ns, info.st_ino
+
+
 def _first(env: Mapping[str, str], *names: str) -> str | None:
     for name in names:
         value = env.get(name, "").strip()
@@ -122,13 +134,25 @@ class Network:
 
     # --- certificates ---------------------------------------------------------------------
     def ssl_context(self) -> ssl.SSLContext | bool:
-        """The CA bundle to verify servers with (True: the system's)."""
+        """The CA bundle to verify servers with (True: the system's).
+
+        Loading a bundle takes 40-150 ms of CPU (it parses every certificate) and runs on the
+        event loop when a session opens, so the context is built once per bundle and shared
+        (an `SSLContext` serves any number of connections); a bundle file replaced or
+        changed since (another size, mtime or inode) is loaded again."""
         if self.ca_file is None and self.ca_dir is None:
             return True
         import ssl
 
         try:
-            return ssl.create_default_context(cafile=self.ca_file, capath=self.ca_dir)
+            key = (self.ca_file, self.ca_dir, _file_stamp(self.ca_file))
+            context = _CONTEXTS.get(key)
+            if context is None:
+                context = ssl.create_default_context(cafile=self.ca_file, capath=self.ca_dir)
+                if len(_CONTEXTS) >= _CONTEXTS_MAX:
+                    _CONTEXTS.clear()
+                _CONTEXTS[key] = context
+            return context
         except (OSError, ssl.SSLError) as exc:
             where = self.ca_file or self.ca_dir
             reason = getattr(exc, "strerror", None) or exc

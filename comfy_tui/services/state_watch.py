@@ -11,8 +11,6 @@ poll interval (`state_stamps`). Bursts are coalesced: at most one change set eve
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import logging
 import os
 import struct
@@ -51,6 +49,9 @@ class _Inotify:
     """One inotify descriptor watching the spots' directories."""
 
     def __init__(self, watch: list[Spot]) -> None:
+        import ctypes  # here: the watch starts after the first frame
+        import ctypes.util
+
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
         if fd < 0:

@@ -1,8 +1,10 @@
 """The model library's index: one `ModelRecord` per file, stored in `library.db` (see db.py).
 
-Plain async functions over an open aiosqlite connection; the service layer decides what to
-write. A row's identity is (root, relpath); `sha256` is valid for the (size, mtime_ns) it was
-stored with, and a changed file loses it.
+Plain async functions over an open aiosqlite connection, and the few blocking ones a scan
+uses over a `sqlite3` connection (`load_stat_rows`, `write_models`, `drop_ids`: the same SQL
+as their async twins); the service layer decides what to write. A row's identity is
+(root, relpath); `sha256` is valid for the (size, mtime_ns) it was stored with, and a changed
+file loses it.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
-import aiosqlite
+if TYPE_CHECKING:  # a scan from the CLI opens the file with sqlite3 alone
+    import sqlite3
+
+    import aiosqlite
 
 __all__ = [
     "FolderStat",
@@ -22,6 +27,7 @@ __all__ = [
     "StatRow",
     "cached_hash",
     "delete_ids",
+    "drop_ids",
     "encode_metadata",
     "folder_stats",
     "get_model",
@@ -31,6 +37,7 @@ __all__ = [
     "set_hash",
     "update_identity",
     "upsert_models",
+    "write_models",
 ]
 
 
@@ -118,15 +125,23 @@ def _update_clause(column: str) -> str:
     return f"{column} = excluded.{column}"
 
 
+_UPSERT = (  # column names are constants of this module, values are bound
+    f"INSERT INTO models ({', '.join(_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)}) "
+    f"ON CONFLICT (root, relpath) DO UPDATE SET "
+    f"{', '.join(_update_clause(c) for c in _UPDATED_ON_CONFLICT)}"
+)
+_DELETE_ID = "DELETE FROM models WHERE id = ?"
+
+
 async def upsert_models(db: aiosqlite.Connection, records: Iterable[ModelRecord]) -> None:
     """Insert or refresh rows by (root, relpath); the caller commits."""
-    placeholders = ", ".join("?" for _ in _COLUMNS)
-    updates = ", ".join(_update_clause(c) for c in _UPDATED_ON_CONFLICT)
-    sql = (  # column names are constants of this module, values are bound
-        f"INSERT INTO models ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "  # noqa: S608
-        f"ON CONFLICT (root, relpath) DO UPDATE SET {updates}"
-    )
-    await db.executemany(sql, [_values(r) for r in records])
+    await db.executemany(_UPSERT, [_values(r) for r in records])
+
+
+def write_models(db: sqlite3.Connection, records: Iterable[ModelRecord]) -> None:
+    """`upsert_models` on a blocking connection (a scan); the caller commits."""
+    db.executemany(_UPSERT, [_values(r) for r in records])
 
 
 StatRow = tuple[int, str, int, int, int]
@@ -134,16 +149,21 @@ StatRow = tuple[int, str, int, int, int]
 A plain tuple, as a rescan reads one per file (10,000s): `row[2:]` is (size, mtime_ns, ino)."""
 
 
-async def load_stat_rows(db: aiosqlite.Connection, root: str) -> dict[str, StatRow]:
+def load_stat_rows(db: sqlite3.Connection, root: str) -> dict[str, StatRow]:
+    """The stat columns of every row of `root`, by relpath (blocking: a scan's thread)."""
     sql = "SELECT id, relpath, size, mtime_ns, ino FROM models WHERE root = ?"
-    async with db.execute(sql, (root,)) as cursor:
-        cursor.row_factory = None  # tuples, not sqlite3.Row
-        rows = cast("list[StatRow]", await cursor.fetchall())
-    return {r[1]: r for r in rows}
+    cursor = db.execute(sql, (root,))
+    cursor.row_factory = None  # tuples, whatever the connection makes
+    return {r[1]: r for r in cursor}
 
 
 async def delete_ids(db: aiosqlite.Connection, ids: Sequence[int]) -> None:
-    await db.executemany("DELETE FROM models WHERE id = ?", [(i,) for i in ids])
+    await db.executemany(_DELETE_ID, [(i,) for i in ids])
+
+
+def drop_ids(db: sqlite3.Connection, ids: Sequence[int]) -> None:
+    """`delete_ids` on a blocking connection (a scan); the caller commits."""
+    db.executemany(_DELETE_ID, [(i,) for i in ids])
 
 
 async def select_models(

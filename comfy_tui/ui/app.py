@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import sys
@@ -25,8 +26,6 @@ from comfy_tui.events import Event
 from comfy_tui.paths import styles_dir
 from comfy_tui.runner import JobKey, JobKind, JobUpdate
 from comfy_tui.services.container import Services
-from comfy_tui.ui.commands import ComfyCommands
-from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.downloads_feed import DownloadsChanged, DownloadsFeed
 from comfy_tui.ui.jobs import JobUpdatePosted, is_job, job_group, pump
 from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
@@ -35,6 +34,8 @@ from comfy_tui.ui.state_feed import StateFeed
 from comfy_tui.ui.stats_feed import FEED_GROUP, UNTOUCHED_AFTER_S, StatsFeed, StatsSampled
 
 if TYPE_CHECKING:  # the dialogs below are imported when first opened, not before the first frame
+    from textual.command import Provider
+
     from comfy_tui.services.notify.notice import Notice
     from comfy_tui.ui.dialogs.error import ErrorScreen
     from comfy_tui.ui.dialogs.help import HelpRow
@@ -46,10 +47,10 @@ MODAL_BLOCKED = frozenset({"switch_mode", "request_quit"})
 """App actions a key cannot start while a dialog (a modal screen) is open (`?` still lists
 the dialog's own keys)."""
 
-STYLESHEETS = ("app.tcss", "dialogs.tcss", "versions.tcss")
-"""What the first screen and the shared dialogs need. A later screen's own stylesheets
-(`LATER_STYLESHEETS`) load when it is first shown: Textual parses every loaded stylesheet
-(twice) before the first frame."""
+STYLESHEETS = ("app.tcss", "versions.tcss")
+"""What the first screen needs: Textual parses every loaded stylesheet before the first frame.
+A later screen's own stylesheets (`LATER_STYLESHEETS`) load when it is first shown, and the
+dialogs' with the first of them (`ui/dialogs: DIALOG_CSS`, `VERSION_DIALOG_CSS`)."""
 
 LATER_SCREENS = {
     "models": "comfy_tui.ui.screens.models:ModelsScreen",
@@ -83,6 +84,27 @@ def _later(mode: str, target: str) -> Callable[[], Screen[Any]]:
     return make
 
 
+def _palette_commands() -> type[Provider]:
+    """The palette's own commands, imported when the palette first opens."""
+    from comfy_tui.ui.commands import ComfyCommands
+
+    return ComfyCommands
+
+
+def _first_screen() -> Screen[Any]:
+    """The first screen, marked as styled by the stylesheet as it stands when it is mounted.
+
+    Textual parses every stylesheet to mount the first screen and then, as the screen has never
+    seen a CSS refresh, drops that work and parses them all again (`refresh_css`) with the same
+    variables (the theme is pinned before the app runs) and sources; the parse cache it would
+    reuse for the screen's widgets is dropped with it. Marking the screen as up to date with
+    the app's CSS counter (Textual's own) skips that second parse: a third of the CSS work
+    before the first frame. A later theme change refreshes it as usual."""
+    screen = VersionsScreen()
+    screen._css_update_count = screen.app._css_update_count
+    return screen
+
+
 def _preload_screens() -> None:
     for target in LATER_SCREENS.values():
         importlib.import_module(target.split(":")[0])
@@ -95,12 +117,12 @@ class ComfyTuiApp(App[int]):
     SUB_TITLE = __version__
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
-        "versions": VersionsScreen,
+        "versions": _first_screen,
         **{mode: _later(mode, target) for mode, target in LATER_SCREENS.items()},
     }
     DEFAULT_MODE: ClassVar[str] = "versions"
     BINDINGS = bindings(GLOBAL_KEYS)
-    COMMANDS = App.COMMANDS | {ComfyCommands}
+    COMMANDS = App.COMMANDS | {_palette_commands}
 
     def __init__(self, services: Services, *, sampling: bool = True) -> None:
         """``sampling=False`` leaves the monitor sampler off until `stats.start()` (tests)."""
@@ -140,7 +162,9 @@ class ComfyTuiApp(App[int]):
     def start_background(self) -> None:
         """Start sampling and the download queue, reattach to instances that outlived an
         earlier run (dead ones are marked exited), clear what crashed installs left behind,
-        and import the other screens in a thread so the first switch to one is quick."""
+        and import the other screens in a thread so the first switch to one is quick. The
+        garbage collector, off while the app started (`cli.main`), is on again from here."""
+        gc.enable()
         self._preload()
         if self._sampling:
             self.stats.start()
@@ -290,6 +314,8 @@ class ComfyTuiApp(App[int]):
         await self._quit(always_ask=True)
 
     async def _quit(self, *, always_ask: bool) -> None:
+        from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+
         if isinstance(self.screen, ConfirmScreen) and self.screen.id == QUIT_DIALOG_ID:
             self.screen.dismiss(True)  # ctrl+c twice, or q on the quit question
             return

@@ -13,7 +13,6 @@ from typing import Any
 from textual.app import App
 
 from comfy_tui.errors import VersionInUseError
-from comfy_tui.ui.dialogs.error import ErrorScreen
 
 WAY_OUT = "Stop it on the Instances screen (4, then x) and try again."
 
@@ -24,6 +23,8 @@ async def refused(app: App[Any], title: str, check: Awaitable[None]) -> bool:
     try:
         await check
     except VersionInUseError as exc:
+        from comfy_tui.ui.dialogs.error import ErrorScreen
+
         app.push_screen(ErrorScreen(title, f"{exc}\n{WAY_OUT}"))
         return True
     return False

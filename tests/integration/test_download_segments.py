@@ -93,7 +93,7 @@ async def test_hashed_right_when_most_bytes_are_read_back(
     server: DownloadServer, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Few written batches kept in memory: the sha256 mixes kept batches and read-back."""
-    monkeypatch.setattr(segmented, "FRESH_MAX", 3 * MIB)
+    monkeypatch.setattr(segmented, "KEEP_MAX", 3 * MIB)
     download = engine(server.add("/m.bin", DATA), root)
     await run(download)
     assert download.meta is not None and download.meta.sha256 == hashlib.sha256(DATA).hexdigest()
@@ -172,7 +172,7 @@ def test_letting_a_connection_go_queues_what_it_has_not_read(tmp_path: Path) -> 
         assert first.end == 50 * MIB
     finally:
         run._writers.shutdown()
-        run._hasher.shutdown()
+        run.hash.close()
 
 
 def test_ramp_adds_connections_while_they_pay_and_lets_the_last_go() -> None:

@@ -1,9 +1,10 @@
 """The first screen draws before it reads: the installed versions are read once, after the
 first frame (`load`), not also by the first `ScreenResume`; and what the first frame does not
-show is not imported before it (counted, never timed)."""
+show is not imported (nor its stylesheet parsed) before it (counted, never timed)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -51,7 +52,8 @@ from comfy_tui.ui.factory import make_app
 from comfy_tui.ui.screens.versions import VersionsScreen
 
 def first_frame(self, **_):  # the first of the calls made after the first frame
-    print(json.dumps(sorted(sys.modules)), flush=True)
+    sheets = sorted(Path(path).name for path, _ in self.app.stylesheet.source if path)
+    print(json.dumps({"modules": sorted(sys.modules), "css": sheets}), flush=True)
     os._exit(0)
 
 ComfyTuiApp.start_background = VersionsScreen.load = first_frame
@@ -70,6 +72,13 @@ LATER = (
     "comfy_tui.ui.screens.models",
     "comfy_tui.ui.screens.monitor",
     "textual.widgets._text_area",
+    "textual.widgets._log",
+    "textual.widgets._progress_bar",
+    "comfy_tui.ui.dialogs.install",
+    "comfy_tui.ui.dialogs.version_details",
+    "tomllib",
+    "ctypes",
+    "rich._emoji_codes",
 )
 """What the first screen does not need: imported after the first frame (workers, first use)."""
 
@@ -85,6 +94,21 @@ def test_the_first_frame_imports_only_what_it_shows(tmp_path: Path) -> None:
         timeout=120,
         check=True,
     )
-    loaded = set(json.loads(result.stdout.splitlines()[-1]))
+    shown = json.loads(result.stdout.splitlines()[-1])
+    loaded = set(shown["modules"])
     assert "comfy_tui.ui.screens.versions" in loaded
     assert [name for name in LATER if name in loaded] == []
+    assert "versions.tcss" in shown["css"]
+    assert "dialogs.tcss" not in shown["css"], "the dialogs' stylesheet is read with a dialog"
+
+
+async def test_the_garbage_collector_is_on_again_after_the_first_frame(tmp_path: Path) -> None:
+    """`cli.main` starts the app with the collector off; the app turns it on after its first
+    frame (with the services), so a session never runs without it."""
+    gc.disable()
+    try:
+        app = make_test_app(tmp_path)
+        async with app.run_test(size=SMALL) as pilot:
+            await until(pilot, gc.isenabled, "the collector to be on")
+    finally:
+        gc.enable()

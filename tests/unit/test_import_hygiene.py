@@ -124,6 +124,10 @@ LEAN: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "models scan": (
         ["models", "scan", "--json"],
         (
+            "asyncio",
+            "aiosqlite",
+            "comfy_tui.runner",
+            "comfy_tui.services.library.service",
             "comfy_tui.services.library.headers",
             "comfy_tui.services.library.importer",
             "comfy_tui.services.library.dedupe",
@@ -141,7 +145,8 @@ def test_quick_commands_leave_the_rest_unloaded(command: str, tmp_path: Path) ->
     records without an event loop (asyncio and its ssl/subprocess imports are a fifth of a
     start); `ps` loads no process table (psutil) and no launch/stop/job modules; no command
     loads the rotating-handler module (sockets, pickle) for its log file, nor shutil (bz2,
-    lzma) for argparse's help width; a scan that finds nothing new reads no header and loads
-    no import, dedupe, hashing or CivitAI module."""
+    lzma) for argparse's help width; a scan runs without an event loop or aiosqlite (stdlib
+    sqlite3, no library service), and one that finds nothing new reads no header and loads no
+    import, dedupe, hashing or CivitAI module."""
     argv, names = LEAN[command]
     assert loaded_by(argv, names, tmp_path / "data") == []

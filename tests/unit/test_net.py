@@ -92,3 +92,20 @@ def test_a_ca_bundle_makes_a_context(tmp_path: Path) -> None:
         pytest.skip("no system CA bundle file")
     context = Network.from_env({"SSL_CERT_FILE": bundle}).ssl_context()
     assert isinstance(context, ssl.SSLContext)
+
+
+def test_a_ca_bundle_is_loaded_once_until_it_changes(tmp_path: Path) -> None:
+    system = ssl.get_default_verify_paths().cafile
+    if system is None:
+        pytest.skip("no system CA bundle file")
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(Path(system).read_bytes())
+    net = Network.from_env({"SSL_CERT_FILE": str(bundle)})
+    first = net.ssl_context()
+    assert Network.from_env({"SSL_CERT_FILE": str(bundle)}).ssl_context() is first
+    replaced = tmp_path / "new.pem"
+    replaced.write_bytes(bundle.read_bytes() + b"\n")
+    replaced.replace(bundle)  # another size and inode: the new bundle is read
+    again = net.ssl_context()
+    assert isinstance(again, ssl.SSLContext)
+    assert again is not first

@@ -1,5 +1,6 @@
 """The CLI builds only the branch of the command asked for, and parses it exactly as the full
-parser does; anything else (no command, an unknown one, top-level help) gets the full parser."""
+parser does; a start of the TUI (no command, at most `--data-dir`) builds none; anything else
+(an unknown command, top-level help) gets the full parser."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 
 import pytest
 
-from comfy_tui.cli.parser import build_parser, requested_command
+from comfy_tui.cli.parser import build_parser, parser_for, requested_command
 
 ARGVS = [
     ["ps", "--json"],
@@ -38,6 +39,22 @@ def test_a_partial_parser_parses_like_the_full_one(argv: list[str]) -> None:
     partial = build_parser(wanted)
     assert commands(partial) == {wanted}
     assert partial.parse_args(argv) == build_parser().parse_args(argv)
+
+
+@pytest.mark.parametrize("argv", [[], ["--data-dir", "/d"], ["--data-dir=/d"]], ids=str)
+def test_a_start_of_the_tui_builds_no_command_and_parses_like_the_full_parser(
+    argv: list[str],
+) -> None:
+    lean = parser_for(argv)
+    assert commands(lean) == set()
+    assert lean.parse_args(argv) == build_parser().parse_args(argv)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["--data-dir", "/d", "--bogus"]], ids=str)
+def test_help_or_an_unknown_option_without_a_command_gets_the_full_parser(
+    argv: list[str],
+) -> None:
+    assert {"ps", "versions", "models"} <= commands(parser_for(argv))
 
 
 def test_requested_command() -> None:

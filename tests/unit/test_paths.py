@@ -57,5 +57,6 @@ def test_an_existing_root_and_its_folders_keep_their_mode(tmp_path: Path) -> Non
 
 
 def test_styles_dir_has_the_stylesheets() -> None:
-    for name in ("app.tcss", "versions.tcss", "models.tcss", "monitor.tcss", "dialogs.tcss"):
+    names = ("app.tcss", "versions.tcss", "models.tcss", "monitor.tcss", "dialogs.tcss")
+    for name in (*names, "version_dialogs.tcss"):
         assert (styles_dir() / name).is_file()

@@ -408,6 +408,7 @@ class HttpDownload:
         part = self._need_part()
         assert self._session is not None
         await self._in_thread(part.allocate, total)
+        await self._in_thread(part.use_direct)  # segments skip the page cache (`direct_io`)
         self._done = done
         await self._save_segments(done)
         same = same_origin(self.final_url, self.spec.url)
@@ -526,6 +527,7 @@ class HttpDownload:
     async def _stream(self, response: aiohttp.ClientResponse) -> AsyncGenerator[Event, None]:
         part = self._need_part()
         assert self._threads is not None
+        await self._in_thread(part.use_direct)  # past the page cache (`direct_io`)
         sink = ChunkSink(self._threads, part, self._clock)
         received = part.size
         self.meter.mark(received)

@@ -14,11 +14,13 @@ would. Written ranges go into
 `Done`, which the sidecar records about once a second and on every stop: a kill loses at most
 the last second, a resume asks only for the gaps.
 
-The sha256 runs beside the transfer in its own thread over the prefix of the file that is
-complete; pieces are handed out lowest first, so that prefix trails the transfer closely and
-little is left to hash at the end. A written batch is kept in memory (up to `FRESH_MAX` bytes
-in all) until the prefix reaches it, so most bytes are hashed from the buffers they arrived in;
-only the rest is read back from the part (the page cache).
+The sha256 runs beside the transfer in its own thread, in file order (`prefix_hash`): a batch
+that continues what was hashed is hashed from its buffers while it is written, and its
+connection waits for both before it hands over the next one (so the connection in front never
+outruns the sha256 and nothing is left to hash at the end); a batch further on is kept in
+memory (up to `KEEP_MAX` bytes in all) until the hash reaches it, or else read back from the
+part (the page cache) once the bytes before it are written. Pieces are handed out lowest first,
+so little is far ahead.
 
 A dropped connection or a 5xx/429 puts the rest of its piece back at the front of the queue and
 that worker retries after the backoff (`RetryPolicy`, counted per worker, reset by progress).
@@ -42,6 +44,7 @@ import aiohttp
 from comfy_tui.services.downloads.data import DownloadError
 from comfy_tui.services.downloads.partfile import PartFile
 from comfy_tui.services.downloads.pipeline import BATCH_MAX, FLUSH_INTERVAL, WRITE_MIN
+from comfy_tui.services.downloads.prefix_hash import PrefixHash
 from comfy_tui.services.downloads.protocol import (
     NETWORK_ERRORS,
     Retry,
@@ -59,8 +62,8 @@ SAVE_INTERVAL = 1.0
 """Seconds between sidecar updates while the transfer runs."""
 SPLIT_MARGIN = 16 * 1024 * 1024
 """A running piece is split only this far beyond the byte its connection reads now."""
-FRESH_MAX = 64 * 1024 * 1024
-"""Bytes of written batches kept for the sha256 until the complete prefix reaches them."""
+KEEP_MAX = 64 * 1024 * 1024
+"""Bytes of batches ahead of the sha256 kept in memory until it reaches them."""
 
 
 class RangesLost(Exception):
@@ -126,15 +129,11 @@ class Segmented:
         )
         self._running: list[_Piece] = []
         self._writers = ThreadPoolExecutor(max_workers=connections, thread_name_prefix="dl-write")
-        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dl-sha256")
-        self._written = asyncio.Event()
-        self._fresh: dict[int, tuple[int, list[bytes]]] = {}  # start -> (end, chunks)
-        self._fresh_bytes = 0
+        self.hash = PrefixHash(part, done, target.total, KEEP_MAX)
         self._retire = 0  # workers to stop after their current piece (`Ramp`)
         # The engine's first answer (HTTP 200, the whole file): the first piece streams from
         # it instead of asking again, so a fast link never pays for a second request.
         self._first = first if ramp_window > 0 and done.total == 0 else None
-        self.hashed = 0
 
     # --- the whole transfer ----------------------------------------------------------------
     async def run(self, tick: float) -> AsyncGenerator[int, None]:
@@ -147,7 +146,7 @@ class Segmented:
         workers = [
             asyncio.create_task(self._worker(), name=f"segment-{n}") for n in range(ramp.workers)
         ]
-        hashing = asyncio.create_task(self._hash_loop(), name="segment-sha256")
+        hashing = asyncio.create_task(self.hash.run(), name="segment-sha256")
         saved = self._clock()
         try:
             pending = set(workers)
@@ -170,7 +169,6 @@ class Segmented:
                     saved = self._clock()
                     await self._save(self.done)
                 yield self.done.total
-            self._written.set()
             await hashing
         finally:
             if self._first is not None:  # never started streaming: the connection goes
@@ -180,46 +178,9 @@ class Segmented:
                 task.cancel()
             await asyncio.gather(*workers, hashing, return_exceptions=True)
             self._writers.shutdown(wait=False)
-            self._hasher.shutdown(wait=False)
+            self.hash.close()
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._save(self.done))
-
-    async def _hash_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        total = self._target.total
-        while self.hashed < total:
-            limit = self.done.prefix()
-            if limit > self.hashed:
-                fresh = self._take_fresh(self.hashed)
-                if fresh is not None:
-                    end, chunks = fresh
-                    await loop.run_in_executor(
-                        self._hasher, self._part.digest_at, self.hashed, chunks
-                    )
-                    self.hashed = end
-                    continue
-                ahead = [start for start in self._fresh if start > self.hashed]
-                self.hashed = await loop.run_in_executor(
-                    self._hasher, self._part.hash_until, self.hashed, min([limit, *ahead])
-                )
-                continue
-            self._written.clear()
-            await self._written.wait()
-
-    def _keep_fresh(self, start: int, end: int, chunks: list[bytes]) -> None:
-        """Keep a written batch for the sha256, unless too much is kept already."""
-        if start >= self.hashed and self._fresh_bytes + (end - start) <= FRESH_MAX:
-            self._fresh[start] = (end, chunks)
-            self._fresh_bytes += end - start
-
-    def _take_fresh(self, at: int) -> tuple[int, list[bytes]] | None:
-        """The kept batch that starts at `at`; batches the read-back passed are dropped."""
-        for start in [s for s in self._fresh if s < at]:
-            self._fresh_bytes -= self._fresh.pop(start)[0] - start
-        found = self._fresh.pop(at, None)
-        if found is not None:
-            self._fresh_bytes -= found[0] - at
-        return found
 
     def _split(self) -> None:
         """Queue the upper half of what the running piece with the most left has not read
@@ -344,18 +305,18 @@ class Segmented:
             start, batch = at - buffered, chunks
             chunks, buffered = [], 0
             alone = len(self._running) == 1  # then the writeback starts now, as for one stream
-            future = loop.run_in_executor(self._writers, self._part.write_at, start, batch, alone)
             end = start + sum(len(c) for c in batch)
+            hashing = self.hash.offer(start, end, batch)
+            future = loop.run_in_executor(self._writers, self._part.write_at, start, batch, alone)
 
             def record(f: asyncio.Future[Any]) -> None:
                 if not f.cancelled() and f.exception() is None:
-                    self._keep_fresh(start, end, batch)
                     self.done.add(start, end)
                     piece.start = max(piece.start, end)
-                    self._written.set()
+                    self.hash.written()
 
             future.add_done_callback(record)
-            pending = future
+            pending = future if hashing is None else asyncio.gather(future, hashing)
 
         try:
             async for chunk in response.content.iter_any():

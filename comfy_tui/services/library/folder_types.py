@@ -65,7 +65,8 @@ MODEL_EXTENSIONS = frozenset(
 )
 """What a scan indexes: ComfyUI's extensions plus GGUF/ONNX, and YAML under configs/."""
 
-_CONFIG_ONLY = frozenset({".yaml"})
+_CONFIG_ONLY = (".yaml",)
+_MODEL_SUFFIXES = tuple(sorted(MODEL_EXTENSIONS))
 
 WORK_SUFFIXES: tuple[str, ...] = (
     ".part",  # a download in progress (downloads/partfile.py) ...
@@ -102,14 +103,16 @@ def folder_of(relpath: str) -> str:
 
 def is_model_file(relpath: str) -> bool:
     """True for a file a scan indexes (YAML only under `configs/`; never a work file)."""
-    name = relpath[relpath.rfind("/") + 1 :]
-    dot = name.rfind(".")
-    ext = name[dot:].lower()
+    # Called for every file of a walk: one C-level suffix test first. Every extension starts
+    # with its dot and holds no other, so a suffix match is the last extension's match.
     # A work file's last suffix is never a model extension (a test keeps it so): no need to
-    # ask is_work_file, a scan calls this for every file.
-    if dot <= 0 or ext not in MODEL_EXTENSIONS or name.startswith("."):
+    # ask is_work_file.
+    lowered = relpath.lower()
+    if not lowered.endswith(_MODEL_SUFFIXES):
         return False
-    if ext in _CONFIG_ONLY:
+    if relpath.startswith(".", relpath.rfind("/") + 1):  # a dotfile (or only an extension)
+        return False
+    if lowered.endswith(_CONFIG_ONLY):
         return folder_of(relpath) == "configs"
     return True
 

@@ -7,16 +7,16 @@ drops it when a process dies, so a killed job never leaves it stuck.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from comfy_tui.aio import sleep
 from comfy_tui.events import LogLine
 from comfy_tui.services.flock import try_lock
 
-__all__ = ["LibraryLock", "clear_staging"]
+__all__ = ["LibraryLock", "clear_staging", "clear_staging_when_free"]
 
 POLL_S = 0.1
 
@@ -29,6 +29,17 @@ def clear_staging(staging: Path) -> int:
             entry.unlink()
             removed += 1
     return removed
+
+
+def clear_staging_when_free(lock_path: Path, staging: Path) -> None:
+    """Remove what a killed import left, when no other library job runs (an import in
+    progress keeps its staging file). Blocking; a scan does this first."""
+    lock = LibraryLock(lock_path)
+    if lock.try_acquire():
+        try:
+            clear_staging(staging)
+        finally:
+            lock.release()
 
 
 class LibraryLock:
@@ -48,7 +59,7 @@ class LibraryLock:
             if not told:
                 told = True
                 yield LogLine(f"{job}: waiting for another library job to finish", source="lock")
-            await asyncio.sleep(POLL_S)
+            await sleep(POLL_S)
 
     def release(self) -> None:
         if self._fd is not None:

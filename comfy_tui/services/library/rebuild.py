@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiosqlite
-
 __all__ = ["Salvaged", "apply_salvaged", "set_aside"]
 
 DAMAGED_SUFFIX = ".damaged"
@@ -68,12 +66,13 @@ def set_aside(db_path: Path) -> tuple[Path, list[Salvaged]]:
     return damaged, _read_rows(damaged)
 
 
-async def apply_salvaged(db: aiosqlite.Connection, rows: Sequence[Salvaged]) -> int:
-    """Put salvaged facts on the rows that still describe the same file; the caller commits."""
+def apply_salvaged(db: sqlite3.Connection, rows: Sequence[Salvaged]) -> int:
+    """Put salvaged facts on the rows that still describe the same file; the caller commits.
+    Blocking (the scan's thread)."""
     sets = ", ".join(f"{c} = COALESCE({c}, ?)" for c in _KEPT)
     sql = f"UPDATE models SET {sets} WHERE root = ? AND relpath = ? AND size = ? AND mtime_ns = ?"  # noqa: S608
     kept = 0
     for row in rows:
-        cursor = await db.execute(sql, (*row.values, row.root, row.relpath, row.size, row.mtime_ns))
+        cursor = db.execute(sql, (*row.values, row.root, row.relpath, row.size, row.mtime_ns))
         kept += max(cursor.rowcount, 0)
     return kept

@@ -1,40 +1,44 @@
 """Scan: make the index match the roots. New files are added, changed ones (size, mtime or
 inode) re-read, vanished ones dropped; unchanged files are never opened.
 
-Headers are read in batches in a worker thread; each batch is one transaction, so a killed scan
-keeps what it finished and the next scan does the rest. A damaged index is set aside and built
-again from the files (see rebuild.py).
+The scan is one blocking generator of events, `scan_library` (stdlib `sqlite3`, no event
+loop): the CLI runs it in its main thread, and `LibraryService.scan` (the TUI) in a worker
+thread through `threads.iterate_in_thread`, so the event loop never waits on it. Headers are
+read in batches; each batch is one transaction, so a killed scan keeps what it finished and the
+next scan does the rest. A damaged index is set aside and built again from the files (see
+rebuild.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from comfy_tui.errors import DamagedIndexError
 from comfy_tui.events import Event, Finished, LogLine, Progress
+from comfy_tui.services.library.cancel import Cancelled
 from comfy_tui.services.library.folder_types import folder_of
+from comfy_tui.services.library.library_lock import clear_staging_when_free
 from comfy_tui.services.library.rebuild import apply_salvaged, set_aside
-from comfy_tui.services.library.threads import Cancelled, run_blocking
-from comfy_tui.services.library.walk import FoundFile, WalkResult, walk_root
+from comfy_tui.services.library.walk import FoundFile, walk_root
 from comfy_tui.store import models_index as index
-from comfy_tui.store.db import connect
-from comfy_tui.store.models_index import ModelRecord, encode_metadata
+from comfy_tui.store.library_schema import LIBRARY_MIGRATIONS
+from comfy_tui.store.models_index import ModelRecord, StatRow, encode_metadata
+from comfy_tui.store.sqlite_open import opened
 
 if TYPE_CHECKING:  # headers are read only for new and changed files
+    import sqlite3
+    import threading
+
+    from comfy_tui.paths import DataPaths
     from comfy_tui.services.library.headers import HeaderInfo
 
-log = logging.getLogger(__name__)
-
-__all__ = ["BATCH", "ScanSummary", "record_for", "scan_roots"]
+__all__ = ["BATCH", "ScanSummary", "record_for", "scan_library", "scan_roots", "scan_steps"]
 
 BATCH = 256
+Clock = Callable[[], float]
 
 
 @dataclass
@@ -93,114 +97,160 @@ def record_for(
     )
 
 
+def sort_out(
+    known: dict[str, StatRow], files: Sequence[FoundFile], summary: ScanSummary
+) -> list[FoundFile]:
+    """The files to read (new, or changed in size, mtime or inode); what stays in `known` is
+    gone from the disk. The one place that decides "unchanged": such a file is never opened."""
+    todo: list[FoundFile] = []
+    pop = known.pop
+    for found in files:
+        row = pop(found.relpath, None)
+        if row is None:
+            summary.new += 1
+        elif row[2] != found.size or row[3] != found.mtime_ns or row[4] != found.ino:
+            summary.changed += 1
+        else:
+            continue
+        todo.append(found)
+    summary.unchanged += len(files) - len(todo)
+    return todo
+
+
 def _read_batch(
-    root: Path, batch: Sequence[FoundFile], added_at: float, cancel: threading.Event
+    root: Path, batch: Sequence[FoundFile], added_at: float, cancel: threading.Event | None
 ) -> list[ModelRecord]:
     from comfy_tui.services.library.headers import read_header
 
     records = []
     for found in batch:
-        if cancel.is_set():
+        if cancel is not None and cancel.is_set():
             raise Cancelled(str(root))
         info = read_header(root.joinpath(*found.relpath.split("/")))
         records.append(record_for(root, found, info, added_at))
     return records
 
 
-async def _scan_root(
-    db_path: Path,
+def _scan_root(
+    db: sqlite3.Connection,
     root: Path,
-    clock: Callable[[], float],
+    clock: Clock,
     summary: ScanSummary,
     span: tuple[float, float],
-) -> AsyncIterator[Event]:
-    walked: WalkResult = await run_blocking(lambda cancel: walk_root(root, cancel=cancel))
+    cancel: threading.Event | None,
+) -> Iterator[Event]:
+    walked = walk_root(root, cancel=cancel)
     summary.skipped.extend(walked.skipped)
     for line in walked.skipped:
         yield LogLine(line, source="scan")
-    async with connect(db_path) as db:
-        known = await index.load_stat_rows(db, str(root))
-        todo: list[FoundFile] = []
-        for found in walked.files:
-            row = known.pop(found.relpath, None)
-            if row is None:
-                summary.new += 1
-            elif row[2:] != (found.size, found.mtime_ns, found.ino):  # size, mtime_ns, ino
-                summary.changed += 1
-            else:
-                summary.unchanged += 1
-                continue
-            todo.append(found)
-        summary.files += len(walked.files)
-        if known:
-            await index.delete_ids(db, [row[0] for row in known.values()])
-            await db.commit()
-            summary.removed += len(known)
-        now = clock()
-        for start in range(0, len(todo), BATCH):
-            batch = todo[start : start + BATCH]
-            records = await run_blocking(partial(_read_batch, root, batch, now))
-            summary.opened += sum(r.format in ("safetensors", "gguf") for r in records)
-            summary.unreadable += sum(r.status == "unreadable" for r in records)
-            await index.upsert_models(db, records)
-            await db.commit()
-            done = start + len(batch)
-            fraction = span[0] + span[1] * done / len(todo)
-            yield Progress("read headers", fraction, detail=f"{done} of {len(todo)} in {root}")
+    known = index.load_stat_rows(db, str(root))
+    todo = sort_out(known, walked.files, summary)
+    summary.files += len(walked.files)
+    if known:
+        index.drop_ids(db, [row[0] for row in known.values()])
+        db.commit()
+        summary.removed += len(known)
+    now = clock()
+    for start in range(0, len(todo), BATCH):
+        batch = todo[start : start + BATCH]
+        records = _read_batch(root, batch, now, cancel)
+        summary.opened += sum(r.format in ("safetensors", "gguf") for r in records)
+        summary.unreadable += sum(r.status == "unreadable" for r in records)
+        index.write_models(db, records)
+        db.commit()
+        done = start + len(batch)
+        fraction = span[0] + span[1] * done / len(todo)
+        yield Progress("read headers", fraction, detail=f"{done} of {len(todo)} in {root}")
 
 
-async def _scan_all(
-    db_path: Path, roots: Sequence[Path], clock: Callable[[], float], summary: ScanSummary
-) -> AsyncIterator[Event]:
-    async with connect(db_path) as db:
-        async with db.execute("SELECT DISTINCT root FROM models") as cursor:
-            indexed = {str(r[0]) for r in await cursor.fetchall()}
+def _scan_all(
+    db_path: Path,
+    roots: Sequence[Path],
+    clock: Clock,
+    summary: ScanSummary,
+    cancel: threading.Event | None,
+) -> Iterator[Event]:
+    with opened(db_path, LIBRARY_MIGRATIONS) as db:
+        indexed = {str(r[0]) for r in db.execute("SELECT DISTINCT root FROM models")}
         gone = indexed - {str(r) for r in roots}
         for root_text in sorted(gone):
-            cursor = await db.execute("DELETE FROM models WHERE root = ?", (root_text,))
+            cursor = db.execute("DELETE FROM models WHERE root = ?", (root_text,))
             summary.removed += max(cursor.rowcount, 0)
-        await db.commit()
-    for number, root in enumerate(roots, 1):
-        yield Progress("scan", (number - 1) / len(roots), detail=str(root))
-        if not await asyncio.to_thread(root.is_dir):
-            line = f"{root}: not found (an unmounted disk?); its entries are kept"
-            summary.skipped.append(line)
-            yield LogLine(line, source="scan")
-            continue
-        span = ((number - 1) / len(roots), 1 / len(roots))
-        async for event in _scan_root(db_path, root, clock, summary, span):
-            yield event
+        if gone:
+            db.commit()
+        for number, root in enumerate(roots, 1):
+            yield Progress("scan", (number - 1) / len(roots), detail=str(root))
+            if not root.is_dir():
+                line = f"{root}: not found (an unmounted disk?); its entries are kept"
+                summary.skipped.append(line)
+                yield LogLine(line, source="scan")
+                continue
+            span = ((number - 1) / len(roots), 1 / len(roots))
+            yield from _scan_root(db, root, clock, summary, span, cancel)
 
 
-async def scan_roots(
+def scan_steps(
     db_path: Path,
     roots: Sequence[Path],
     *,
-    clock: Callable[[], float],
+    clock: Clock,
     summary: ScanSummary | None = None,
-) -> AsyncIterator[Event]:
-    """Scan every root; rows of roots that are no longer configured are dropped.
+    cancel: threading.Event | None = None,
+) -> Iterator[Event]:
+    """Scan every root; rows of roots that are no longer configured are dropped. Blocking.
 
     A configured root that does not exist (an unmounted disk) keeps its rows and is reported.
-    A damaged index is set aside and rebuilt by a full scan (once).
+    A damaged index is set aside and rebuilt by a full scan (once). A set `cancel` stops the
+    scan between directories and between files read (`Cancelled`).
     """
     summary = summary if summary is not None else ScanSummary()
     try:
-        async for event in _scan_all(db_path, roots, clock, summary):
-            yield event
+        yield from _scan_all(db_path, roots, clock, summary, cancel)
     except DamagedIndexError as exc:
+        import logging  # only here: an unchanged library's scan logs nothing
+
         yield LogLine("the model index is damaged; rebuilding it from the files", "scan")
-        damaged, salvaged = await asyncio.to_thread(set_aside, db_path)
-        log.warning("%s; set aside as %s", exc, damaged)
+        damaged, salvaged = set_aside(db_path)
+        logging.getLogger(__name__).warning("%s; set aside as %s", exc, damaged)
         summary.restart()
-        async for event in _scan_all(db_path, roots, clock, summary):
-            yield event
-        async with connect(db_path) as db:
-            summary.salvaged = await apply_salvaged(db, salvaged)
-            await db.commit()
+        yield from _scan_all(db_path, roots, clock, summary, cancel)
+        with opened(db_path, LIBRARY_MIGRATIONS) as db:
+            summary.salvaged = apply_salvaged(db, salvaged)
+            db.commit()
         yield LogLine(
             f"the damaged index is kept as {damaged}; {summary.salvaged} hash(es) or download "
             "source(s) carried over",
             "scan",
         )
     yield Finished(summary.line())
+
+
+def scan_library(
+    paths: DataPaths,
+    roots: Sequence[Path],
+    *,
+    clock: Clock,
+    summary: ScanSummary | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[Event]:
+    """The library's scan job: what a killed import left in staging is removed when no other
+    library job runs (an import in progress keeps its staging file), then `scan_steps`."""
+    clear_staging_when_free(paths.library_lock(), paths.library_staging())
+    yield from scan_steps(paths.library_db(), roots, clock=clock, summary=summary, cancel=cancel)
+
+
+async def scan_roots(
+    db_path: Path,
+    roots: Sequence[Path],
+    *,
+    clock: Clock,
+    summary: ScanSummary | None = None,
+) -> AsyncIterator[Event]:
+    """`scan_steps` in a worker thread, for a caller on an event loop."""
+    from comfy_tui.services.library.threads import iterate_in_thread
+
+    def steps(cancel: threading.Event) -> Iterator[Event]:
+        return scan_steps(db_path, roots, clock=clock, summary=summary, cancel=cancel)
+
+    async for event in iterate_in_thread(steps):
+        yield event

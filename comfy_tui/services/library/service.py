@@ -24,8 +24,9 @@ from comfy_tui.paths import DataPaths
 from comfy_tui.services.library import mapping
 from comfy_tui.services.library.folder_types import is_model_file
 from comfy_tui.services.library.library_lock import LibraryLock, clear_staging
-from comfy_tui.services.library.scan import ScanSummary, scan_roots
-from comfy_tui.services.library.threads import run_blocking
+from comfy_tui.services.library.roots import library_roots
+from comfy_tui.services.library.scan import ScanSummary, scan_library
+from comfy_tui.services.library.threads import iterate_in_thread, run_blocking
 from comfy_tui.settings import Settings
 from comfy_tui.store import models_index as index
 from comfy_tui.store.db import connect
@@ -41,10 +42,6 @@ if TYPE_CHECKING:  # what one action uses is imported there: a scan loads none o
 __all__ = ["LibraryService"]
 
 log = logging.getLogger(__name__)
-
-
-def _nested(a: str, b: str) -> bool:
-    return a == b or a.startswith(b + os.sep) or b.startswith(a + os.sep)
 
 
 class LibraryService:
@@ -64,17 +61,8 @@ class LibraryService:
         return self.paths.library_models()
 
     def roots(self) -> list[Path]:
-        """The main library root first, then the extra roots from the settings; a root inside
-        another one (or holding one) is left out, so no file is indexed twice."""
-        chosen: list[Path] = []
-        reals: list[str] = []
-        for root in (self.main_root(), *self.settings.library_roots):
-            real = os.path.realpath(root)
-            if any(_nested(real, other) for other in reals):
-                continue
-            chosen.append(root)
-            reals.append(real)
-        return chosen
+        """The main library root first, then the extra roots (see roots.py)."""
+        return library_roots(self.settings, self.paths)
 
     def _trash_for(self, root: str) -> Path:
         if Path(root) == self.main_root():
@@ -181,16 +169,10 @@ class LibraryService:
 
     # --- jobs ------------------------------------------------------------------------------
     async def scan(self, summary: ScanSummary | None = None) -> AsyncIterator[Event]:
-        """Make the index match the files; what a killed import left in staging is removed
-        when no other library job runs (an import in progress keeps its staging file)."""
-        lock = LibraryLock(self.paths.library_lock())
-        if lock.try_acquire():
-            try:
-                await asyncio.to_thread(clear_staging, self.paths.library_staging())
-            finally:
-                lock.release()
-        roots = self.roots()
-        async for event in scan_roots(self.db_path, roots, clock=self.clock, summary=summary):
+        """Make the index match the files (scan.py: `scan_library`, in a worker thread)."""
+        summary = summary if summary is not None else ScanSummary()
+        run = partial(scan_library, self.paths, self.roots(), clock=self.clock, summary=summary)
+        async for event in iterate_in_thread(lambda cancel: run(cancel=cancel)):
             yield event
 
     async def hash_models(self, ids: Sequence[int] | None = None) -> AsyncIterator[Event]:

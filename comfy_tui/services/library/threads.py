@@ -3,22 +3,22 @@
 `ThreadJob` starts `fn(cancel_event)` with `asyncio.to_thread`. The async side polls it with
 `wait(interval)` to emit progress, and `stop()` (in a `finally`) sets the event and waits for
 the thread to notice, so nothing keeps writing after the job's cleanup has run.
+`iterate_in_thread` runs a blocking generator (the scan) in one such thread and hands what it
+yields to the event loop, in order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Generic, TypeVar
 
-__all__ = ["Cancelled", "Counter", "ThreadJob", "run_blocking"]
+from comfy_tui.services.library.cancel import Cancelled
+
+__all__ = ["Cancelled", "Counter", "ThreadJob", "iterate_in_thread", "run_blocking"]
 
 T = TypeVar("T")
-
-
-class Cancelled(Exception):
-    """Raised inside the thread when its cancel event is set."""
 
 
 class Counter:
@@ -58,5 +58,31 @@ async def run_blocking(fn: Callable[[threading.Event], T]) -> T:
     job = ThreadJob(fn)
     try:
         return await job.result()
+    finally:
+        await job.stop()
+
+
+_END = object()
+
+
+async def iterate_in_thread(produce: Callable[[threading.Event], Iterator[T]]) -> AsyncIterator[T]:
+    """Run the generator `produce(cancel_event)` to its end in one worker thread, yielding
+    its items here as they come; what it raises is raised here. Closing this iterator early
+    (or cancelling its reader) sets the event and waits for the thread to stop."""
+    loop = asyncio.get_running_loop()
+    items: asyncio.Queue[object] = asyncio.Queue()
+
+    def run(cancel: threading.Event) -> None:
+        try:
+            for item in produce(cancel):
+                loop.call_soon_threadsafe(items.put_nowait, item)
+        finally:
+            loop.call_soon_threadsafe(items.put_nowait, _END)
+
+    job = ThreadJob(run)
+    try:
+        while (item := await items.get()) is not _END:
+            yield item  # type: ignore[misc]  # what `produce` yielded: a T
+        await job.result()
     finally:
         await job.stop()

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from comfy_tui.services.library.cancel import Cancelled
 from comfy_tui.services.library.folder_types import is_model_file
-from comfy_tui.services.library.threads import Cancelled
 
 __all__ = ["FoundFile", "WalkResult", "walk_root"]
 
@@ -40,6 +40,16 @@ def _inside(target: str, root_real: str) -> bool:
     return target == root_real or target.startswith(root_real.rstrip(os.sep) + os.sep)
 
 
+def _utf8(relpath: str, result: WalkResult) -> bool:
+    try:
+        relpath.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = relpath.encode("utf-8", "replace").decode()
+        result.skipped.append(f"{shown}: not UTF-8")
+        return False
+    return True
+
+
 def walk_root(
     root: Path, *, models_only: bool = True, cancel: threading.Event | None = None
 ) -> WalkResult:
@@ -50,6 +60,9 @@ def walk_root(
     """
     result = WalkResult()
     found = result.files
+    add = found.append
+    make = tuple.__new__  # FoundFile(...) without its Python-level __new__: 10,000s per scan
+    wanted = is_model_file if models_only else None
     root_real = os.path.realpath(root)
     try:
         top = os.stat(root_real)
@@ -63,51 +76,54 @@ def walk_root(
             raise Cancelled(str(root))
         directory, prefix = stack.pop()
         try:
-            with os.scandir(directory) as listing:
-                entries = list(listing)
+            listing = os.scandir(directory)
         except OSError as exc:
             result.skipped.append(f"{prefix or '.'}: cannot list ({exc.strerror or exc})")
             continue
-        for entry in entries:
-            name = entry.name
-            if name.startswith("."):
-                continue
-            relpath = prefix + name
-            if not name.isascii():
+        with listing:
+            for entry in listing:
+                name = entry.name
+                if name[0] == ".":
+                    continue
+                relpath = prefix + name
+                if not name.isascii() and not _utf8(relpath, result):
+                    continue
                 try:
-                    relpath.encode("utf-8")
-                except UnicodeEncodeError:
-                    shown = relpath.encode("utf-8", "replace").decode()
-                    result.skipped.append(f"{shown}: not UTF-8")
-                    continue
-            try:
-                if entry.is_symlink():
-                    if not _inside(os.path.realpath(entry.path), root_real):
-                        result.skipped.append(f"{relpath}: symlink leaves the root, not followed")
-                        continue
-                    st = os.stat(entry.path)
-                elif entry.is_dir(follow_symlinks=False):
-                    st = entry.stat(follow_symlinks=False)
-                elif not models_only or is_model_file(relpath):
-                    st = entry.stat(follow_symlinks=False)
-                    if stat.S_ISREG(st.st_mode):
-                        found.append(
-                            FoundFile(relpath, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+                    if entry.is_file(follow_symlinks=False):  # the common case: no extra call
+                        if wanted is not None and not wanted(relpath):
+                            continue  # not indexed: never stat'ed
+                        st = entry.stat(follow_symlinks=False)
+                        add(
+                            make(
+                                FoundFile,
+                                (relpath, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino),
+                            )
                         )
+                        continue
+                    if entry.is_symlink():
+                        if not _inside(os.path.realpath(entry.path), root_real):
+                            result.skipped.append(
+                                f"{relpath}: symlink leaves the root, not followed"
+                            )
+                            continue
+                        st = os.stat(entry.path)
+                    elif entry.is_dir(follow_symlinks=False):
+                        st = entry.stat(follow_symlinks=False)
+                    else:
+                        continue  # a fifo, socket or device
+                except OSError as exc:  # a broken link, a file that vanished
+                    result.skipped.append(f"{relpath}: {exc.strerror or exc}")
                     continue
-                else:
-                    continue  # not indexed: never stat'ed
-            except OSError as exc:  # a broken link, a file that vanished
-                result.skipped.append(f"{relpath}: {exc.strerror or exc}")
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                key = (st.st_dev, st.st_ino)
-                if key in seen:
-                    result.skipped.append(f"{relpath}: directory already walked (a loop?)")
-                    continue
-                seen.add(key)
-                stack.append((entry.path, relpath + "/"))
-            elif stat.S_ISREG(st.st_mode) and (not models_only or is_model_file(relpath)):
-                found.append(FoundFile(relpath, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino))
+                if stat.S_ISDIR(st.st_mode):
+                    key = (st.st_dev, st.st_ino)
+                    if key in seen:
+                        result.skipped.append(f"{relpath}: directory already walked (a loop?)")
+                        continue
+                    seen.add(key)
+                    stack.append((entry.path, relpath + "/"))
+                elif stat.S_ISREG(st.st_mode) and (wanted is None or wanted(relpath)):
+                    add(
+                        make(FoundFile, (relpath, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino))
+                    )
     found.sort()  # by relpath: the first field, and unique
     return result

@@ -23,6 +23,7 @@ from textual.widgets import Button, DataTable, Input, Label
 
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.store.version_records import VersionRecord
+from comfy_tui.ui.dialogs import VERSION_DIALOG_CSS
 
 if TYPE_CHECKING:
     from comfy_tui.services.adopt_nodes import OwnNodeInfo
@@ -46,6 +47,8 @@ def _expand(value: str) -> Path:
 class AdoptScreen(ModalScreen[str | None]):
     """`adopt(path, name, venv)` makes the version; `nodes(tag)` lists its own nodes;
     `share(tag, node)` starts sharing one."""
+
+    CSS_PATH = VERSION_DIALOG_CSS
 
     BINDINGS = [
         Binding("escape", "cancel", "Close", id="adopt-cancel"),

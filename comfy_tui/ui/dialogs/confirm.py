@@ -8,9 +8,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from comfy_tui.ui.dialogs import DIALOG_CSS
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True for yes, False for no."""
+
+    CSS_PATH = DIALOG_CSS
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm-yes"),

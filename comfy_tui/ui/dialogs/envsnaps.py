@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from comfy_tui.store.envsnap_records import Snapshot
+from comfy_tui.ui.dialogs import DIALOG_CSS
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ def taken(snapshot: Snapshot) -> str:
 
 class SnapshotsScreen(ModalScreen[SnapshotChoice | None]):
     """enter (or r) restores the selected snapshot, c takes a new one, escape closes."""
+
+    CSS_PATH = DIALOG_CSS
 
     BINDINGS = [
         Binding("enter,r", "restore", "Restore", id="snapshots-restore"),

@@ -16,6 +16,7 @@ from textual.widgets import Label, Static
 
 from comfy_tui.core.error_report import ErrorReport
 from comfy_tui.core.safe_text import escape_text
+from comfy_tui.ui.dialogs import DIALOG_CSS
 
 
 def _safe(text: str) -> str:
@@ -25,6 +26,8 @@ def _safe(text: str) -> str:
 
 class ErrorScreen(ModalScreen[None]):
     """What failed, why, and how to fix it."""
+
+    CSS_PATH = DIALOG_CSS
 
     BINDINGS = [
         Binding("escape,enter,q", "close", "Close", id="error-close"),

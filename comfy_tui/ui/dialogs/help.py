@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
+from comfy_tui.ui.dialogs import DIALOG_CSS
+
 
 @dataclass(frozen=True)
 class HelpRow:
@@ -20,6 +22,8 @@ class HelpRow:
 
 class HelpScreen(ModalScreen[None]):
     """Lists the rows it is given; escape, `?` or `q` closes it."""
+
+    CSS_PATH = DIALOG_CSS
 
     BINDINGS = [
         Binding("escape,question_mark,q", "dismiss_help", "Close", id="help-close"),

@@ -19,6 +19,7 @@ from textual.widgets import Input, Label, Select
 from comfy_tui.core.torch_backend import CUDA_BUILDS, TorchChoice, validate_torch
 from comfy_tui.errors import ValidationError
 from comfy_tui.store.install_choices import InstallChoices
+from comfy_tui.ui.dialogs import VERSION_DIALOG_CSS
 from comfy_tui.ui.dialogs.form import FormDialog
 
 __all__ = ["InstallRequest", "InstallScreen"]
@@ -55,6 +56,8 @@ def _check_index(value: str) -> str:
 
 class InstallScreen(FormDialog[InstallRequest]):
     """Asks how to install `tag`; every field starts at what fits this box."""
+
+    CSS_PATH = VERSION_DIALOG_CSS
 
     PREFIX = "install"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="install-cancel")]

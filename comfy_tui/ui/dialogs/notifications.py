@@ -13,10 +13,13 @@ from textual.widgets import DataTable, Label
 
 from comfy_tui.core.timefmt import format_clock
 from comfy_tui.services.notify.notice import Notice
+from comfy_tui.ui.dialogs import DIALOG_CSS
 
 
 class NotificationsScreen(ModalScreen[None]):
     """Lists the notices it is given; escape, `N` or `q` closes it."""
+
+    CSS_PATH = DIALOG_CSS
 
     BINDINGS = [Binding("escape,N,q", "close", "Close", id="notifications-close")]
 

@@ -9,9 +9,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from comfy_tui.ui.dialogs import DIALOG_CSS
+
 
 class PickScreen(ModalScreen[str | None]):
     """Dismisses with the picked choice's value, or None."""
+
+    CSS_PATH = DIALOG_CSS
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="pick-cancel")]
 

@@ -8,12 +8,16 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from comfy_tui.ui.dialogs import DIALOG_CSS
+
 
 class ReviewScreen(ModalScreen[bool]):
     """Shows `lines` (scrollable) under a title, then `question`; True for yes.
 
     `danger` marks a risky yes (a torch change, running a node's code): "no" keeps the focus.
     """
+
+    CSS_PATH = DIALOG_CSS
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="review-yes"),

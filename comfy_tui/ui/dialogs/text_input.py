@@ -14,9 +14,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from comfy_tui.ui.dialogs import DIALOG_CSS
+
 
 class TextInputScreen(ModalScreen[str | None]):
     """Dismisses with the stripped text, or None when cancelled or empty."""
+
+    CSS_PATH = DIALOG_CSS
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="input-cancel")]
 

@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Input, Label
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.runner import JobKey, JobKind, JobUpdate, run_job
+from comfy_tui.ui.dialogs import VERSION_DIALOG_CSS
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ Switch = Callable[["Upgrade"], AsyncGenerator[Event, None]]
 class UpgradeScreen(ModalScreen[bool]):
     """`make(FROM, TO)` builds the rehearsal; `switch(upgrade)` moves the instances.
     Dismisses with True when a switch happened."""
+
+    CSS_PATH = VERSION_DIALOG_CSS
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="upgrade-close"),

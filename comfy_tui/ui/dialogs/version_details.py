@@ -22,6 +22,7 @@ from comfy_tui.core.timefmt import format_date
 from comfy_tui.core.units import format_bytes, format_duration
 from comfy_tui.services.release_list import Release
 from comfy_tui.store.version_records import VersionRecord
+from comfy_tui.ui.dialogs import VERSION_DIALOG_CSS
 
 LOG_TAIL = 200
 
@@ -86,6 +87,8 @@ def detail_lines(
 
 class VersionDetailsScreen(ModalScreen[None]):
     """Escape, enter or `q` closes it."""
+
+    CSS_PATH = VERSION_DIALOG_CSS
 
     BINDINGS = [Binding("escape,enter,q", "close", "Close", id="details-close")]
 

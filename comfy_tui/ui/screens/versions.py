@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -25,9 +26,6 @@ from comfy_tui.services.disk_usage import DiskReport
 from comfy_tui.services.release_list import ReleaseList
 from comfy_tui.store.install_choices import InstallChoices
 from comfy_tui.store.version_records import VersionRecord
-from comfy_tui.ui.dialogs.confirm import ConfirmScreen
-from comfy_tui.ui.dialogs.install import InstallRequest, InstallScreen
-from comfy_tui.ui.dialogs.version_details import VersionDetailsScreen, detail_lines, read_tail
 from comfy_tui.ui.guards import refused
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.versions_keys import VERSIONS_KEYS
@@ -36,6 +34,9 @@ from comfy_tui.ui.widgets.card import Line
 from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.install_panel import InstallPanels
 from comfy_tui.ui.widgets.version_table import VersionTable
+
+if TYPE_CHECKING:  # the install and details dialogs are imported when first opened
+    from comfy_tui.ui.dialogs.install import InstallRequest
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +243,8 @@ class VersionsScreen(ModeScreen):
     @work(group="versions:ask-install", exit_on_error=False)
     async def ask_install(self, tag: str) -> None:
         """The install dialog for `tag`; starts the install it answers with."""
+        from comfy_tui.ui.dialogs.install import InstallScreen
+
         versions = self.comfy_app.services.versions
         detected = await versions.detected_torch()
         remembered = await versions.install_choices()
@@ -336,6 +339,8 @@ class VersionsScreen(ModeScreen):
         def answered(yes: bool | None) -> None:
             if yes:
                 self._change(tag, "remove")
+
+        from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 
         check = self.comfy_app.services.versions.check_remove(tag)
         if not await refused(self.app, f"Remove {tag}", check):
@@ -435,6 +440,12 @@ class VersionsScreen(ModeScreen):
         row = self.selected()
         if row is None:
             return
+        from comfy_tui.ui.dialogs.version_details import (
+            VersionDetailsScreen,
+            detail_lines,
+            read_tail,
+        )
+
         record = next((r for r in self.records if r.tag == row.tag), None)
         release = self.listed.find(row.tag) if self.listed else None
         versions = self.comfy_app.services.versions

@@ -2,7 +2,8 @@
 
 `InstallPanels` follows the App's `JobKind.INSTALL` jobs (`follow` takes each `JobUpdate`),
 adds a panel when an install starts and removes it when it ends. Each `InstallPanel` keeps the
-last 200 log lines. Cancelling is the screen's `c` key.
+last 200 log lines. Cancelling is the screen's `c` key. The bar and log widgets are imported
+when a panel is first drawn (an install runs), not before the first frame.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections import deque
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import Label, Log, ProgressBar
 
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.runner import JobKind, JobStatus, JobUpdate
@@ -50,6 +50,8 @@ class InstallPanel(Vertical):
         return self._ready and not self._sync_due and not self._pending
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Label, Log, ProgressBar
+
         yield ProgressBar(total=100, show_eta=False, classes="install-row")
         yield Label(self.step_text, classes="install-row install-step", markup=False)
         log = Log(max_lines=LOG_LINES, classes="install-log")
@@ -81,6 +83,8 @@ class InstallPanel(Vertical):
         self._sync_due = False
         if not self._ready:
             return
+        from textual.widgets import Label, Log, ProgressBar
+
         try:
             bar, step, log = (
                 self.query_one(ProgressBar),

@@ -39,8 +39,8 @@ class VersionTable(DataTable[object]):
         self.rows_by_tag: dict[str, VersionRow] = {}
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label in COLUMNS:  # a Text: a str label is parsed as markup (and emoji codes)
+            self.add_column(Text(label), key=key)
 
     @property
     def selected_tag(self) -> str | None:
