@@ -27,6 +27,7 @@ from tests.fakes.node_fixtures import drain, install_versions, nodes_service, no
 from tests.fakes.node_repo import NodeCommit, NodeMirror
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
 from tests.ui.versions_lab import RELEASES, T0, no_sleep, settle
+from tests.waiting import until
 
 SIZES = {"80x24": SMALL, "120x40": LARGE}
 
@@ -52,11 +53,9 @@ async def open_upgrade(pilot: Pilot[Any], tag: str) -> UpgradeScreen:
     table.move_cursor(row=table.get_row_index(tag))
     await pilot.pause()
     await pilot.press("u")
-    for _ in range(200):
-        await pilot.pause()
-        if isinstance(pilot.app.screen, UpgradeScreen):
-            return pilot.app.screen
-    raise AssertionError("the upgrade dialog did not open")
+    await until(pilot, lambda: isinstance(pilot.app.screen, UpgradeScreen), "the upgrade dialog")
+    assert isinstance(pilot.app.screen, UpgradeScreen)
+    return pilot.app.screen
 
 
 @pytest.mark.slow
