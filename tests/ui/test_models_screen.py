@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.widgets import DataTable, Input
 
 from comfy_tui.paths import DataPaths
