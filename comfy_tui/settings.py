@@ -358,10 +358,14 @@ def _hosts(raw: Any, from_env: bool) -> tuple[HostSpec, ...]:
         raise _Bad("[[hosts]] tables", str(exc), show_value=False) from None
 
 
-@dataclass(frozen=True)
 class _Key:
-    parse: Parser
-    env: tuple[str, ...] = ()
+    """How one key is read (a plain class: every command loads the settings)."""
+
+    __slots__ = ("env", "parse")
+
+    def __init__(self, parse: Parser, env: tuple[str, ...] = ()) -> None:
+        self.parse = parse
+        self.env = env
 
 
 _SECRET_KEYS = frozenset({"github_token", "hf_token", "civitai_token", "notify_webhook"})

@@ -12,7 +12,13 @@ from typing import Any
 
 from comfy_tui.cli.context import Context
 from comfy_tui.cli.output import err, out, out_json
-from comfy_tui.services.audit import CHECKED, AuditPackage, AuditReport, audit_version
+from comfy_tui.services.audit import (
+    AuditPackage,
+    AuditReport,
+    audit_version,
+    note_lines,
+    table_lines,
+)
 
 __all__ = ["run_audit"]
 
@@ -42,36 +48,13 @@ def report_json(report: AuditReport) -> dict[str, Any]:
     }
 
 
-def _brought_by(p: AuditPackage) -> str:
-    if p.node:
-        return f"node {p.node}"
-    return "ComfyUI" if p.comfyui else "—"
-
-
 def run_audit(ctx: Context, args: argparse.Namespace) -> int:
     report = asyncio.run(audit_version(ctx.settings, ctx.paths, args.tag))
     if ctx.json:
         out_json(report_json(report))
     else:
-        header = ("PACKAGE", "VERSION", "BROUGHT BY", "ADVISORIES")
-        rows = [
-            (
-                p.name,
-                p.version,
-                _brought_by(p),
-                ", ".join(v.id for v in p.vulnerabilities)
-                or ("—" if report.status == CHECKED else ""),
-            )
-            for p in report.packages
-        ]
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        for row in [header, *rows]:
-            out("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        if report.status != CHECKED:
-            err(report.detail)
-        else:
-            count = f"{len(report.vulnerable)} of {len(report.packages)} package(s)"
-            err(f"pip-audit: {count} have known advisories")
-        if report.skipped:
-            err(f"not checked by pip-audit (direct references): {', '.join(report.skipped)}")
+        for line in table_lines(report):
+            out(line)
+        for line in note_lines(report):
+            err(line)
     return 1 if report.vulnerable else 0

@@ -13,7 +13,6 @@ printer through `drive_steps`.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import AsyncIterator, Iterable
@@ -69,11 +68,15 @@ def out(text: str = "") -> None:
 
 def out_json(document: Any) -> None:
     """The single JSON document a `--json` run prints."""
+    import json  # here: only --json output needs it
+
     _write(sys.stdout, "stdout", json.dumps(document, indent=2, sort_keys=True, default=str))
 
 
 def out_json_line(document: Any) -> None:
     """One JSON object on one line (a `--follow`/`--watch` stream of them)."""
+    import json
+
     _write(sys.stdout, "stdout", json.dumps(document, sort_keys=True, default=str))
 
 

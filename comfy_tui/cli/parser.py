@@ -52,17 +52,33 @@ class _Unbuilt:
 _UNBUILT = cast(argparse.ArgumentParser, _Unbuilt())
 
 
-def requested_command(argv: Sequence[str]) -> str | None:
-    """The first word of `argv` that is not a top-level option: the command asked for."""
+def _command_at(argv: Sequence[str]) -> int | None:
     value_next = False
-    for arg in argv:
+    for at, arg in enumerate(argv):
         if value_next:
             value_next = False
         elif arg == "--data-dir":
             value_next = True
         elif not arg.startswith("-"):
-            return arg
+            return at
     return None
+
+
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The first word of `argv` that is not a top-level option: the command asked for."""
+    at = _command_at(argv)
+    return None if at is None else argv[at]
+
+
+def requested_leaf(argv: Sequence[str]) -> str | None:
+    """`requested_command`, with the word right after it when that is no option: a group's
+    action ("models scan"); `build_parser` treats a pair that is no leaf as its first word."""
+    at = _command_at(argv)
+    if at is None:
+        return None
+    if at + 1 < len(argv) and not argv[at + 1].startswith("-"):
+        return f"{argv[at]} {argv[at + 1]}"
+    return argv[at]
 
 
 NO_COMMAND = ""
@@ -72,7 +88,7 @@ NO_COMMAND = ""
 def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
     """The parser `argv` needs: its command's branch; for a start of the TUI (no command, at
     most `--data-dir`) none; for anything else (help, an unknown option) the full one."""
-    wanted = requested_command(argv)
+    wanted = requested_leaf(argv)
     if wanted is None and all(_data_dir_part(argv, i) for i in range(len(argv))):
         return build_parser(NO_COMMAND)
     return build_parser(wanted)
@@ -91,8 +107,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser. Each leaf sets `command` (e.g. "models download") for dispatch.
 
     With `only` (a command name), only that command's branch is built (the others are not
-    there); with `NO_COMMAND` none is; a name that is no command gets the full parser, for its
-    error message."""
+    there); with "GROUP ACTION" (e.g. "models scan") only that leaf of the group; with
+    `NO_COMMAND` none is; a name that is no command gets the full parser (an unknown action
+    its group's), for its error message."""
+    top = only.split(" ", 1)[0] if only else only
+    built: list[str] = []
     p = argparse.ArgumentParser(
         prog="comfy-tui",
         description="Install, launch and watch ComfyUI from the terminal. "
@@ -105,7 +124,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     js = [_json_flag()]
 
     def group(name: str, help: str) -> argparse.ArgumentParser:
-        if only not in (None, name):
+        if top not in (None, name):
             return _UNBUILT
         return sub.add_parser(name, help=help, formatter_class=HelpFormatter)
 
@@ -115,8 +134,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         help: str,
         command: str | None = None,
     ) -> argparse.ArgumentParser:
-        if parent is sub and only not in (None, name):
+        if parent is sub and top not in (None, name):
             return _UNBUILT
+        if parent is not sub and only is not None and " " in only and command != only:
+            return _UNBUILT  # another action of the group asked for
+        built.append(command or name)
         sp = parent.add_parser(
             name, help=help, description=help, parents=js, formatter_class=HelpFormatter
         )
@@ -359,6 +381,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     fl.add_argument("tag_arg", nargs="?", metavar="TAG", help="with install: the version")
     fl.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
     fl.add_argument("--tag", action="append", metavar="TAG", help="only hosts with this tag")
-    if only is not None and only != NO_COMMAND and only not in sub.choices:
+    if top is not None and top != NO_COMMAND and top not in sub.choices:
         return build_parser()
+    if only is not None and " " in only and only not in built and top not in built:
+        return build_parser(top)  # a group's unknown action ("models bogus"): all its actions
     return p

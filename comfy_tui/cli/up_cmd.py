@@ -56,11 +56,6 @@ def run_autostart(ctx: Context, args: argparse.Namespace) -> int:
     state = autostart.status(env)
     if ctx.json:
         out_json(state.to_json())
-    elif not state.systemd:
-        out("systemd is not available; autostart is the crontab @reboot line "
-            "(see: comfy-tui autostart enable)")  # fmt: skip
-    elif state.installed:
-        out(f"{state.unit}: {state.enabled or 'unknown'}")
     else:
-        out("autostart is off (turn it on: comfy-tui autostart enable)")
+        out(autostart.status_line(state))
     return 0

@@ -163,3 +163,40 @@ async def audit_version(
         for p in packages
     )
     return AuditReport(env.tag, checked, CHECKED, "", skipped)
+
+
+def _brought_by(p: AuditPackage) -> str:
+    if p.node:
+        return f"node {p.node}"
+    return "ComfyUI" if p.comfyui else "—"
+
+
+def table_lines(report: AuditReport) -> list[str]:
+    """The package table `comfy-tui audit` prints (and the TUI's audit report shows)."""
+    header = ("PACKAGE", "VERSION", "BROUGHT BY", "ADVISORIES")
+    rows = [
+        (
+            p.name,
+            p.version,
+            _brought_by(p),
+            ", ".join(v.id for v in p.vulnerabilities) or ("—" if report.status == CHECKED else ""),
+        )
+        for p in report.packages
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+
+
+def note_lines(report: AuditReport) -> list[str]:
+    """What the check said: advisories counted, or why none were checked; what was skipped."""
+    if report.status != CHECKED:
+        notes = [report.detail]
+    else:
+        count = f"{len(report.vulnerable)} of {len(report.packages)} package(s)"
+        notes = [f"pip-audit: {count} have known advisories"]
+    if report.skipped:
+        notes.append(f"not checked by pip-audit (direct references): {', '.join(report.skipped)}")
+    return notes

@@ -166,3 +166,15 @@ def status(env: Mapping[str, str]) -> AutostartStatus:
         done = run_systemctl("is-enabled", UNIT_NAME)
         enabled = done.stdout.strip() or ("enabled" if done.returncode == 0 else "disabled")
     return AutostartStatus(path, path.exists(), has_systemd, enabled)
+
+
+def status_line(state: AutostartStatus) -> str:
+    """`autostart status` in one line (the CLI's text and the TUI's report)."""
+    if not state.systemd:
+        return (
+            "systemd is not available; autostart is the crontab @reboot line "
+            "(see: comfy-tui autostart enable)"
+        )
+    if state.installed:
+        return f"{state.unit}: {state.enabled or 'unknown'}"
+    return "autostart is off (turn it on: comfy-tui autostart enable)"

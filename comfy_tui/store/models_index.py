@@ -1,10 +1,10 @@
 """The model library's index: one `ModelRecord` per file, stored in `library.db` (see db.py).
 
 Plain async functions over an open aiosqlite connection, and the few blocking ones a scan
-uses over a `sqlite3` connection (`load_stat_rows`, `write_models`, `drop_ids`: the same SQL
-as their async twins); the service layer decides what to write. A row's identity is
-(root, relpath); `sha256` is valid for the (size, mtime_ns) it was stored with, and a changed
-file loses it.
+uses over a `sqlite3` connection (`write_models`: the same SQL as its async twin; a rescan's
+stat columns are read and dropped in stat_rows.py); the service layer decides what to write.
+A row's identity is (root, relpath); `sha256` is valid for the (size, mtime_ns) it was stored
+with, and a changed file loses it.
 """
 
 from __future__ import annotations
@@ -24,14 +24,11 @@ if TYPE_CHECKING:  # a scan from the CLI opens the file with sqlite3 alone
 __all__ = [
     "FolderStat",
     "ModelRecord",
-    "StatRow",
     "cached_hash",
     "delete_ids",
-    "drop_ids",
     "encode_metadata",
     "folder_stats",
     "get_model",
-    "load_stat_rows",
     "put_cached_hash",
     "select_models",
     "set_hash",
@@ -144,26 +141,8 @@ def write_models(db: sqlite3.Connection, records: Iterable[ModelRecord]) -> None
     db.executemany(_UPSERT, [_values(r) for r in records])
 
 
-StatRow = tuple[int, str, int, int, int]
-"""(id, relpath, size, mtime_ns, ino): the few columns a rescan compares with the file system.
-A plain tuple, as a rescan reads one per file (10,000s): `row[2:]` is (size, mtime_ns, ino)."""
-
-
-def load_stat_rows(db: sqlite3.Connection, root: str) -> dict[str, StatRow]:
-    """The stat columns of every row of `root`, by relpath (blocking: a scan's thread)."""
-    sql = "SELECT id, relpath, size, mtime_ns, ino FROM models WHERE root = ?"
-    cursor = db.execute(sql, (root,))
-    cursor.row_factory = None  # tuples, whatever the connection makes
-    return {r[1]: r for r in cursor}
-
-
 async def delete_ids(db: aiosqlite.Connection, ids: Sequence[int]) -> None:
     await db.executemany(_DELETE_ID, [(i,) for i in ids])
-
-
-def drop_ids(db: sqlite3.Connection, ids: Sequence[int]) -> None:
-    """`delete_ids` on a blocking connection (a scan); the caller commits."""
-    db.executemany(_DELETE_ID, [(i,) for i in ids])
 
 
 async def select_models(

@@ -56,7 +56,43 @@ class ComfyCommands(Provider):
         return app
 
     async def startup(self) -> None:
-        self.commands = [*self._key_commands(), *await self._object_commands()]
+        self.commands = [
+            *self._key_commands(),
+            *self._system_commands(),
+            *await self._object_commands(),
+        ]
+
+    def _system_commands(self) -> list[Command]:
+        """The CLI's whole-program commands: `config` and `autostart`."""
+        from comfy_tui.ui import system_reports
+
+        app = self.comfy_app
+
+        async def settings() -> None:
+            await system_reports.show_settings(app)
+
+        def autostart(action: str) -> Callable[[], Awaitable[None]]:
+            async def run() -> None:
+                await system_reports.show_autostart(app, action)
+
+            return run
+
+        doing = {
+            "status": "is `comfy-tui up` run at boot? (comfy-tui autostart status)",
+            "enable": "run `comfy-tui up` at boot: a systemd user unit, or the crontab line",
+            "disable": "stop running `comfy-tui up` at boot",
+        }
+        return [
+            Command(
+                "Settings: the effective settings, tokens masked (comfy-tui config)",
+                "The settings file's path, every setting and the network the downloads use",
+                settings,
+            ),
+            *(
+                Command(f"Autostart {action}: {doing[action]}", doing[action], autostart(action))
+                for action in system_reports.AUTOSTART_ACTIONS
+            ),
+        ]
 
     def _key_commands(self) -> list[Command]:
         app = self.comfy_app
@@ -108,6 +144,18 @@ class ComfyCommands(Provider):
                 self._on("instances", f"launch({v.tag!r})"),
             )
             for v in versions
+        ]
+        live_of: dict[str, int] = {}
+        for r in instances:
+            if r.live:
+                live_of[r.version] = live_of.get(r.version, 0) + 1
+        found += [
+            Command(
+                f"Stop every instance of {tag}",
+                f"Stop the {n} live instance(s) of ComfyUI {tag} (asks first)",
+                self._on("instances", f"stop_version({tag!r})"),
+            )
+            for tag, n in live_of.items()
         ]
         for r in instances:
             if not r.live:

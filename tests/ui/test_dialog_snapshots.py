@@ -21,6 +21,7 @@ from comfy_tui.services.notify.notice import Notice
 from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.notifications import NotificationsScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
+from comfy_tui.ui.dialogs.report import ReportScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.dialogs.workflow_needs import WorkflowNeedsScreen
 from comfy_tui.ui.screens.models import ModelsScreen
@@ -148,3 +149,23 @@ def test_help_over_a_dialog(snap_compare: Any, size: str) -> None:
     screen = ErrorScreen(LAUNCH_FAILED.title, report=LAUNCH_FAILED, save_dir=Path("/nowhere"))
     run_before = show(screen, "question_mark")
     assert snap_compare(make_test_app(), run_before=run_before, terminal_size=SIZES[size])
+
+
+AUDIT_LINES = [
+    "pip-audit is not installed (pip install 'comfy-tui[audit]'): no advisory check",
+    "not checked by pip-audit (direct references): comfyui-frontend-package, a-very-long-"
+    "package-name-that-comes-from-a-direct-reference-and-wraps",
+    "",
+    "PACKAGE            VERSION      BROUGHT BY                  ADVISORIES",
+    "aiohttp            3.11.18      ComfyUI",
+    "opencv-python      4.11.0.86    node ComfyUI-Impact-Pack",
+    "torch              2.9.1+cu128  ComfyUI",
+]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_report_dialog(snap_compare: Any, size: str) -> None:
+    """The read-only report (`A` audit on Versions, Settings and Autostart in the palette):
+    long lines wrap at the box, nothing is cut."""
+    screen = ReportScreen("Packages of v0.3.77", AUDIT_LINES)
+    assert snap_compare(make_test_app(), run_before=show(screen), terminal_size=SIZES[size])

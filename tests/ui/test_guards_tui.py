@@ -1,9 +1,10 @@
 """The guard table through the TUI (Pilot): each destructive operation x {nothing running, an
 instance running, an instance starting}, against real processes of the fake ComfyUI.
 
-With a live instance of the version, the screen refuses at once with an error dialog naming
-the instance and the way out, and never asks "are you sure?" first; with nothing running,
-the usual question (or review) comes up.
+With a live instance of the version, a node change or snapshot restore is refused at once with
+an error dialog naming the instance and the way out, and never asks "are you sure?" first;
+removing the version asks one question that offers the way out ("v0.4.0 is running on :8188
+(c1) — stop it and remove?"). With nothing running, the usual question (or review) comes up.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Label, Static
 
 from comfy_tui.events import Finished
 from comfy_tui.paths import DataPaths
@@ -34,7 +35,7 @@ from comfy_tui.ui.widgets.node_table import NodeTable
 from comfy_tui.ui.widgets.version_table import VersionTable
 from tests.fakes.installed_version import install_fake_version
 from tests.fakes.instance_lab import free_port, stop_everything
-from tests.ui.app_factory import LARGE, OFFLINE_GITHUB
+from tests.ui.app_factory import LARGE, OFFLINE_GITHUB, SMALL
 from tests.ui.nodes_lab import nodes_app, write_snapshots
 from tests.ui.versions_lab import versions_app
 from tests.waiting import until
@@ -158,17 +159,53 @@ async def test_node_changes_are_refused_before_any_question(
     assert (data_dir / "versions" / TAG).is_dir()
 
 
+async def on_version(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, VersionsScreen), "Versions")
+    table = app.screen.query_one(VersionTable)
+    await until(pilot, lambda: TAG in table.rows_by_tag, TAG)
+    table.move_cursor(row=table.get_row_index(TAG))
+    await pilot.pause()
+
+
+def question(app: ComfyTuiApp) -> str:
+    return str(app.screen.query_one("#confirm-question", Label).render())
+
+
 @pytest.mark.parametrize("instance", STATES, indirect=True)
-async def test_removing_a_version_is_refused_before_the_question(
+async def test_removing_a_running_version_offers_to_stop_it_first(
     data_dir: Path, instance: InstanceRecord | None
 ) -> None:
+    """One question, and it names the instance and offers the way out: no "are you sure?"
+    followed by a refusal. "Keep" changes nothing."""
     app = versions_app(data_dir, OFFLINE_GITHUB)
-    async with app.run_test(size=LARGE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, VersionsScreen), "Versions")
-        table = app.screen.query_one(VersionTable)
-        await until(pilot, lambda: TAG in table.rows_by_tag, TAG)
-        table.move_cursor(row=table.get_row_index(TAG))
-        await pilot.pause()
+    async with app.run_test(size=SMALL) as pilot:
+        await on_version(pilot)
         await pilot.press("d")
-        await answer(pilot, instance, ConfirmScreen)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the one question")
+        if instance is None:
+            assert question(app).startswith(f"Remove ComfyUI {TAG}?")
+        else:
+            expected = f"{TAG} is {instance.state} on :{instance.port} ({instance.id}) — "
+            assert question(app) == f"{expected}stop it and remove?"
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, VersionsScreen), "closed")
     assert (data_dir / "versions" / TAG).is_dir()
+    if instance is not None:
+        assert require_instance(DataPaths(data_dir), instance.id).live
+
+
+@pytest.mark.parametrize("instance", ["running"], indirect=True)
+async def test_stop_it_and_remove_stops_the_instance_then_removes(
+    data_dir: Path, instance: InstanceRecord
+) -> None:
+    app = versions_app(data_dir, OFFLINE_GITHUB)
+    async with app.run_test(size=SMALL) as pilot:
+        await on_version(pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the one question")
+        assert "stop it and remove?" in question(app)
+        await pilot.press("y")
+        await until(pilot, lambda: not (data_dir / "versions" / TAG).exists(), "removed")
+        assert isinstance(app.screen, VersionsScreen), "no error dialog, no second question"
+    assert not require_instance(DataPaths(data_dir), instance.id).live

@@ -24,6 +24,7 @@ from comfy_tui.ui.dialogs.import_path import ImportScreen
 from comfy_tui.ui.dialogs.launch import LaunchScreen
 from comfy_tui.ui.dialogs.notifications import NotificationsScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
+from comfy_tui.ui.dialogs.report import ReportScreen
 from comfy_tui.ui.dialogs.review import ReviewScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.dialogs.trash import TrashScreen
@@ -57,6 +58,7 @@ DIALOGS: dict[str, Callable[[ComfyTuiApp], Screen[Any]]] = {
     "workflow needs": lambda app: WorkflowNeedsScreen("flux-dev.json", []),
     "review": lambda app: ReviewScreen("Enable a node", ["+ mss 10.0.0"], "Apply?"),
     "trash": lambda app: TrashScreen(app.services.trash),
+    "report": lambda app: ReportScreen("Settings", ["base_port = 8188"]),
     "version details": lambda app: VersionDetailsScreen("v0.3.77", [("Release", "v0.3.77")], []),
     "snapshots": lambda app: SnapshotsScreen("v0.3.77", []),
     "import": lambda app: ImportScreen(),

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
+from textual.widgets import Checkbox, Input, Select
 
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.gpu_detect import DriverInfo
@@ -50,11 +50,13 @@ async def test_the_dialog_remembers_what_was_confirmed(data_dir: Path, github: F
         dialog.query_one("#install-torch", Select).value = "cu128"
         dialog.query_one("#install-index", Input).value = "sources"
         dialog.query_one("#install-python", Input).value = sys.executable
+        dialog.query_one("#install-force", Checkbox).value = True  # install --force
         await pilot.click("#install-go")
         await pilot.pause()
         versions = app.services.versions
         assert isinstance(versions, ScriptedVersions)
         assert versions.asked == ("v0.45.2", "cu128", "sources", sys.executable)
+        assert versions.forced
     remembered = load_choices(DataPaths(data_dir))
     assert remembered == InstallChoices("cu128", sys.executable, "sources")
 

@@ -38,3 +38,35 @@ async def test_search_and_detail_use_what_civitai_said(data_dir: Path) -> None:
         app.screen.query_one("#models-search", Input).value = "dreamshaper"
         await settle(pilot)
         assert names(app) == ["dreamshaper_8"] and "civitai" not in detail(app)
+
+
+async def test_c_asks_civitai_about_the_selected_model_hashing_it_first(data_dir: Path) -> None:
+    """`models info MODEL --civitai` from the Models screen at 80x24: the unhashed model is
+    hashed, looked up by sha256 on a fake CivitAI, and the detail shows the answer."""
+    import hashlib
+    import json
+
+    from tests.fakes.download_server import DownloadServer, ThreadedServer
+    from tests.integration.test_models_civitai_info import by_hash
+    from tests.ui.app_factory import SMALL
+    from tests.ui.test_models_screen import names
+    from tests.waiting import until
+
+    library = await populate(data_dir)
+    (model,) = [m for m in await library.list_models() if m.name == "dreamshaper_8.safetensors"]
+    sha = hashlib.sha256(model.path.read_bytes()).hexdigest()
+    with ThreadedServer(DownloadServer()) as civitai:
+        civitai.add(f"/api/v1/model-versions/by-hash/{sha}", json.dumps(by_hash(sha)).encode())
+        app = make_test_app(data_dir, settings={"civitai_api": civitai.base})
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.press("2")
+            await settle(pilot)
+            await pilot.press("slash", *"dreamshaper")
+            await settle(pilot)
+            assert names(app) == ["dreamshaper_8"]
+            await pilot.press("escape")
+            await settle(pilot)
+            assert "civitai" not in detail(app) and not civitai.requests  # never unasked
+            await pilot.press("C")
+            await until(pilot, lambda: "civitai: Pixel Art XL" in detail(app), "the answer")
+            assert len(civitai.seen(f"/api/v1/model-versions/by-hash/{sha}")) == 1

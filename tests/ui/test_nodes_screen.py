@@ -216,3 +216,32 @@ async def test_update_reviews_the_new_requirements_in_each_version(
         data_dir / "versions" / TAG / ".venv" / "bin" / "python"
     )
     assert "nodedep==2.0" in packages
+
+
+async def test_pin_checks_out_the_commit_typed_and_keeps_a_bad_one(
+    nodes_settings: Settings, node_mirror: NodeMirror, data_dir: Path
+) -> None:
+    """`U` is `nodes update NAME --commit REF`: the ref is checked under the field (the dialog
+    stays with the text), then the node is checked out at it."""
+    from tests.ui.app_factory import SMALL
+
+    (first,) = node_mirror.add("Thing", NodeCommit(requirements="nodedep==1.0\n"))
+    service = nodes_service(nodes_settings)
+    await drain(service.add(node_mirror.url("Thing")))
+    newest = node_mirror.push("Thing", NodeCommit(requirements="nodedep==2.0\n"))
+    await drain(service.update("Thing"))
+    app = real_app(nodes_settings)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("5")
+        await settle(pilot)
+        table = app.screen.query_one(NodeTable)
+        assert table.by_name["Thing"].commit == newest
+        await pilot.press("U")
+        dialog = await until_screen(pilot, TextInputScreen, "the ref dialog")
+        await pilot.press(*"-x", "enter")
+        assert app.screen is dialog and dialog.query_one(Input).value == "-x"
+        assert str(dialog.query_one("#input-error").render())
+        dialog.query_one(Input).value = first
+        await pilot.press("enter")
+        await jobs_done(pilot, app, "the checkout")
+        assert app.screen.query_one(NodeTable).by_name["Thing"].commit == first

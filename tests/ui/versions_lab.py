@@ -100,6 +100,7 @@ class ScriptedVersions(VersionsService):
         self.gates: dict[str, asyncio.Event] = {}
         self.cleaned: set[str] = set()
         self.asked: tuple[str, str, str | None, str | None] | None = None
+        self.forced = False
 
     def install(
         self,
@@ -108,8 +109,10 @@ class ScriptedVersions(VersionsService):
         *,
         torch_index: str | None = None,
         python: str | None = None,
+        force: bool = False,
     ) -> AsyncIterator[Event]:
         self.asked = (tag, torch, torch_index, python)
+        self.forced = force
         return self._play(tag)
 
     async def _play(self, tag: str) -> AsyncIterator[Event]:

@@ -134,6 +134,8 @@ LEAN: dict[str, tuple[list[str], tuple[str, ...]]] = {
             "comfy_tui.services.library.hashing",
             "comfy_tui.services.library.trash",
             "comfy_tui.store.civitai_index",
+            "comfy_tui.store.models_index",
+            "comfy_tui.services.library.rebuild",
         ),
     ),
 }
@@ -147,6 +149,6 @@ def test_quick_commands_leave_the_rest_unloaded(command: str, tmp_path: Path) ->
     loads the rotating-handler module (sockets, pickle) for its log file, nor shutil (bz2,
     lzma) for argparse's help width; a scan runs without an event loop or aiosqlite (stdlib
     sqlite3, no library service), and one that finds nothing new reads no header and loads no
-    import, dedupe, hashing or CivitAI module."""
+    import, dedupe, hashing or CivitAI module, no `ModelRecord` (models_index) and no rebuild."""
     argv, names = LEAN[command]
     assert loaded_by(argv, names, tmp_path / "data") == []

@@ -8,7 +8,7 @@ import argparse
 
 import pytest
 
-from comfy_tui.cli.parser import build_parser, parser_for, requested_command
+from comfy_tui.cli.parser import build_parser, parser_for, requested_command, requested_leaf
 
 ARGVS = [
     ["ps", "--json"],
@@ -55,6 +55,46 @@ def test_help_or_an_unknown_option_without_a_command_gets_the_full_parser(
     argv: list[str],
 ) -> None:
     assert {"ps", "versions", "models"} <= commands(parser_for(argv))
+
+
+def actions(parser: argparse.ArgumentParser, group: str) -> set[str]:
+    """The actions built under `group` (e.g. "models")."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and group in action.choices:
+            return commands(action.choices[group])
+    return set()
+
+
+@pytest.mark.parametrize("argv", ARGVS, ids=lambda a: " ".join(a))
+def test_a_leaf_parser_parses_like_the_full_one(argv: list[str]) -> None:
+    """parser_for builds only the action asked for of a group ("models download"), and for a
+    top-level command its branch (a positional after it is no action)."""
+    leaf = parser_for(argv)
+    command = requested_command(argv)
+    assert command is not None
+    assert commands(leaf) == {command}
+    if actions(leaf, command):  # a group: the action asked for, alone
+        assert actions(leaf, command) == {argv[argv.index(command) + 1]}
+    assert leaf.parse_args(argv) == build_parser().parse_args(argv)
+
+
+def test_a_group_builds_only_the_action_asked_for() -> None:
+    parser = parser_for(["models", "scan", "--json"])
+    assert commands(parser) == {"models"}
+    assert actions(parser, "models") == {"scan"}
+    assert requested_leaf(["--data-dir", "/d", "models", "scan"]) == "models scan"
+    assert requested_leaf(["ps", "--json"]) == "ps"
+
+
+def test_a_groups_unknown_action_gets_the_whole_group_and_its_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    parser = parser_for(["models", "bogus"])
+    assert {"scan", "list", "download"} <= actions(parser, "models")
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["models", "bogus"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'bogus'" in capsys.readouterr().err
 
 
 def test_requested_command() -> None:

@@ -23,7 +23,6 @@ from typing import Any
 
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.paths import DataPaths
-from comfy_tui.store.jsonfile import backup_path, lock_path, read_json, update_json, write_json
 
 __all__ = ["begin", "end", "has_journals", "journal_dir", "pending", "set_phase"]
 
@@ -58,15 +57,21 @@ def begin(paths: DataPaths, tag: str, target: str) -> None:
         "pid": os.getpid(),
         "started_at": time.time(),
     }
+    from comfy_tui.store.jsonfile import write_json
+
     write_json(_path(paths, tag), document)
 
 
 def set_phase(paths: DataPaths, tag: str, phase: str, **more: Any) -> None:
+    from comfy_tui.store.jsonfile import update_json
+
     update_json(_path(paths, tag), lambda doc: {**doc, **more, "phase": phase})
 
 
 def end(paths: DataPaths, tag: str) -> None:
     """Forget the journal of `tag`, and the folder when it is the last one."""
+    from comfy_tui.store.jsonfile import backup_path, lock_path
+
     path = _path(paths, tag)
     for file in (path, backup_path(path), lock_path(path)):
         file.unlink(missing_ok=True)
@@ -82,6 +87,8 @@ def pending(paths: DataPaths) -> list[tuple[str, dict[str, Any] | None]]:
         names = sorted(os.listdir(folder))
     except (FileNotFoundError, NotADirectoryError):
         return found
+    from comfy_tui.store.jsonfile import read_json
+
     for name in names:
         if not (name.startswith(_PREFIX) and name.endswith(".json")):
             continue

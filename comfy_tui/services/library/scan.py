@@ -21,19 +21,18 @@ from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.services.library.cancel import Cancelled
 from comfy_tui.services.library.folder_types import folder_of
 from comfy_tui.services.library.library_lock import clear_staging_when_free
-from comfy_tui.services.library.rebuild import apply_salvaged, set_aside
 from comfy_tui.services.library.walk import FoundFile, walk_root
-from comfy_tui.store import models_index as index
 from comfy_tui.store.library_schema import LIBRARY_MIGRATIONS
-from comfy_tui.store.models_index import ModelRecord, StatRow, encode_metadata
 from comfy_tui.store.sqlite_open import opened
+from comfy_tui.store.stat_rows import StatRow, drop_rows, load_stat_rows
 
-if TYPE_CHECKING:  # headers are read only for new and changed files
+if TYPE_CHECKING:  # headers and records are made only for new and changed files
     import sqlite3
     import threading
 
     from comfy_tui.paths import DataPaths
     from comfy_tui.services.library.headers import HeaderInfo
+    from comfy_tui.store.models_index import ModelRecord
 
 __all__ = ["BATCH", "ScanSummary", "record_for", "scan_library", "scan_roots", "scan_steps"]
 
@@ -73,6 +72,8 @@ def record_for(
     root: Path, found: FoundFile, info: HeaderInfo, added_at: float, **extra: object
 ) -> ModelRecord:
     """The index row for a file and what its header said."""
+    from comfy_tui.store.models_index import ModelRecord, encode_metadata
+
     return ModelRecord(
         root=str(root),
         relpath=found.relpath,
@@ -101,19 +102,21 @@ def sort_out(
     known: dict[str, StatRow], files: Sequence[FoundFile], summary: ScanSummary
 ) -> list[FoundFile]:
     """The files to read (new, or changed in size, mtime or inode); what stays in `known` is
-    gone from the disk. The one place that decides "unchanged": such a file is never opened."""
+    gone from the disk. The one place that decides "unchanged": such a file is never opened.
+    The files to read come sorted by relpath, in whatever order `files` is."""
     todo: list[FoundFile] = []
     pop = known.pop
     for found in files:
         row = pop(found.relpath, None)
         if row is None:
             summary.new += 1
-        elif row[2] != found.size or row[3] != found.mtime_ns or row[4] != found.ino:
+        elif row[1] != found.size or row[2] != found.mtime_ns or row[3] != found.ino:
             summary.changed += 1
         else:
             continue
         todo.append(found)
     summary.unchanged += len(files) - len(todo)
+    todo.sort()  # by relpath: the first field, and unique
     return todo
 
 
@@ -139,24 +142,28 @@ def _scan_root(
     span: tuple[float, float],
     cancel: threading.Event | None,
 ) -> Iterator[Event]:
-    walked = walk_root(root, cancel=cancel)
+    walked = walk_root(root, cancel=cancel, in_order=False)
     summary.skipped.extend(walked.skipped)
     for line in walked.skipped:
         yield LogLine(line, source="scan")
-    known = index.load_stat_rows(db, str(root))
+    known = load_stat_rows(db, str(root))
     todo = sort_out(known, walked.files, summary)
     summary.files += len(walked.files)
     if known:
-        index.drop_ids(db, [row[0] for row in known.values()])
+        drop_rows(db, str(root), known)
         db.commit()
         summary.removed += len(known)
+    if not todo:
+        return
+    from comfy_tui.store.models_index import write_models
+
     now = clock()
     for start in range(0, len(todo), BATCH):
         batch = todo[start : start + BATCH]
         records = _read_batch(root, batch, now, cancel)
         summary.opened += sum(r.format in ("safetensors", "gguf") for r in records)
         summary.unreadable += sum(r.status == "unreadable" for r in records)
-        index.write_models(db, records)
+        write_models(db, records)
         db.commit()
         done = start + len(batch)
         fraction = span[0] + span[1] * done / len(todo)
@@ -208,6 +215,8 @@ def scan_steps(
         yield from _scan_all(db_path, roots, clock, summary, cancel)
     except DamagedIndexError as exc:
         import logging  # only here: an unchanged library's scan logs nothing
+
+        from comfy_tui.services.library.rebuild import apply_salvaged, set_aside
 
         yield LogLine("the model index is damaged; rebuilding it from the files", "scan")
         damaged, salvaged = set_aside(db_path)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from comfy_tui.services.library.cancel import Cancelled
-from comfy_tui.services.library.folder_types import is_model_file
+from comfy_tui.services.library.folder_types import PLAIN_MODEL_SUFFIXES, is_model_file
 
 __all__ = ["FoundFile", "WalkResult", "walk_root"]
 
@@ -30,10 +29,14 @@ class FoundFile(NamedTuple):
     ino: int
 
 
-@dataclass
 class WalkResult:
-    files: list[FoundFile] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # one line each: what and why
+    """What a walk found (a plain class: no dataclass methods made at import)."""
+
+    __slots__ = ("files", "skipped")
+
+    def __init__(self) -> None:
+        self.files: list[FoundFile] = []
+        self.skipped: list[str] = []  # one line each: what and why
 
 
 def _inside(target: str, root_real: str) -> bool:
@@ -51,9 +54,14 @@ def _utf8(relpath: str, result: WalkResult) -> bool:
 
 
 def walk_root(
-    root: Path, *, models_only: bool = True, cancel: threading.Event | None = None
+    root: Path,
+    *,
+    models_only: bool = True,
+    cancel: threading.Event | None = None,
+    in_order: bool = True,
 ) -> WalkResult:
-    """Every (model) file under `root`, sorted by path. Blocking: run it in a thread.
+    """Every (model) file under `root`, sorted by path (in the directories' order with
+    `in_order=False`: a scan sorts only what it reads). Blocking: run it in a thread.
 
     Only model files and directories are stat'ed (the kind of an entry comes with the
     directory listing), each once: a rescan of an unchanged library costs about a plain walk.
@@ -63,6 +71,7 @@ def walk_root(
     add = found.append
     make = tuple.__new__  # FoundFile(...) without its Python-level __new__: 10,000s per scan
     wanted = is_model_file if models_only else None
+    plain = PLAIN_MODEL_SUFFIXES  # the common case, decided from the name alone
     root_real = os.path.realpath(root)
     try:
         top = os.stat(root_real)
@@ -90,7 +99,11 @@ def walk_root(
                     continue
                 try:
                     if entry.is_file(follow_symlinks=False):  # the common case: no extra call
-                        if wanted is not None and not wanted(relpath):
+                        if (
+                            wanted is not None
+                            and not name.lower().endswith(plain)
+                            and not wanted(relpath)
+                        ):
                             continue  # not indexed: never stat'ed
                         st = entry.stat(follow_symlinks=False)
                         add(
@@ -125,5 +138,6 @@ def walk_root(
                     add(
                         make(FoundFile, (relpath, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino))
                     )
-    found.sort()  # by relpath: the first field, and unique
+    if in_order:
+        found.sort()  # by relpath: the first field, and unique
     return result

@@ -1,4 +1,6 @@
-"""Ask for what to import: a file or folder path, and optionally the folder type."""
+"""Ask for what to import: a file or folder path, optionally the folder type and how (`auto`:
+a hardlink when possible, else a verified copy; `copy`, `move` or `link`, as `models import
+--copy/--move/--link`)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,16 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from comfy_tui.services.library.importer import ImportMode
+
+MODES: tuple[ImportMode, ...] = ("auto", "copy", "move", "link")
+
 
 @dataclass(frozen=True)
 class ImportRequest:
     path: str
     folder: str | None
+    mode: ImportMode = "auto"
 
 
 class ImportScreen(ModalScreen[ImportRequest | None]):
@@ -29,7 +36,9 @@ class ImportScreen(ModalScreen[ImportRequest | None]):
             yield Input(placeholder="~/Downloads/model.safetensors", id="import-path")
             yield Label("Folder type (empty: guessed from the header):")
             yield Input(placeholder="loras, checkpoints, vae, ...", id="import-folder")
-            yield Label("enter imports · escape cancels", id="import-hint")
+            yield Label("How (auto: hardlink, else copy; or copy, move, link):")
+            yield Input(placeholder="auto", id="import-mode")
+            yield Label("enter imports · tab: next field · escape cancels", id="import-hint")
 
     def on_mount(self) -> None:
         self.query_one("#import-path", Input).focus()
@@ -43,7 +52,12 @@ class ImportScreen(ModalScreen[ImportRequest | None]):
             self.notify("Type the path of a file or folder to import.", severity="warning")
             return
         folder = self.query_one("#import-folder", Input).value.strip() or None
-        self.dismiss(ImportRequest(path, folder))
+        mode = self.query_one("#import-mode", Input).value.strip().lower() or "auto"
+        if mode not in MODES:
+            self.notify(f"How: one of {', '.join(MODES)} (not {mode!r})", severity="warning")
+            self.query_one("#import-mode", Input).focus()
+            return
+        self.dismiss(ImportRequest(path, folder, mode))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

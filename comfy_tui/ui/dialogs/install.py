@@ -14,7 +14,7 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Label, Select
+from textual.widgets import Checkbox, Input, Label, Select
 
 from comfy_tui.core.torch_backend import CUDA_BUILDS, TorchChoice, validate_torch
 from comfy_tui.errors import ValidationError
@@ -33,6 +33,7 @@ class InstallRequest:
     torch: str
     python: str
     torch_index: str  # "" = the torch_index_url setting, else PyTorch's index
+    force: bool = False  # install even when the disk looks too small (not remembered)
 
     @property
     def choices(self) -> InstallChoices:
@@ -103,6 +104,11 @@ class InstallScreen(FormDialog[InstallRequest]):
                     compact=True,
                     id="install-index",
                 )
+            yield Checkbox(
+                "Install even when the disk looks too small (--force)",
+                compact=True,
+                id="install-force",
+            )
             yield from self.form_end("Install")
 
     def build_request(self) -> InstallRequest:
@@ -110,4 +116,5 @@ class InstallScreen(FormDialog[InstallRequest]):
         torch = validate_torch(value if isinstance(value, str) else "auto")
         python = _check_python(self.query_one("#install-python", Input).value.strip())
         index = _check_index(self.query_one("#install-index", Input).value.strip())
-        return InstallRequest(self.tag, torch, python, index)
+        force = self.query_one("#install-force", Checkbox).value
+        return InstallRequest(self.tag, torch, python, index, force)

@@ -18,7 +18,8 @@ from comfy_tui.ui.dialogs import DIALOG_CSS
 
 
 class TextInputScreen(ModalScreen[str | None]):
-    """Dismisses with the stripped text, or None when cancelled or empty."""
+    """Dismisses with the stripped text, or None when cancelled or empty (with `allow_empty`,
+    an empty field dismisses with "": "take the default")."""
 
     CSS_PATH = DIALOG_CSS
 
@@ -31,10 +32,12 @@ class TextInputScreen(ModalScreen[str | None]):
         *,
         placeholder: str = "",
         validate: Callable[[str], str | None] | None = None,
+        allow_empty: bool = False,
     ) -> None:
         """`validate` returns why a value is not acceptable, or None when it is."""
         super().__init__()
         self._validate = validate
+        self._allow_empty = allow_empty
         self._title = title
         self._prompt = prompt
         self._placeholder = placeholder
@@ -55,7 +58,7 @@ class TextInputScreen(ModalScreen[str | None]):
         error.update(problem or "")
         error.set_class(bool(problem), "-error")
         if problem is None:
-            self.dismiss(value or None)
+            self.dismiss(value or ("" if self._allow_empty else None))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

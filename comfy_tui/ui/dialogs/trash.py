@@ -2,7 +2,8 @@
 
 Opened with `t` from the Models screen (or "Trash" in the command palette). It lists the same
 entries as `comfy-tui trash list` (TrashService) and restores them the same way; each restore
-says in a notification where the entry went.
+says in a notification where the entry went. `E` empties it (`comfy-tui trash empty`), after
+one question that says how much is deleted for good.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
-from comfy_tui.core.units import format_age, format_bytes
+from comfy_tui.core.units import format_age, format_bytes, plural
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.services.trash_service import TrashItem, TrashService
 
@@ -28,6 +29,7 @@ class TrashScreen(ModalScreen[bool]):
 
     BINDINGS = [
         Binding("r,enter", "restore", "Restore", id="trash-restore"),
+        Binding("E", "empty", "Empty", id="trash-empty-all"),
         Binding("escape,q", "close", "Close", id="trash-close"),
     ]
 
@@ -47,7 +49,10 @@ class TrashScreen(ModalScreen[bool]):
             table.add_column("Removed", key="removed")
             yield table
             yield Label(EMPTY, id="trash-empty", markup=False)
-            yield Label("r restores the selected entry · escape closes", id="trash-hint")
+            yield Label(
+                "r restores the selected entry · E empties the trash · escape closes",
+                id="trash-hint",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#trash-empty").display = False
@@ -100,6 +105,32 @@ class TrashScreen(ModalScreen[bool]):
             return
         self.restored = True
         self.notify(line, title="Restored", markup=False)
+        self.reload()
+
+    def action_empty(self) -> None:
+        from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+
+        if not self.items:
+            self.notify("The trash is already empty.")
+            return
+        size = format_bytes(sum(i.size for i in self.items))
+        count = plural(len(self.items), "entry", "entries")
+        question = f"Delete {count} ({size}) for good? Nothing can be restored after this."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._empty()
+
+        self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
+
+    @work(group="trash:empty", exclusive=True, exit_on_error=False)
+    async def _empty(self) -> None:
+        try:
+            deleted = await self.trash.empty()
+        except ComfyTuiError as exc:
+            self.notify(str(exc), title="Not emptied", severity="error", markup=False)
+            return
+        self.notify(f"Deleted {plural(len(deleted), 'entry', 'entries')}", title="Trash")
         self.reload()
 
     def action_close(self) -> None:

@@ -1,5 +1,5 @@
 """Instances screen (mode 4): every launched ComfyUI, its state and numbers; launch, stop,
-restart, and the log view.
+restart, the log view, and (`instances_more.py`) free, run, outputs, stop all and up.
 
 The table is refreshed every `poll_interval` seconds while the screen shows (reattach, health,
 queue, CPU, RAM come from `InstancesService.refresh`, in a worker), and at once when a run
@@ -31,6 +31,7 @@ from comfy_tui.store.version_records import get_default, list_records
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.launch import LaunchScreen
 from comfy_tui.ui.keys import Key
+from comfy_tui.ui.screens import instances_more as more
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.instance_log import InstanceLogScreen
 from comfy_tui.ui.screens.instances_rows import COLUMNS, detail_text, job_cell, order, row_cells
@@ -57,6 +58,7 @@ class InstancesScreen(ModeScreen):
             "Stop and start the selected instance with the same settings",
         ),
         Key("instances-log", "o", "open_log", "Log", "Open the selected instance's log (or enter)"),
+        *more.MORE_KEYS,
     )
 
     def __init__(self) -> None:
@@ -100,7 +102,7 @@ class InstancesScreen(ModeScreen):
     def on_unmount(self) -> None:
         self._unsubscribe_jobs()
 
-    def _job(self, view: InstanceView) -> JobState | None:
+    def job_of(self, view: InstanceView) -> JobState | None:
         return self.comfy_app.services.jobs.state(view.id)
 
     def _on_job_event(self, event: JobEvent) -> None:
@@ -111,7 +113,7 @@ class InstancesScreen(ModeScreen):
         table: DataTable[str | Text] = self.query_one(DataTable)
         if view is None or event.instance not in {str(k.value) for k in table.rows}:
             return
-        table.update_cell(view.id, "job", job_cell(view, self._job(view)))
+        table.update_cell(view.id, "job", job_cell(view, self.job_of(view)))
         selected = self.selected()
         if selected is not None and selected.id == view.id:
             self._show_detail()
@@ -150,14 +152,14 @@ class InstancesScreen(ModeScreen):
         ids = [v.id for v in self.views]
         if ids == [str(k.value) for k in table.rows]:
             for view in self.views:
-                for (key, _), cell in zip(COLUMNS, row_cells(view, self._job(view)), strict=True):
+                for (key, _), cell in zip(COLUMNS, row_cells(view, self.job_of(view)), strict=True):
                     # the column widens for a longer state ("starting"), never cuts it
                     table.update_cell(view.id, key, cell, update_width=True)
         else:
             known = {str(k.value) for k in table.rows}
             table.clear()
             for view in self.views:
-                table.add_row(*row_cells(view, self._job(view)), key=view.id)
+                table.add_row(*row_cells(view, self.job_of(view)), key=view.id)
             new = [i for i in ids if i not in known]
             if self._select_new and new:  # a launch from here: select what it started
                 self._select_new = False
@@ -181,7 +183,7 @@ class InstancesScreen(ModeScreen):
     def _show_detail(self) -> None:
         view = self.selected()
         detail = self.query_one("#instances-detail", Static)
-        detail.update(detail_text(view, self._job(view)) if view else "")
+        detail.update(detail_text(view, self.job_of(view)) if view else "")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail()
@@ -200,6 +202,11 @@ class InstancesScreen(ModeScreen):
             text = event.detail
         elif isinstance(event, LogLine) and event.text.startswith(("started ", "stopped ")):
             text = f"{update.description}: {event.text}"
+        elif isinstance(event, LogLine) and event.text.startswith("port "):
+            # a restart whose port is taken now: said where it runs instead (and it stays
+            # in the table's port column, from the run record)
+            text = f"{update.description}: {event.text}"
+            self.notify(event.text, title="Another port", severity="warning", markup=False)
         elif event is None:
             text = f"{update.description}: {update.state}"
             if update.key.kind is JobKind.LAUNCH:
@@ -268,12 +275,12 @@ class InstancesScreen(ModeScreen):
                 self.comfy_app.start_job(
                     JobKey(JobKind.STOP, view.id),
                     f"stop {view.id}",
-                    lambda: self._stop_events(view.id),
+                    lambda: self.stop_events(view.id),
                 )
 
         self.app.push_screen(ConfirmScreen(question, yes="Stop", no="Keep"), answered)
 
-    async def _stop_events(self, instance_id: str) -> AsyncIterator[Event]:
+    async def stop_events(self, instance_id: str) -> AsyncIterator[Event]:
         yield LogLine(f"stopping {instance_id}", source=instance_id)
         report = await self.instances.stop_report(instance_id)
         final = report.record
@@ -305,3 +312,22 @@ class InstancesScreen(ModeScreen):
         view = self.selected()
         if view is not None:
             self.app.push_screen(InstanceLogScreen(view.record))
+
+    # --- the CLI's other instance commands (instances_more.py) -------------------------------
+    async def action_free(self) -> None:
+        await more.free(self)
+
+    def action_run_workflow(self) -> None:
+        more.run_workflow(self)
+
+    def action_outputs(self) -> None:
+        more.outputs(self)
+
+    async def action_stop_all(self) -> None:
+        await more.stop_all(self)
+
+    async def action_stop_version(self, version: str) -> None:
+        await more.stop_all(self, version)
+
+    def action_up(self) -> None:
+        more.up(self)

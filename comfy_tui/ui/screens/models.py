@@ -104,6 +104,14 @@ class ModelsScreen(DownloadsMixin):
             show=False,
         ),
         Key(
+            "models-civitai",
+            "C",
+            "civitai",
+            "CivitAI",
+            "Ask CivitAI what the selected model is, by its sha256 (hashed first if needed)",
+            show=False,
+        ),
+        Key(
             "models-trash",
             "t",
             "trash",
@@ -271,7 +279,9 @@ class ModelsScreen(DownloadsMixin):
             self.comfy_app.start_job(
                 JobKey(JobKind.LIBRARY_IMPORT),
                 "import models",
-                lambda: self.library.import_paths(sources, folder=request.folder),
+                lambda: self.library.import_paths(
+                    sources, folder=request.folder, mode=request.mode
+                ),
             )
 
         self.app.push_screen(ImportScreen(), answered)
@@ -310,6 +320,34 @@ class ModelsScreen(DownloadsMixin):
     async def _remove(self, model: ModelRecord) -> None:
         await self.library.remove(model)
         self.notify(f"Moved {model.relpath} to the trash.")
+        self.reload()
+
+    def action_civitai(self) -> None:
+        """`models info MODEL --civitai`: hash when needed, ask CivitAI, keep and show it."""
+        model = self.selected()
+        if model is None:
+            self.notify("Select a model first.", severity="warning")
+            return
+        self._ask_civitai(model)
+
+    @work(group="models:civitai", exit_on_error=False)
+    async def _ask_civitai(self, model: ModelRecord) -> None:
+        from comfy_tui.events import each
+
+        library = self.library
+        try:
+            if not model.sha256 and model.id is not None:
+                self.notify(f"Hashing {model.name} first…", title="CivitAI")
+                await each(library.hash_models([model.id]), lambda _event: None)
+                model = await library.find(str(model.path))
+            info = await library.lookup_civitai(model)
+        except ComfyTuiError as exc:
+            self.show_error(f"CivitAI lookup of {model.name} failed", exc)
+            return
+        if model.sha256:
+            self.civitai[model.sha256] = info
+        found = info.model_name if info.found else "not known to CivitAI"
+        self.notify(f"{model.name}: {found}", title="CivitAI", markup=False)
         self.reload()
 
     def action_trash(self) -> None:

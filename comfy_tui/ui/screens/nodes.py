@@ -215,18 +215,32 @@ class NodesScreen(ModeScreen):
         nodes = self.comfy_app.services.nodes
         self.start_job(JobKey(JobKind.NODE_ADD, name), f"add {name}", lambda: nodes.add(url))
 
-    def action_update(self) -> None:
+    def action_update(self, pin: bool = False) -> None:
+        """Fast-forward the selected node; with `pin` (`U`), check out a commit or tag you
+        type, pinned (`comfy-tui nodes update NAME --commit REF`)."""
         info = self.selected()
         if info is None:
             return
         nodes = self.comfy_app.services.nodes
 
         async def guarded() -> None:
-            doing = f"update {info.name}"
+            ref: str | None = None
+            if pin:
+                ref = await self.app.push_screen_wait(
+                    TextInputScreen(
+                        f"Pin {info.name}",
+                        "Check out this commit or tag (pinned: updates leave it there)",
+                        placeholder="1a2b3c4",
+                        validate=_ref_problem,
+                    )
+                )
+                if not ref:
+                    return
+            doing = f"update {info.name}" + (f" to {ref}" if ref else "")
             check = nodes.check_change(info.name, info.enabled_in, doing)
             if not await refused(self.app, f"Update {info.name}", check):
                 key = JobKey(JobKind.NODE_UPDATE, info.name)
-                self.start_job(key, doing, lambda: nodes.update(info.name))
+                self.start_job(key, doing, lambda: nodes.update(info.name, ref))
 
         self._flow(guarded)
 
@@ -252,6 +266,17 @@ def _url_problem(url: str) -> str | None:
     """Why `url` cannot be added as a node (shown under the field), or None."""
     try:
         node_name_from_url(url)
+    except ComfyTuiError as exc:
+        return str(exc)
+    return None
+
+
+def _ref_problem(text: str) -> str | None:
+    """Why `text` is no commit or tag to pin to (the check `nodes update --commit` makes)."""
+    from comfy_tui.validate import validate_tag
+
+    try:
+        validate_tag(text)
     except ComfyTuiError as exc:
         return str(exc)
     return None

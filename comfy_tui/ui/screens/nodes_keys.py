@@ -8,6 +8,14 @@ NODES_KEYS: tuple[Key, ...] = (
     Key("nodes-add", "a", "add", "Add", "Add a custom node by its git URL (cloned once, shared)"),
     Key("nodes-update", "u", "update", "Update", "Fetch the selected node and fast-forward it"),
     Key(
+        "nodes-pin",
+        "U",
+        "update(True)",
+        "Pin",
+        "Check out a commit or tag of the selected node, pinned (nodes update --commit)",
+        show=False,
+    ),
+    Key(
         "nodes-enable",
         "e",
         "enable",

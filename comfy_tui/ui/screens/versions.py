@@ -2,7 +2,8 @@
 
 The release list is shown from the cache at once and refreshed in a background worker (never
 blocking the app); installed/default/running markers come from the version records and the
-`running_versions` source. Installs are App-owned jobs (`JobKind.INSTALL`), so they survive mode
+`running_versions` source. Update, rollback, audit and remove's guard are in `versions_more.py`.
+Installs are App-owned jobs (`JobKind.INSTALL`), so they survive mode
 switches; this screen follows them through `app.job_updates`, one `InstallPanel` each.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -26,7 +27,7 @@ from comfy_tui.services.disk_usage import DiskReport
 from comfy_tui.services.release_list import ReleaseList
 from comfy_tui.store.install_choices import InstallChoices
 from comfy_tui.store.version_records import VersionRecord
-from comfy_tui.ui.guards import refused
+from comfy_tui.ui.screens import versions_more as more
 from comfy_tui.ui.screens.base import ModeScreen
 from comfy_tui.ui.screens.versions_keys import VERSIONS_KEYS
 from comfy_tui.ui.version_rows import VersionRow, build_rows, empty_text, status_line
@@ -224,25 +225,50 @@ class VersionsScreen(ModeScreen):
         return self.query_one(InstallPanels)
 
     def start_install(
-        self, tag: str, torch: str = "auto", *, torch_index: str = "", python: str = ""
+        self,
+        tag: str,
+        torch: str = "auto",
+        *,
+        torch_index: str = "",
+        python: str = "",
+        ref: bool = False,
+        name: str = "",
+        force: bool = False,
     ) -> None:
-        """Start the install of `tag` as an App job and show its panel."""
+        """Start the install of `tag` as an App job and show its panel. With `ref`, `tag` is a
+        branch, tag or commit (`comfy-tui install REF [--name NAME]`, services.lifecycle)."""
         versions = self.comfy_app.services.versions
+        events: Callable[[], AsyncIterator[Event]]
+        if ref:
+            try:
+                job = self.comfy_app.services.lifecycle.install(
+                    tag,
+                    name=name or None,
+                    torch=torch,
+                    torch_index=torch_index or None,
+                    python=python or None,
+                    force=force,
+                )
+            except ComfyTuiError as exc:
+                self.show_error(f"Install {tag}", exc)
+                return
+            events = job.events
+        else:
+
+            def events() -> AsyncIterator[Event]:
+                return versions.install(
+                    tag, torch, torch_index=torch_index or None, python=python or None, force=force
+                )
+
         self.installs.add(tag, torch)
         self.refresh_bindings()
-        key, description = JobKey(JobKind.INSTALL, tag), f"install {tag}"
-        self.comfy_app.start_job(
-            key,
-            description,
-            lambda: versions.install(
-                tag, torch, torch_index=torch_index or None, python=python or None
-            ),
-        )
+        self.comfy_app.start_job(JobKey(JobKind.INSTALL, tag), f"install {tag}", events)
         self.render_rows()
 
     @work(group="versions:ask-install", exit_on_error=False)
-    async def ask_install(self, tag: str) -> None:
-        """The install dialog for `tag`; starts the install it answers with."""
+    async def ask_install(self, tag: str, *, ref: bool = False, name: str = "") -> None:
+        """The install dialog for `tag` (a release; with `ref`, any branch, tag or commit,
+        installed as `name`); starts the install it answers with."""
         from comfy_tui.ui.dialogs.install import InstallScreen
 
         versions = self.comfy_app.services.versions
@@ -259,7 +285,13 @@ class VersionsScreen(ModeScreen):
                 return
             await versions.remember_install_choices(request.choices)
             self.start_install(
-                request.tag, request.torch, torch_index=request.torch_index, python=request.python
+                request.tag,
+                request.torch,
+                torch_index=request.torch_index,
+                python=request.python,
+                ref=ref,
+                name=name,
+                force=request.force,
             )
 
         await self.app.push_screen(dialog, answered)
@@ -320,9 +352,8 @@ class VersionsScreen(ModeScreen):
         self.comfy_app.cancel_job(JobKey(JobKind.INSTALL, tag))
 
     def action_remove(self) -> None:
-        row = self.selected()
-        if row is None or not row.installed:
-            self.notify("Select an installed version to remove", severity="warning")
+        row = more.installed_row(self, "remove")
+        if row is None:
             return
         size = f" ({row.size})" if row.size else ""
         question = f"Remove ComfyUI {row.tag}? Its folder{size} is deleted; the shared models stay."
@@ -334,17 +365,24 @@ class VersionsScreen(ModeScreen):
 
     @work(group="versions:remove", exit_on_error=False)
     async def _ask_remove(self, tag: str, question: str) -> None:
-        """A live instance is named at once, before the question; a yes removes `tag`."""
+        """A live instance is named at once, in the one question: stop it and remove?"""
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._change(tag, "remove")
+        def go() -> None:
+            self._change(tag, "remove")
 
-        from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+        await more.ask(self, tag, "remove", question, "Remove", go)
 
-        check = self.comfy_app.services.versions.check_remove(tag)
-        if not await refused(self.app, f"Remove {tag}", check):
-            self.app.push_screen(ConfirmScreen(question, yes="Remove", no="Keep"), answered)
+    def action_update(self) -> None:
+        more.update(self)
+
+    async def action_rollback(self) -> None:
+        await more.rollback(self)
+
+    async def action_audit(self) -> None:
+        await more.audit(self)
+
+    def action_install_ref(self) -> None:
+        more.install_ref(self)
 
     def action_toggle_default(self) -> None:
         row = self.selected()

@@ -6,6 +6,14 @@ from comfy_tui.ui.keys import Key
 
 VERSIONS_KEYS: tuple[Key, ...] = (
     Key("versions-install", "i", "install", "Install", "Install the selected release"),
+    Key(
+        "versions-install-ref",
+        "I",
+        "install_ref",
+        "Install ref",
+        "Install a branch, tag or commit by name (comfy-tui install REF --name NAME)",
+        show=False,
+    ),
     Key("versions-remove", "d", "remove", "Remove", "Remove the selected version (asks)"),
     Key(
         "versions-default",
@@ -28,6 +36,30 @@ VERSIONS_KEYS: tuple[Key, ...] = (
         "upgrade",
         "Upgrade",
         "Rehearse an upgrade of the selected version with its custom nodes; then switch",
+        show=False,
+    ),
+    Key(
+        "versions-update",
+        "U",
+        "update",
+        "Update",
+        "Move the selected version to its branch's newest commit, or to a ref (comfy-tui update)",
+        show=False,
+    ),
+    Key(
+        "versions-rollback",
+        "b",
+        "rollback",
+        "Rollback",
+        "Undo the selected version's last update or switch (comfy-tui rollback)",
+        show=False,
+    ),
+    Key(
+        "versions-audit",
+        "A",
+        "audit",
+        "Audit",
+        "The selected version's packages, the node that brought each, advisories",
         show=False,
     ),
     Key("versions-refresh", "r", "refresh", "Refresh", "Ask GitHub for the releases now"),

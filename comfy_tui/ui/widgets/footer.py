@@ -3,7 +3,8 @@
 Textual's own footer lists every shown binding in one row and cuts the row at the terminal's
 edge, so at 80 columns the global keys (help, quit) were never visible. Here the pinned keys
 never move; the screen's keys fill what is left (compact labels) and the mode keys read as one
-`1-5 screens` group. Whatever is cut is listed by `?`.
+`1-5 screens` group. Whatever is cut is listed by `?`. While a dialog is open over the screen,
+the footer lists the dialog's keys, not the screen's (those wait until it closes).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import defaultdict
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalGroup
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -47,11 +49,11 @@ class ComfyFooter(Footer):
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
-        active = self.screen.active_bindings
-        by_action: defaultdict[str, list[tuple[Binding, bool, str]]] = defaultdict(list)
-        for _, binding, enabled, tooltip in active.values():
-            if binding.show or binding.action in PINNED:
-                by_action[binding.action].append((binding, enabled, tooltip))
+        top = self.app.screen
+        # under a dialog only its keys act: list those (the screen's would not answer); the
+        # pinned keys come from the screen's chain, which has the App's keys
+        shown = top if isinstance(top, ModalScreen) and top is not self.screen else self.screen
+        by_action = self._by_action(shown)
         modes = [a for a in by_action if a.startswith(MODE_PREFIX)]
         for action, entries in by_action.items():
             if action in PINNED or action in modes:
@@ -63,16 +65,27 @@ class ComfyFooter(Footer):
             last = by_action[modes[-1]][0][0]
             keys = f"{self.app.get_key_display(first)}-{self.app.get_key_display(last)}"
             yield FooterKey(first.key, keys, "screens", first.action, tooltip="Switch screen")
+        active = self.screen.active_bindings
+        pinned = self._by_action(self.screen) if shown is not self.screen else by_action
         with PinnedKeys():
             for action, label in PINNED.items():
-                if action in by_action:
-                    entries = sorted(by_action[action], key=lambda e: not e[0].show)
+                if action in pinned:
+                    entries = sorted(pinned[action], key=lambda e: not e[0].show)
                     binding, enabled, tooltip = entries[0]  # `q`, not `ctrl+q`
                     yield self._key(binding, label, enabled, tooltip)
             palette = active.get(self.app.COMMAND_PALETTE_BINDING)
             if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE and palette:
                 _, binding, enabled, tooltip = palette
                 yield self._key(binding, "", enabled, tooltip or binding.description)
+
+    @staticmethod
+    def _by_action(screen: Screen[object]) -> dict[str, list[tuple[Binding, bool, str]]]:
+        """The shown bindings (and the pinned ones) of `screen`'s chain, by action."""
+        by_action: defaultdict[str, list[tuple[Binding, bool, str]]] = defaultdict(list)
+        for _, binding, enabled, tooltip in screen.active_bindings.values():
+            if binding.show or binding.action in PINNED:
+                by_action[binding.action].append((binding, enabled, tooltip))
+        return by_action
 
     def _key(self, binding: Binding, label: str, enabled: bool, tooltip: str) -> FooterKey:
         key = FooterKey(

@@ -1,0 +1,188 @@
+"""The Versions screen's keys for the CLI's other version commands: `U` update (`comfy-tui
+update NAME [--to REF]`), `b` rollback (`rollback NAME`), `A` audit (`audit TAG`); and remove's
+guard, which offers to stop a running version first.
+
+`VersionsScreen`'s `action_*` methods call these with the screen; each goes through the same
+services (`services.lifecycle`, `services.audit`) the CLI's handlers use. A change a live
+instance forbids asks one question that offers the way out ("v0.3.77 is running on :8188 —
+stop it and update?"), never "are you sure?" followed by a refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from comfy_tui.errors import ComfyTuiError, ValidationError
+from comfy_tui.runner import JobKey, JobKind
+from comfy_tui.ui.guards import in_use_question, stop_live
+
+if TYPE_CHECKING:
+    from comfy_tui.ui.screens.versions import VersionsScreen
+    from comfy_tui.ui.version_rows import VersionRow
+
+
+def installed_row(screen: VersionsScreen, what: str) -> VersionRow | None:
+    row = screen.selected()
+    if row is None or not row.installed:
+        screen.notify(f"Select an installed version to {what}", severity="warning")
+        return None
+    return row
+
+
+async def ask(
+    screen: VersionsScreen,
+    tag: str,
+    doing: str,
+    question: str,
+    yes: str,
+    go: Callable[[], None],
+) -> None:
+    """One question before a change of `tag`: `question` when nothing of it runs, else the
+    offer to stop its instances first; yes (stopping them first, when live) calls `go`."""
+    from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+
+    services = screen.comfy_app.services
+    live = await services.guard.live(tag)
+
+    async def stop_then_go() -> None:
+        try:
+            await stop_live(services.instances, live)
+        except ComfyTuiError as exc:
+            screen.show_error(f"Stop {tag}'s instances failed", exc)
+            return
+        go()
+
+    def answered(agreed: bool | None) -> None:
+        if agreed and live:
+            screen.run_worker(stop_then_go(), group="versions:stop-first", exit_on_error=False)
+        elif agreed:
+            go()
+
+    if live:
+        dialog = ConfirmScreen(in_use_question(tag, live, doing), yes=f"Stop and {doing}")
+    else:
+        dialog = ConfirmScreen(question, yes=yes, no="Keep")
+    screen.app.push_screen(dialog, answered)
+
+
+def update(screen: VersionsScreen) -> None:
+    """The ref to move to (empty: the newest commit of its branch), then the guard's question."""
+    from comfy_tui.ui.dialogs.text_input import TextInputScreen
+
+    row = installed_row(screen, "update")
+    if row is None:
+        return
+    tag = row.tag
+    dialog = TextInputScreen(
+        f"Update {tag}",
+        "Move to (a tag, branch or commit; empty: the newest commit of its branch)",
+        placeholder="master",
+        validate=_ref_problem,
+        allow_empty=True,
+    )
+
+    def start(to: str | None) -> None:
+        life = screen.comfy_app.services.lifecycle
+        try:
+            events = life.update(tag, to)
+        except ValidationError as exc:
+            screen.show_error(f"Update {tag}", exc)
+            return
+        screen.comfy_app.start_job(JobKey(JobKind.UPDATE, tag), f"update {tag}", lambda: events)
+
+    def answered(to: str | None) -> None:
+        if to is None:  # escape
+            return
+        where = to or "the newest commit of its branch"
+        question = f"Update {tag} to {where}? (b rolls it back)"
+        screen.run_worker(
+            ask(screen, tag, "update", question, "Update", lambda: start(to or None)),
+            exit_on_error=False,
+        )
+
+    screen.app.push_screen(dialog, answered)
+
+
+def install_ref(screen: VersionsScreen) -> None:
+    """`comfy-tui install REF [--name NAME]`: the ref (and a name), then the install dialog."""
+    from comfy_tui.ui.dialogs.text_input import TextInputScreen
+
+    dialog = TextInputScreen(
+        "Install a branch, tag or commit",
+        "REF [NAME]: e.g. `master`, or `1a2b3c4 my-fix` (default name: REF-<commit>)",
+        placeholder="master",
+        validate=_ref_and_name_problem,
+    )
+
+    def answered(text: str | None) -> None:
+        if text:
+            ref, _, name = text.partition(" ")
+            screen.ask_install(ref, ref=True, name=name.strip())
+
+    screen.app.push_screen(dialog, answered)
+
+
+def _ref_and_name_problem(text: str) -> str | None:
+    from comfy_tui.validate import validate_tag
+
+    ref, _, name = text.partition(" ")
+    name = name.strip()
+    if " " in name:
+        return "give a ref and at most one name"
+    problem = _ref_problem(ref)
+    if problem is None and name:
+        try:
+            validate_tag(name)
+        except ValidationError as exc:
+            problem = str(exc)
+    return problem
+
+
+def _ref_problem(text: str) -> str | None:
+    from comfy_tui.core.refs import validate_ref
+
+    try:
+        validate_ref(text)
+    except ValidationError as exc:
+        return str(exc)
+    return None
+
+
+async def rollback(screen: VersionsScreen) -> None:
+    row = installed_row(screen, "roll back")
+    if row is None:
+        return
+    tag = row.tag
+    life = screen.comfy_app.services.lifecycle
+    change = await life.last_change(tag)
+    if change is None:
+        screen.notify(f"Nothing to roll back for {tag}: no update or switch is remembered")
+        return
+    undo = "its last update" if change.kind == "update" else "its last switch"
+    question = f"Roll {tag} back: undo {undo}?"
+
+    def go() -> None:
+        screen.comfy_app.start_job(
+            JobKey(JobKind.ROLLBACK, tag), f"roll back {tag}", lambda: life.rollback(tag)
+        )
+
+    await ask(screen, tag, "roll back", question, "Roll back", go)
+
+
+async def audit(screen: VersionsScreen) -> None:
+    from comfy_tui.services.audit import audit_version, note_lines, table_lines
+    from comfy_tui.ui.dialogs.report import ReportScreen
+
+    row = installed_row(screen, "audit")
+    if row is None:
+        return
+    services = screen.comfy_app.services
+    screen.notify(f"Reading {row.tag}'s packages…", title="Audit")
+    try:
+        report = await audit_version(services.settings, services.paths, row.tag)
+    except ComfyTuiError as exc:
+        screen.show_error(f"Audit {row.tag} failed", exc)
+        return
+    lines = [*note_lines(report), "", *table_lines(report)]
+    await screen.app.push_screen(ReportScreen(f"Packages of {row.tag}", lines))
