@@ -87,15 +87,21 @@ async def test_bad_listen_address_and_unknown_flag_are_said_at_once(tmp_path: Pa
         await pilot.press("enter")  # handled in this key's event: no wait, no job
         assert app.screen is dialog
         assert "invalid listen address '10.0.0.300'" in error_text(dialog)
+        await pilot.pause()  # laid out: the message is under the field, before the next one
+        error = dialog.query_one("#launch-error", Label)
+        extra = dialog.query_one("#launch-extra", Input)
+        assert listen.region.bottom <= error.region.y < extra.region.y, error.region
         assert not app.running_jobs()
         assert listen.value == "10.0.0.300", "nothing typed is lost"
 
         listen.value = "127.0.0.1"
-        extra = dialog.query_one("#launch-extra", Input)
         extra.focus()
         await pilot.press(*"lowvram", "enter")
         assert app.screen is dialog
         assert error_text(dialog) == "v0.3.77 has no flag `lowvram`; did you mean `--lowvram`?"
+        await pilot.pause()
+        env = dialog.query_one("#launch-env", Input)
+        assert extra.region.bottom <= error.region.y < env.region.y, "now under the flags"
         assert extra.value == "lowvram"
 
 

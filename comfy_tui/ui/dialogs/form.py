@@ -2,12 +2,14 @@
 
 A subclass sets `PREFIX` (its widgets `#PREFIX-go` and `#PREFIX-error`) and writes
 `build_request`, which raises `ValidationError` for bad input: the message shows in the error
-label and the dialog stays open. Enter in a field or the go button submits; another button or
+label and the dialog stays open; a `FieldError` puts the message right under its field (the
+text typed stays). Enter in a field or the go button submits; another button or
 escape (the subclass's `cancel` binding) dismisses with ``None``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, Generic, TypeVar
 
 from textual import on
@@ -15,11 +17,31 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Mount
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label
 
 from comfy_tui.errors import ValidationError
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+
+class FieldError(ValidationError):
+    """Bad input in one field (`field`: its widget id): shown under that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def in_field(field: str, check: Callable[[], R]) -> R:
+    """`check()`, its ValidationError raised as a `FieldError` of `field`."""
+    try:
+        return check()
+    except FieldError:
+        raise
+    except ValidationError as exc:
+        raise FieldError(field, str(exc)) from None
 
 
 class FormDialog(ModalScreen[T | None], Generic[T]):
@@ -49,8 +71,27 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
             error = self.query_one(f"#{self.PREFIX}-error", Label)
             error.update(str(exc))
             error.display = True
+            self._place_error(error, exc.field if isinstance(exc, FieldError) else None)
             return
         self.dismiss(request)
+
+    def _place_error(self, error: Label, field: str | None) -> None:
+        """Under the field's row (or the field) when there is one, else above the buttons."""
+        box = error.parent
+        if not isinstance(box, Widget):
+            return
+        anchor: Widget = self.query_one(f"#{self.PREFIX}-buttons")
+        after = False
+        if field is not None:
+            widget: Widget | None = self.query_one(f"#{field}")
+            while widget is not None and widget.parent is not box:
+                widget = widget.parent if isinstance(widget.parent, Widget) else None
+            if widget is not None:
+                anchor, after = widget, True
+        if after:
+            box.move_child(error, after=anchor)
+        else:
+            box.move_child(error, before=anchor)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

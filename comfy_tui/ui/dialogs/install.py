@@ -20,7 +20,7 @@ from comfy_tui.core.torch_backend import CUDA_BUILDS, TorchChoice, validate_torc
 from comfy_tui.errors import ValidationError
 from comfy_tui.store.install_choices import InstallChoices
 from comfy_tui.ui.dialogs import VERSION_DIALOG_CSS
-from comfy_tui.ui.dialogs.form import FormDialog
+from comfy_tui.ui.dialogs.form import FormDialog, in_field
 
 __all__ = ["InstallRequest", "InstallScreen"]
 
@@ -114,7 +114,9 @@ class InstallScreen(FormDialog[InstallRequest]):
     def build_request(self) -> InstallRequest:
         value = self.query_one("#install-torch", Select).value
         torch = validate_torch(value if isinstance(value, str) else "auto")
-        python = _check_python(self.query_one("#install-python", Input).value.strip())
-        index = _check_index(self.query_one("#install-index", Input).value.strip())
+        typed_python = self.query_one("#install-python", Input).value.strip()
+        python = in_field("install-python", lambda: _check_python(typed_python))
+        typed_index = self.query_one("#install-index", Input).value.strip()
+        index = in_field("install-index", lambda: _check_index(typed_index))
         force = self.query_one("#install-force", Checkbox).value
         return InstallRequest(self.tag, torch, python, index, force)

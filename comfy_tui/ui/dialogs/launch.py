@@ -20,7 +20,7 @@ from comfy_tui.services.instances.command import check_extra_args
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.services.instances.ports import listens_everywhere
 from comfy_tui.store.version_records import VersionRecord
-from comfy_tui.ui.dialogs.form import FormDialog
+from comfy_tui.ui.dialogs.form import FormDialog, in_field
 from comfy_tui.validate import validate_env_assignment, validate_listen, validate_port
 
 AUTO = "auto"
@@ -127,29 +127,35 @@ class LaunchScreen(FormDialog[LaunchRequest]):
             self._show_exposed()
 
     # --- answer --------------------------------------------------------------------------------
-    def build_request(self) -> LaunchRequest:
-        version = self._version()
-        if version is None:
-            raise ValidationError("choose a version to launch")
-        port_text = self.query_one("#launch-port", Input).value.strip()
-        port = validate_port(port_text) if port_text else None
-        gpu: int | None = None
-        if self.gpu_count:
-            value = self.query_one("#launch-gpu", Select).value
-            gpu = int(value) if isinstance(value, str) and value != AUTO else None
-        listen = validate_listen(
-            self.query_one("#launch-listen", Input).value.strip() or self.listen
-        )
+    def _extra(self, version: VersionRecord) -> list[str]:
         try:
             extra = shlex.split(self.query_one("#launch-extra", Input).value)
         except ValueError as exc:
             raise ValidationError(f"extra flags: {exc}") from None
         check_extra_args(version, extra)
+        return extra
+
+    def _env(self) -> dict[str, str]:
         try:
             assignments = shlex.split(self.query_one("#launch-env", Input).value)
         except ValueError as exc:
             raise ValidationError(f"environment: {exc}") from None
-        env = dict(validate_env_assignment(item) for item in assignments)
+        return dict(validate_env_assignment(item) for item in assignments)
+
+    def build_request(self) -> LaunchRequest:
+        version = self._version()
+        if version is None:
+            raise ValidationError("choose a version to launch")
+        port_text = self.query_one("#launch-port", Input).value.strip()
+        port = in_field("launch-port", lambda: validate_port(port_text)) if port_text else None
+        gpu: int | None = None
+        if self.gpu_count:
+            value = self.query_one("#launch-gpu", Select).value
+            gpu = int(value) if isinstance(value, str) and value != AUTO else None
+        typed = self.query_one("#launch-listen", Input).value.strip() or self.listen
+        listen = in_field("launch-listen", lambda: validate_listen(typed))
+        extra = in_field("launch-extra", lambda: self._extra(version))
+        env = in_field("launch-env", self._env)
         return LaunchRequest(
             version=version.tag,
             port=port,
