@@ -11,7 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -165,18 +165,26 @@ class ComfyTuiApp(App[int]):
         and import the other screens in a thread so the first switch to one is quick. The
         garbage collector, off while the app started (`cli.main`), is on again from here."""
         gc.enable()
-        self.run_worker(_preload_screens, thread=True, group="preload", exit_on_error=False)
+        self._preload()
         if self._sampling:
             self.stats.start()
         self.downloads.start()
         self.state.start()
-        self.run_worker(
-            self.services.instances.refresh(), group="instances:reattach", exit_on_error=False
-        )
-        self.run_worker(
-            self.services.versions.clean_stale(), group="versions:clean", exit_on_error=False
-        )
+        self._reattach()
+        self._clean_stale()
         self._start_notifier()
+
+    @work(thread=True, group="preload", exit_on_error=False)
+    def _preload(self) -> None:
+        _preload_screens()
+
+    @work(group="instances:reattach", exit_on_error=False)
+    async def _reattach(self) -> None:
+        await self.services.instances.refresh()
+
+    @work(group="versions:clean", exit_on_error=False)
+    async def _clean_stale(self) -> None:
+        await self.services.versions.clean_stale()
 
     # --- notifications -------------------------------------------------------------------
     def _start_notifier(self) -> None:

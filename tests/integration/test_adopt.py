@@ -102,6 +102,7 @@ def test_a_portable_folder_and_an_explicit_venv(tmp_path: Path, data_dir: Path) 
     assert doc["python"] == str(elsewhere) and doc["tag"] == "adopted-0.3.77-2"
 
 
+@pytest.mark.slow
 def test_bad_paths_are_one_line_and_change_nothing(tmp_path: Path, data_dir: Path) -> None:
     checkout = make_clone(tmp_path / "ComfyUI")
     adopt(data_dir, str(checkout), "--name", "mine")
@@ -132,6 +133,7 @@ def test_bad_paths_are_one_line_and_change_nothing(tmp_path: Path, data_dir: Pat
     assert listing(records) == state
 
 
+@pytest.mark.slow
 def test_own_nodes_are_listed_and_shared_at_their_commit(
     tmp_path: Path, data_dir: Path, node_mirror: NodeMirror
 ) -> None:

@@ -78,6 +78,7 @@ def _cli(lab: Lab, *args: str, **extra: str) -> subprocess.CompletedProcess[str]
     return run_cli(lab.root, *args, env=env)
 
 
+@pytest.mark.slow
 async def test_a_launched_comfyui_gets_no_secret_but_those_passed_on(lab: Lab) -> None:
     started = _cli(lab, "launch", "--json")
     assert started.returncode == 0, started.stderr

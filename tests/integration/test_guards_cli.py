@@ -116,6 +116,7 @@ async def test_a_live_instance_refuses_every_destructive_operation_before_asking
     assert require_instance(DataPaths(settings.data_dir), record.id).live
 
 
+@pytest.mark.slow
 async def test_with_nothing_running_each_operation_asks_then_runs(
     prepared: tuple[Settings, str], data_dir: Path
 ) -> None:

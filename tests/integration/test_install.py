@@ -145,6 +145,7 @@ async def test_a_new_upstream_tag_is_fetched(
     assert record is not None and record.comfyui_version == "0.4.1"
 
 
+@pytest.mark.slow
 async def test_install_with_pip(install_settings: Settings, data_dir: Path) -> None:
     settings = install_settings_for(
         data_dir, Path(install_settings.comfyui_repo[7:]), Path(install_settings.find_links[0][7:]),
@@ -161,6 +162,7 @@ async def test_install_with_pip(install_settings: Settings, data_dir: Path) -> N
     assert "torch==2.5.1+cpu" in (venv / "comfy-tui-constraints.txt").read_text()
 
 
+@pytest.mark.slow
 async def test_uv_falls_back_to_pip_when_it_is_missing(
     install_settings: Settings, data_dir: Path
 ) -> None:
@@ -241,6 +243,7 @@ async def test_an_unreachable_repository_is_a_network_error(
     assert [p.name for p in (data_dir / "mirrors").iterdir()] == ["ComfyUI.git.lock"]
 
 
+@pytest.mark.slow
 async def test_an_unreachable_index_fails_fast(
     data_dir: Path, fake_upstream: Path, wheelhouse: Path
 ) -> None:

@@ -70,6 +70,7 @@ async def test_launch_racing_remove_never_leaves_an_instance_of_a_deleted_versio
         await stop_everything(data_dir)
 
 
+@pytest.mark.slow
 async def test_a_remove_while_a_launch_is_between_its_check_and_its_record_is_refused(
     data_dir: Path, tmp_path: Path
 ) -> None:

@@ -36,6 +36,7 @@ def moving(tmp_path: Path, data_dir: Path, wheelhouse: Path) -> tuple[Settings, 
     return install_settings_for(data_dir, bare, wheelhouse), bare
 
 
+@pytest.mark.slow
 def test_update_follows_the_branch_and_rollback_goes_back_and_forth(
     moving: tuple[Settings, Path], data_dir: Path
 ) -> None:

@@ -67,6 +67,7 @@ def add_nodes(settings: Settings, *names: str) -> None:
         ok(settings, "nodes", "enable", name, FROM, "--yes")
 
 
+@pytest.mark.slow
 def test_rehearsal_reports_each_node_and_switch_refuses(lab: Settings) -> None:
     ok(lab, "install", FROM, "--torch", "cpu")
     add_nodes(lab, *NODES)
@@ -100,6 +101,7 @@ def _ps(settings: Settings) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in rows if r["state"] == "running"}
 
 
+@pytest.mark.slow
 def test_switch_moves_instances_one_by_one_and_rollback_moves_them_back(lab: Settings) -> None:
     ok(lab, "install", FROM, "--torch", "cpu")
     ok(lab, "install", TO, "--torch", "cpu")

@@ -25,6 +25,7 @@ async def lab(tmp_path: Path) -> AsyncIterator[Lab]:
     await lab.cleanup()
 
 
+@pytest.mark.slow
 async def test_the_log_rotates_while_comfyui_writes_and_logs_follow(lab: Lab) -> None:
     env = {"COMFY_TUI_LOG_MAX_BYTES": "6000", "COMFY_TUI_LOG_KEEP": "2"}
     started = cli(lab, "launch", "--json", env={**env, "FAKE_COMFYUI_CHATTER": "1500"})

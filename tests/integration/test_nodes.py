@@ -179,6 +179,7 @@ async def test_bad_requirements_give_one_clear_error_and_change_nothing(
     assert await service.snapshots.list("v0.3.77") == []
 
 
+@pytest.mark.slow
 async def test_install_script_runs_only_when_confirmed_and_a_failure_puts_the_venv_back(
     nodes_settings: Settings, node_mirror: NodeMirror, data_dir: Path
 ) -> None:

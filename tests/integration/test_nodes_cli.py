@@ -32,6 +32,7 @@ def ok(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
+@pytest.mark.slow
 async def test_add_enable_snapshot_disable_restore_remove(
     nodes_settings: Settings, node_mirror: NodeMirror, data_dir: Path
 ) -> None:
@@ -77,6 +78,7 @@ async def test_add_enable_snapshot_disable_restore_remove(
     assert not link.exists() and not (data_dir / "nodes" / "Thing").exists()
 
 
+@pytest.mark.slow
 async def test_torch_change_needs_force_and_bad_input_exits_2(
     data_dir: Path,
     fake_upstream: Path,

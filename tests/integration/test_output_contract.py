@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -149,17 +150,7 @@ def shell(data_dir: Path) -> Shell:
     return Shell(data_dir)
 
 
-def test_every_subcommand_keeps_the_output_contract(shell: Shell, tmp_path: Path) -> None:
-    COVERED.clear()
-    try:
-        _every_subcommand(shell, tmp_path)
-    finally:
-        shell.run("stop", "--all")
-    assert set(HANDLERS) == COVERED, f"not covered: {set(HANDLERS) - COVERED}"
-
-
-def _every_subcommand(shell: Shell, tmp_path: Path) -> None:
-    data = shell.data_dir
+def _versions(shell: Shell, tmp_path: Path) -> None:
     check(shell, "config")
     check(shell, "releases")
     check(shell, "versions")
@@ -169,37 +160,50 @@ def _every_subcommand(shell: Shell, tmp_path: Path) -> None:
     check(shell, "upgrade", TAG, "v9.9.9")
     assert check(shell, "default", TAG, destructive=True) == 0
 
-    assert check(shell, "launch", TAG, destructive=True) == 0
-    (record,) = list_instances(DataPaths(data))
-    assert record.state == "running", "the launch finished its readiness wait"
-    check(shell, "ps")
-    check(shell, "logs", record.id)
-    check(shell, "logs", record.id, "-n", "3")
-    check(shell, "jobs", record.id)
-    check(shell, "free", record.id)
-    workflow = tmp_path / "flow.json"
-    workflow.write_text(json.dumps(api_flow()))
-    check(shell, "run", str(tmp_path / "missing.json"), "--instance", record.id)
-    check(shell, "outputs", record.id, "no-such-prompt", "--to", str(tmp_path / "out"))
-    assert check(shell, "restart", record.id, destructive=True) == 0
-    assert check(shell, "stop", record.id, destructive=True) == 0
-    assert not any(r.live for r in list_instances(DataPaths(data)))
 
+def _instances(shell: Shell, tmp_path: Path) -> None:
+    data = shell.data_dir
+    try:
+        assert check(shell, "launch", TAG, destructive=True) == 0
+        (record,) = list_instances(DataPaths(data))
+        assert record.state == "running", "the launch finished its readiness wait"
+        check(shell, "ps")
+        check(shell, "logs", record.id)
+        check(shell, "logs", record.id, "-n", "3")
+        check(shell, "jobs", record.id)
+        check(shell, "free", record.id)
+        check(shell, "run", str(tmp_path / "missing.json"), "--instance", record.id)
+        check(shell, "outputs", record.id, "no-such-prompt", "--to", str(tmp_path / "out"))
+        assert check(shell, "restart", record.id, destructive=True) == 0
+        assert check(shell, "stop", record.id, destructive=True) == 0
+        assert not any(r.live for r in list_instances(DataPaths(data)))
+    finally:
+        shell.run("stop", "--all")
     check(shell, "stats")
     check(shell, "stats", "--watch", "--count", "2", lines=True)
 
+
+def _workflow(tmp_path: Path) -> Path:
+    workflow = tmp_path / "flow.json"
+    workflow.write_text(json.dumps(api_flow()))
+    return workflow
+
+
+def _models(shell: Shell, tmp_path: Path) -> None:
     check(shell, "models", "scan")
     check(shell, "models", "list")
     check(shell, "models", "hash")
     check(shell, "models", "dedupe")
     check(shell, "models", "info", "dream.safetensors")
-    check(shell, "models", "needs", str(workflow))
+    check(shell, "models", "needs", str(_workflow(tmp_path)))
     check(shell, "models", "download", "http://127.0.0.1:9/x.safetensors")
     outside = tmp_path / "incoming" / "lora.safetensors"
     fm.write_safetensors(outside, fm.sd15_checkpoint())
     assert check(shell, "models", "import", str(outside), "--copy", destructive=True) == 0
     assert check(shell, "models", "rm", "dream.safetensors", destructive=True) == 0
 
+
+def _nodes(shell: Shell, tmp_path: Path) -> None:
     check(shell, "nodes", "list")
     check(shell, "nodes", "add", "not a url")
     check(shell, "nodes", "update", "Nope")
@@ -208,11 +212,12 @@ def _every_subcommand(shell: Shell, tmp_path: Path) -> None:
     check(shell, "nodes", "rm", "Nope", "--yes")
     check(shell, "nodes", "adopt", "Nope", TAG)
     check(shell, "adopt", str(tmp_path / "no-comfyui-here"))
-
     check(shell, "snapshot", "list", TAG)
     check(shell, "snapshot", "create", "v9.9.9")
     check(shell, "snapshot", "restore", TAG, "19990101-000000", "--yes")
 
+
+def _the_rest(shell: Shell, tmp_path: Path) -> None:
     check(shell, "audit", "v9.9.9")
     check(shell, "up")
     check(shell, "autostart", "status")
@@ -224,6 +229,42 @@ def _every_subcommand(shell: Shell, tmp_path: Path) -> None:
     assert (
         check(shell, "fleet") == 2
     )  # no [[hosts]]: one line saying how (tests/integration/test_fleet.py)
+
+
+# Each group runs on its own data dir (in parallel under xdist) and covers these subcommands.
+GROUPS: dict[str, tuple[Callable[[Shell, Path], None], set[str]]] = {
+    "versions": (
+        _versions,
+        {"config", "releases", "versions", "install", "update", "rollback", "upgrade", "default"},
+    ),
+    "instances": (
+        _instances,
+        {"launch", "ps", "logs", "jobs", "free", "run", "outputs", "restart", "stop", "stats"},
+    ),
+    "models": (_models, {c for c in HANDLERS if c.startswith("models ")}),
+    "nodes": (_nodes, {c for c in HANDLERS if c.startswith(("nodes ", "snapshot "))} | {"adopt"}),
+    "rest": (
+        _the_rest,
+        {"audit", "up", "autostart", "watch", "remove", "fleet"}
+        | {c for c in HANDLERS if c.startswith("trash ")},
+    ),
+}
+
+
+def test_the_groups_cover_every_subcommand() -> None:
+    covered = set().union(*(commands for _, commands in GROUPS.values()))
+    assert set(HANDLERS) == covered, f"not covered: {set(HANDLERS) - covered}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("group", GROUPS)
+def test_every_subcommand_keeps_the_output_contract(
+    group: str, shell: Shell, tmp_path: Path
+) -> None:
+    scenario, commands = GROUPS[group]
+    COVERED.clear()
+    scenario(shell, tmp_path)
+    assert commands == COVERED
 
 
 def test_a_reader_that_closes_after_one_byte(shell: Shell) -> None:

@@ -58,6 +58,7 @@ def site_packages(data_dir: Path) -> Path:
     return site
 
 
+@pytest.mark.slow
 async def test_a_direct_reference_to_an_sdist_runs_nothing_before_both_consents(
     tmp_path: Path,
     data_dir: Path,

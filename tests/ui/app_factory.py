@@ -12,6 +12,7 @@ tests deliver ticks with `app.stats.sample_now()`, so no live timer changes a sn
 from __future__ import annotations
 
 import asyncio
+import atexit
 import socket
 import tempfile
 from collections.abc import Callable, Mapping
@@ -33,6 +34,7 @@ LARGE = (120, 40)
 _CLOSED = socket.socket()  # bound, never listening: connecting is refused at once
 _CLOSED.bind(("127.0.0.1", 0))
 OFFLINE_GITHUB = f"http://127.0.0.1:{_CLOSED.getsockname()[1]}"
+atexit.register(_CLOSED.close)  # no ResourceWarning when a worker exits
 
 
 async def sleep_forever(seconds: float) -> None:

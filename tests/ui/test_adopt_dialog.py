@@ -28,6 +28,7 @@ from tests.fakes.fake_github import FakeGitHub, ThreadedFakeGitHub
 from tests.fakes.node_repo import NodeMirror
 from tests.ui.app_factory import LARGE, SMALL
 from tests.ui.versions_lab import RELEASES, settle, versions_app
+from tests.waiting import until
 
 SIZES = {"80x24": SMALL, "120x40": LARGE}
 
@@ -41,11 +42,9 @@ def github() -> Iterator[FakeGitHub]:
 async def open_dialog(pilot: Pilot[Any]) -> AdoptScreen:
     await settle(pilot)
     await pilot.press("a")
-    for _ in range(200):
-        await pilot.pause()
-        if isinstance(pilot.app.screen, AdoptScreen):
-            return pilot.app.screen
-    raise AssertionError("the adopt dialog did not open")
+    await until(pilot, lambda: isinstance(pilot.app.screen, AdoptScreen), "the adopt dialog")
+    assert isinstance(pilot.app.screen, AdoptScreen)
+    return pilot.app.screen
 
 
 async def finish(pilot: Pilot[Any], screen: Any, group: str) -> None:

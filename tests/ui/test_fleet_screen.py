@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable, Input, OptionList
 
 from comfy_tui import __version__
@@ -35,6 +36,7 @@ def row_text(screen: FleetScreen, name: str) -> str:
     return " ".join(str(cell) for cell in table.get_row(name))
 
 
+@pytest.mark.slow
 async def test_fleet_screen_launches_forwards_and_stops_on_a_host(
     ssh_lab: SshLab, tmp_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ from comfy_tui.ui.dialogs.install import InstallScreen
 from tests.fakes.fake_github import FakeGitHub, ThreadedFakeGitHub
 from tests.ui.app_factory import LARGE, SMALL
 from tests.ui.versions_lab import RELEASES, ScriptedVersions, settle, versions_app
+from tests.waiting import until
 
 SIZES = {"80x24": SMALL, "120x40": LARGE}
 DRIVER = DriverInfo("580.65.06", (13, 0), 1)
@@ -33,11 +34,9 @@ async def open_dialog(pilot: Pilot[Any]) -> InstallScreen:
     await settle(pilot)
     pilot.app.services.versions.detect_gpu = lambda: DRIVER  # type: ignore[attr-defined]
     await pilot.press("i")
-    for _ in range(200):
-        await pilot.pause()
-        if isinstance(pilot.app.screen, InstallScreen):
-            return pilot.app.screen
-    raise AssertionError("the install dialog did not open")
+    await until(pilot, lambda: isinstance(pilot.app.screen, InstallScreen), "the install dialog")
+    assert isinstance(pilot.app.screen, InstallScreen)
+    return pilot.app.screen
 
 
 async def test_the_dialog_remembers_what_was_confirmed(data_dir: Path, github: FakeGitHub) -> None:

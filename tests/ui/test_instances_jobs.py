@@ -33,6 +33,7 @@ def job_cell(app: Any) -> str:
     return str(table.get_cell_at((0, 6))) if table.row_count else ""
 
 
+@pytest.mark.slow
 async def test_a_running_job_shows_node_step_and_queue(data_dir: Path, tmp_path: Path) -> None:
     app = real_app(data_dir, poll_interval=0.2)
     async with app.run_test(size=LARGE) as pilot:

@@ -119,15 +119,16 @@ async def test_delete_asks_then_moves_to_the_trash(data_dir: Path) -> None:
     assert [e.relpath for e in await library.trash()] == ["checkpoints/dreamshaper_8.safetensors"]
 
 
-async def test_import_dialog_runs_an_import_job(data_dir: Path, tmp_path: Path) -> None:
-    source = fm.write_safetensors(tmp_path / "downloads" / "new_style.safetensors", fm.flux_lora())
+async def test_import_dialog_runs_an_import_job(data_dir: Path) -> None:
+    # typed from the (per-test) home: each key waits for the app to go idle (a tmp path is 90)
+    fm.write_safetensors(Path.home() / "dl" / "new_style.safetensors", fm.flux_lora())
     app = make_test_app(data_dir)
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("2")
         await settle(pilot)
         await pilot.press("i")
         assert isinstance(app.screen, ImportScreen)
-        await pilot.press(*str(source), "enter", "enter")
+        await pilot.press(*"~/dl/new_style.safetensors", "enter", "enter")
         await settle(pilot)
         assert isinstance(app.screen, ModelsScreen)
         assert names(app) == ["new_style"]
@@ -135,13 +136,13 @@ async def test_import_dialog_runs_an_import_job(data_dir: Path, tmp_path: Path) 
     assert (DataPaths(data_dir).library_models() / "loras" / "new_style.safetensors").is_file()
 
 
-async def test_a_folder_import_reports_what_it_skipped(data_dir: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "downloads"
+async def test_a_folder_import_reports_what_it_skipped(data_dir: Path) -> None:
+    folder = Path.home() / "dl"
     fm.write_safetensors(folder / "a_odd.safetensors", fm.keys(["what"]))
     fm.write_safetensors(folder / "b_style.safetensors", fm.flux_lora())
     app = make_test_app(data_dir)
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("2", "i", *str(folder), "enter", "enter")
+        await pilot.press("2", "i", *"~/dl", "enter", "enter")
         await settle(pilot)
         assert isinstance(app.screen, ModelsScreen)
         assert names(app) == ["b_style"]
@@ -149,10 +150,10 @@ async def test_a_folder_import_reports_what_it_skipped(data_dir: Path, tmp_path:
         assert "1 imported" in status and "1 skipped (first: a_odd.safetensors" in status
 
 
-async def test_a_failed_import_shows_the_reason(data_dir: Path, tmp_path: Path) -> None:
+async def test_a_failed_import_shows_the_reason(data_dir: Path) -> None:
     app = make_test_app(data_dir)
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("2", "i", *str(tmp_path / "nope.safetensors"), "enter", "enter")
+        await pilot.press("2", "i", *"~/nope.safetensors", "enter", "enter")
         await settle(pilot)
         assert "no such file" in str(app.screen.query_one("#error-message").render())
 

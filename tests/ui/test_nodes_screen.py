@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
@@ -52,6 +53,7 @@ async def jobs_done(pilot: Pilot[Any], app: ComfyTuiApp, what: str) -> None:
     await settle(pilot)
 
 
+@pytest.mark.slow
 async def test_add_enable_disable_snapshot_restore_remove(
     nodes_settings: Settings, node_mirror: NodeMirror, data_dir: Path
 ) -> None:
@@ -108,6 +110,7 @@ async def test_add_enable_disable_snapshot_restore_remove(
         assert not link.exists() and not table.by_name
 
 
+@pytest.mark.slow
 async def test_refused_lines_and_source_builds_each_need_a_yes_that_saw_them(
     nodes_settings: Settings, node_mirror: NodeMirror, data_dir: Path, tmp_path: Path
 ) -> None:
@@ -187,6 +190,7 @@ async def test_a_failing_job_opens_the_error_dialog_and_bad_urls_are_refused(
         assert not screen.jobs
 
 
+@pytest.mark.slow
 async def test_update_reviews_the_new_requirements_in_each_version(
     nodes_settings: Settings, node_mirror: NodeMirror, data_dir: Path
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from textual.command import CommandPalette
 from textual.widgets import DataTable
 
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
@@ -18,6 +17,7 @@ from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.status_strip import StatusStrip
 from tests.ui.app_factory import SMALL, make_test_app
 from tests.ui.monitor_helpers import until
+from tests.ui.palette import choose
 
 
 async def test_number_keys_switch_modes(tmp_path: Path) -> None:
@@ -72,11 +72,7 @@ async def test_help_follows_the_screen(tmp_path: Path) -> None:
 async def test_palette_offers_every_global_action(tmp_path: Path) -> None:
     app = make_test_app(tmp_path)
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("ctrl+p")
-        assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"monitor")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await choose(pilot, "monitor", "Monitor")
         await pilot.pause()
         assert isinstance(app.screen, MonitorScreen)
 
@@ -84,11 +80,7 @@ async def test_palette_offers_every_global_action(tmp_path: Path) -> None:
 async def test_palette_offers_every_screens_commands_and_goes_there(tmp_path: Path) -> None:
     app = make_test_app(tmp_path)
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("ctrl+p")
-        assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"Instances: Launch")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await choose(pilot, "Instances: Launch", "Instances: Launch")
         # no version installed: the Instances screen's own answer to `l`
         await until(pilot, lambda: any("No version is installed" in str(n.message)
                                        for n in app._notifications), "the notice")  # fmt: skip

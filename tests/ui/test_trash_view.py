@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.command import CommandList
 from textual.widgets import DataTable
 
 from comfy_tui.paths import DataPaths
@@ -17,6 +16,7 @@ from comfy_tui.ui.dialogs.trash import TrashScreen
 from comfy_tui.ui.screens.models import ModelsScreen
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
 from tests.ui.fake_library import populate
+from tests.ui.palette import choose
 from tests.ui.test_models_screen import names, settle
 from tests.ui.trash_lab import fill_trash, pinned_trash
 
@@ -111,14 +111,6 @@ async def test_trash_is_in_help_and_the_palette(data_dir: Path) -> None:
         assert any(row[0] == "t" and "trash" in " ".join(row).lower() for row in help_rows)
         await pilot.press("escape")
         await settle(pilot)
-        await pilot.press("ctrl+p")
-        await settle(pilot)
-        await pilot.press(*"show the trash")
-        hits = app.screen.query_one(CommandList)
-        for _ in range(500):  # the palette searches in a worker: wait for its hit
-            if hits.option_count and str(hits.get_option_at_index(0).prompt).startswith("Trash"):
-                break
-            await pilot.pause()
-        await pilot.press("enter")
+        await choose(pilot, "show the trash", "Models: Trash")
         await settle(pilot)
         assert isinstance(app.screen, TrashScreen)

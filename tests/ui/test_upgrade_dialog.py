@@ -27,6 +27,7 @@ from tests.fakes.node_fixtures import drain, install_versions, nodes_service, no
 from tests.fakes.node_repo import NodeCommit, NodeMirror
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
 from tests.ui.versions_lab import RELEASES, T0, no_sleep, settle
+from tests.waiting import until
 
 SIZES = {"80x24": SMALL, "120x40": LARGE}
 
@@ -52,13 +53,12 @@ async def open_upgrade(pilot: Pilot[Any], tag: str) -> UpgradeScreen:
     table.move_cursor(row=table.get_row_index(tag))
     await pilot.pause()
     await pilot.press("u")
-    for _ in range(200):
-        await pilot.pause()
-        if isinstance(pilot.app.screen, UpgradeScreen):
-            return pilot.app.screen
-    raise AssertionError("the upgrade dialog did not open")
+    await until(pilot, lambda: isinstance(pilot.app.screen, UpgradeScreen), "the upgrade dialog")
+    assert isinstance(pilot.app.screen, UpgradeScreen)
+    return pilot.app.screen
 
 
+@pytest.mark.slow
 async def test_rehearse_then_switch_from_the_versions_screen(
     data_dir: Path,
     github: FakeGitHub,
@@ -109,7 +109,7 @@ async def test_rehearse_then_switch_from_the_versions_screen(
         await settle(pilot)  # the screen reloads its versions
         table = app.screen.query_one(VersionTable)
         table.move_cursor(row=table.get_row_index("v0.3.77"))
-        await app.screen.action_details()  # type: ignore[attr-defined]
+        await app.screen.action_details().wait()  # type: ignore[attr-defined]
         await pilot.pause()
         details = dict(app.screen.lines)  # type: ignore[attr-defined]
         assert details["Newer"].startswith("v0.5.0, v0.4.0 in the mirror")

@@ -4,6 +4,8 @@ the wheelhouse), `c` cancels a real install and leaves nothing behind."""
 
 from __future__ import annotations
 
+import pytest
+
 from comfy_tui.events import Progress
 from comfy_tui.runner import JobUpdate
 from comfy_tui.settings import Settings
@@ -25,6 +27,7 @@ def real_app(settings: Settings) -> ComfyTuiApp:
     return make_test_app(settings.data_dir, settings=overrides)
 
 
+@pytest.mark.slow
 async def test_install_from_the_screen_for_real(install_settings: Settings) -> None:
     app = real_app(install_settings)
     async with app.run_test(size=LARGE) as pilot:
@@ -52,6 +55,7 @@ async def test_install_from_the_screen_for_real(install_settings: Settings) -> N
         assert (install_settings.data_dir / "metadata" / "versions" / "v0.3.77.json").exists()
 
 
+@pytest.mark.slow
 async def test_cancel_from_the_screen_leaves_nothing(
     install_settings: Settings, no_leftover_children: None
 ) -> None:

@@ -12,6 +12,7 @@ import asyncio
 from pathlib import Path
 from typing import ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -68,8 +69,9 @@ class InstanceLogScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#log-search", Input).display = False
         self._show_status()
-        self.run_worker(self._tail(), group="log:tail", exclusive=True, exit_on_error=False)
+        self._tail()
 
+    @work(group="log:tail", exclusive=True, exit_on_error=False)
     async def _tail(self) -> None:
         lines, offset = await asyncio.to_thread(last_lines, self.path, MAX_LINES)
         await self.pane.feed(lines)

@@ -16,6 +16,7 @@ import itertools
 from collections.abc import AsyncIterator
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Label, Static
@@ -130,8 +131,9 @@ class InstancesScreen(ModeScreen):
             self._again = True
             return
         self._refreshing = True
-        self.run_worker(self._refresh(), group="instances:refresh", exit_on_error=False)
+        self._refresh()
 
+    @work(group="instances:refresh", exit_on_error=False)
     async def _refresh(self) -> None:
         try:
             while True:

@@ -311,11 +311,12 @@ class ModelsScreen(DownloadsMixin):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(self._remove(model), group="models:remove", exit_on_error=False)
+                self._remove(model)
 
         question = f"Move {model.relpath} to the library's trash? (It can be restored.)"
         self.app.push_screen(ConfirmScreen(question, yes="Move to trash"), answered)
 
+    @work(group="models:remove", exit_on_error=False)
     async def _remove(self, model: ModelRecord) -> None:
         await self.library.remove(model)
         self.notify(f"Moved {model.relpath} to the trash.")
@@ -327,8 +328,9 @@ class ModelsScreen(DownloadsMixin):
         if model is None:
             self.notify("Select a model first.", severity="warning")
             return
-        self.run_worker(self._ask_civitai(model), group="models:civitai", exit_on_error=False)
+        self._ask_civitai(model)
 
+    @work(group="models:civitai", exit_on_error=False)
     async def _ask_civitai(self, model: ModelRecord) -> None:
         from comfy_tui.events import each
 
@@ -358,11 +360,12 @@ class ModelsScreen(DownloadsMixin):
     def action_workflow(self) -> None:
         def answered(path: str | None) -> None:
             if path:
-                self.run_worker(self._workflow(Path(path).expanduser()), group="models:workflow")
+                self._workflow(Path(path).expanduser())
 
         prompt = "Path of a workflow file (API or UI JSON, or a PNG/WebP ComfyUI saved):"
         self.app.push_screen(TextInputScreen("Workflow needs", prompt), answered)
 
+    @work(group="models:workflow")
     async def _workflow(self, path: Path) -> None:
         try:
             needs = await workflow_needs(self.library, path)
@@ -372,10 +375,11 @@ class ModelsScreen(DownloadsMixin):
 
         def answered(download: bool | None) -> None:
             if download:
-                self.run_worker(self._fetch(needs), group="models:workflow")
+                self._fetch(needs)
 
         self.app.push_screen(WorkflowNeedsScreen(path.name, needs), answered)
 
+    @work(group="models:workflow")
     async def _fetch(self, needs: list[Need]) -> None:
         queued = 0
         for need in needs:

@@ -265,6 +265,7 @@ class VersionsScreen(ModeScreen):
         self.comfy_app.start_job(JobKey(JobKind.INSTALL, tag), f"install {tag}", events)
         self.render_rows()
 
+    @work(group="versions:ask-install", exit_on_error=False)
     async def ask_install(self, tag: str, *, ref: bool = False, name: str = "") -> None:
         """The install dialog for `tag` (a release; with `ref`, any branch, tag or commit,
         installed as `name`); starts the install it answers with."""
@@ -336,7 +337,7 @@ class VersionsScreen(ModeScreen):
         elif row.tag in self.installs.panels:
             self.notify(f"{row.tag} is being installed", severity="warning")
         else:
-            self.run_worker(self.ask_install(row.tag), exit_on_error=False)
+            self.ask_install(row.tag)
 
     def action_cancel_install(self) -> None:
         row = self.selected()
@@ -360,15 +361,16 @@ class VersionsScreen(ModeScreen):
         if record is not None and record.adopted:
             question = f"Forget the adopted {row.tag}? Its folder {record.path} stays as it is."
 
-        def go() -> None:
-            self.run_worker(self._change(row.tag, "remove"), exit_on_error=False)
+        self._ask_remove(row.tag, question)
 
-        # a live instance is named at once, in the one question: stop it and remove?
-        self.run_worker(
-            more.ask(self, row.tag, "remove", question, "Remove", go),
-            group="versions:remove",
-            exit_on_error=False,
-        )
+    @work(group="versions:remove", exit_on_error=False)
+    async def _ask_remove(self, tag: str, question: str) -> None:
+        """A live instance is named at once, in the one question: stop it and remove?"""
+
+        def go() -> None:
+            self._change(tag, "remove")
+
+        await more.ask(self, tag, "remove", question, "Remove", go)
 
     def action_update(self) -> None:
         more.update(self)
@@ -387,10 +389,9 @@ class VersionsScreen(ModeScreen):
         if row is None or not row.installed:
             self.notify("Select an installed version to make it the default", severity="warning")
             return
-        self.run_worker(
-            self._change(row.tag, "clear" if row.default else "default"), exit_on_error=False
-        )
+        self._change(row.tag, "clear" if row.default else "default")
 
+    @work(group="versions:change", exit_on_error=False)
     async def _change(self, tag: str, what: str) -> None:
         versions = self.comfy_app.services.versions
         try:
@@ -472,6 +473,7 @@ class VersionsScreen(ModeScreen):
     def action_toggle_prereleases(self) -> None:
         self.show_prereleases = not self.show_prereleases
 
+    @work(group="versions:details", exit_on_error=False)
     async def action_details(self) -> None:
         row = self.selected()
         if row is None:
@@ -504,7 +506,7 @@ class VersionsScreen(ModeScreen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.run_worker(self.action_details(), exit_on_error=False)
+        self.action_details()
 
     def action_filter(self) -> None:
         box = self.query_one("#versions-filter", Input)

@@ -118,9 +118,7 @@ def install_ref(screen: VersionsScreen) -> None:
     def answered(text: str | None) -> None:
         if text:
             ref, _, name = text.partition(" ")
-            screen.run_worker(
-                screen.ask_install(ref, ref=True, name=name.strip()), exit_on_error=False
-            )
+            screen.ask_install(ref, ref=True, name=name.strip())
 
     screen.app.push_screen(dialog, answered)
 
