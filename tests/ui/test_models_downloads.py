@@ -15,9 +15,9 @@ from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.pick import PickScreen
 from comfy_tui.ui.widgets.download_list import DownloadList
 from tests.fakes.download_server import DownloadServer
-from tests.fakes.fake_hf import FakeHub
+from tests.fakes.fake_hf import COMMIT, FakeHub
 from tests.fakes.models import safetensors_bytes, sd_vae, sdxl_lora
-from tests.ui.app_factory import LARGE, make_test_app
+from tests.ui.app_factory import LARGE, SMALL, make_test_app
 from tests.ui.test_models_screen import names, settle
 from tests.waiting import until
 
@@ -84,6 +84,8 @@ async def test_pick_a_file_of_a_repo(data_dir: Path) -> None:
             await pilot.pause()
             await type_into(pilot, "download-source", "org/vae")
             await pilot.press("enter")
+            assert app.screen.focused is app.screen.query_one("#download-revision")
+            await pilot.press("enter")  # no revision: main
             assert app.screen.focused is app.screen.query_one("#download-file")
             await pilot.press("enter")  # empty: list the repo's files
             await until(
@@ -104,6 +106,41 @@ async def test_pick_a_file_of_a_repo(data_dir: Path) -> None:
             await until(pilot, lambda: "ae" in names(app), "the table")
             [model] = await app.services.library.list_models()
             assert (model.folder, model.source_repo) == ("vae", "org/vae")
+
+
+async def test_a_repo_file_at_a_revision_at_80x24(data_dir: Path) -> None:
+    """`models download REPO FILE --revision R` from the dialog: the picker lists the repo at
+    R and the file is fetched at R; a revision the Hub does not know is said in the dialog."""
+    async with FakeHub() as hub:
+        hub.add_repo("org/vae", {"split/vae/ae.safetensors": VAE})
+        app = make_test_app(data_dir, settings={"hf_endpoint": hub.base})
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.press("2")
+            await settle(pilot)
+            await pilot.press("a")
+            await pilot.pause()
+            await type_into(pilot, "download-source", "org/vae")
+            await pilot.press("enter")
+            await type_into(pilot, "download-revision", "nope")
+            await pilot.press("enter", "enter")  # empty File: list the repo at `nope`
+            message = app.screen.query_one("#add-download-message")
+            await until(pilot, lambda: message.has_class("-error"), "the error")
+            assert isinstance(app.screen, AddDownloadScreen) and items(app) == []
+            await type_into(pilot, "download-revision", COMMIT)
+            app.screen.query_one("#download-file", Input).focus()
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
+            assert f"org/vae @ {COMMIT}" in str(app.screen.query_one("#pick-title").render())
+            await until(pilot, lambda: bool(app.screen.query(OptionList)), "its list")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, AddDownloadScreen)
+            await pilot.press("enter", "enter")
+            await until(pilot, lambda: state(app) is State.DONE, "the download")
+            assert items(app)[0].request.revision == COMMIT
+            paths = [seen.path for seen in hub.requests]
+            assert f"/api/models/org/vae/tree/{COMMIT}" in paths
+            assert f"/org/vae/resolve/{COMMIT}/split/vae/ae.safetensors" in paths
 
 
 async def test_bad_input_says_why_and_queues_nothing(data_dir: Path) -> None:

@@ -187,13 +187,14 @@ class Fleet:
                 args += [flag, value]
         return await self.call(host, args, timeout=LONG_TIMEOUT)
 
-    async def repo_files(self, host: str, repo: str) -> list[RepoEntry]:
-        """The files of a Hugging Face repo as `host` sees it (its endpoint, its token), for
-        the download dialog's picker: `models download REPO --json` lists them (exit 2)."""
+    async def repo_files(self, host: str, repo: str, revision: str = "main") -> list[RepoEntry]:
+        """The files of a Hugging Face repo at `revision` as `host` sees it (its endpoint, its
+        token), for the download dialog's picker: `models download REPO --revision R --json`
+        lists them (exit 2)."""
         from comfy_tui.services.downloads.hf import RepoEntry
 
         link = self.link(host)
-        result = await link.run(["models", "download", repo, "--json"])
+        result = await link.run(["models", "download", repo, "--revision", revision, "--json"])
         try:
             doc = json.loads(result.stdout) if result.exit_status in (0, 2) else None
         except ValueError:

@@ -1,5 +1,6 @@
-"""Ask what to download: a URL, or a Hugging Face repo and a file of it (picked from the repo's
-list), the library folder, and the expected sha256.
+"""Ask what to download: a URL, or a Hugging Face repo, its revision (`models download
+--revision`; empty: main) and a file of it (picked from the repo's list at that revision), the
+library folder, and the expected sha256.
 
 The request is checked by the queue before the dialog closes: bad input shows its one-line
 reason in the dialog and nothing is queued.
@@ -22,12 +23,18 @@ from comfy_tui.services.downloads import DownloadRequest, RepoEntry
 from comfy_tui.services.downloads.resolve import looks_like_url
 from comfy_tui.ui.dialogs.pick import PickScreen
 
-ListFiles = Callable[[str], Awaitable[list[RepoEntry]]]
-"""Every file of a repo (at `main`), for the picker."""
+ListFiles = Callable[[str, str], Awaitable[list[RepoEntry]]]
+"""Every file of a repo at a revision (`main` when none is typed), for the picker."""
 Submit = Callable[[DownloadRequest], Awaitable[object]]
 """Checks and queues the request; raises a ComfyTuiError for bad input."""
 
-FIELDS = ("download-source", "download-file", "download-folder", "download-sha256")
+FIELDS = (
+    "download-source",
+    "download-revision",
+    "download-file",
+    "download-folder",
+    "download-sha256",
+)
 HINT = "enter: next field, then download · empty File: pick · esc: cancel"
 
 
@@ -46,6 +53,8 @@ class AddDownloadScreen(ModalScreen[DownloadRequest | None]):
             yield Label("Download a model into the library", id="add-download-title")
             yield Label("URL (https, Hugging Face, CivitAI) or a Hugging Face repo (org/name):")
             yield Input(placeholder="https://…  or  org/repo", id="download-source")
+            yield Label("Revision (Hugging Face; empty: main):")
+            yield Input(placeholder="branch, tag or commit", id="download-revision")
             yield Label("File in the repo (repos only):")
             yield Input(placeholder="split_files/vae/ae.safetensors", id="download-file")
             yield Label("Folder (empty: guessed from the path):")
@@ -74,7 +83,7 @@ class AddDownloadScreen(ModalScreen[DownloadRequest | None]):
             self.say("Type a URL or a Hugging Face repo id.", error=True)
             return
         if field == "download-file" and not self._value("download-file"):
-            self._pick(source)
+            self._pick(source, self._value("download-revision") or "main")
             return
         if field == "download-source" and looks_like_url(source):
             self.query_one("#download-folder", Input).focus()
@@ -88,18 +97,19 @@ class AddDownloadScreen(ModalScreen[DownloadRequest | None]):
         return DownloadRequest(
             source=self._value("download-source"),
             file=self._value("download-file") or None,
+            revision=self._value("download-revision") or None,
             folder=self._value("download-folder") or None,
             sha256=self._value("download-sha256") or None,
         )
 
     @work(group="add-download:list", exclusive=True)
-    async def _pick(self, repo: str) -> None:
+    async def _pick(self, repo: str, revision: str) -> None:
         if not repo or looks_like_url(repo):
             self.say("Files are listed for a Hugging Face repo id (org/name).", error=True)
             return
         self.say(f"Listing the files of {repo}…")
         try:
-            files = await self._list_files(repo)
+            files = await self._list_files(repo, revision)
         except ComfyTuiError as exc:
             self.say(str(exc), error=True)
             return
@@ -108,7 +118,8 @@ class AddDownloadScreen(ModalScreen[DownloadRequest | None]):
             return
         self.say("")
         choices = [(f.path, f"{f.path}  {format_bytes(f.size, unknown='?')}") for f in files]
-        self.app.push_screen(PickScreen(f"Files of {repo}", choices), self._picked)
+        at = "" if revision == "main" else f" @ {revision}"
+        self.app.push_screen(PickScreen(f"Files of {repo}{at}", choices), self._picked)
 
     def _picked(self, path: str | None) -> None:
         if path:

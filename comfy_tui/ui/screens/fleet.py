@@ -341,8 +341,8 @@ class FleetScreen(ModeScreen):
         async def submit(request: DownloadRequest) -> None:
             self._job(f"download on {host}", self._download_events(host, request))
 
-        async def files(repo: str) -> list[RepoEntry]:
-            return await self.fleet.repo_files(host, repo)
+        async def files(repo: str, revision: str) -> list[RepoEntry]:
+            return await self.fleet.repo_files(host, repo, revision)
 
         self.app.push_screen(AddDownloadScreen(submit, files))
 

@@ -107,8 +107,8 @@ class DownloadsMixin(ModeScreen):
     def action_add_download(self) -> None:
         settings = self.comfy_app.services.settings
 
-        async def files(repo: str) -> list[RepoEntry]:
-            return await list_repo_files(settings, repo, "main")
+        async def files(repo: str, revision: str) -> list[RepoEntry]:
+            return await list_repo_files(settings, repo, revision)
 
         def answered(request: object) -> None:
             if request is not None:
