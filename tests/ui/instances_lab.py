@@ -81,7 +81,7 @@ class FakeInstances(InstancesService):
         )
         log = str(log_path)
         self.records = [
-            record("c4a1f0", 8188, log_path=log, restarts=1, auto_restart=True),
+            record("c4a1f0", 8188, log_path=log, restarts=1, auto_restart=True, wanted=True),
             record("c7b2e9", 8189, gpu=1, listen="0.0.0.0", pid=4343, log_path=log),
             record("c9d3a2", 8190, state="starting", version="v0.45.2", pid=4444, log_path=log,
                    child_started_at=CLOCK - 12),

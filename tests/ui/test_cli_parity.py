@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import Checkbox, DataTable, Input
 
 from comfy_tui.paths import DataPaths
+from comfy_tui.store.instance_records import load_instance
 from comfy_tui.ui.app import ComfyTuiApp
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.launch import LaunchScreen
@@ -37,6 +38,11 @@ async def data_dir_cleaned(tmp_path: Path) -> AsyncIterator[Path]:
 
 def noted(app: ComfyTuiApp, text: str) -> bool:
     return any(text in str(n.message) for n in app._notifications)
+
+
+def wanted(data_dir: Path, instance_id: str) -> bool:
+    found = load_instance(DataPaths(data_dir), instance_id)
+    return found is not None and found.wanted
 
 
 def states(app: ComfyTuiApp) -> list[str]:
@@ -105,10 +111,16 @@ async def test_free_run_outputs_stop_all_and_up_from_the_instances_screen(
         await until(pilot, lambda: noted(app, f"copied into {out}"), "outputs copied")
         assert any(out.iterdir())
 
-        # `up` starts what is wanted and down, on its own port (a stop that keeps it wanted,
-        # as the autostart unit's shutdown does)
-        await app.services.instances.stop(record.id, keep_wanted=True)
+        # `stop ID --keep-wanted` (the autostart unit's shutdown): `x`, tick the option, `y`;
+        # then `up` starts what is wanted and down, on its own port
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        option = app.screen.query_one("#confirm-option", Checkbox)
+        assert "--keep-wanted" in str(option.label) and not option.value
+        option.focus()
+        await pilot.press("space", "y")
         await until(pilot, lambda: states(app) == ["exited"], "stopped, still wanted")
+        assert wanted(data_dir_cleaned, record.id)
         await pilot.press("u")
         await until(pilot, lambda: "running" in states(app), "up started it again")
         again = next(v for v in screen.views if v.record.live).record
@@ -119,6 +131,7 @@ async def test_free_run_outputs_stop_all_and_up_from_the_instances_screen(
         await pilot.press("y")
         await until(pilot, lambda: set(states(app)) == {"exited"}, "stopped")
         assert await app.services.instances.running_versions() == {}
+        assert not wanted(data_dir_cleaned, again.id)  # the option was not ticked this time
 
 
 async def test_stop_every_instance_of_a_version_from_the_palette(data_dir_cleaned: Path) -> None:

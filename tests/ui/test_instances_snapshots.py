@@ -1,5 +1,6 @@
-"""SVG snapshots of the Instances screen, its launch dialog and its log view (fixed fake data:
-pids, ports, uptimes and the clock never change), at 80x24 and 120x40."""
+"""SVG snapshots of the Instances screen, its launch dialog, its stop question (with the
+`--keep-wanted` option) and its log view (fixed fake data: pids, ports, uptimes and the clock
+never change), at 80x24 and 120x40."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable
 
+from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.launch import LaunchScreen
 from comfy_tui.ui.widgets.log_pane import LogPane
 from tests.ui.app_factory import LARGE, SMALL
@@ -50,6 +52,17 @@ def test_launch_dialog(snap_compare: Any, size: str) -> None:
 
     app = fake_app(Path(tempfile.mkdtemp()) / "data")
     assert snap_compare(app, run_before=open_dialog, terminal_size=SIZES[size])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_stop_question_offers_keep_wanted(snap_compare: Any, size: str) -> None:
+    async def ask(pilot: Any) -> None:
+        await show_instances(pilot)
+        await pilot.press("x")  # the first row is wanted: the question offers --keep-wanted
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+
+    app = fake_app(Path(tempfile.mkdtemp()) / "data")
+    assert snap_compare(app, run_before=ask, terminal_size=SIZES[size])
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -1,4 +1,5 @@
-"""A yes/no question, answered with y/n (or enter/escape)."""
+"""A yes/no question, answered with y/n (or enter/escape), with at most one checkbox beside it
+(an option of the yes, e.g. stop's "--keep-wanted"): the caller reads `option_checked`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label
+from textual.widgets import Button, Checkbox, Label
 
 from comfy_tui.ui.dialogs import DIALOG_CSS
 
@@ -21,15 +22,26 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm-no"),
     ]
 
-    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
+    def __init__(
+        self, question: str, *, yes: str = "Yes", no: str = "No", option: str | None = None
+    ) -> None:
         super().__init__()
         self._question = question
         self._yes = yes
         self._no = no
+        self._option = option
+
+    @property
+    def option_checked(self) -> bool:
+        """Whether the option's checkbox was ticked (False when there is none)."""
+        found = self.query("#confirm-option")
+        return bool(found) and found.first(Checkbox).value
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Label(self._question, id="confirm-question", markup=False)
+            if self._option is not None:
+                yield Checkbox(self._option, compact=True, id="confirm-option")
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"{self._yes} (y)", id="confirm-yes", variant="error")
                 yield Button(f"{self._no} (n)", id="confirm-no", variant="primary")

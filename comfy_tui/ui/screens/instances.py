@@ -269,20 +269,27 @@ class InstancesScreen(ModeScreen):
             self.notify(f"{view.id} is not running ({view.state}).")
             return
         question = f"Stop {view.id} (ComfyUI {view.record.version} on port {view.record.port})?"
+        dialog = ConfirmScreen(
+            question, yes="Stop", no="Keep", option=more.KEEP_WANTED if view.record.wanted else None
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
+                keep = dialog.option_checked
                 self.comfy_app.start_job(
                     JobKey(JobKind.STOP, view.id),
                     f"stop {view.id}",
-                    lambda: self.stop_events(view.id),
+                    lambda: self.stop_events(view.id, keep_wanted=keep),
                 )
 
-        self.app.push_screen(ConfirmScreen(question, yes="Stop", no="Keep"), answered)
+        self.app.push_screen(dialog, answered)
 
-    async def stop_events(self, instance_id: str) -> AsyncIterator[Event]:
+    async def stop_events(
+        self, instance_id: str, *, keep_wanted: bool = False
+    ) -> AsyncIterator[Event]:
+        """Stop one instance (`stop ID [--keep-wanted]`), its steps as events."""
         yield LogLine(f"stopping {instance_id}", source=instance_id)
-        report = await self.instances.stop_report(instance_id)
+        report = await self.instances.stop_report(instance_id, keep_wanted=keep_wanted)
         final = report.record
         if report.killed:
             yield LogLine(f"killed what was left: {', '.join(report.killed)}", source=instance_id)

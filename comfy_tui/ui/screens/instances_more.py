@@ -19,6 +19,9 @@ from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.keys import Key
 
+KEEP_WANTED = "Keep wanted: `u` starts it again (--keep-wanted)"
+"""The stop questions' option (`stop --keep-wanted`), offered when a wanted instance stops."""
+
 if TYPE_CHECKING:
     from comfy_tui.services.instances.views import InstanceView
     from comfy_tui.ui.screens.instances import InstancesScreen
@@ -142,20 +145,27 @@ async def stop_all(screen: InstancesScreen, version: str | None = None) -> None:
     ports = ", ".join(f":{v.record.port}" for v in live)
     whose = f" of {version}" if version else ""
     question = f"Stop all {len(live)} running instance(s){whose} ({ports})?"
+    wanted = any(v.record.wanted for v in live)
+    dialog = ConfirmScreen(
+        question, yes="Stop all", no="Keep", option=KEEP_WANTED if wanted else None
+    )
 
     def answered(yes: bool | None) -> None:
+        keep = dialog.option_checked
         for view in live if yes else ():
             screen.comfy_app.start_job(
                 JobKey(JobKind.STOP, view.id),
                 f"stop {view.id}",
-                _stopper(screen, view.id),
+                _stopper(screen, view.id, keep),
             )
 
-    screen.app.push_screen(ConfirmScreen(question, yes="Stop all", no="Keep"), answered)
+    screen.app.push_screen(dialog, answered)
 
 
-def _stopper(screen: InstancesScreen, view_id: str) -> Callable[[], AsyncIterator[Event]]:
-    return lambda: screen.stop_events(view_id)
+def _stopper(
+    screen: InstancesScreen, view_id: str, keep_wanted: bool
+) -> Callable[[], AsyncIterator[Event]]:
+    return lambda: screen.stop_events(view_id, keep_wanted=keep_wanted)
 
 
 def up(screen: InstancesScreen) -> None:
