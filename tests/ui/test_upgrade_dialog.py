@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import Checkbox, DataTable, Input
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from comfy_tui.events import Event
@@ -189,3 +189,61 @@ def test_upgrade_result_snapshot(
     assert snap_compare(
         dialog_app(data_dir, github), run_before=run_before, terminal_size=SIZES[size]
     )
+
+
+class RecordingUpgrade:
+    """The rehearsal's edge for the dialog: records what `plans` was allowed, finds no nodes."""
+
+    def __init__(self, source: str, target: str) -> None:
+        self.target = target
+        self.report = Rehearsal(source, target, checked="quick test")
+        self.allowed: dict[str, bool] | None = None
+
+    async def prepare(self) -> AsyncGenerator[Event, None]:
+        return
+        yield
+
+    async def plans(self, *, allow_direct_refs: bool = False, allow_builds: bool = False) -> list:
+        self.allowed = {"allow_direct_refs": allow_direct_refs, "allow_builds": allow_builds}
+        return []
+
+    async def apply(self, plans: list, *, agreed: bool) -> AsyncGenerator[Event, None]:
+        return
+        yield
+
+    async def check(self) -> AsyncGenerator[Event, None]:
+        return
+        yield
+
+
+@pytest.mark.parametrize(
+    "ticked", [(), ("upgrade-builds",), ("upgrade-builds", "upgrade-direct-refs")]
+)
+async def test_the_upgrade_consents_reach_the_plans_at_80x24(
+    data_dir: Path, ticked: tuple[str, ...]
+) -> None:
+    """`upgrade FROM TO --build-from-source --allow-direct-refs`: the form's checkboxes, ticked
+    with tab and space as a user does, are what the node plans are made with."""
+    made: list[RecordingUpgrade] = []
+
+    def make(source: str, target: str) -> Any:
+        made.append(RecordingUpgrade(source, target))
+        return made[-1]
+
+    app = make_test_app(data_dir)
+    async with app.run_test(size=SMALL) as pilot:
+        dialog = UpgradeScreen("v0.3.77", suggested="v0.4.0", running=0, make=make,
+                               switch=_no_events)  # fmt: skip
+        await app.push_screen(dialog)
+        await pilot.pause()
+        for box in ticked:
+            dialog.query_one(f"#{box}", Checkbox).focus()
+            await pilot.press("space")
+        dialog.query_one("#upgrade-to", Input).focus()
+        await pilot.press("enter")
+        await wait_workers(pilot, dialog, "upgrade")
+        assert dialog.state == "result"
+        assert made[0].allowed == {
+            "allow_builds": "upgrade-builds" in ticked,
+            "allow_direct_refs": "upgrade-direct-refs" in ticked,
+        }

@@ -1,13 +1,15 @@
 """The upgrade dialog (`u` on the Versions screen): rehearse FROM -> TO, then maybe switch.
 
 A form asks for TO (an installed version, or a tag / branch / commit to install; the newest
-newer release is offered); enter starts the rehearsal (services/lifecycle/rehearsal.py). When
-enabling FROM's nodes in TO changes packages, the changes are shown and `y` installs them, `n`
-rehearses without them (those nodes are then "not enabled"). The result is a table, one row
-per node: loaded / import failed / missing dependency / not enabled, with the error line.
-Only when every node loaded does `s` offer the switch (a confirmation, then FROM's running
-instances move to TO one at a time and TO becomes the default). Escape closes (and stops a
-rehearsal that still runs). The work is done by the callables it is given.
+newer release is offered) and the CLI's two consents as checkboxes (`--build-from-source`,
+`--allow-direct-refs`, given to the node plans); enter starts the rehearsal
+(services/lifecycle/rehearsal.py). When enabling FROM's nodes in TO changes packages, the
+changes are shown and `y` installs them, `n` rehearses without them (those nodes are then "not
+enabled"). The result is a table, one row per node: loaded / import failed / missing dependency
+/ not enabled, with the error line. Only when every node loaded does `s` offer the switch (a
+confirmation, then FROM's running instances move to TO one at a time and TO becomes the
+default). Escape closes (and stops a rehearsal that still runs). The work is done by the
+callables it is given.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label
+from textual.widgets import Checkbox, DataTable, Input, Label
 
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event, Finished, LogLine, Progress
@@ -64,6 +66,8 @@ class UpgradeScreen(ModalScreen[bool]):
         self.upgrade: Upgrade | None = None
         self.state = "form"  # form, running, consent, result, switching, switched
         self._consent: asyncio.Future[bool] | None = None
+        self._allow_builds = False
+        self._allow_direct_refs = False
         self.switched = False
 
     def compose(self) -> ComposeResult:
@@ -85,6 +89,16 @@ class UpgradeScreen(ModalScreen[bool]):
                         compact=True,
                         id="upgrade-to",
                     )
+                yield Checkbox(
+                    "Allow building packages from source (--build-from-source)",
+                    compact=True,
+                    id="upgrade-builds",
+                )
+                yield Checkbox(
+                    "Allow git and URL requirements (--allow-direct-refs)",
+                    compact=True,
+                    id="upgrade-direct-refs",
+                )
             yield Label("", id="upgrade-status", markup=False)
             yield DataTable(id="upgrade-nodes", cursor_type="row", zebra_stripes=False)
             yield Label("", id="upgrade-hint", markup=False)
@@ -95,7 +109,7 @@ class UpgradeScreen(ModalScreen[bool]):
                            ("error", "Error")):  # fmt: skip
             table.add_column(label, key=key)
         table.display = False
-        self._hint("enter: rehearse · escape: close")
+        self._hint("enter in To: rehearse · tab, space: tick a consent · escape: close")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("agree", "skip"):
@@ -142,6 +156,8 @@ class UpgradeScreen(ModalScreen[bool]):
         except ComfyTuiError as exc:
             self._status(str(exc))
             return
+        self._allow_builds = self.query_one("#upgrade-builds", Checkbox).value
+        self._allow_direct_refs = self.query_one("#upgrade-direct-refs", Checkbox).value
         self.query_one("#upgrade-form").display = False
         self.query_one("#upgrade-title", Label).update(f"Upgrade {self.source} -> {target}")
         self._set_state("running")
@@ -154,7 +170,9 @@ class UpgradeScreen(ModalScreen[bool]):
             key = JobKey(JobKind.UPGRADE, upgrade.target)
             await self._show(key, upgrade.prepare())
             self._status(f"planning {self.source}'s custom nodes in {upgrade.target}")
-            plans = await upgrade.plans()
+            plans = await upgrade.plans(
+                allow_direct_refs=self._allow_direct_refs, allow_builds=self._allow_builds
+            )
             agreed = await self._agree(plans, upgrade.target)
             await self._show(key, upgrade.apply(plans, agreed=agreed))
             await self._show(key, upgrade.check())
