@@ -116,6 +116,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "versions-clear-filter",
         "versions-default",
         "versions-details",
+        "versions-estimate",
         "versions-filter",
         "versions-install",
         "versions-install-ref",

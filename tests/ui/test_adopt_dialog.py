@@ -233,3 +233,37 @@ async def test_the_release_list_sizes_releases_from_the_mirror_and_the_wheelhous
         rows = app.screen.query_one(VersionTable).rows_by_tag
         assert set(rows) == {"v0.4.0", "v0.4.1"}
         assert rows["v0.4.1"].size.startswith("~") and " KiB / " in rows["v0.4.1"].size
+
+
+async def test_e_sizes_a_release_the_screen_left_unsized_at_80x24(
+    tmp_path: Path, data_dir: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`releases --estimate` beyond the releases the screen sizes itself: `e` on one."""
+    import subprocess
+    import sys
+
+    from comfy_tui.services.github import GitHubReleases
+    from comfy_tui.ui.screens import versions
+    from tests.fakes.comfyui_repo import FakeTag, build_comfyui_repo
+    from tests.ui.app_factory import make_test_app
+    from tests.ui.versions_lab import no_sleep
+
+    monkeypatch.setattr(versions, "RESOLVE_LIMIT", 1)  # the screen sizes one set by itself
+    tags = [FakeTag("v0.4.0", requirements="torch\ntinydep\n"), FakeTag("v0.4.1")]
+    upstream = build_comfyui_repo(tmp_path / "up", tags)
+    mirror = DataPaths(data_dir).comfyui_mirror()
+    subprocess.run(["git", "clone", "-q", "--bare", str(upstream), str(mirror)], check=True)
+    app = make_test_app(
+        data_dir,
+        settings={"find_links": (wheelhouse.as_uri(),), "python": sys.executable},
+        releases=lambda s, built: GitHubReleases(s, built.paths, sleep=no_sleep),
+    )
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(VersionTable)
+        assert table.rows_by_tag["v0.4.1"].size.startswith("~")
+        assert table.rows_by_tag["v0.4.0"].size == ""  # another set, past the limit
+        table.move_cursor(row=table.get_row_index("v0.4.0"))
+        await pilot.press("e")
+        await settle(pilot)
+        await until(pilot, lambda: table.rows_by_tag["v0.4.0"].size.startswith("~"), "sized")

@@ -384,6 +384,9 @@ class VersionsScreen(ModeScreen):
     async def action_share_node(self) -> None:
         await more.share_own_node(self)
 
+    def action_estimate(self) -> None:
+        more.estimate(self)
+
     def action_install_ref(self) -> None:
         more.install_ref(self)
 

@@ -70,6 +70,14 @@ VERSIONS_KEYS: tuple[Key, ...] = (
         "Share one of the selected version's own nodes at its commit (comfy-tui nodes adopt)",
         show=False,
     ),
+    Key(
+        "versions-estimate",
+        "e",
+        "estimate",
+        "Estimate",
+        "Size the selected release now from a uv resolution (comfy-tui releases --estimate)",
+        show=False,
+    ),
     Key("versions-refresh", "r", "refresh", "Refresh", "Ask GitHub for the releases now"),
     Key(
         "versions-details",

@@ -1,7 +1,8 @@
 """The Versions screen's keys for the CLI's other version commands: `U` update (`comfy-tui
 update NAME [--to REF]`), `b` rollback (`rollback NAME`), `A` audit (`audit TAG`), `o` share one
-of the version's own nodes (`nodes adopt NAME TAG`, also the adopt dialog's `s`); and remove's
-guard, which offers to stop a running version first.
+of the version's own nodes (`nodes adopt NAME TAG`, also the adopt dialog's `s`), `e` size a
+release now (`releases --estimate`, for one beyond the newest the screen sizes itself); and
+remove's guard, which offers to stop a running version first.
 
 `VersionsScreen`'s `action_*` methods call these with the screen; each goes through the same
 services (`services.lifecycle`, `services.audit`) the CLI's handlers use. A change a live
@@ -233,3 +234,31 @@ async def share_own_node(screen: VersionsScreen) -> None:
             share(screen, tag, name)
 
     screen.app.push_screen(PickScreen(f"Share a node of {tag} (same commit)", choices), picked)
+
+
+def estimate(screen: VersionsScreen) -> None:
+    """`e`: the selected release's install size from a uv resolution now (`releases
+    --estimate`), in a worker; the row shows it."""
+    row = screen.selected()
+    if row is None or row.installed:
+        screen.notify("Select a release that is not installed", severity="warning")
+        return
+    screen.notify(f"Estimating the size of {row.tag}…", title="Estimate")
+    screen.run_worker(
+        _estimate(screen, row.tag), group="versions:estimate", exclusive=True, exit_on_error=False
+    )
+
+
+async def _estimate(screen: VersionsScreen, tag: str) -> None:
+    versions = screen.comfy_app.services.versions
+    try:
+        choices = await versions.install_choices()
+        found = await versions.size_estimates([tag], choices=choices, resolve=True, limit=1)
+    except ComfyTuiError as exc:
+        screen.show_error(f"Estimate {tag} failed", exc)
+        return
+    if tag not in found:
+        screen.notify(f"No estimate for {tag}: the mirror does not have it yet", title="Estimate")
+        return
+    screen.estimates = {**screen.estimates, **found}
+    screen.render_rows()
