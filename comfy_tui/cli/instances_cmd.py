@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from comfy_tui.aio import run, sleep, to_thread
@@ -58,6 +57,7 @@ def _print_started(
 async def _launch(ctx: Context, args: argparse.Namespace) -> int:
     from comfy_tui.runner import JobKey, JobKind
     from comfy_tui.services.instances.launch import LaunchRequest
+    from comfy_tui.services.instances.output_folder import output_dir_args
 
     svc = _service(ctx)
     env = dict(validate_env_assignment(item) for item in getattr(args, "env", None) or ())
@@ -66,7 +66,10 @@ async def _launch(ctx: Context, args: argparse.Namespace) -> int:
         port=args.port,
         gpu=gpu_arg(args.gpu),
         listen=args.listen,
-        extra_args=(*_output_dir_args(args), *getattr(args, "extra", ())),
+        extra_args=(
+            *output_dir_args(getattr(args, "output_dir", None)),
+            *getattr(args, "extra", ()),
+        ),
         env=env,
         auto_restart=bool(getattr(args, "auto_restart", False)),
     )
@@ -77,18 +80,6 @@ async def _launch(ctx: Context, args: argparse.Namespace) -> int:
         record = await to_thread(_reload, svc, record.id)
     _print_started(ctx, svc.view(record), not args.no_wait, show_gpu_reason=args.gpu == "auto")
     return 0
-
-
-def _output_dir_args(args: argparse.Namespace) -> tuple[str, ...]:
-    """`--output-dir DIR` as ComfyUI's flag (the folder is created; a file there is refused)."""
-    value = getattr(args, "output_dir", None)
-    if not value:
-        return ()
-    folder = Path(value).expanduser().resolve()
-    if folder.exists() and not folder.is_dir():
-        raise ValidationError(f"--output-dir {value}: not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    return ("--output-directory", str(folder))
 
 
 def gpu_arg(value: str | None) -> int | None:

@@ -18,6 +18,7 @@ from comfy_tui.paths import DataPaths
 from comfy_tui.store.instance_records import load_instance
 from comfy_tui.ui.app import ComfyTuiApp
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
+from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.launch import LaunchScreen
 from comfy_tui.ui.dialogs.report import ReportScreen
 from comfy_tui.ui.dialogs.text_input import TextInputScreen
@@ -266,3 +267,37 @@ async def test_install_a_ref_with_a_name_goes_through_the_install_dialog(tmp_pat
         await until(pilot, lambda: JobKey(JobKind.INSTALL, "master") in seen, "the ref's job")
         # no mirror to clone from here: the job fails and says so in full
         await until(pilot, lambda: isinstance(app.screen, ErrorScreen), "the failure")
+
+
+async def test_launch_creates_the_output_folder_first(
+    data_dir_cleaned: Path, tmp_path: Path
+) -> None:
+    """`launch --output-dir DIR` from the TUI: ComfyUI's `--output-directory DIR` in Extra flags;
+    the launch creates the folder first, as the CLI's does (one service function); a file
+    there fails the launch and says so."""
+    taken = tmp_path / "a-file"
+    taken.write_text("x")
+    renders = tmp_path / "new" / "renders"
+    app = real_app(data_dir_cleaned)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("4", "l")
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen), "the launch dialog")
+        app.screen.query_one("#launch-extra", Input).value = f"--output-directory {taken}"
+        app.screen.query_one("#launch-port", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ErrorScreen), "the refusal")
+        assert isinstance(app.screen, ErrorScreen)
+        assert app.screen.report.message.endswith(f"{taken}: not a folder")
+        await pilot.press("escape")
+        assert taken.is_file() and states(app) == []  # nothing was started
+
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen), "the launch dialog")
+        app.screen.query_one("#launch-extra", Input).value = f"--output-directory {renders}"
+        app.screen.query_one("#launch-port", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, InstancesScreen), "back")
+        await until(pilot, lambda: states(app) == ["running"], "running")
+        assert renders.is_dir()
+        [live] = [v for v in app.screen.views if v.record.live]  # type: ignore[attr-defined]
+        assert live.record.argv[-2:] == ("--output-directory", str(renders))

@@ -20,6 +20,7 @@ from comfy_tui.services import faults
 from comfy_tui.services.instances.command import build_command
 from comfy_tui.services.instances.gpus import GpuMemory, choose_gpu
 from comfy_tui.services.instances.identity import any_alive
+from comfy_tui.services.instances.output_folder import make_output_folder
 from comfy_tui.services.instances.ports import check_listen, pick_port, port_is_free
 from comfy_tui.store.instance_records import (
     InstanceRecord,
@@ -145,6 +146,7 @@ def plan_launch(
         )
         if "--user-directory" in command.argv:
             (instance_dir / "user").mkdir(parents=True, exist_ok=True)
+        make_output_folder(command.argv, plan.version.path)
         log = paths.instance_log(instance_id)
         record = InstanceRecord(
             id=instance_id,
