@@ -123,6 +123,7 @@ BINDING_IDS: frozenset[str] = frozenset(
         "versions-refresh",
         "versions-remove",
         "versions-rollback",
+        "versions-share-node",
         "versions-update",
         "versions-upgrade",
         "workflow-close",

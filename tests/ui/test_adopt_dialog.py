@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, OptionList
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from comfy_tui.core.size_estimate import SizeEstimate
@@ -22,6 +22,7 @@ from comfy_tui.services.adopt_nodes import OwnNodeInfo
 from comfy_tui.store import node_records
 from comfy_tui.store.version_records import VersionRecord
 from comfy_tui.ui.dialogs.adopt import AdoptScreen
+from comfy_tui.ui.dialogs.pick import PickScreen
 from comfy_tui.ui.widgets.version_table import VersionTable
 from tests.fakes.adoptable import add_node, make_clone
 from tests.fakes.fake_github import FakeGitHub, ThreadedFakeGitHub
@@ -89,6 +90,36 @@ async def test_adopt_a_folder_and_share_its_node(
         await settle(pilot)
         assert "mine" in app.screen.query_one(VersionTable).rows_by_tag
     assert checkout.is_dir()
+
+
+async def test_share_a_node_of_an_installed_version_at_80x24(
+    tmp_path: Path, data_dir: Path, github: FakeGitHub, node_mirror: NodeMirror
+) -> None:
+    """`nodes adopt NAME TAG` for a version adopted earlier: `o` on Versions lists its own
+    nodes that can be shared, enter shares the picked one at its commit."""
+    node_mirror.add("ComfyUI-Thing")
+    checkout = make_clone(tmp_path / "ComfyUI")
+    add_node(checkout, node_mirror, "ComfyUI-Thing")
+    app = versions_app(data_dir, github.url)
+    async with app.run_test(size=SMALL) as pilot:
+        await app.services.versions.adopt(checkout, name="mine")
+        await pilot.press("2", "1")  # back on Versions: it reloads what is installed
+        await settle(pilot)
+        table = app.screen.query_one(VersionTable)
+        table.move_cursor(row=table.get_row_index("mine"))
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen), "the node picker")
+        await until(pilot, lambda: bool(app.screen.query(OptionList)), "its list")
+        [only] = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
+        assert only.startswith("ComfyUI-Thing ") and node_mirror.url("ComfyUI-Thing") in only
+        await pilot.press("enter")
+        await finish(pilot, app, "job:nodes:share:ComfyUI-Thing")
+        shared = node_records.load_node(DataPaths(data_dir), "ComfyUI-Thing")
+        assert shared is not None and shared.url == node_mirror.url("ComfyUI-Thing")
+        await pilot.press("o")  # nothing left to share: said, no picker
+        await until(pilot, lambda: any("no own node" in str(n.message)
+                                       for n in app._notifications), "the note")  # fmt: skip
+        assert not isinstance(app.screen, PickScreen)
 
 
 RECORD = VersionRecord(

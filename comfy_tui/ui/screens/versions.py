@@ -381,6 +381,9 @@ class VersionsScreen(ModeScreen):
     async def action_audit(self) -> None:
         await more.audit(self)
 
+    async def action_share_node(self) -> None:
+        await more.share_own_node(self)
+
     def action_install_ref(self) -> None:
         more.install_ref(self)
 
@@ -406,16 +409,13 @@ class VersionsScreen(ModeScreen):
 
     def action_adopt(self) -> None:
         """The adopt dialog; its nodes are shared as `NODE_SHARE` jobs."""
-        from comfy_tui.services.adopt_nodes import list_own_nodes, share_node
+        from comfy_tui.services.adopt_nodes import list_own_nodes
         from comfy_tui.ui.dialogs.adopt import AdoptScreen
 
         services = self.comfy_app.services
 
         def share(tag: str, name: str) -> None:
-            def events() -> AsyncIterator[Event]:
-                return share_node(services.nodes.snapshots, tag, name)
-
-            self.comfy_app.start_job(JobKey(JobKind.NODE_SHARE, name), f"share {name}", events)
+            more.share(self, tag, name)
 
         def closed(tag: str | None) -> None:  # the screen reloads its versions on resume
             if tag:

@@ -62,6 +62,14 @@ VERSIONS_KEYS: tuple[Key, ...] = (
         "The selected version's packages, the node that brought each, advisories",
         show=False,
     ),
+    Key(
+        "versions-share-node",
+        "o",
+        "share_node",
+        "Share node",
+        "Share one of the selected version's own nodes at its commit (comfy-tui nodes adopt)",
+        show=False,
+    ),
     Key("versions-refresh", "r", "refresh", "Refresh", "Ask GitHub for the releases now"),
     Key(
         "versions-details",

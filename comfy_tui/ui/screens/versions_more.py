@@ -1,5 +1,6 @@
 """The Versions screen's keys for the CLI's other version commands: `U` update (`comfy-tui
-update NAME [--to REF]`), `b` rollback (`rollback NAME`), `A` audit (`audit TAG`); and remove's
+update NAME [--to REF]`), `b` rollback (`rollback NAME`), `A` audit (`audit TAG`), `o` share one
+of the version's own nodes (`nodes adopt NAME TAG`, also the adopt dialog's `s`); and remove's
 guard, which offers to stop a running version first.
 
 `VersionsScreen`'s `action_*` methods call these with the screen; each goes through the same
@@ -186,3 +187,49 @@ async def audit(screen: VersionsScreen) -> None:
         return
     lines = [*note_lines(report), "", *table_lines(report)]
     await screen.app.push_screen(ReportScreen(f"Packages of {row.tag}", lines))
+
+
+def share(screen: VersionsScreen, tag: str, name: str) -> None:
+    """Share `tag`'s own node `name` at its commit (`nodes adopt NAME TAG`), a NODE_SHARE job."""
+    from comfy_tui.services.adopt_nodes import share_node
+
+    snapshots = screen.comfy_app.services.nodes.snapshots
+    screen.comfy_app.start_job(
+        JobKey(JobKind.NODE_SHARE, name),
+        f"share {name}",
+        lambda: share_node(snapshots, tag, name),
+    )
+
+
+async def share_own_node(screen: VersionsScreen) -> None:
+    """`o`: pick one of the selected version's own git nodes with an https origin, share it."""
+    from comfy_tui.services.adopt_nodes import list_own_nodes
+    from comfy_tui.ui.dialogs.pick import PickScreen
+
+    row = installed_row(screen, "share a node of")
+    if row is None:
+        return
+    tag = row.tag
+    try:
+        own = await list_own_nodes(screen.comfy_app.services.paths, tag)
+    except ComfyTuiError as exc:
+        screen.show_error(f"The nodes of {tag}", exc)
+        return
+    shareable = [
+        n for n in own if n.kind == "git" and n.origin.startswith("https://") and not n.shared
+    ]
+    if not shareable:
+        shared = sum(1 for n in own if n.shared)
+        screen.notify(
+            f"{tag} has no own node to share ({len(own)} own, {shared} shared already; "
+            "only git checkouts with an https origin can be)",
+            title="Share a node",
+        )
+        return
+    choices = [(n.name, f"{n.name}  {n.commit[:12]}  {n.origin}") for n in shareable]
+
+    def picked(name: str | None) -> None:
+        if name:
+            share(screen, tag, name)
+
+    screen.app.push_screen(PickScreen(f"Share a node of {tag} (same commit)", choices), picked)
