@@ -214,18 +214,18 @@ def test_column_widths_fit_the_terminal() -> None:
     assert "folder" in column_widths(98)
 
 
-async def test_import_can_move_and_keeps_a_bad_how(data_dir: Path, tmp_path: Path) -> None:
+async def test_import_can_move_and_keeps_a_bad_how(data_dir: Path) -> None:
     """`models import --move` from the dialog's How field; a bad value keeps the dialog."""
-    source = fm.write_safetensors(tmp_path / "downloads" / "moved.safetensors", fm.flux_lora())
+    source = fm.write_safetensors(Path.home() / "dl" / "moved.safetensors", fm.flux_lora())
     app = make_test_app(data_dir)
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("2")
         await settle(pilot)
-        await pilot.press("i", *str(source), "tab", "tab", *"fling", "enter")
+        await pilot.press("i", *"~/dl/moved.safetensors", "tab", "tab", *"fling", "enter")
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, ImportScreen), "a bad How keeps the dialog and the path"
-        assert dialog.query_one("#import-path", Input).value == str(source)
+        assert dialog.query_one("#import-path", Input).value == "~/dl/moved.safetensors"
         dialog.query_one("#import-mode", Input).value = "move"
         await pilot.press("enter")
         await settle(pilot)
