@@ -12,6 +12,7 @@ from comfy_tui.paths import DataPaths
 from comfy_tui.store.version_records import VersionRecord, save_record
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
+from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.help import HelpScreen
 from comfy_tui.ui.dialogs.import_path import ImportScreen
 from comfy_tui.ui.screens.models import ModelsScreen, column_widths
@@ -23,6 +24,7 @@ from tests import waiting
 from tests.fakes import models as fm
 from tests.ui.app_factory import LARGE, SMALL, make_test_app
 from tests.ui.fake_library import populate, write_files
+from tests.waiting import until
 
 _FOREVER = ("versions:releases", "downloads", STATE_GROUP)
 
@@ -233,3 +235,33 @@ async def test_import_can_move_and_keeps_a_bad_how(data_dir: Path) -> None:
         assert names(app) == ["moved"]
     assert not source.exists(), "moved, not copied"
     assert (DataPaths(data_dir).library_models() / "loras" / "moved.safetensors").is_file()
+
+
+async def test_a_pattern_imports_several_files_at_once(data_dir: Path) -> None:
+    """`models import PATH PATH…` from the dialog: a pattern names several files; one that
+    matches nothing fails the job with the reason and imports nothing."""
+    fm.write_safetensors(Path.home() / "dl" / "one_style.safetensors", fm.flux_lora())
+    fm.write_safetensors(Path.home() / "dl" / "two_style.safetensors", fm.sd15_lora())
+    fm.write_safetensors(Path.home() / "dl" / "other" / "not_me.safetensors", fm.flux_lora())
+    app = make_test_app(data_dir)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("i")
+        assert isinstance(app.screen, ImportScreen)
+        app.screen.query_one("#import-path", Input).value = "~/dl/*_style.safetensors"
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ModelsScreen)
+        assert sorted(names(app)) == ["one_style", "two_style"]
+        await pilot.press("i")
+        app.screen.query_one("#import-path", Input).value = "~/dl/*.ckpt"
+        await pilot.press("enter", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ErrorScreen), "the reason")
+        assert isinstance(app.screen, ErrorScreen)
+        assert app.screen.report.message == "nothing matches ~/dl/*.ckpt"
+    loras = DataPaths(data_dir).library_models() / "loras"
+    assert sorted(p.name for p in loras.iterdir()) == [
+        "one_style.safetensors",
+        "two_style.safetensors",
+    ]

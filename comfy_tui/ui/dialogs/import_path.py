@@ -1,4 +1,5 @@
-"""Ask for what to import: a file or folder path, optionally the folder type and how (`auto`:
+"""Ask for what to import: a file or folder path (or a pattern such as `~/dl/*.safetensors` for
+several, `services/library/sources.py`), optionally the folder type and how (`auto`:
 a hardlink when possible, else a verified copy; `copy`, `move` or `link`, as `models import
 --copy/--move/--link`)."""
 
@@ -32,7 +33,7 @@ class ImportScreen(ModalScreen[ImportRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="import-box"):
             yield Label("Import models into the library", id="import-title")
-            yield Label("File or folder (folders import recursively):")
+            yield Label("File or folder (recursive), or a pattern: ~/dl/*.safetensors")
             yield Input(placeholder="~/Downloads/model.safetensors", id="import-path")
             yield Label("Folder type (empty: guessed from the header):")
             yield Input(placeholder="loras, checkpoints, vae, ...", id="import-folder")

@@ -3,6 +3,7 @@ the Downloads panel (models_downloads.py)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from textual import on, work
@@ -11,9 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Input, OptionList
 
+from comfy_tui.aio import to_thread
 from comfy_tui.core.units import format_bytes, plural
 from comfy_tui.errors import ComfyTuiError
-from comfy_tui.events import Finished, LogLine, Progress
+from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.runner import LIBRARY_JOBS, JobKey, JobKind, JobUpdate
 from comfy_tui.services.library.dedupe import DuplicateReport
 from comfy_tui.services.library.needs import Need, download_request, workflow_needs
@@ -275,16 +277,22 @@ class ModelsScreen(DownloadsMixin):
         def answered(request: ImportRequest | None) -> None:
             if request is None:
                 return
-            sources = [Path(request.path).expanduser()]
             self.comfy_app.start_job(
                 JobKey(JobKind.LIBRARY_IMPORT),
                 "import models",
-                lambda: self.library.import_paths(
-                    sources, folder=request.folder, mode=request.mode
-                ),
+                lambda: self._import_events(request),
             )
 
         self.app.push_screen(ImportScreen(), answered)
+
+    async def _import_events(self, request: ImportRequest) -> AsyncIterator[Event]:
+        """`models import PATH…`: the field's path, or every path its pattern matches."""
+        from comfy_tui.services.library.sources import import_sources
+
+        sources = await to_thread(import_sources, request.path)
+        events = self.library.import_paths(sources, folder=request.folder, mode=request.mode)
+        async for event in events:
+            yield event
 
     def action_hash(self) -> None:
         model = self.selected()
