@@ -24,10 +24,8 @@ from comfy_tui.core.url_secrets import redact_url
 from comfy_tui.errors import ComfyTuiError, ValidationError
 from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.services.downloads import DownloadQueue
-from comfy_tui.services.library.needs import Need, download_request, read_flow, workflow_needs
-from comfy_tui.services.node_map import load_node_map
-from comfy_tui.services.workflow_nodes import NodesCheck, check_nodes
-from comfy_tui.store.version_records import get_default, load_record
+from comfy_tui.services.library.needs import Need, download_request, workflow_needs
+from comfy_tui.services.workflow_nodes import NodesCheck, nodes_needed
 
 _LABEL = {"present": "present", "download": "missing (URL known)", "missing": "missing (no source)"}
 
@@ -63,16 +61,7 @@ def _doc(need: Need) -> dict[str, Any]:
 
 async def _nodes(ctx: Context, path: Path, tag: str | None) -> NodesCheck | None:
     """The workflow's node classes checked against `tag` (else the default version)."""
-    explicit = tag is not None
-    tag = tag or await asyncio.to_thread(get_default, ctx.paths)
-    record = await asyncio.to_thread(load_record, ctx.paths, tag) if tag else None
-    if record is None:
-        if explicit:
-            raise ValidationError(f"version {tag} is not installed (see 'comfy-tui versions')")
-        return None
-    flow = await read_flow(path)
-    node_map = await load_node_map(ctx.settings.node_map_url, ctx.paths.cache_dir())
-    return await check_nodes(flow, ctx.paths, record.tag, Path(record.path), node_map)
+    return await nodes_needed(ctx.settings, ctx.paths, path, tag)
 
 
 def _target(args: argparse.Namespace) -> str | None:

@@ -129,5 +129,6 @@ BINDING_IDS: frozenset[str] = frozenset(
         "versions-upgrade",
         "workflow-close",
         "workflow-download",
+        "workflow-version",
     }
 )

@@ -25,6 +25,7 @@ from comfy_tui.core.node_classes import missing_classes, registered_classes
 from comfy_tui.core.workflow import Workflow
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.instances.health import base_url
+from comfy_tui.settings import Settings
 from comfy_tui.store.instance_records import list_instances
 
 log = logging.getLogger(__name__)
@@ -130,3 +131,26 @@ async def check_nodes(
         instance, provided = None, await asyncio.to_thread(provided_classes, version_dir)
     missing = missing_classes(flow.node_classes(), provided)
     return NodesCheck(tag, [MissingNode(c, node_map.get(c)) for c in missing], instance)
+
+
+async def nodes_needed(
+    settings: Settings, paths: DataPaths, workflow: Path, tag: str | None
+) -> NodesCheck | None:
+    """`models needs FILE [--version TAG]`'s node check, for the CLI and the TUI: the file's
+    node classes checked against `tag`, else the default version (None when there is none);
+    ValidationError when `tag` is not installed."""
+    from comfy_tui.errors import ValidationError
+    from comfy_tui.services.library.needs import read_flow
+    from comfy_tui.services.node_map import load_node_map
+    from comfy_tui.store.version_records import get_default, load_record
+
+    explicit = tag is not None
+    tag = tag or await asyncio.to_thread(get_default, paths)
+    record = await asyncio.to_thread(load_record, paths, tag) if tag else None
+    if record is None:
+        if explicit:
+            raise ValidationError(f"version {tag} is not installed (see 'comfy-tui versions')")
+        return None
+    flow = await read_flow(workflow)
+    node_map = await load_node_map(settings.node_map_url, paths.cache_dir())
+    return await check_nodes(flow, paths, record.tag, Path(record.path), node_map)

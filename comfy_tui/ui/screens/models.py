@@ -374,18 +374,43 @@ class ModelsScreen(DownloadsMixin):
         self.app.push_screen(TextInputScreen("Workflow needs", prompt), answered)
 
     @work(group="models:workflow")
-    async def _workflow(self, path: Path) -> None:
+    async def _workflow(self, path: Path, tag: str | None = None) -> None:
+        """`models needs FILE [--version TAG]`: the models, and the nodes `tag` (else the
+        default version) lacks; the dialog's `v` asks for another version and checks again."""
+        from comfy_tui.services.workflow_nodes import nodes_needed
+
+        services = self.comfy_app.services
         try:
             needs = await workflow_needs(self.library, path)
+            nodes = await nodes_needed(services.settings, services.paths, path, tag)
         except ComfyTuiError as exc:
             self.notify(str(exc), severity="error")
             return
 
-        def answered(download: bool | None) -> None:
-            if download:
+        def answered(choice: str | None) -> None:
+            if choice == "download":
                 self._fetch(needs)
+            elif choice == "version":
+                self._pick_version(path)
 
-        self.app.push_screen(WorkflowNeedsScreen(path.name, needs), answered)
+        self.app.push_screen(WorkflowNeedsScreen(path.name, needs, nodes), answered)
+
+    @work(group="models:workflow")
+    async def _pick_version(self, path: Path) -> None:
+        from comfy_tui.store.version_records import list_records
+        from comfy_tui.ui.dialogs.pick import PickScreen
+
+        records = await to_thread(list_records, self.comfy_app.services.paths)
+        if not records:
+            self.notify("No version is installed to check the nodes against.")
+            return
+
+        def picked(tag: str | None) -> None:
+            if tag:
+                self._workflow(path, tag)
+
+        choices = [(r.tag, r.tag) for r in records]
+        self.app.push_screen(PickScreen(f"Check {path.name}'s nodes against", choices), picked)
 
     @work(group="models:workflow")
     async def _fetch(self, needs: list[Need]) -> None:
