@@ -18,7 +18,7 @@ from pathlib import Path
 import aiosqlite
 
 from comfy_tui.store.library_schema import LIBRARY_MIGRATIONS
-from comfy_tui.store.sqlite_open import damaged, is_damage, open_db, split_statements
+from comfy_tui.store.sqlite_open import damage_reported, is_damage, open_db, split_statements
 
 __all__ = ["LIBRARY_MIGRATIONS", "connect", "is_damage", "split_statements"]
 
@@ -49,12 +49,8 @@ async def connect(
         await _thread_ended(opening)
         raise
     try:
-        try:
+        with damage_reported(path):
             yield db
-        except sqlite3.DatabaseError as exc:
-            if is_damage(exc):
-                raise damaged(path, exc) from exc
-            raise
     finally:
         closing = asyncio.ensure_future(db.close())
         try:

@@ -24,6 +24,7 @@ from comfy_tui.errors import DamagedIndexError, MetadataError
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "REBUILD_HINT",
+    "damage_reported",
     "damaged",
     "is_damage",
     "migrate",
@@ -145,10 +146,19 @@ def opened(path: Path, migrations: Sequence[str]) -> Iterator[sqlite3.Connection
     opening."""
     db = open_db(path, migrations)
     try:
-        yield db
+        with damage_reported(path):
+            yield db
+    finally:
+        db.close()
+
+
+@contextlib.contextmanager
+def damage_reported(path: Path) -> Iterator[None]:
+    """Damage to the file at `path` found inside the block is raised as `DamagedIndexError`
+    (the way `open_db` reports it); any other database error goes on unchanged."""
+    try:
+        yield
     except sqlite3.DatabaseError as exc:
         if is_damage(exc):
             raise damaged(path, exc) from exc
         raise
-    finally:
-        db.close()
