@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -37,6 +37,7 @@ from comfy_tui.ui.widgets.install_panel import InstallPanels
 from comfy_tui.ui.widgets.version_table import VersionTable
 
 if TYPE_CHECKING:  # the install and details dialogs are imported when first opened
+    from comfy_tui.store.instance_records import InstanceRecord
     from comfy_tui.ui.dialogs.install import InstallRequest
 
 log = logging.getLogger(__name__)
@@ -371,6 +372,24 @@ class VersionsScreen(ModeScreen):
             self._change(tag, "remove")
 
         await more.ask(self, tag, "remove", question, "Remove", go)
+
+    @work(exit_on_error=False)
+    async def ask_first(
+        self, tag: str, doing: str, question: str, yes: str, go: Callable[[], None]
+    ) -> None:
+        """`versions_more.ask` in a worker (update's question, after its ref dialog)."""
+        await more.ask(self, tag, doing, question, yes, go)
+
+    @work(group="versions:stop-first", exit_on_error=False)
+    async def stop_first(
+        self, tag: str, live: Sequence[InstanceRecord], go: Callable[[], None]
+    ) -> None:
+        """The question's "stop and ...": stop `tag`'s live instances, then `go`."""
+        await more.stop_then(self, tag, live, go)
+
+    @work(group="versions:estimate", exclusive=True, exit_on_error=False)
+    async def estimate_size(self, tag: str) -> None:
+        await more.estimate_now(self, tag)
 
     def action_update(self) -> None:
         more.update(self)
