@@ -249,19 +249,3 @@ def estimate(screen: VersionsScreen) -> None:
         return
     screen.notify(f"Estimating the size of {row.tag}…", title="Estimate")
     screen.estimate_size(row.tag)
-
-
-async def estimate_now(screen: VersionsScreen, tag: str) -> None:
-    """`e`'s size, in the screen's worker `estimate_size` (one at a time: a new `e` wins)."""
-    versions = screen.comfy_app.services.versions
-    try:
-        choices = await versions.install_choices()
-        found = await versions.size_estimates([tag], choices=choices, resolve=True, limit=1)
-    except ComfyTuiError as exc:
-        screen.show_error(f"Estimate {tag} failed", exc)
-        return
-    if tag not in found:
-        screen.notify(f"No estimate for {tag}: the mirror does not have it yet", title="Estimate")
-        return
-    screen.estimates = {**screen.estimates, **found}
-    screen.render_rows()
