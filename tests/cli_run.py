@@ -1,10 +1,18 @@
-"""Running the real CLI as a child (`python -m comfy_tui --data-dir D ...`), as a user does."""
+"""Running the real CLI as a child (`python -m comfy_tui --data-dir D ...`), as a user does.
+
+`at_a_terminal` starts a child that a test then interrupts (Ctrl-C) or hangs up on the way a
+command typed at a terminal starts: with SIGINT, SIGQUIT and SIGHUP at their defaults. A child
+inherits an ignored signal, and a test run may have been started with some ignored: a script's
+background job (``pytest &`` in a shell without job control) ignores SIGINT and SIGQUIT, and
+``nohup`` ignores SIGHUP. A Python child that starts with SIGINT ignored installs no
+KeyboardInterrupt handler (so neither does ``asyncio.run``), and Ctrl-C would do nothing.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 LAST_RESORT_S = 300.0
@@ -14,6 +22,21 @@ LAST_RESORT_S = 300.0
 def comfy_argv(data_dir: Path | str, *args: str) -> list[str]:
     """The command line of `comfy-tui --data-dir data_dir args...` run by this interpreter."""
     return [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), *args]
+
+
+_AT_DEFAULT = (
+    "import os, signal, sys\n"
+    "for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):\n"
+    "    signal.signal(sig, signal.SIG_DFL)\n"
+    "os.execv(sys.argv[1], sys.argv[1:])\n"
+)
+"""Sets the terminal's signals to their defaults, then becomes the command (same pid)."""
+
+
+def at_a_terminal(argv: Sequence[str]) -> list[str]:
+    """`argv` (its first item a path) started with SIGINT, SIGQUIT and SIGHUP at their default
+    actions, however this test run was started; the child keeps the pid `Popen` reports."""
+    return [sys.executable, "-S", "-c", _AT_DEFAULT, *argv]
 
 
 def run_cli(

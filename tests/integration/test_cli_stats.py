@@ -6,12 +6,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cli_run import run_cli
+from tests.cli_run import at_a_terminal, comfy_argv, run_cli
 from tests.fakes.fake_nvml import FIXTURE
 
 FAST = "0.1"
@@ -99,16 +98,7 @@ def test_watch_text_prints_a_line_per_tick(data_dir: Path) -> None:
 
 def test_watch_ends_cleanly_on_ctrl_c(data_dir: Path) -> None:
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "comfy_tui",
-            "--data-dir",
-            str(data_dir),
-            "stats",
-            "--watch",
-            "--json",
-        ],
+        at_a_terminal(comfy_argv(data_dir, "stats", "--watch", "--json")),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

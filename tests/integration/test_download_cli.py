@@ -15,6 +15,7 @@ import pytest
 
 from comfy_tui.services.downloads import State
 from comfy_tui.services.downloads.store import load_items
+from tests.cli_run import at_a_terminal
 from tests.fakes.download_server import DownloadServer, ThreadedServer
 from tests.fakes.fake_hf import FakeHub
 from tests.fakes.payloads import safetensors_payload
@@ -148,7 +149,7 @@ def test_loopback_http_needs_the_setting(
 
 def _start(data_dir: Path, url: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        command(data_dir, url, "--folder", "vae"),
+        at_a_terminal(command(data_dir, url, "--folder", "vae")),  # Ctrl-C works on it
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

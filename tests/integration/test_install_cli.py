@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from comfy_tui.settings import Settings
+from tests.cli_run import at_a_terminal, comfy_argv
 from tests.fakes.install_fixtures import cli_env, processes_under
 from tests.waiting import wait_until
 
@@ -165,7 +166,7 @@ def test_a_second_process_cannot_install_the_same_tag(
 ) -> None:
     versions = data_dir / "versions"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "comfy_tui", "--data-dir", str(data_dir), "install", "v0.5.0"],
+        at_a_terminal(comfy_argv(data_dir, "install", "v0.5.0")),  # Ctrl-C works on it
         env=cli_env(install_settings),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

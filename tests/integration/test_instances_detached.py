@@ -21,7 +21,7 @@ import pytest
 
 from comfy_tui.services.instances.identity import signal_instance
 from comfy_tui.store.instance_records import InstanceRecord, require_instance, save_instance
-from tests.cli_run import run_cli
+from tests.cli_run import at_a_terminal, run_cli
 from tests.fakes.instance_lab import Lab
 from tests.waiting import wait_until
 
@@ -141,7 +141,9 @@ asyncio.run(main())
 @pytest.fixture
 def tui(lab: Lab) -> Iterator[subprocess.Popen[str]]:
     with subprocess.Popen(  # leaving the block closes its stdout and waits for it
-        [sys.executable, "-c", TUI_STAND_IN, str(lab.root), str(lab.settings.base_port)],
+        at_a_terminal(  # a hang-up ends it, as it ends a TUI at a terminal
+            [sys.executable, "-c", TUI_STAND_IN, str(lab.root), str(lab.settings.base_port)]
+        ),
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own group, like a terminal's foreground job
