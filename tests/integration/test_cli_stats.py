@@ -12,6 +12,7 @@ import pytest
 
 from tests.cli_run import at_a_terminal, comfy_argv, run_cli
 from tests.fakes.fake_nvml import FIXTURE
+from tests.waiting import LAST_RESORT_S
 
 FAST = "0.1"
 
@@ -110,7 +111,7 @@ def test_watch_ends_cleanly_on_ctrl_c(data_dir: Path) -> None:
         for _ in range(2):
             json.loads(proc.stdout.readline())
         proc.send_signal(signal.SIGINT)
-        rest, stderr = proc.communicate(timeout=30)
+        rest, stderr = proc.communicate(timeout=LAST_RESORT_S)
     finally:
         if proc.poll() is None:
             proc.kill()

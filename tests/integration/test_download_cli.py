@@ -19,7 +19,7 @@ from tests.cli_run import at_a_terminal
 from tests.fakes.download_server import DownloadServer, ThreadedServer
 from tests.fakes.fake_hf import FakeHub
 from tests.fakes.payloads import safetensors_payload
-from tests.waiting import wait_until
+from tests.waiting import LAST_RESORT_S, wait_until
 
 DATA = safetensors_payload(12 * 1024 * 1024)
 TOKEN = "hf_CliSecretToken0123456789abcdef"
@@ -175,7 +175,7 @@ def test_kill_9_then_the_same_command_continues_from_the_part(
     proc = _start(data_dir, url)
     _wait_for_part(part, len(DATA) // 3, proc)
     proc.kill()  # SIGKILL: no cleanup at all
-    proc.communicate(timeout=30)
+    proc.communicate(timeout=LAST_RESORT_S)
     kept = part.stat().st_size
     assert 0 < kept < len(DATA)
     [stale] = load_items(data_dir / "metadata/downloads.json")
@@ -202,7 +202,7 @@ def test_ctrl_c_pauses_and_the_next_run_resumes(
     proc = _start(data_dir, url)
     _wait_for_part(part, 1, proc)
     proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=LAST_RESORT_S)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     kept = part.stat().st_size

@@ -15,7 +15,7 @@ import pytest
 from comfy_tui.settings import Settings
 from tests.cli_run import at_a_terminal, comfy_argv
 from tests.fakes.install_fixtures import cli_env, processes_under
-from tests.waiting import wait_until
+from tests.waiting import LAST_RESORT_S, wait_until
 
 pytestmark = pytest.mark.usefixtures("no_leftover_children")
 
@@ -178,7 +178,7 @@ def test_a_second_process_cannot_install_the_same_tag(
         assert second.returncode == 1
         assert second.stderr.strip() == "comfy-tui: v0.5.0 is already being installed"
         proc.send_signal(signal.SIGINT)  # Ctrl-C: the CLI cancels and cleans up
-        assert proc.wait(timeout=30) == 130
+        assert proc.wait(timeout=LAST_RESORT_S) == 130
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -142,7 +142,7 @@ async def test_watch_prints_notices_headless(lab: Lab, tmp_path: Path) -> None:
     try:
         assert watcher.stderr is not None and watcher.stdout is not None
         assert b"watching" in await watcher.stderr.readline()
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(LAST_RESORT_S):
             while True:  # queue once the watcher's websocket is up: then nothing is missed
                 await queue_prompt(base_url(record), txt2img(steps=1))
                 try:

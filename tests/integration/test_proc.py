@@ -69,16 +69,19 @@ async def test_cancel_kills_the_whole_group(tmp_path: Path, busy_consumer: bool)
         """
     )
     child = ChildProcess([PY, "-c", code])
+    ready = asyncio.Event()
 
     async def consume() -> None:
         async with aclosing(child.lines()) as lines:
             async for line in lines:
-                if line == "ready" and busy_consumer:
-                    await asyncio.sleep(60)  # the cancel lands here, outside the generator
+                if line == "ready":
+                    ready.set()
+                    if busy_consumer:
+                        await asyncio.sleep(60)  # the cancel lands here, outside the generator
+                # else the cancel lands in the generator, waiting for the next line
 
     task = asyncio.create_task(consume())
-    await until(None, lambda: marker.exists() and marker.read_text(), "the child's pid")
-    await asyncio.sleep(0.1)
+    await until(None, ready.is_set, "the consumer to read the child's ready line")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
