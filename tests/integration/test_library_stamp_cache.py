@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from comfy_tui.errors import DamagedIndexError
 from comfy_tui.paths import DataPaths
 from comfy_tui.services.library.scan import ScanSummary
 from comfy_tui.store.stamp_cache import cache_path
@@ -81,4 +82,35 @@ async def test_a_torn_or_foreign_cache_file_is_ignored(data_dir: Path) -> None:
     fresh = ScanSummary()
     await drain(library.scan(fresh))
     assert counts(fresh) == (3, 0, 0, 0)
+    assert len(await library.list_models()) == 3
+
+
+async def test_damage_the_cache_would_hide_is_rebuilt_by_the_scan_the_error_asks_for(
+    data_dir: Path,
+) -> None:
+    library = make_library(data_dir)
+    fill(library.main_root())
+    await drain(library.scan())
+    db_path = DataPaths(data_dir).library_db()
+    with sqlite3.connect(db_path) as db:
+        (root_page,) = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'models'"
+        ).fetchone()
+        (page_size,) = db.execute("PRAGMA page_size").fetchone()
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with db_path.open("r+b") as f:  # the models table's page: garbage; schema and label intact
+        f.seek((root_page - 1) * page_size)
+        f.write(b"\xff" * page_size)
+    stamps = cache_path(db_path)
+    assert stamps.is_file()
+    try:
+        await library.list_models()
+    except DamagedIndexError:
+        pass
+    else:  # pragma: no cover - the page is garbage
+        raise AssertionError("the damage went unnoticed")
+    assert not stamps.exists(), "dropped with the error that asks for a scan"
+    summary = ScanSummary()
+    await drain(library.scan(summary))
+    assert summary.rebuilt and summary.new == 3
     assert len(await library.list_models()) == 3

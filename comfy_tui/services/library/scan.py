@@ -12,7 +12,6 @@ rebuild.py).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,20 +40,21 @@ BATCH = 256
 Clock = Callable[[], float]
 
 
-@dataclass
 class ScanSummary:
-    """Filled in while a scan runs (the CLI prints it, the bench checks `opened`)."""
+    """Filled in while a scan runs (the CLI prints it, the bench checks `opened`). A plain
+    class: `models scan` imports no `dataclasses` (and `inspect`, `ast`) for it."""
 
-    files: int = 0
-    new: int = 0
-    changed: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    unreadable: int = 0
-    opened: int = 0  # headers read: new and changed safetensors/GGUF files only
-    skipped: list[str] = field(default_factory=list)
-    rebuilt: bool = False  # the index was damaged and was built again from the files
-    salvaged: int = 0  # rows whose hash or download source was kept from the damaged index
+    def __init__(self, *, rebuilt: bool = False) -> None:
+        self.files = 0
+        self.new = 0
+        self.changed = 0
+        self.removed = 0
+        self.unchanged = 0
+        self.unreadable = 0
+        self.opened = 0  # headers read: new and changed safetensors/GGUF files only
+        self.skipped: list[str] = []
+        self.rebuilt = rebuilt  # the index was damaged and was built again from the files
+        self.salvaged = 0  # rows whose hash or download source was kept from the damaged index
 
     def restart(self) -> None:
         """Count a rebuild from zero, not the try that found the index damaged."""
@@ -241,10 +241,12 @@ def scan_steps(
     except DamagedIndexError as exc:
         import logging  # only here: an unchanged library's scan logs nothing
 
+        from comfy_tui import log_start
         from comfy_tui.services.library.rebuild import apply_salvaged, set_aside
 
         yield LogLine("the model index is damaged; rebuilding it from the files", "scan")
         damaged, salvaged = set_aside(db_path)
+        log_start.ensure()  # the CLI's `models scan` sets its log file up only now
         logging.getLogger(__name__).warning("%s; set aside as %s", exc, damaged)
         summary.restart()
         yield from _scan_all(db_path, roots, clock, summary, cancel)
