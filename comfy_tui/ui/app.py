@@ -1,11 +1,12 @@
-"""ComfyTuiApp: the modes, the global keys, the palette, and the jobs that outlive screens."""
+"""ComfyTuiApp: the global keys, quitting, the background feeds, notifications, and the jobs
+that outlive screens (`start_job`). Its modes' screens are in `modes.py`, the help list's rows
+in `help_rows.py`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
-import importlib
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -13,8 +14,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.app import App
-from textual.binding import Binding
-from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.widgets import Input
@@ -28,8 +27,8 @@ from comfy_tui.runner import JobKey, JobKind, JobUpdate
 from comfy_tui.services.container import Services
 from comfy_tui.ui.downloads_feed import DownloadsChanged, DownloadsFeed
 from comfy_tui.ui.jobs import JobUpdatePosted, is_job, job_group, pump
-from comfy_tui.ui.keys import GLOBAL_KEYS, bindings
-from comfy_tui.ui.screens.versions import VersionsScreen
+from comfy_tui.ui.keys import GLOBAL_KEYS, MODAL_BLOCKED, bindings
+from comfy_tui.ui.modes import MODE_SCREENS, STYLESHEETS, preload_screens
 from comfy_tui.ui.state_feed import StateFeed
 from comfy_tui.ui.stats_feed import FEED_GROUP, UNTOUCHED_AFTER_S, StatsFeed, StatsSampled
 
@@ -43,45 +42,6 @@ if TYPE_CHECKING:  # the dialogs below are imported when first opened, not befor
 log = logging.getLogger(__name__)
 
 QUIT_DIALOG_ID = "quit-question"
-MODAL_BLOCKED = frozenset({"switch_mode", "request_quit"})
-"""App actions a key cannot start while a dialog (a modal screen) is open (`?` still lists
-the dialog's own keys)."""
-
-STYLESHEETS = ("app.tcss", "versions.tcss")
-"""What the first screen needs: Textual parses every loaded stylesheet before the first frame.
-A later screen's own stylesheets (`LATER_STYLESHEETS`) load when it is first shown, and the
-dialogs' with the first of them (`ui/dialogs: DIALOG_CSS`, `VERSION_DIALOG_CSS`)."""
-
-LATER_SCREENS = {
-    "models": "comfy_tui.ui.screens.models:ModelsScreen",
-    "monitor": "comfy_tui.ui.screens.monitor:MonitorScreen",
-    "instances": "comfy_tui.ui.screens.instances:InstancesScreen",
-    "nodes": "comfy_tui.ui.screens.nodes:NodesScreen",
-    "fleet": "comfy_tui.ui.screens.fleet:FleetScreen",
-}
-"""Screens imported when first shown (or preloaded after the first frame), not at start:
-their services pull in aiohttp, SQLite and psutil, which the first screen does not need."""
-
-LATER_STYLESHEETS = {
-    "models": ("models.tcss",),
-    "monitor": ("monitor.tcss",),
-    "instances": ("instances.tcss",),
-    "nodes": ("nodes.tcss",),
-    "fleet": ("fleet.tcss", "instances.tcss", "models.tcss"),  # launch, add-download dialogs
-}
-"""Stylesheets Textual loads when the mode's screen is first shown (its dialogs' rules too)."""
-
-
-def _later(mode: str, target: str) -> Callable[[], Screen[Any]]:
-    module, name = target.split(":")
-
-    def make() -> Screen[Any]:
-        screen_class: Callable[[], Screen[Any]] = getattr(importlib.import_module(module), name)
-        screen = screen_class()
-        screen.css_path = [styles_dir() / sheet for sheet in LATER_STYLESHEETS[mode]]
-        return screen
-
-    return make
 
 
 def _palette_commands() -> type[Provider]:
@@ -91,35 +51,13 @@ def _palette_commands() -> type[Provider]:
     return ComfyCommands
 
 
-def _first_screen() -> Screen[Any]:
-    """The first screen, marked as styled by the stylesheet as it stands when it is mounted.
-
-    Textual parses every stylesheet to mount the first screen and then, as the screen has never
-    seen a CSS refresh, drops that work and parses them all again (`refresh_css`) with the same
-    variables (the theme is pinned before the app runs) and sources; the parse cache it would
-    reuse for the screen's widgets is dropped with it. Marking the screen as up to date with
-    the app's CSS counter (Textual's own) skips that second parse: a third of the CSS work
-    before the first frame. A later theme change refreshes it as usual."""
-    screen = VersionsScreen()
-    screen._css_update_count = screen.app._css_update_count
-    return screen
-
-
-def _preload_screens() -> None:
-    for target in LATER_SCREENS.values():
-        importlib.import_module(target.split(":")[0])
-
-
 class ComfyTuiApp(App[int]):
     """The full-screen app. Build it with `comfy_tui.ui.factory.make_app`."""
 
     TITLE = "comfy-tui"
     SUB_TITLE = __version__
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
-    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
-        "versions": _first_screen,
-        **{mode: _later(mode, target) for mode, target in LATER_SCREENS.items()},
-    }
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = MODE_SCREENS
     DEFAULT_MODE: ClassVar[str] = "versions"
     BINDINGS = bindings(GLOBAL_KEYS)
     COMMANDS = App.COMMANDS | {_palette_commands}
@@ -176,7 +114,7 @@ class ComfyTuiApp(App[int]):
 
     @work(thread=True, group="preload", exit_on_error=False)
     def _preload(self) -> None:
-        _preload_screens()
+        preload_screens()
 
     @work(group="instances:reattach", exit_on_error=False)
     async def _reattach(self) -> None:
@@ -358,11 +296,12 @@ class ComfyTuiApp(App[int]):
     def action_help(self) -> None:
         """Open the help screen for the screen that is showing."""
         from comfy_tui.ui.dialogs.help import HelpScreen
+        from comfy_tui.ui.help_rows import dialog_title
 
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)  # `?` again closes it
             return
-        title = getattr(self.screen, "MODE_TITLE", "") or _dialog_title(self.screen)
+        title = getattr(self.screen, "MODE_TITLE", "") or dialog_title(self.screen)
         self.push_screen(HelpScreen(title, self.help_rows()))
 
     def action_help_anywhere(self) -> None:
@@ -370,98 +309,7 @@ class ComfyTuiApp(App[int]):
         self.action_help()
 
     def help_rows(self) -> list[HelpRow]:
-        """Every key with a help line: the screen's own, then global, then Textual's.
-        Over a dialog: the dialog's keys (and its fields'), and the global keys that still act
-        there.
+        """Every key with a help line for the screen or dialog showing (`ui/help_rows.py`)."""
+        from comfy_tui.ui.help_rows import help_rows
 
-        Built from the binding chain itself, not `active_bindings` (one binding per key, and
-        none that `check_action` turns off right now): a screen's own keys are all listed,
-        also two on one key (escape: cancel an install, clear the filter) and one shadowing a
-        widget's key (enter: details, not the table's "select")."""
-        from comfy_tui.ui.dialogs.help import HelpRow
-
-        modal = isinstance(self.screen, ModalScreen)
-        own = [b.id for bs in self.screen._bindings.key_to_bindings.values() for b in bs]
-        order = [
-            *(k.id for k in getattr(self.screen, "KEYS", ())),
-            *(i for i in own if i),  # a dialog's keys (they have ids, not a KEYS table)
-            *(k.id for k in GLOBAL_KEYS),
-        ]
-        ours = set(order)
-        # a dialog's chain stops at the dialog; the App's priority keys still act over it
-        pairs: list[tuple[DOMNode, str, Binding]] = [
-            (namespace, key, binding)
-            for namespace, bindings in self.screen._modal_binding_chain
-            for key, binding in bindings
-        ]
-        if modal:
-            pairs += [(self, key, b) for key, b in self._bindings if b.priority]
-        chain = [
-            (key, binding, namespace)
-            for namespace, key, binding in pairs
-            if not key.startswith("super+")
-            and not (modal and binding.action.split("(")[0].split(".")[-1] in MODAL_BLOCKED)
-        ]
-        claimed = {key for key, binding, _ in chain if binding.id in ours}
-        ranked: list[tuple[int, HelpRow]] = []
-        seen: set[tuple[str, str]] = set()
-        for key, binding, namespace in chain:
-            if (key, binding.action) in seen:
-                continue
-            if binding.id not in ours and (
-                key in claimed or self._check_action_state(binding.action, namespace) is False
-            ):
-                continue  # a widget's key that one of ours shadows, or that is off here
-            description, help_line = _BUILTIN_HELP.get(
-                binding.action, (binding.description, binding.tooltip)
-            )
-            if not description:
-                continue
-            help_line = help_line or _MOVE_HELP.get(binding.action.split(".")[-1], description)
-            seen.add((key, binding.action))
-            rank = order.index(binding.id) if binding.id in ours else len(order)
-            ranked.append((rank, HelpRow(self.get_key_display(binding), description, help_line)))
-        return [row for _, row in sorted(ranked, key=lambda pair: pair[0])]
-
-
-def _dialog_title(screen: Screen[Any]) -> str:
-    """ "Error dialog" for ErrorScreen: the help title of a dialog without a MODE_TITLE."""
-    name = type(screen).__name__.removesuffix("Screen")
-    words = "".join(f" {c}" if c.isupper() else c for c in name).strip()
-    return f"{words} dialog"
-
-
-_MOVE_HELP: dict[str, str] = {
-    "cursor_up": "Move the selection up",
-    "cursor_down": "Move the selection down",
-    "cursor_left": "Move the selection left",
-    "cursor_right": "Move the selection right",
-    "page_up": "Up one page",
-    "page_down": "Down one page",
-    "scroll_home": "To the first line",
-    "scroll_end": "To the last line",
-    "scroll_top": "To the first line",
-    "scroll_bottom": "To the last line",
-    "select_cursor": "Choose the selected line",
-    "select": "Choose the selected line",
-    "scroll_up": "Scroll up one line",
-    "scroll_down": "Scroll down one line",
-    "scroll_left": "Scroll left",
-    "scroll_right": "Scroll right",
-    "page_left": "Left one page",
-    "page_right": "Right one page",
-    "close": "Close this dialog",
-    "cancel": "Close this dialog; nothing changes",
-    "dismiss_help": "Close this list",
-}
-"""Help lines for the keys Textual's widgets (and dialogs) bring without one."""
-
-_BUILTIN_HELP: dict[str, tuple[str, str]] = {
-    "command_palette": ("Commands", "Open the command palette: every action by name"),
-    "app.focus_next": ("Next", "Move the focus to the next widget"),
-    "app.focus_previous": ("Previous", "Move the focus to the previous widget"),
-    "focus_next": ("Next", "Move the focus to the next widget"),
-    "focus_previous": ("Previous", "Move the focus to the previous widget"),
-    "screen.copy_text": ("Copy", "Copy the selected text"),
-    "copy_text": ("Copy", "Copy the selected text"),
-}
+        return help_rows(self)

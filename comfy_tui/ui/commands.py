@@ -33,7 +33,7 @@ def key_title(key: Key) -> str:
 
 def mode_classes(app: ComfyTuiApp) -> dict[str, type[Screen[Any]]]:
     """The screen class of every mode (a lazily loaded one is imported here)."""
-    from comfy_tui.ui.app import LATER_SCREENS
+    from comfy_tui.ui.modes import LATER_SCREENS
     from comfy_tui.ui.screens.versions import VersionsScreen
 
     classes: dict[str, type[Screen[Any]]] = {"versions": VersionsScreen}

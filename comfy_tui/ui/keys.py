@@ -37,6 +37,10 @@ def bindings(keys: Iterable[Key]) -> list[BindingType]:
     return [k.binding() for k in keys]
 
 
+MODAL_BLOCKED = frozenset({"switch_mode", "request_quit"})
+"""App actions a key cannot start while a dialog (a modal screen) is open (`?` still lists
+the dialog's own keys)."""
+
 GLOBAL_KEYS: tuple[Key, ...] = (
     Key("mode-versions", "1", "app.switch_mode('versions')", "Versions", "Show installed versions"),
     Key("mode-models", "2", "app.switch_mode('models')", "Models", "Show the model library"),

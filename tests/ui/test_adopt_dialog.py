@@ -243,12 +243,12 @@ async def test_e_sizes_a_release_the_screen_left_unsized_at_80x24(
     import sys
 
     from comfy_tui.services.github import GitHubReleases
-    from comfy_tui.ui.screens import versions
+    from comfy_tui.ui.screens import versions_data
     from tests.fakes.comfyui_repo import FakeTag, build_comfyui_repo
     from tests.ui.app_factory import make_test_app
     from tests.ui.versions_lab import no_sleep
 
-    monkeypatch.setattr(versions, "RESOLVE_LIMIT", 1)  # the screen sizes one set by itself
+    monkeypatch.setattr(versions_data, "RESOLVE_LIMIT", 1)  # the screen sizes one set by itself
     tags = [FakeTag("v0.4.0", requirements="torch\ntinydep\n"), FakeTag("v0.4.1")]
     upstream = build_comfyui_repo(tmp_path / "up", tags)
     mirror = DataPaths(data_dir).comfyui_mirror()

@@ -190,6 +190,7 @@ async def test_settings_and_autostart_status_from_the_palette(tmp_path: Path) ->
 
 
 async def test_update_asks_for_a_ref_and_keeps_a_bad_one(tmp_path: Path) -> None:
+    from comfy_tui.runner import JobKey, JobKind
     from comfy_tui.ui.screens.versions import VersionsScreen
     from comfy_tui.ui.widgets.version_table import VersionTable
     from tests.ui.app_factory import OFFLINE_GITHUB
@@ -218,6 +219,15 @@ async def test_update_asks_for_a_ref_and_keeps_a_bad_one(tmp_path: Path) -> None
         await pilot.press("b")  # nothing was updated: rollback says so, asks nothing
         await until(pilot, lambda: noted(app, "Nothing to roll back for v0.3.77"), "rollback")
         assert isinstance(app.screen, VersionsScreen)
+
+        # yes: the question's worker starts the update as an App job
+        seen: list[JobKey] = []
+        app.job_updates.subscribe(app, lambda update: seen.append(update.key))
+        await pilot.press("U")
+        await type_into(pilot, "")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
+        await until(pilot, lambda: JobKey(JobKind.UPDATE, "v0.3.77") in seen, "the update's job")
 
 
 async def test_audit_shows_the_package_table(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
 from comfy_tui.ui.dialogs.error import ErrorScreen
 from comfy_tui.ui.dialogs.help import HelpScreen
 from comfy_tui.ui.dialogs.import_path import ImportScreen
-from comfy_tui.ui.screens.models import ModelsScreen, column_widths
+from comfy_tui.ui.screens.models import ModelsScreen
+from comfy_tui.ui.screens.models_rows import column_widths
 from comfy_tui.ui.state_feed import STATE_GROUP
 from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.model_detail import ModelDetail

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -338,3 +339,11 @@ class InstancesScreen(ModeScreen):
 
     def action_up(self) -> None:
         more.up(self)
+
+    @work(exit_on_error=False)
+    async def queue_workflow(self, view: InstanceView, path: Path) -> None:
+        await more.queue_workflow(self, view, path)
+
+    @work(exit_on_error=False)
+    async def copy_outputs(self, view: InstanceView, prompt_id: str, to: Path) -> None:
+        await more.copy_outputs(self, view, prompt_id, to)

@@ -3,7 +3,9 @@ all have a key: `f` free (`comfy-tui free`), `w` run a workflow (`run`), `O` cop
 outputs (`outputs`), `X` stop all (`stop --all`), `u` up (`up`).
 
 `InstancesScreen`'s `action_*` methods call these functions with the screen; each works on the
-selected instance through the same services and functions the CLI's handlers call.
+selected instance through the same services and functions the CLI's handlers call. What awaits
+a service after a dialog runs in the screen's `@work` methods (`queue_workflow`,
+`copy_outputs`), a job with progress through the App's runner (`start_job`).
 """
 
 from __future__ import annotations
@@ -82,12 +84,13 @@ def run_workflow(screen: InstancesScreen) -> None:
 
     def answered(text: str | None) -> None:
         if text:
-            screen.run_worker(_queue(screen, view, Path(text).expanduser()), exit_on_error=False)
+            screen.queue_workflow(view, Path(text).expanduser())
 
     screen.app.push_screen(dialog, answered)
 
 
-async def _queue(screen: InstancesScreen, view: InstanceView, path: Path) -> None:
+async def queue_workflow(screen: InstancesScreen, view: InstanceView, path: Path) -> None:
+    """`w`'s answer (`comfy-tui run`), in the screen's worker `queue_workflow`."""
     from comfy_tui import aio
     from comfy_tui.services.instances.health import base_url
     from comfy_tui.services.jobs.api import load_workflow, queue_prompt
@@ -117,12 +120,15 @@ def outputs(screen: InstancesScreen) -> None:
     def answered(text: str | None) -> None:
         if text:
             prompt_id, folder = _outputs_request(text, last)
-            screen.run_worker(_copy(screen, view, prompt_id, folder), exit_on_error=False)
+            screen.copy_outputs(view, prompt_id, folder)
 
     screen.app.push_screen(dialog, answered)
 
 
-async def _copy(screen: InstancesScreen, view: InstanceView, prompt_id: str, to: Path) -> None:
+async def copy_outputs(
+    screen: InstancesScreen, view: InstanceView, prompt_id: str, to: Path
+) -> None:
+    """`O`'s answer (`comfy-tui outputs`), in the screen's worker `copy_outputs`."""
     from comfy_tui.services.instances.health import base_url
     from comfy_tui.services.jobs.api import copy_outputs
 

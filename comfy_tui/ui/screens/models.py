@@ -1,5 +1,11 @@
-"""Models screen: the shared model library — folders, a searchable table, details, jobs, and
-the Downloads panel (models_downloads.py)."""
+"""Models screen (mode 2): the shared model library — folders, a searchable table, details and
+the library's jobs (scan, import, hash, remove, CivitAI, duplicates, trash).
+
+Built in layers, one job each: `models_downloads.py` (`DownloadsMixin`: the Downloads panel and
+its keys), `models_workflow.py` (`WorkflowNeedsMixin`: `w`, what a workflow needs), and here the
+library; the table's columns and cells are in `models_rows.py`, the key table in
+`models_keys.py`.
+"""
 
 from __future__ import annotations
 
@@ -13,64 +19,27 @@ from textual.reactive import reactive
 from textual.widgets import Input, OptionList
 
 from comfy_tui.aio import to_thread
-from comfy_tui.core.units import format_bytes, plural
+from comfy_tui.core.units import format_bytes
 from comfy_tui.errors import ComfyTuiError
 from comfy_tui.events import Event, Finished, LogLine, Progress
 from comfy_tui.runner import LIBRARY_JOBS, JobKey, JobKind, JobUpdate
 from comfy_tui.services.library.dedupe import DuplicateReport
-from comfy_tui.services.library.needs import Need, download_request, workflow_needs
 from comfy_tui.services.library.service import LibraryService
 from comfy_tui.store.civitai_index import CivitaiInfo
 from comfy_tui.store.models_index import ModelRecord
 from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 from comfy_tui.ui.dialogs.duplicates import DuplicatesScreen
 from comfy_tui.ui.dialogs.import_path import ImportRequest, ImportScreen
-from comfy_tui.ui.dialogs.text_input import TextInputScreen
 from comfy_tui.ui.dialogs.trash import TrashScreen
-from comfy_tui.ui.dialogs.workflow_needs import WorkflowNeedsScreen
-from comfy_tui.ui.keys import Key
-from comfy_tui.ui.screens.models_downloads import DOWNLOAD_KEYS, DownloadsMixin, DownloadsPanel
+from comfy_tui.ui.screens.models_downloads import DownloadsPanel
+from comfy_tui.ui.screens.models_keys import MODELS_KEYS
+from comfy_tui.ui.screens.models_rows import FOLDER_PANE, cell, column_widths
+from comfy_tui.ui.screens.models_workflow import WorkflowNeedsMixin
 from comfy_tui.ui.widgets.card import Line
 from comfy_tui.ui.widgets.empty_state import EmptyState
 from comfy_tui.ui.widgets.folder_list import ALL, FolderList
-from comfy_tui.ui.widgets.model_detail import ModelDetail, what_label
-from comfy_tui.ui.widgets.model_table import GAP, ModelTable, TableHeader
-
-FOLDER_PANE = 22
-"""Width of the folder column (styles/models.tcss says the same)."""
-
-
-def column_widths(width: int) -> dict[str, tuple[str, int]]:
-    """Table columns for `width` cells: the Folder column only where there is room."""
-    arch = 20 if width >= 70 else 16
-    fixed = 9 + arch + 3 + GAP * 3 + 2 + 2  # size, architecture, sha, gaps, padding, scrollbar
-    columns = {"name": ("Name", 0), "folder": ("Folder", 16)}
-    name = width - fixed - GAP
-    if name - 16 - GAP >= 24:
-        name -= 16 + GAP
-    else:
-        del columns["folder"]
-    columns["name"] = ("Name", max(name, 12))
-    columns |= {"size": ("Size", 9), "arch": ("Architecture", arch), "sha": ("sha", 3)}
-    return columns
-
-
-def display_name(m: ModelRecord) -> str:
-    """The path inside its folder; `.safetensors`, the usual case, is left out (details say)."""
-    name = m.relpath.split("/", 1)[1] if "/" in m.relpath else m.relpath
-    return name.removesuffix(".safetensors")
-
-
-def cell(m: ModelRecord) -> dict[str, str]:
-    """The table cells of one model."""
-    return {
-        "name": display_name(m),
-        "folder": m.folder,
-        "size": format_bytes(m.size),
-        "arch": what_label(m),
-        "sha": "✓" if m.sha256 else "·",
-    }
-
+from comfy_tui.ui.widgets.model_detail import ModelDetail
+from comfy_tui.ui.widgets.model_table import ModelTable, TableHeader
 
 EMPTY = (
     "The model library is empty — press s to scan it, i to import a file or folder,"
@@ -78,51 +47,11 @@ EMPTY = (
 )
 
 
-class ModelsScreen(DownloadsMixin):
+class ModelsScreen(WorkflowNeedsMixin):
     """Mode 2."""
 
     MODE_TITLE = "Models"
-    KEYS = (
-        Key("models-scan", "s", "scan", "Scan", "Scan the library folders for models"),
-        Key("models-search", "slash", "search", "Search", "Search as you type (escape: table)"),
-        Key("models-import", "i", "import", "Import", "Import a file or folder into the library"),
-        Key("models-hash", "h", "hash", "Hash", "Compute the sha256 of the selected model"),
-        Key(
-            "models-hash-all",
-            "H",
-            "hash_all",
-            "Hash all",
-            "Hash every model without a sha256",
-            show=False,
-        ),
-        Key("models-delete", "d", "delete", "Delete", "Move the selected model to the trash"),
-        Key("models-duplicates", "D", "duplicates", "Duplicates", "Find copies to reclaim"),
-        Key(
-            "models-workflow",
-            "w",
-            "workflow",
-            "Workflow",
-            "Which models a workflow (.json, .png, .webp) needs; d downloads the missing ones",
-            show=False,
-        ),
-        Key(
-            "models-civitai",
-            "C",
-            "civitai",
-            "CivitAI",
-            "Ask CivitAI what the selected model is, by its sha256 (hashed first if needed)",
-            show=False,
-        ),
-        Key(
-            "models-trash",
-            "t",
-            "trash",
-            "Trash",
-            "Show the trash: restore what was removed",
-            show=False,
-        ),
-        *DOWNLOAD_KEYS,
-    )
+    KEYS = MODELS_KEYS
 
     folder: reactive[str] = reactive(ALL, init=False)
     """The folder picked on the left (ALL: every folder); a change reads the index again."""
@@ -364,68 +293,6 @@ class ModelsScreen(DownloadsMixin):
                 self.reload()
 
         self.app.push_screen(TrashScreen(self.comfy_app.services.trash), closed)
-
-    def action_workflow(self) -> None:
-        def answered(path: str | None) -> None:
-            if path:
-                self._workflow(Path(path).expanduser())
-
-        prompt = "Path of a workflow file (API or UI JSON, or a PNG/WebP ComfyUI saved):"
-        self.app.push_screen(TextInputScreen("Workflow needs", prompt), answered)
-
-    @work(group="models:workflow")
-    async def _workflow(self, path: Path, tag: str | None = None) -> None:
-        """`models needs FILE [--version TAG]`: the models, and the nodes `tag` (else the
-        default version) lacks; the dialog's `v` asks for another version and checks again."""
-        from comfy_tui.services.workflow_nodes import nodes_needed
-
-        services = self.comfy_app.services
-        try:
-            needs = await workflow_needs(self.library, path)
-            nodes = await nodes_needed(services.settings, services.paths, path, tag)
-        except ComfyTuiError as exc:
-            self.notify(str(exc), severity="error")
-            return
-
-        def answered(choice: str | None) -> None:
-            if choice == "download":
-                self._fetch(needs)
-            elif choice == "version":
-                self._pick_version(path)
-
-        self.app.push_screen(WorkflowNeedsScreen(path.name, needs, nodes), answered)
-
-    @work(group="models:workflow")
-    async def _pick_version(self, path: Path) -> None:
-        from comfy_tui.store.version_records import list_records
-        from comfy_tui.ui.dialogs.pick import PickScreen
-
-        records = await to_thread(list_records, self.comfy_app.services.paths)
-        if not records:
-            self.notify("No version is installed to check the nodes against.")
-            return
-
-        def picked(tag: str | None) -> None:
-            if tag:
-                self._workflow(path, tag)
-
-        choices = [(r.tag, r.tag) for r in records]
-        self.app.push_screen(PickScreen(f"Check {path.name}'s nodes against", choices), picked)
-
-    @work(group="models:workflow")
-    async def _fetch(self, needs: list[Need]) -> None:
-        queued = 0
-        for need in needs:
-            request = download_request(need)
-            if request is None:
-                continue
-            try:
-                await self.queue.add(request)
-                queued += 1
-            except ComfyTuiError as exc:
-                self.notify(f"{need.shown}: {exc}", severity="error")
-        if queued:
-            self.notify(f"Queued {plural(queued, 'download')}.")
 
     def action_duplicates(self) -> None:
         self._reports.clear()

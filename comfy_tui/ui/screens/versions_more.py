@@ -5,14 +5,16 @@ release now (`releases --estimate`, for one beyond the newest the screen sizes i
 remove's guard, which offers to stop a running version first.
 
 `VersionsScreen`'s `action_*` methods call these with the screen; each goes through the same
-services (`services.lifecycle`, `services.audit`) the CLI's handlers use. A change a live
+services (`services.lifecycle`, `services.audit`) the CLI's handlers use. What awaits a service
+after a dialog runs in the screen's `@work` methods (`ask_first`, `stop_first`,
+`estimate_size`); a change with progress is an App job (`start_job`). A change a live
 instance forbids asks one question that offers the way out ("v0.3.77 is running on :8188 —
 stop it and update?"), never "are you sure?" followed by a refusal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from comfy_tui.errors import ComfyTuiError, ValidationError
@@ -20,6 +22,7 @@ from comfy_tui.runner import JobKey, JobKind
 from comfy_tui.ui.guards import in_use_question, stop_live
 
 if TYPE_CHECKING:
+    from comfy_tui.store.instance_records import InstanceRecord
     from comfy_tui.ui.screens.versions import VersionsScreen
     from comfy_tui.ui.version_rows import VersionRow
 
@@ -41,23 +44,15 @@ async def ask(
     go: Callable[[], None],
 ) -> None:
     """One question before a change of `tag`: `question` when nothing of it runs, else the
-    offer to stop its instances first; yes (stopping them first, when live) calls `go`."""
+    offer to stop its instances first; yes (stopping them first, in the screen's worker
+    `stop_first`, when live) calls `go`."""
     from comfy_tui.ui.dialogs.confirm import ConfirmScreen
 
-    services = screen.comfy_app.services
-    live = await services.guard.live(tag)
-
-    async def stop_then_go() -> None:
-        try:
-            await stop_live(services.instances, live)
-        except ComfyTuiError as exc:
-            screen.show_error(f"Stop {tag}'s instances failed", exc)
-            return
-        go()
+    live = await screen.comfy_app.services.guard.live(tag)
 
     def answered(agreed: bool | None) -> None:
         if agreed and live:
-            screen.run_worker(stop_then_go(), group="versions:stop-first", exit_on_error=False)
+            screen.stop_first(tag, live, go)
         elif agreed:
             go()
 
@@ -66,6 +61,18 @@ async def ask(
     else:
         dialog = ConfirmScreen(question, yes=yes, no="Keep")
     screen.app.push_screen(dialog, answered)
+
+
+async def stop_then(
+    screen: VersionsScreen, tag: str, live: Sequence[InstanceRecord], go: Callable[[], None]
+) -> None:
+    """Stop `live` (the instances of `tag`), then `go`; a failure is shown and stops there."""
+    try:
+        await stop_live(screen.comfy_app.services.instances, live)
+    except ComfyTuiError as exc:
+        screen.show_error(f"Stop {tag}'s instances failed", exc)
+        return
+    go()
 
 
 def update(screen: VersionsScreen) -> None:
@@ -98,10 +105,7 @@ def update(screen: VersionsScreen) -> None:
             return
         where = to or "the newest commit of its branch"
         question = f"Update {tag} to {where}? (b rolls it back)"
-        screen.run_worker(
-            ask(screen, tag, "update", question, "Update", lambda: start(to or None)),
-            exit_on_error=False,
-        )
+        screen.ask_first(tag, "update", question, "Update", lambda: start(to or None))
 
     screen.app.push_screen(dialog, answered)
 
@@ -238,27 +242,10 @@ async def share_own_node(screen: VersionsScreen) -> None:
 
 def estimate(screen: VersionsScreen) -> None:
     """`e`: the selected release's install size from a uv resolution now (`releases
-    --estimate`), in a worker; the row shows it."""
+    --estimate`), in the screen's worker; the row shows it."""
     row = screen.selected()
     if row is None or row.installed:
         screen.notify("Select a release that is not installed", severity="warning")
         return
     screen.notify(f"Estimating the size of {row.tag}…", title="Estimate")
-    screen.run_worker(
-        _estimate(screen, row.tag), group="versions:estimate", exclusive=True, exit_on_error=False
-    )
-
-
-async def _estimate(screen: VersionsScreen, tag: str) -> None:
-    versions = screen.comfy_app.services.versions
-    try:
-        choices = await versions.install_choices()
-        found = await versions.size_estimates([tag], choices=choices, resolve=True, limit=1)
-    except ComfyTuiError as exc:
-        screen.show_error(f"Estimate {tag} failed", exc)
-        return
-    if tag not in found:
-        screen.notify(f"No estimate for {tag}: the mirror does not have it yet", title="Estimate")
-        return
-    screen.estimates = {**screen.estimates, **found}
-    screen.render_rows()
+    screen.estimate_size(row.tag)
