@@ -1,5 +1,8 @@
 """Frozen events that long-running services yield; the UI and the CLI both consume them.
 
+Named tuples, not dataclasses: every command imports this module, and `dataclasses` brings
+`inspect` and `ast` with it (a tenth of a short command's start).
+
 `each` is the one way to consume a stream of them (or of anything): every item to a handler,
 and the stream closed whatever happens, so a child process it runs never outlives its reader.
 `forwards` is the one way to pass a sub-job's stream on: in a generator it decorates,
@@ -7,42 +10,48 @@ and the stream closed whatever happens, so a child process it runs never outlive
 at that ``yield`` (Python has no ``yield from`` for async generators).
 """
 
-from __future__ import annotations
-
 import functools
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import NamedTuple, ParamSpec, TypeVar
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
 
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """How far a job is. `fraction` is the whole job's progress, from 0.0 to 1.0."""
-
+class _ProgressFields(NamedTuple):
     step: str
     fraction: float
     bytes_done: int | None = None
     bytes_total: int | None = None
     detail: str = ""
 
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.fraction <= 1.0:
-            raise ValueError(f"fraction must be within 0..1, got {self.fraction!r}")
+
+class Progress(_ProgressFields):
+    """How far a job is. `fraction` is the whole job's progress, from 0.0 to 1.0."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        step: str,
+        fraction: float,
+        bytes_done: int | None = None,
+        bytes_total: int | None = None,
+        detail: str = "",
+    ) -> "Progress":
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"fraction must be within 0..1, got {fraction!r}")
+        return super().__new__(cls, step, fraction, bytes_done, bytes_total, detail)
 
 
-@dataclass(frozen=True, slots=True)
-class LogLine:
+class LogLine(NamedTuple):
     """One line of a child process's output (git, uv, pip, ComfyUI)."""
 
     text: str
     source: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Finished:
+class Finished(NamedTuple):
     """The job succeeded; `detail` says what it produced."""
 
     detail: str = ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 APP_NAME = "comfy-tui"
@@ -38,11 +37,29 @@ def _mkdir(path: Path, mode: int = 0o700) -> Path:
     return path
 
 
-@dataclass(frozen=True)
 class DataPaths:
-    """Every place comfy-tui keeps state, under one root. Folders are made when first asked for."""
+    """Every place comfy-tui keeps state, under one root. Folders are made when first asked for.
 
-    root: Path
+    A plain class, equal by its root: every command builds one, and a dataclass would import
+    `dataclasses` (and `inspect`, `ast`) into commands that make no other."""
+
+    __slots__ = ("_root",)
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DataPaths) and other._root == self._root
+
+    def __hash__(self) -> int:
+        return hash(self._root)
+
+    def __repr__(self) -> str:
+        return f"DataPaths(root={self._root!r})"
 
     def ensure_root(self) -> Path:
         """Create the root (mode 0700: it holds logs and settings that may carry tokens).

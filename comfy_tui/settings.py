@@ -1,43 +1,41 @@
-"""Settings: a frozen dataclass read from `$DATA/settings.toml` and the environment.
+"""Settings: a named tuple read from `$DATA/settings.toml` and the environment.
 
 Precedence, highest first: environment variable, settings.toml, built-in default. Any bad value
 raises one `SettingsError` whose message names the file (or variable), the key and the
 expected type.
 """
 
-from __future__ import annotations
-
 import os
 import re
 import sys
-import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from comfy_tui.core.binding_ids import BINDING_IDS
 from comfy_tui.errors import SettingsError, ValidationError
-from comfy_tui.validate import validate_listen, validate_port, validate_url
 
 if TYPE_CHECKING:  # the [[hosts]] parser is imported only when a settings file has hosts
     from comfy_tui.core.fleet_hosts import HostSpec
 
 MASK = "***"
+_NO_KEYMAP: Mapping[str, str] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The effective configuration. Build it with `load_settings`, change it with `replace`."""
+class Settings(NamedTuple):
+    """The effective configuration. Build it with `load_settings`, change it with `_replace`.
+
+    A named tuple, not a dataclass: every command loads it, and `dataclasses` brings
+    `inspect` and `ast` with it (this module's annotations are evaluated, not strings, which
+    is what keeps making the class cheap)."""
 
     data_dir: Path
     github_api: str = "https://api.github.com"
     comfyui_repo: str = "https://github.com/comfyanonymous/ComfyUI.git"
     nodes_mirror: str | None = None
-    github_token: str | None = field(default=None, repr=False)
+    github_token: str | None = None
     hf_endpoint: str = "https://huggingface.co"
-    hf_token: str | None = field(default=None, repr=False)
+    hf_token: str | None = None
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
@@ -54,7 +52,7 @@ class Settings:
     base_port: int = 8188
     ready_timeout: float = 180.0
     stop_grace: float = 10.0
-    keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    keymap: Mapping[str, str] = _NO_KEYMAP
     library_roots: tuple[Path, ...] = ()
     gpu_replay: Path | None = None
     """Testing aid: play GPU readings from a recording file instead of asking NVML."""
@@ -66,11 +64,11 @@ class Settings:
     node_map_url: str = (
         "https://raw.githubusercontent.com/ltdrdata/ComfyUI-Manager/main/extension-node-map.json"
     )
-    civitai_token: str | None = field(default=None, repr=False)
+    civitai_token: str | None = None
     allow_local_downloads: bool = False
     notify_bell: bool = True
     notify_desktop: bool = True
-    notify_webhook: str | None = field(default=None, repr=False)
+    notify_webhook: str | None = None
     notify_command: tuple[str, ...] = ()
     log_max_bytes: int = 32 * 1024 * 1024  # an instance log is rotated past this (0 = never)
     log_keep: int = 3  # rotated copies kept (`<id>.log.1` … `.3`)
@@ -80,8 +78,13 @@ class Settings:
     snapshots_keep: int = 20  # environment snapshots kept per version (the newest)
     pass_env: tuple[str, ...] = ()
     """Secret variables (e.g. HF_TOKEN) a launched ComfyUI may see; other children never do."""
-    hosts: tuple[HostSpec, ...] = ()
+    hosts: tuple["HostSpec", ...] = ()
     """The fleet: `[[hosts]]` tables (the Fleet screen and `comfy-tui fleet`)."""
+
+    def __repr__(self) -> str:  # tokens are left out, as they were of the dataclass's repr
+        pairs = zip(self._fields, self, strict=True)
+        shown = (f"{k}={v!r}" for k, v in pairs if k not in _SECRET_KEYS)
+        return f"Settings({', '.join(shown)})"
 
     def secrets(self) -> list[str]:
         """Every token value that is set: the log filter masks these."""
@@ -91,9 +94,9 @@ class Settings:
     def to_public_dict(self) -> dict[str, Any]:
         """A JSON-ready view with tokens masked (`***` when set, null when not)."""
         out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in _SECRET_KEYS:
+        value: Any
+        for name, value in zip(self._fields, self, strict=True):
+            if name in _SECRET_KEYS:
                 value = MASK if value else None
             elif isinstance(value, Path):
                 value = str(value)
@@ -104,7 +107,7 @@ class Settings:
                 ]
             elif isinstance(value, Mapping):
                 value = dict(value)
-            out[f.name] = value
+            out[name] = value
         return out
 
 
@@ -146,6 +149,8 @@ def _optional_string(raw: Any, from_env: bool) -> str | None:
 
 
 def _url(raw: Any, from_env: bool) -> str:
+    from comfy_tui.validate import validate_url  # the checks (regexes) only for a value set
+
     text = _string(raw, from_env)
     try:
         return validate_url(text, allow_local=True)
@@ -182,6 +187,8 @@ def _port(raw: Any, from_env: bool) -> int:
         or (isinstance(raw, str) and not from_env)
     ):
         raise _Bad("an integer port (1-65535)")
+    from comfy_tui.validate import validate_port
+
     try:
         return validate_port(raw)
     except ValidationError as exc:
@@ -239,6 +246,8 @@ def _optional_path(raw: Any, from_env: bool) -> Path | None:
 
 
 def _listen(raw: Any, from_env: bool) -> str:
+    from comfy_tui.validate import validate_listen
+
     text = _string(raw, from_env)
     try:
         return validate_listen(text)
@@ -308,6 +317,8 @@ def _keymap(raw: Any, from_env: bool) -> Mapping[str, str]:
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in raw.items()
     ):
         raise _Bad(expected)
+    from comfy_tui.core.binding_ids import BINDING_IDS
+
     for binding_id in raw:
         if binding_id not in BINDING_IDS:
             import difflib  # only for this message
@@ -325,6 +336,8 @@ def _path_list(raw: Any, from_env: bool) -> tuple[Path, ...]:
     expected = "an array of absolute folder paths"
     if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
         raise _Bad(expected)
+    import unicodedata
+
     out: list[Path] = []
     for item in items:
         if any(unicodedata.category(ch)[0] == "C" for ch in item):
@@ -349,7 +362,7 @@ def _argv(raw: Any, from_env: bool) -> tuple[str, ...]:
     return tuple(raw)
 
 
-def _hosts(raw: Any, from_env: bool) -> tuple[HostSpec, ...]:
+def _hosts(raw: Any, from_env: bool) -> tuple["HostSpec", ...]:
     from comfy_tui.core.fleet_hosts import HostSpecError, parse_hosts
 
     try:

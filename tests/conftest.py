@@ -15,12 +15,14 @@ import comfy_tui
 from comfy_tui.settings import ENV_VARS, Settings
 
 pytest_plugins = [
+    "tests.css_once",
     "tests.fakes.install_fixtures",
     "tests.fakes.node_fixtures",
     "tests.fakes.ssh_hosts",
 ]
-"""Install fixtures (fake upstream repo, wheelhouse, settings), node fixtures (a node mirror,
-node wheels) and the fleet's SSH lab (`ssh_lab`) for any test that asks for them."""
+"""Textual CSS parsed once a process (`tests.css_once`); install fixtures (fake upstream repo,
+wheelhouse, settings), node fixtures (a node mirror, node wheels) and the fleet's SSH lab
+(`ssh_lab`) for any test that asks for them."""
 # huggingface_hub reads these once, when first imported: no telemetry calls, no Xet, and a
 # throwaway HF_HOME (never the developer's token or cache).
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"

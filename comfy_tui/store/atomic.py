@@ -7,7 +7,7 @@ import errno
 import os
 from pathlib import Path
 
-__all__ = ["fsync_dir", "write_text_atomic"]
+__all__ = ["fsync_dir", "write_bytes_atomic", "write_text_atomic"]
 
 
 def fsync_dir(directory: Path) -> None:
@@ -27,13 +27,18 @@ def fsync_dir(directory: Path) -> None:
 
 def write_text_atomic(path: Path, text: str, *, mode: int = 0o644) -> None:
     """Replace `path` with `text` (UTF-8): a reader sees the old file or the new one, never half."""
+    write_bytes_atomic(path, text.encode("utf-8"), mode=mode)
+
+
+def write_bytes_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Replace `path` with `data`: a reader sees the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.urandom(8).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     try:
         try:
             os.fchmod(fd, mode)
-            view = memoryview(text.encode("utf-8"))
+            view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
             os.fsync(fd)

@@ -116,4 +116,23 @@ LIBRARY_MIGRATIONS: tuple[str, ...] = (
         VALUES (new.rowid, new.model_name, new.version_name, new.base_model, new.trained_words);
     END;
     """,
+    # 5: this index's identity and a count of its stamp changes, kept by triggers, which label
+    # the rescan's stamp cache (stamp_cache.py): any writer's change makes that cache stale.
+    """
+    CREATE TABLE stamp_gen (
+        id TEXT    NOT NULL,
+        n  INTEGER NOT NULL
+    );
+    INSERT INTO stamp_gen (id, n) VALUES (lower(hex(randomblob(16))), 0);
+    CREATE TRIGGER models_gen_ai AFTER INSERT ON models BEGIN
+        UPDATE stamp_gen SET n = n + 1;
+    END;
+    CREATE TRIGGER models_gen_ad AFTER DELETE ON models BEGIN
+        UPDATE stamp_gen SET n = n + 1;
+    END;
+    CREATE TRIGGER models_gen_au AFTER UPDATE OF root, relpath, size, mtime_ns, ino ON models
+    BEGIN
+        UPDATE stamp_gen SET n = n + 1;
+    END;
+    """,
 )

@@ -110,6 +110,13 @@ def is_damage(exc: BaseException) -> bool:
 
 
 def damaged(path: Path, exc: BaseException) -> DamagedIndexError:
+    """The error for damage found in `path`. Its stamp cache is dropped on the way: a rescan
+    that trusted it would not read the damaged rows, and so never rebuild what the message
+    asks the scan to rebuild."""
+    from comfy_tui.store.stamp_cache import cache_path
+
+    with contextlib.suppress(OSError):
+        cache_path(path).unlink(missing_ok=True)
     return DamagedIndexError(f"the model index {path} is damaged ({exc}): {REBUILD_HINT}")
 
 

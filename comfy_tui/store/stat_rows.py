@@ -1,4 +1,4 @@
-"""What a rescan compares with the file system: the stat columns of a root's index rows, read
+"""What a rescan compares with the file system: the stamp columns of a root's index rows, read
 (and vanished rows dropped) over a blocking `sqlite3` connection: a scan's thread or the CLI.
 
 Apart from `models_index` (whose `ModelRecord` and JSON are needed only for new and changed
@@ -13,20 +13,38 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import sqlite3
 
-__all__ = ["StatRow", "drop_rows", "load_stat_rows"]
 
-StatRow = tuple[str, int, int, int]
-"""(relpath, size, mtime_ns, ino): the few columns a rescan compares with the file system.
-A plain tuple, as a rescan reads one per file (10,000s); no row id, which would cost a tenth
-more to read: the few vanished rows are dropped by (root, relpath), their identity."""
+__all__ = ["Known", "Stamp", "drop_rows", "load_known", "relpaths_of"]
+
+Stamp = tuple[int, int, int]
+"""(size, mtime_ns, ino): what says a file is unchanged since it was indexed."""
+
+Known = dict[str, dict[str, Stamp]]
+"""A root's index as a rescan compares it: directory prefix ("" or "loras/sd15/") → file name
+→ `Stamp`. Nested, so a walk looks a file up by the name it lists, with no path string made."""
 
 
-def load_stat_rows(db: sqlite3.Connection, root: str) -> dict[str, StatRow]:
-    """The stat columns of every row of `root`, by relpath (blocking: a scan's thread)."""
+def load_known(db: sqlite3.Connection, root: str) -> Known:
+    """The stamp columns of every row of `root`, nested by directory and name (blocking: a
+    scan's thread). No row id, which would cost a tenth more to read: the few vanished rows
+    are dropped by (root, relpath), their identity."""
     sql = "SELECT relpath, size, mtime_ns, ino FROM models WHERE root = ?"
     cursor = db.execute(sql, (root,))
     cursor.row_factory = None  # tuples, whatever the connection makes
-    return {r[0]: r for r in cursor}
+    known: Known = {}
+    for relpath, size, mtime_ns, ino in cursor:
+        cut = relpath.rfind("/") + 1  # 0 at the top
+        prefix = relpath[:cut]
+        stamps = known.get(prefix)
+        if stamps is None:
+            stamps = known[prefix] = {}
+        stamps[relpath[cut:]] = (size, mtime_ns, ino)
+    return known
+
+
+def relpaths_of(known: Known) -> list[str]:
+    """Every file `known` holds, by relpath."""
+    return [prefix + name for prefix, stamps in known.items() for name in stamps]
 
 
 def drop_rows(db: sqlite3.Connection, root: str, relpaths: Iterable[str]) -> None:

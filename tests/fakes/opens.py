@@ -1,4 +1,6 @@
-"""Count the files Python opens (an audit hook), to prove that a rescan opens nothing."""
+"""Count the files Python opens (an audit hook), to prove that a rescan opens nothing.
+
+A directory opened to list it (`O_DIRECTORY`, as the walk does) is not a file opened."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ _installed = False
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
     if event == "open" and _listeners and args and isinstance(args[0], str | bytes):
+        if len(args) > 2 and isinstance(args[2], int) and args[2] & os.O_DIRECTORY:
+            return
         path = os.fsdecode(args[0])
         for listener in _listeners:
             listener.append(path)

@@ -7,7 +7,6 @@ import logging
 import shutil
 import socket
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -68,7 +67,7 @@ def sleeps() -> Sleeps:
 def service(
     data_dir: Path, api: str, clock: Clock, sleeps: Sleeps, **settings: object
 ) -> GitHubReleases:
-    s = replace(Settings(data_dir=data_dir, github_api=api), **settings)  # type: ignore[arg-type]
+    s = Settings(data_dir=data_dir, github_api=api)._replace(**settings)  # type: ignore[arg-type]
     return GitHubReleases(s, DataPaths(data_dir), clock=clock, sleep=sleeps, jitter=lambda: 0.0)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,7 +48,7 @@ async def prepared(
 ) -> AsyncIterator[tuple[Settings, str]]:
     """An installed version with a shared node enabled (Thing), one not yet enabled whose
     requirements need a yes (Other), and a snapshot; then the instances are stopped."""
-    settings = replace(nodes_settings, base_port=free_port(), ready_timeout=30.0)
+    settings = nodes_settings._replace(base_port=free_port(), ready_timeout=30.0)
     await install_versions(settings, TAG)
     node_mirror.add("Thing")
     node_mirror.add("Other", NodeCommit(requirements="nodedep==1.0\n"))

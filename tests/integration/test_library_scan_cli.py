@@ -74,7 +74,8 @@ def test_cli_rescan_opens_no_unchanged_file(tmp_path: Path) -> None:
         "import json, os, sys\n"
         "opened = []\n"
         "sys.addaudithook(lambda e, a: opened.append(os.fsdecode(a[0]))"
-        " if e == 'open' and a and isinstance(a[0], (str, bytes)) else None)\n"
+        " if e == 'open' and a and isinstance(a[0], (str, bytes))"
+        " and not (a[2] or 0) & os.O_DIRECTORY else None)\n"  # listing a folder opens no file
         "from comfy_tui.cli import main\n"
         "assert main(['--data-dir', sys.argv[1], 'models', 'scan', '--json']) == 0\n"
         "mine = [p for p in opened if p.startswith(sys.argv[2])]\n"

@@ -3,7 +3,6 @@ launch, and a running ComfyUI's `/internal/folder_paths` is checked against the 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import AsyncIterator
@@ -80,7 +79,7 @@ async def test_an_old_version_without_the_route_is_not_a_problem(lab: Lab) -> No
 
 async def test_symlink_mode_links_the_library_into_the_version(tmp_path: Path) -> None:
     lab = Lab(tmp_path)
-    lab.settings = dataclasses.replace(lab.settings, model_mapping="symlinks")
+    lab.settings = lab.settings._replace(model_mapping="symlinks")
     try:
         library = LibraryService(lab.settings, lab.paths)
         model = lab.paths.library_models() / "checkpoints" / "dream.safetensors"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import os
@@ -69,8 +68,7 @@ async def test_job_and_crash_notices_reach_every_destination(
     hook = await receiver.start()
     written = tmp_path / "notices.jsonl"
     script = f"import sys; open({str(written)!r}, 'a').write(sys.stdin.read() + '\\n')"
-    settings = dataclasses.replace(
-        lab.settings,
+    settings = lab.settings._replace(
         poll_interval=0.1,
         notify_webhook=f"{hook}?token={SECRET}",
         notify_command=(sys.executable, "-c", script),
@@ -117,12 +115,12 @@ async def test_job_and_crash_notices_reach_every_destination(
 
 
 async def test_terminal_settings_turn_bell_and_desktop_off(lab: Lab) -> None:
-    settings = dataclasses.replace(lab.settings, notify_bell=False, notify_desktop=False)
+    settings = lab.settings._replace(notify_bell=False, notify_desktop=False)
     terminal: list[str] = []
     notifier = Notifier(settings, lab.paths, JobsService(), terminal=terminal.append)
     notifier.publish(Notice("install_finished", "Install finished", "v1", 0.0))
     assert terminal == [] and notifier.recent[0].kind == "install_finished"
-    settings = dataclasses.replace(lab.settings, notify_desktop=False)
+    settings = lab.settings._replace(notify_desktop=False)
     notifier = Notifier(settings, lab.paths, JobsService(), terminal=terminal.append)
     notifier.publish(Notice("install_finished", "Install finished", "v1", 0.0))
     assert terminal == ["\a"]

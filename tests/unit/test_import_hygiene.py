@@ -136,6 +136,10 @@ LEAN: dict[str, tuple[list[str], tuple[str, ...]]] = {
             "comfy_tui.store.civitai_index",
             "comfy_tui.store.models_index",
             "comfy_tui.services.library.rebuild",
+            "logging",
+            "dataclasses",
+            "inspect",
+            "comfy_tui.validate",
         ),
     ),
 }
@@ -149,6 +153,9 @@ def test_quick_commands_leave_the_rest_unloaded(command: str, tmp_path: Path) ->
     loads the rotating-handler module (sockets, pickle) for its log file, nor shutil (bz2,
     lzma) for argparse's help width; a scan runs without an event loop or aiosqlite (stdlib
     sqlite3, no library service), and one that finds nothing new reads no header and loads no
-    import, dedupe, hashing or CivitAI module, no `ModelRecord` (models_index) and no rebuild."""
+    import, dedupe, hashing or CivitAI module, no `ModelRecord` (models_index) and no rebuild;
+    nor `logging` (its log file is set up on first need: log_start.py), `dataclasses` (with
+    `inspect`: settings, paths and events are plain classes and named tuples) or the input
+    checks (validate.py), which only a set value needs."""
     argv, names = LEAN[command]
     assert loaded_by(argv, names, tmp_path / "data") == []

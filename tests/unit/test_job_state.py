@@ -103,6 +103,18 @@ def test_queue_polling_alone_follows_prompts() -> None:
     assert done.kind == "finished" and done.data["duration_s"] == 1.0
 
 
+def test_a_prompt_that_ran_between_two_polls_still_starts_then_ends() -> None:
+    """On a loaded box (or a fast prompt) `/queue` may never show it running: its history
+    still gives the stream its start, so a watcher always reads started, then the end."""
+    t = JobTracker("c1")
+    t.feed_queue({"queue_running": [], "queue_pending": []}, 1.0)
+    started, failed = t.settle(P, history(ok=False), 2.0)
+    assert (started.kind, started.prompt_id) == ("started", P)
+    assert (failed.kind, failed.prompt_id) == ("failed", P)
+    assert failed.data["duration_s"] == 12.5  # from the history's own stamps
+    assert t.settle(P, history(ok=False), 2.0) == []
+
+
 def test_garbage_is_ignored() -> None:
     t = JobTracker("c1")
     for junk in (None, [], {"type": "progress"}, msg("progress", value="x"), msg("nope")):

@@ -239,6 +239,11 @@ class JobTracker:
             self.ended.remove(prompt_id)
         outcome = self._outcome(prompt_id, history if isinstance(history, Mapping) else {}, now)
         self.state = replace(self.state, last=outcome)
+        events: list[JobEvent] = []
+        if prompt_id not in self._seen_start:  # it ran between two polls of `/queue`: its start
+            self._seen_start[prompt_id] = now  # is told now, so every prompt's events read
+            text = f"prompt {prompt_id} started"  # started, then finished or failed
+            events.append(JobEvent("started", self.instance, text, prompt_id, {}, now))
         if outcome.ok:
             files = ", ".join(outcome.outputs) or "no output files"
             took = format_duration(outcome.duration_s, unknown="-")
@@ -254,7 +259,7 @@ class JobTracker:
             "error_node": outcome.error_node or None,
             "error": outcome.error or None,
         }
-        return [JobEvent(kind, self.instance, text, prompt_id, data, now)]
+        return [*events, JobEvent(kind, self.instance, text, prompt_id, data, now)]
 
     def _outcome(self, prompt_id: str, entry: Mapping[str, Any], now: float) -> Outcome:
         status = entry.get("status") if isinstance(entry.get("status"), Mapping) else {}

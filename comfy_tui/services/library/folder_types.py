@@ -8,7 +8,6 @@ of a file is its first path component, with the legacy names mapped (`unet` →
 from __future__ import annotations
 
 from comfy_tui.errors import ValidationError
-from comfy_tui.validate import validate_filename
 
 __all__ = [
     "ALIASES",
@@ -67,10 +66,12 @@ MODEL_EXTENSIONS = frozenset(
 """What a scan indexes: ComfyUI's extensions plus GGUF/ONNX, and YAML under configs/."""
 
 _CONFIG_ONLY = (".yaml",)
-_MODEL_SUFFIXES = tuple(sorted(MODEL_EXTENSIONS))
+_COMMON_FIRST = (".safetensors", ".gguf", ".ckpt", ".pth", ".pt")
+_MODEL_SUFFIXES = (*_COMMON_FIRST, *sorted(MODEL_EXTENSIONS.difference(_COMMON_FIRST)))
 PLAIN_MODEL_SUFFIXES = tuple(s for s in _MODEL_SUFFIXES if s not in _CONFIG_ONLY)
 """A file whose name (lowercased; not a dotfile) ends with one of these is a model file in any
-folder: `is_model_file` is true with no further test (a walk's shortcut, 10,000s of calls)."""
+folder: `is_model_file` is true with no further test (a walk's shortcut, 10,000s of calls).
+The common ones first: `endswith` tries them in order."""
 
 WORK_SUFFIXES: tuple[str, ...] = (
     ".part",  # a download in progress (downloads/partfile.py) ...
@@ -123,6 +124,8 @@ def is_model_file(relpath: str) -> bool:
 
 def validate_folder(name: str) -> str:
     """A folder named by the user: a known type or alias, or a new custom type (a safe name)."""
+    from comfy_tui.validate import validate_filename  # here: a scan validates no name
+
     try:
         validate_filename(name)
     except ValidationError as exc:

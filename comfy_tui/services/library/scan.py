@@ -12,7 +12,6 @@ rebuild.py).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +23,8 @@ from comfy_tui.services.library.library_lock import clear_staging_when_free
 from comfy_tui.services.library.walk import FoundFile, walk_root
 from comfy_tui.store.library_schema import LIBRARY_MIGRATIONS
 from comfy_tui.store.sqlite_open import opened
-from comfy_tui.store.stat_rows import StatRow, drop_rows, load_stat_rows
+from comfy_tui.store.stamp_cache import Label, cache_path, read_cache, read_label, write_cache
+from comfy_tui.store.stat_rows import Known, drop_rows, load_known, relpaths_of
 
 if TYPE_CHECKING:  # headers and records are made only for new and changed files
     import sqlite3
@@ -40,20 +40,21 @@ BATCH = 256
 Clock = Callable[[], float]
 
 
-@dataclass
 class ScanSummary:
-    """Filled in while a scan runs (the CLI prints it, the bench checks `opened`)."""
+    """Filled in while a scan runs (the CLI prints it, the bench checks `opened`). A plain
+    class: `models scan` imports no `dataclasses` (and `inspect`, `ast`) for it."""
 
-    files: int = 0
-    new: int = 0
-    changed: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    unreadable: int = 0
-    opened: int = 0  # headers read: new and changed safetensors/GGUF files only
-    skipped: list[str] = field(default_factory=list)
-    rebuilt: bool = False  # the index was damaged and was built again from the files
-    salvaged: int = 0  # rows whose hash or download source was kept from the damaged index
+    def __init__(self, *, rebuilt: bool = False) -> None:
+        self.files = 0
+        self.new = 0
+        self.changed = 0
+        self.removed = 0
+        self.unchanged = 0
+        self.unreadable = 0
+        self.opened = 0  # headers read: new and changed safetensors/GGUF files only
+        self.skipped: list[str] = []
+        self.rebuilt = rebuilt  # the index was damaged and was built again from the files
+        self.salvaged = 0  # rows whose hash or download source was kept from the damaged index
 
     def restart(self) -> None:
         """Count a rebuild from zero, not the try that found the index damaged."""
@@ -98,24 +99,24 @@ def record_for(
     )
 
 
-def sort_out(
-    known: dict[str, StatRow], files: Sequence[FoundFile], summary: ScanSummary
-) -> list[FoundFile]:
+def sort_out(known: Known, files: Sequence[FoundFile], summary: ScanSummary) -> list[FoundFile]:
     """The files to read (new, or changed in size, mtime or inode); what stays in `known` is
-    gone from the disk. The one place that decides "unchanged": such a file is never opened.
-    The files to read come sorted by relpath, in whatever order `files` is."""
+    gone from the disk. With the walk's own check (`walk_root(known=...)`), the one place that
+    decides "unchanged": such a file is never opened. The files to read come sorted by
+    relpath, in whatever order `files` is."""
     todo: list[FoundFile] = []
-    pop = known.pop
     for found in files:
-        row = pop(found.relpath, None)
-        if row is None:
+        cut = found.relpath.rfind("/") + 1
+        stamps = known.get(found.relpath[:cut])
+        stamp = stamps.pop(found.relpath[cut:], None) if stamps is not None else None
+        if stamp is None:
             summary.new += 1
-        elif row[1] != found.size or row[2] != found.mtime_ns or row[3] != found.ino:
+        elif stamp != (found.size, found.mtime_ns, found.ino):
             summary.changed += 1
         else:
+            summary.unchanged += 1
             continue
         todo.append(found)
-    summary.unchanged += len(files) - len(todo)
     todo.sort()  # by relpath: the first field, and unique
     return todo
 
@@ -141,18 +142,22 @@ def _scan_root(
     summary: ScanSummary,
     span: tuple[float, float],
     cancel: threading.Event | None,
+    known: Known | None,
 ) -> Iterator[Event]:
-    walked = walk_root(root, cancel=cancel, in_order=False)
+    if known is None:
+        known = load_known(db, str(root))
+    walked = walk_root(root, cancel=cancel, in_order=False, known=known)
     summary.skipped.extend(walked.skipped)
     for line in walked.skipped:
         yield LogLine(line, source="scan")
-    known = load_stat_rows(db, str(root))
     todo = sort_out(known, walked.files, summary)
-    summary.files += len(walked.files)
-    if known:
-        drop_rows(db, str(root), known)
+    summary.files += len(walked.files) + walked.unchanged
+    summary.unchanged += walked.unchanged
+    gone = relpaths_of(known)
+    if gone:
+        drop_rows(db, str(root), gone)
         db.commit()
-        summary.removed += len(known)
+        summary.removed += len(gone)
     if not todo:
         return
     from comfy_tui.store.models_index import write_models
@@ -178,7 +183,15 @@ def _scan_all(
     cancel: threading.Event | None,
 ) -> Iterator[Event]:
     with opened(db_path, LIBRARY_MIGRATIONS) as db:
-        indexed = {str(r[0]) for r in db.execute("SELECT DISTINCT root FROM models")}
+        label = read_label(db)
+        stamps_file = cache_path(db_path)
+        cached = read_cache(stamps_file, label)
+        if cached is None:
+            cached = {}
+            indexed = {str(r[0]) for r in db.execute("SELECT DISTINCT root FROM models")}
+        else:  # the label matches: the roots the cache holds stamps for are the indexed ones
+            indexed = {root for root, known in cached.items() if known}
+        missed = any(str(root) not in cached for root in roots)
         gone = indexed - {str(r) for r in roots}
         for root_text in sorted(gone):
             cursor = db.execute("DELETE FROM models WHERE root = ?", (root_text,))
@@ -193,7 +206,19 @@ def _scan_all(
                 yield LogLine(line, source="scan")
                 continue
             span = ((number - 1) / len(roots), 1 / len(roots))
-            yield from _scan_root(db, root, clock, summary, span, cancel)
+            known = cached.pop(str(root), None)
+            yield from _scan_root(db, root, clock, summary, span, cancel, known)
+        _keep_cache(db, stamps_file, label, roots, missed)
+
+
+def _keep_cache(
+    db: sqlite3.Connection, path: Path, label: Label, roots: Sequence[Path], missed: bool
+) -> None:
+    """Write the stamp cache again when the index changed or the cache lacked a root."""
+    now = read_label(db)
+    if now == label and not missed:
+        return
+    write_cache(path, now, {str(root): load_known(db, str(root)) for root in roots})
 
 
 def scan_steps(
@@ -216,10 +241,12 @@ def scan_steps(
     except DamagedIndexError as exc:
         import logging  # only here: an unchanged library's scan logs nothing
 
+        from comfy_tui import log_start
         from comfy_tui.services.library.rebuild import apply_salvaged, set_aside
 
         yield LogLine("the model index is damaged; rebuilding it from the files", "scan")
         damaged, salvaged = set_aside(db_path)
+        log_start.ensure()  # the CLI's `models scan` sets its log file up only now
         logging.getLogger(__name__).warning("%s; set aside as %s", exc, damaged)
         summary.restart()
         yield from _scan_all(db_path, roots, clock, summary, cancel)
