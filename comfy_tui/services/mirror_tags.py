@@ -48,7 +48,8 @@ async def mirror_tags(repo: Path, *, git: str = "git") -> list[Release] | None:
         log.warning("cannot run git to list the tags of %s: %s", repo, exc)
         return None
     try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), GIT_TIMEOUT)
+        async with asyncio.timeout(GIT_TIMEOUT):  # not wait_for: on 3.11 it can lose a Ctrl-C
+            stdout, stderr = await process.communicate()
     except TimeoutError:
         log.warning("git for-each-ref in %s took longer than %g s", repo, GIT_TIMEOUT)
         return None

@@ -204,7 +204,8 @@ async def run_capture(
     except OSError as exc:
         raise ProcessError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can lose a Ctrl-C
+            out, err = await proc.communicate()
     except TimeoutError:
         raise ProcessError(
             f"{argv[0]} took longer than {format_duration(timeout, precision=1)} and was stopped"
