@@ -35,12 +35,16 @@ def free_port() -> int:
 
 
 class Lab:
+    """Instances of a fake ComfyUI under `root`. Its deadlines are last resorts: the fake
+    answers and exits on SIGINT in about a second, a loaded box takes longer, and the service
+    goes on as soon as it has; a test of a deadline passes its own (`stop_grace=0.5`)."""
+
     def __init__(
         self,
         tmp_path: Path,
         *,
-        ready_timeout: float = 20.0,
-        stop_grace: float = 5.0,
+        ready_timeout: float = 120.0,
+        stop_grace: float = 60.0,
         base_port: int | None = None,
     ) -> None:
         self.root = tmp_path / "data"
