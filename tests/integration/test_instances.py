@@ -20,6 +20,7 @@ import pytest
 
 from comfy_tui.errors import ProcessError, ValidationError
 from comfy_tui.events import Event, Finished, LogLine
+from comfy_tui.services.instances import ready
 from comfy_tui.services.instances.identity import comfyui_alive, supervisor_alive
 from comfy_tui.services.instances.launch import LaunchRequest
 from comfy_tui.services.instances.service import InstancesService
@@ -85,6 +86,26 @@ async def test_launch_ready_stop(lab: Lab) -> None:
     quiet = svc.quiet_views(svc.reconcile())  # nothing runs: the views without an event loop
     assert quiet is not None
     assert [v.to_json() for v in quiet] == [v.to_json() for v in await svc.refresh()]
+
+
+async def test_what_it_printed_before_it_answered_comes_before_ready(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its last startup line, printed after the launcher last read the log but before the
+    answer that made it ready (a loaded box widens that window), is part of the launch."""
+    real_probe = ready.probe
+
+    async def answer_late(session: Any, record: InstanceRecord, **kw: Any) -> Any:
+        health = await real_probe(session, record, **kw)
+        if health.healthy:
+            with open(record.log_path, "a") as log:
+                log.write("printed just before the answer\n")
+        return health
+
+    monkeypatch.setattr(ready, "probe", answer_late)
+    _record, events = await launch(lab.service())
+    lines = [e.text for e in events if isinstance(e, LogLine)]
+    assert "printed just before the answer" in lines
 
 
 async def test_two_instances_get_two_ports_and_own_databases(lab: Lab) -> None:

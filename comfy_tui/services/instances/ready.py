@@ -56,7 +56,8 @@ async def wait_ready(
     stop: Callable[[str], Awaitable[InstanceRecord]],
     url: str,
 ) -> AsyncIterator[Event]:
-    """Yield LogLine (startup output), Progress (once a second), then Finished(url).
+    """Yield LogLine (startup output, up to the answer that made it ready), Progress (once a
+    second), then Finished(url).
 
     Raises ProcessError when ComfyUI exits first (with its reason) or when `timeout` passes.
     """
@@ -82,6 +83,10 @@ async def wait_ready(
                     health = await probe(session, record, with_queue=False)
                     if health.healthy:
                         await asyncio.to_thread(mark_running, paths, record)
+                        # What it printed before it answered is in the log (it writes there
+                        # itself): its last startup lines, "To see the GUI go to ..." among them.
+                        for line in (await tail.poll())[-LOG_LINES_PER_TICK:]:
+                            yield LogLine(line, source=instance_id)
                         yield Finished(f"{instance_id} ready at {url}")
                         return
                 elapsed = time.monotonic() - began
