@@ -6,7 +6,9 @@ from the palette. Each one through the key a user presses, at the small size."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,15 @@ async def data_dir_cleaned(tmp_path: Path) -> AsyncIterator[Path]:
     root = tmp_path / "data"
     yield root
     await stop_everything(root)
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A folder with a short absolute path: the dialogs are typed key by key, and Pilot waits
+    for the app to go idle after every key (a pytest tmp_path is some 80 keys long)."""
+    path = Path(tempfile.mkdtemp(prefix="cp-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def noted(app: ComfyTuiApp, text: str) -> bool:
@@ -83,9 +94,9 @@ async def type_into(pilot: Pilot[Any], text: str) -> None:
 
 
 async def test_free_run_outputs_stop_all_and_up_from_the_instances_screen(
-    data_dir_cleaned: Path, tmp_path: Path
+    data_dir_cleaned: Path, short_dir: Path
 ) -> None:
-    flow = tmp_path / "flow_api.json"
+    flow = short_dir / "flow_api.json"
     flow.write_text(json.dumps(txt2img(steps=2, prefix="parity")))
     app = real_app(data_dir_cleaned)
     async with app.run_test(size=SMALL) as pilot:
@@ -106,7 +117,7 @@ async def test_free_run_outputs_stop_all_and_up_from_the_instances_screen(
             "the prompt finished",
         )
 
-        out = tmp_path / "renders"
+        out = short_dir / "renders"
         await pilot.press("O")  # comfy-tui outputs ID PROMPT --to DIR (the last prompt)
         await type_into(pilot, str(out))
         await until(pilot, lambda: noted(app, f"copied into {out}"), "outputs copied")

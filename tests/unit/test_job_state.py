@@ -115,6 +115,23 @@ def test_a_prompt_that_ran_between_two_polls_still_starts_then_ends() -> None:
     assert t.settle(P, history(ok=False), 2.0) == []
 
 
+def test_a_prompt_we_queued_that_ended_before_the_watcher_looked_is_settled() -> None:
+    """Queued by the TUI's `w` before its watcher's `/ws` was up: no message ever tells its
+    start, so the first `/queue` without it ends it, and `/history` settles it."""
+    t = JobTracker("c1")
+    t.expect(P, txt2img())
+    assert P in t.needs_prompt  # the next follow-up asks /queue
+    item = [0, "p-2", txt2img(), {}, []]
+    t.feed_queue({"queue_running": [], "queue_pending": [item]}, 1.0)
+    assert t.ended == [P]
+    started, done = t.settle(P, history(), 2.0)
+    assert (started.kind, done.kind) == ("started", "finished")
+    still = JobTracker("c1")
+    still.expect(P, txt2img())
+    still.feed_queue({"queue_running": [], "queue_pending": [[0, P, txt2img(), {}, []]]}, 1.0)
+    assert still.ended == [] and P in still.expected  # waiting its turn: not ended
+
+
 def test_garbage_is_ignored() -> None:
     t = JobTracker("c1")
     for junk in (None, [], {"type": "progress"}, msg("progress", value="x"), msg("nope")):

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from comfy_tui.services.instances.health import base_url
 from comfy_tui.services.jobs.client import InstanceJobs
@@ -36,6 +37,7 @@ class JobsService:
         self._watchers: dict[str, tuple[InstanceJobs, asyncio.Task[None]]] = {}
         self._urls: dict[str, str] = {}
         self._listeners: list[Listener] = []
+        self._expected: dict[str, list[tuple[str, Any]]] = {}  # for watchers not started yet
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -64,10 +66,23 @@ class JobsService:
                 clock=self.clock,
                 poll_interval=self.poll_interval,
             )
+            for prompt_id, prompt in self._expected.pop(instance_id, []):
+                watcher.tracker.expect(prompt_id, prompt)
             task = asyncio.get_running_loop().create_task(watcher.run(self._publish))
             self._watchers[instance_id] = (watcher, task)
 
+    def expect(self, instance_id: str, prompt_id: str, prompt: Any) -> None:
+        """`prompt_id` was just queued on `instance_id`: its end is told even if it ran
+        before this watcher's `/ws` was up, or before the instance was watched at all
+        (`JobTracker.expect`)."""
+        entry = self._watchers.get(instance_id)
+        if entry is not None:
+            entry[0].tracker.expect(prompt_id, prompt)
+        else:
+            self._expected.setdefault(instance_id, []).append((prompt_id, prompt))
+
     def unwatch(self, instance_id: str) -> None:
+        self._expected.pop(instance_id, None)
         entry = self._watchers.pop(instance_id, None)
         if entry is not None:
             entry[1].cancel()

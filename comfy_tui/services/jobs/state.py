@@ -178,6 +178,7 @@ class JobTracker:
         self.names: dict[str, dict[str, tuple[str, str]]] = {}
         self.needs_prompt: set[str] = set()
         self.ended: list[str] = []
+        self.expected: set[str] = set()  # queued by us, no start seen yet (see `expect`)
         self._settled: set[str] = set()
         self._seen_start: dict[str, float] = {}
         self._outputs: dict[str, list[str]] = {}
@@ -185,6 +186,15 @@ class JobTracker:
 
     def _event(self, kind: str, text: str, now: float, **data: Any) -> JobEvent:
         return JobEvent(kind, self.instance, text, self.state.prompt_id, data, now)
+
+    def expect(self, prompt_id: str, prompt: Any) -> None:
+        """A prompt this program just queued. Should it run before the watcher's `/ws` is up
+        (no message tells its start), the next `/queue` without it ends it, and `/history`
+        settles it: whoever queued it still reads started, then finished or failed."""
+        self.learn(prompt_id, prompt)
+        if prompt_id not in self._seen_start and prompt_id not in self._settled:
+            self.expected.add(prompt_id)
+            self.needs_prompt.add(prompt_id)  # the next follow-up asks `/queue`
 
     def learn(self, prompt_id: str, prompt: Any) -> list[JobEvent]:
         """Node names of a prompt (from `/queue`, or the workflow `run` queued)."""
@@ -201,6 +211,7 @@ class JobTracker:
         if self.state.prompt_id == prompt_id or prompt_id in self._settled:
             return []
         events = self._end(now) if self.state.prompt_id else []
+        self.expected.discard(prompt_id)
         self._seen_start[prompt_id] = at or now
         self.state = replace(
             self.state,
@@ -434,6 +445,11 @@ class JobTracker:
                 events += self._end(now)
             else:
                 events += self._start(current, now)
+        waiting = {str(item[1]) for item in pending if isinstance(item, list) and len(item) > 2}
+        for gone in self.expected - waiting - {current}:  # ran and ended between two looks
+            self.expected.discard(gone)
+            if gone not in self._seen_start and gone not in self.ended:
+                self.ended.append(gone)
         remaining = len(running) + len(pending)
         if remaining != self.state.queue_remaining:
             self.state = replace(self.state, queue_remaining=remaining)

@@ -101,6 +101,7 @@ async def queue_workflow(screen: InstancesScreen, view: InstanceView, path: Path
     except ComfyTuiError as exc:
         screen.show_error(f"Run {path.name} on {view.id} failed", exc)
         return
+    screen.comfy_app.services.jobs.expect(view.id, prompt_id, workflow)
     screen.notify(f"Queued {prompt_id} on {view.id}: the Job column follows it", title="Run")
 
 
